@@ -1,0 +1,75 @@
+package io.appointmentserver;
+
+import ca.uhn.fhir.context.FhirContext;
+import io.appointmentserver.api.FhirRestServer;
+import io.appointmentserver.api.References;
+import io.appointmentserver.api.ResourceCodec;
+import io.appointmentserver.api.WritePolicy;
+import io.appointmentserver.http.HttpServer;
+import io.appointmentserver.store.Database;
+import io.appointmentserver.store.ResourceStore;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Wires the layers together: database, store, FHIR server, HTTP. */
+public final class AppointmentServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AppointmentServer.class);
+
+  private final Database db;
+  private final HttpServer http;
+  private final String baseUrl;
+
+  private AppointmentServer(Database db, HttpServer http, String baseUrl) {
+    this.db = db;
+    this.http = http;
+    this.baseUrl = baseUrl;
+  }
+
+  public static AppointmentServer start(Config config) throws Exception {
+    long t0 = System.nanoTime();
+    // the FHIR model and the database start side by side: both take a second or two
+    CompletableFuture<FhirContext> ctxFuture = CompletableFuture.supplyAsync(FhirServerContext::create);
+    Database db = Database.open(config.dbUrl(), config.dbUser(), config.dbPassword(), config.dataDir(),
+        config.dbPoolSize());
+    try {
+      FhirContext ctx = ctxFuture.join();
+      ResourceStore store = new ResourceStore(db.dataSource(), Clock.systemUTC());
+      ResourceCodec codec = new ResourceCodec(ctx, config.timeZone());
+      String defaultBase = config.effectiveBaseUrl(config.port());
+      WritePolicy policy = new WritePolicy(new References(ctx), defaultBase, config.checkReferences());
+      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, config.baseUrl());
+      HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), db, store, fhir);
+      http.start();
+      String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
+          : "http://" + config.host() + ":" + http.port() + "/fhir";
+      log.info("FHIR DSTU3 server at {} (started in {} ms)", base, (System.nanoTime() - t0) / 1_000_000);
+      if (config.authIssuer() == null) {
+        log.warn("FHIR_AUTH_ISSUER is not set: requests are not authenticated");
+      }
+      return new AppointmentServer(db, http, base);
+    } catch (Exception | Error e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  public int port() {
+    return http.port();
+  }
+
+  /** The base URL the server listens on, e.g. {@code http://127.0.0.1:8080/fhir}. */
+  public String baseUrl() {
+    return baseUrl;
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      http.close();
+    } finally {
+      db.close();
+    }
+  }
+}

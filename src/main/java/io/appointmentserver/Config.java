@@ -1,0 +1,84 @@
+package io.appointmentserver;
+
+import java.nio.file.Path;
+import java.time.ZoneId;
+import java.util.Map;
+
+/**
+ * The server's configuration, read once from environment variables (see README) into one
+ * immutable value. Flags of the {@code serve} command override the same names.
+ *
+ * @param host            interface to listen on ({@code FHIR_HOST})
+ * @param port            HTTP port ({@code FHIR_PORT}); 0 picks a free port
+ * @param dataDir         where the embedded PostgreSQL keeps its data ({@code FHIR_DATA_DIR})
+ * @param dbUrl           JDBC URL of an external PostgreSQL; null means embedded
+ * @param baseUrl         public base URL; null means "as the request was addressed"
+ * @param timeZone        zone of {@code meta.lastUpdated}
+ * @param maxBodyBytes    largest accepted request body, after decompression
+ * @param checkReferences reject relative references to resources this server does not have
+ */
+public record Config(
+    String host,
+    int port,
+    Path dataDir,
+    String dbUrl,
+    String dbUser,
+    String dbPassword,
+    String baseUrl,
+    ZoneId timeZone,
+    long maxBodyBytes,
+    boolean checkReferences,
+    int dbPoolSize,
+    String authIssuer,
+    String authJwks) {
+
+  public static Config fromEnvironment() {
+    return from(System.getenv());
+  }
+
+  public static Config from(Map<String, String> env) {
+    int port = Integer.parseInt(env.getOrDefault("FHIR_PORT", "8080"));
+    return new Config(
+        env.getOrDefault("FHIR_HOST", "127.0.0.1"),
+        port,
+        Path.of(env.getOrDefault("FHIR_DATA_DIR", "./data")),
+        blankToNull(env.get("FHIR_DB_URL")),
+        env.getOrDefault("FHIR_DB_USER", "postgres"),
+        env.getOrDefault("FHIR_DB_PASSWORD", ""),
+        blankToNull(env.get("FHIR_BASE_URL")),
+        ZoneId.of(env.getOrDefault("FHIR_TIMEZONE", "Europe/Copenhagen")),
+        Long.parseLong(env.getOrDefault("FHIR_MAX_BODY_BYTES", String.valueOf(10L * 1024 * 1024))),
+        Boolean.parseBoolean(env.getOrDefault("FHIR_CHECK_REFERENCES", "true")),
+        Integer.parseInt(env.getOrDefault("FHIR_DB_POOL_SIZE", "16")),
+        blankToNull(env.get("FHIR_AUTH_ISSUER")),
+        blankToNull(env.get("FHIR_AUTH_JWKS")));
+  }
+
+  /** The configured public base URL, or the default for the port the server listens on. */
+  public String effectiveBaseUrl(int actualPort) {
+    return baseUrl != null ? stripSlash(baseUrl) : "http://localhost:" + actualPort + "/fhir";
+  }
+
+  public Config withPort(int newPort) {
+    return new Config(host, newPort, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks);
+  }
+
+  public Config withDatabase(String url, String user, String password) {
+    return new Config(host, port, dataDir, url, user, password, baseUrl, timeZone,
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks);
+  }
+
+  public Config withCheckReferences(boolean check) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
+        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks);
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+
+  private static String stripSlash(String s) {
+    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  }
+}

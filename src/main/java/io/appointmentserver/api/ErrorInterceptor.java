@@ -1,0 +1,22 @@
+package io.appointmentserver.api;
+
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Hands every exception leaving HAPI's RestfulServer to {@link Outcomes#toResponse}. */
+public final class ErrorInterceptor {
+  private static final Logger log = LoggerFactory.getLogger(ErrorInterceptor.class);
+
+  @Hook(Pointcut.SERVER_PRE_PROCESS_OUTGOING_EXCEPTION)
+  public BaseServerResponseException map(RequestDetails request, Throwable failure) {
+    BaseServerResponseException mapped = Outcomes.toResponse(failure);
+    if (mapped.getStatusCode() >= 500 && mapped.getStatusCode() != 503) {
+      log.error("{} {} failed", request.getRequestType(), request.getCompleteUrl(), failure);
+    }
+    return mapped;
+  }
+}

@@ -1,0 +1,66 @@
+package io.appointmentserver.api;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeResourceDefinition;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.server.ETagSupportEnum;
+import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import io.appointmentserver.store.ResourceStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * HAPI's plain {@link RestfulServer} with one {@link ResourceProvider} bound per DSTU3 resource
+ * type. HAPI does the routing, content negotiation, Prefer handling and the CapabilityStatement
+ * (generated from the bound methods, so it lists what really works).
+ */
+public final class FhirRestServer extends RestfulServer {
+  private final transient ResourceStore store;
+  private final transient ResourceCodec codec;
+  private final transient WritePolicy policy;
+  private final String configuredBase;
+
+  public FhirRestServer(FhirContext ctx, ResourceStore store, ResourceCodec codec, WritePolicy policy,
+      String configuredBase) {
+    super(ctx);
+    this.store = store;
+    this.codec = codec;
+    this.policy = policy;
+    this.configuredBase = configuredBase;
+  }
+
+  @Override
+  protected void initialize() {
+    setDefaultResponseEncoding(EncodingEnum.JSON);
+    setDefaultPrettyPrint(false);
+    setETagSupport(ETagSupportEnum.ENABLED);
+    setServerName("Appointment Server");
+    setServerVersion(getClass().getPackage().getImplementationVersion() == null
+        ? "dev" : getClass().getPackage().getImplementationVersion());
+    setImplementationDescription("FHIR DSTU3 server for the eHealth Appointment service");
+    setServerAddressStrategy(configuredBase != null
+        ? new HardcodedServerAddressStrategy(configuredBase)
+        : new IncomingRequestAddressStrategy());
+    HistoryQueries history = new HistoryQueries(store, codec);
+    setDefaultPageSize(HistoryQueries.DEFAULT_PAGE_SIZE);
+    setMaximumPageSize(HistoryQueries.MAX_PAGE_SIZE);
+    registerInterceptor(new ErrorInterceptor());
+
+    List<IResourceProvider> providers = new ArrayList<>();
+    for (String name : new TreeSet<>(getFhirContext().getResourceTypes())) {
+      RuntimeResourceDefinition def = getFhirContext().getResourceDefinition(name);
+      providers.add(provider(def.getImplementingClass(), history));
+    }
+    setResourceProviders(providers);
+    registerProvider(new SystemProvider(history));
+  }
+
+  private <T extends IBaseResource> ResourceProvider<T> provider(Class<T> cls, HistoryQueries history) {
+    return new ResourceProvider<>(cls, store, codec, policy, history);
+  }
+}

@@ -1,0 +1,106 @@
+package io.appointmentserver.api;
+
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.ResourceStore.HistoryQuery;
+import io.appointmentserver.store.StoredResource;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import org.hl7.fhir.dstu3.model.InstantType;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IPrimitiveType;
+
+/**
+ * History (<a href="https://hl7.org/fhir/STU3/http.html#history">DSTU3 history</a>) of a
+ * resource, a type or the whole server, newest first. HAPI pages history by {@code _offset}
+ * links; each page is one SQL query with OFFSET/LIMIT, so any server process on the same
+ * database can serve any page.
+ */
+public final class HistoryQueries {
+  static final int DEFAULT_PAGE_SIZE = 20;
+  static final int MAX_PAGE_SIZE = 1000;
+
+  private final ResourceStore store;
+  private final ResourceCodec codec;
+
+  public HistoryQueries(ResourceStore store, ResourceCodec codec) {
+    this.store = store;
+    this.codec = codec;
+  }
+
+  public IBundleProvider of(String type, String id, InstantType since, Integer count, Integer offset) {
+    if ((count != null && count < 0) || (offset != null && offset < 0)) {
+      String msg = "_count and _offset must not be negative";
+      throw new InvalidRequestException(msg, Outcomes.error(IssueType.VALUE, msg));
+    }
+    Instant sinceInstant = since == null || since.getValue() == null ? null : since.getValue().toInstant();
+    HistoryQuery q = new HistoryQuery(type, id, sinceInstant, Instant.now().plusMillis(1));
+    int pageSize = count == null ? DEFAULT_PAGE_SIZE : Math.min(count, MAX_PAGE_SIZE);
+    return new Results(q, pageSize, offset == null ? 0 : offset);
+  }
+
+  /** One page of one history query; HAPI asks it for the total and the page's versions. */
+  private final class Results implements IBundleProvider {
+    private final HistoryQuery query;
+    private final int pageSize;
+    private final int offset;
+    private Integer size;
+
+    Results(HistoryQuery query, int pageSize, int offset) {
+      this.query = query;
+      this.pageSize = pageSize;
+      this.offset = offset;
+    }
+
+    @Override
+    public IPrimitiveType<Date> getPublished() {
+      return new InstantType(Date.from(query.until()));
+    }
+
+    /** Positions are relative to this page's offset. */
+    @Override
+    public List<IBaseResource> getResources(int from, int to) {
+      List<IBaseResource> out = new ArrayList<>();
+      int limit = Math.min(to, pageSize) - from;
+      if (limit <= 0) {
+        return out;
+      }
+      for (StoredResource s : store.historyPage(query, offset + from, limit)) {
+        out.add(codec.decode(s));
+      }
+      return out;
+    }
+
+    @Override
+    public Integer getCurrentPageOffset() {
+      return offset;
+    }
+
+    @Override
+    public Integer getCurrentPageSize() {
+      return pageSize;
+    }
+
+    @Override
+    public String getUuid() {
+      return null;
+    }
+
+    @Override
+    public Integer preferredPageSize() {
+      return pageSize;
+    }
+
+    @Override
+    public Integer size() {
+      if (size == null) {
+        size = store.historyCount(query);
+      }
+      return size;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.appointmentserver.api;
+
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
+import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
+import ca.uhn.fhir.parser.DataFormatException;
+import io.appointmentserver.store.MissingReferenceException;
+import io.appointmentserver.store.StoreUnavailableException;
+import io.appointmentserver.store.VersionConflictException;
+import org.hl7.fhir.dstu3.model.OperationOutcome;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
+
+/**
+ * The one place where failures become HTTP statuses with an OperationOutcome. Everything the
+ * store or the rules throw passes through {@link #toResponse(Throwable)}, both inside HAPI's
+ * {@code RestfulServer} (see {@link ErrorInterceptor}) and in the servlet filters in front of it.
+ */
+public final class Outcomes {
+  private Outcomes() {}
+
+  public static OperationOutcome issue(IssueSeverity severity, IssueType code, String diagnostics) {
+    OperationOutcome oo = new OperationOutcome();
+    oo.addIssue().setSeverity(severity).setCode(code).setDiagnostics(diagnostics);
+    return oo;
+  }
+
+  public static OperationOutcome error(IssueType code, String diagnostics) {
+    return issue(IssueSeverity.ERROR, code, diagnostics);
+  }
+
+  /** An HTTP error of any status with one error issue. */
+  public static BaseServerResponseException status(int status, IssueType code, String diagnostics) {
+    return new UnclassifiedServerFailureException(status, diagnostics, error(code, diagnostics));
+  }
+
+  /** Maps a failure to the response it deserves; unknown failures stay 500 (a bug). */
+  public static BaseServerResponseException toResponse(Throwable t) {
+    Throwable cause = rootOfInterest(t);
+    if (cause instanceof VersionConflictException e) {
+      return new PreconditionFailedException(e.getMessage(), error(IssueType.CONFLICT, e.getMessage()));
+    }
+    if (cause instanceof MissingReferenceException e) {
+      return new InvalidRequestException(e.getMessage(), error(IssueType.NOTFOUND, e.getMessage()));
+    }
+    if (cause instanceof StoreUnavailableException) {
+      return status(503, IssueType.TRANSIENT,
+          "The database is not available at the moment; nothing was changed. Retry later.");
+    }
+    if (cause instanceof DataFormatException e) {
+      return new InvalidRequestException("Invalid resource: " + e.getMessage(),
+          error(IssueType.STRUCTURE, "Invalid resource: " + e.getMessage()));
+    }
+    if (cause instanceof BaseServerResponseException e) {
+      return e;
+    }
+    return new InternalErrorException(cause.getMessage() == null ? cause.toString() : cause.getMessage(), cause);
+  }
+
+  /** The innermost exception we know how to map, looking through HAPI's wrappers. */
+  private static Throwable rootOfInterest(Throwable t) {
+    Throwable cur = t;
+    for (int depth = 0; cur != null && depth < 10; depth++) {
+      if (cur instanceof VersionConflictException || cur instanceof MissingReferenceException
+          || cur instanceof StoreUnavailableException || cur instanceof DataFormatException) {
+        return cur;
+      }
+      cur = cur.getCause();
+    }
+    return t;
+  }
+}

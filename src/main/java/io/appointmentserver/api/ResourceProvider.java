@@ -1,0 +1,191 @@
+package io.appointmentserver.api;
+
+import ca.uhn.fhir.rest.annotation.Count;
+import ca.uhn.fhir.rest.annotation.Create;
+import ca.uhn.fhir.rest.annotation.Delete;
+import ca.uhn.fhir.rest.annotation.History;
+import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Offset;
+import ca.uhn.fhir.rest.annotation.Read;
+import ca.uhn.fhir.rest.annotation.ResourceParam;
+import ca.uhn.fhir.rest.annotation.Since;
+import ca.uhn.fhir.rest.annotation.Update;
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.ResourceStore.WriteResult;
+import io.appointmentserver.store.StoredResource;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.hl7.fhir.dstu3.model.IdType;
+import org.hl7.fhir.dstu3.model.InstantType;
+import org.hl7.fhir.dstu3.model.OperationOutcome;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * The RESTful interactions (<a href="https://hl7.org/fhir/STU3/http.html">DSTU3 http</a>) of one
+ * resource type; the server binds one instance per DSTU3 resource type.
+ */
+public final class ResourceProvider<T extends IBaseResource> implements IResourceProvider {
+  /** The FHIR id rule. */
+  static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+
+  private final Class<T> resourceClass;
+  private final String type;
+  private final ResourceStore store;
+  private final ResourceCodec codec;
+  private final WritePolicy policy;
+  private final HistoryQueries history;
+
+  public ResourceProvider(Class<T> resourceClass, ResourceStore store, ResourceCodec codec,
+      WritePolicy policy, HistoryQueries history) {
+    this.resourceClass = resourceClass;
+    this.type = codec.context().getResourceType(resourceClass);
+    this.store = store;
+    this.codec = codec;
+    this.policy = policy;
+    this.history = history;
+  }
+
+  @Override
+  public Class<T> getResourceType() {
+    return resourceClass;
+  }
+
+  /** read and vread. */
+  @Read(version = true)
+  public IBaseResource read(@IdParam IdType id) {
+    String idPart = checkId(id.getIdPart());
+    StoredResource s;
+    if (id.hasVersionIdPart()) {
+      Long version = parseVersion(id.getVersionIdPart());
+      s = version == null ? null : store.vread(type, idPart, version);
+      if (s == null) {
+        throw new ResourceNotFoundException(id);
+      }
+    } else {
+      s = store.read(type, idPart);
+      if (s == null) {
+        throw new ResourceNotFoundException(id);
+      }
+    }
+    if (s.deleted()) {
+      throw new ResourceGoneException("Resource " + type + "/" + idPart + " was deleted (version "
+          + s.version() + ")");
+    }
+    return codec.decode(s);
+  }
+
+  /** create, with a server-assigned id (a client's id in the body is ignored). */
+  @Create
+  public MethodOutcome create(@ResourceParam T resource, RequestDetails request) {
+    Set<String> refs = policy.prepare(resource, request);
+    WriteResult r = store.create(type, refs,
+        (id, version, at) -> codec.stamp(resource, type, id, version, at));
+    return outcome(r, resource, "Created");
+  }
+
+  /** update, which creates the resource when the client chose a new id. */
+  @Update
+  public MethodOutcome update(@IdParam IdType id, @ResourceParam T resource, RequestDetails request) {
+    String idPart = checkId(id.getIdPart());
+    String bodyId = resource.getIdElement().getIdPart();
+    if (bodyId == null || bodyId.isEmpty()) {
+      throw new InvalidRequestException("The resource body must contain an id equal to the URL's id ("
+          + idPart + ")", Outcomes.error(IssueType.REQUIRED, "Resource.id is missing in the body"));
+    }
+    if (!bodyId.equals(idPart)) {
+      String msg = "The resource body's id (" + bodyId + ") does not match the URL's id (" + idPart + ")";
+      throw new InvalidRequestException(msg, Outcomes.error(IssueType.INVALID, msg));
+    }
+    Long expected = ifMatch(request);
+    Set<String> refs = policy.prepare(resource, request);
+    WriteResult r = store.update(type, idPart, expected, refs,
+        (rid, version, at) -> codec.stamp(resource, type, rid, version, at));
+    return outcome(r, resource, r.created() ? "Created" : "Updated");
+  }
+
+  /** delete: writes a tombstone version; reading the resource then answers 410 Gone. */
+  @Delete
+  public MethodOutcome delete(@IdParam IdType id, RequestDetails request) {
+    String idPart = checkId(id.getIdPart());
+    StoredResource s = store.delete(type, idPart, ifMatch(request));
+    if (s == null) {
+      throw new ResourceNotFoundException(id);
+    }
+    MethodOutcome outcome = new MethodOutcome(new IdType(type, idPart, Long.toString(s.version())));
+    outcome.setOperationOutcome(Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
+        "Deleted " + type + "/" + idPart + " (version " + s.version() + ")"));
+    return outcome;
+  }
+
+  @History
+  public IBundleProvider instanceHistory(@IdParam IdType id, @Since InstantType since, @Count Integer count,
+      @Offset Integer offset) {
+    String idPart = checkId(id.getIdPart());
+    if (store.read(type, idPart) == null) {
+      throw new ResourceNotFoundException(id);
+    }
+    return history.of(type, idPart, since, count, offset);
+  }
+
+  @History
+  public IBundleProvider typeHistory(@Since InstantType since, @Count Integer count, @Offset Integer offset) {
+    return history.of(type, null, since, count, offset);
+  }
+
+  private MethodOutcome outcome(WriteResult r, T resource, String verb) {
+    StoredResource s = r.resource();
+    MethodOutcome outcome = new MethodOutcome(new IdType(type, s.id(), Long.toString(s.version())));
+    outcome.setCreated(r.created());
+    outcome.setResource(resource);
+    OperationOutcome oo = Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
+        verb + " " + type + "/" + s.id() + " (version " + s.version() + ")");
+    outcome.setOperationOutcome(oo);
+    return outcome;
+  }
+
+  static String checkId(String id) {
+    if (id == null || !ID.matcher(id).matches()) {
+      String msg = "Invalid resource id '" + id + "': ids are 1 to 64 of A-Z, a-z, 0-9, '-' and '.'";
+      throw new InvalidRequestException(msg, Outcomes.error(IssueType.VALUE, msg));
+    }
+    return id;
+  }
+
+  private static Long parseVersion(String v) {
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /** The version in {@code If-Match}, in either form {@code W/"1"} or {@code "1"}; null if absent. */
+  static Long ifMatch(RequestDetails request) {
+    String header = request.getHeader("If-Match");
+    if (header == null || header.isBlank()) {
+      return null;
+    }
+    String v = header.trim();
+    if (v.startsWith("W/")) {
+      v = v.substring(2);
+    }
+    if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
+      v = v.substring(1, v.length() - 1);
+    }
+    Long version = parseVersion(v);
+    if (version == null) {
+      String msg = "If-Match must name a version such as W/\"1\" or \"1\", not " + header;
+      throw new InvalidRequestException(msg, Outcomes.error(IssueType.VALUE, msg));
+    }
+    return version;
+  }
+}

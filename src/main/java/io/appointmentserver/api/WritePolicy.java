@@ -1,0 +1,38 @@
+package io.appointmentserver.api;
+
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * What every write does to a resource before it is stored: references to this server's own base
+ * URL become relative, and (unless switched off) the local references are collected so the store
+ * can reject those whose target does not exist, in the write's transaction.
+ */
+public final class WritePolicy {
+  private final References references;
+  private final String configuredBase;
+  private final boolean checkReferences;
+
+  public WritePolicy(References references, String configuredBase, boolean checkReferences) {
+    this.references = references;
+    this.configuredBase = configuredBase;
+    this.checkReferences = checkReferences;
+  }
+
+  /** Returns the references ({@code Type/id}) that must exist for the write to succeed. */
+  public Set<String> prepare(IBaseResource resource, RequestDetails request) {
+    List<String> bases = new ArrayList<>(2);
+    if (configuredBase != null) {
+      bases.add(configuredBase);
+    }
+    String requestBase = request == null ? null : request.getFhirServerBase();
+    if (requestBase != null && !requestBase.equals(configuredBase)) {
+      bases.add(requestBase.endsWith("/") ? requestBase.substring(0, requestBase.length() - 1) : requestBase);
+    }
+    Set<String> targets = references.localize(resource, bases);
+    return checkReferences ? targets : Set.of();
+  }
+}

@@ -1,0 +1,66 @@
+package io.appointmentserver.http;
+
+import io.appointmentserver.api.FhirRestServer;
+import io.appointmentserver.store.Database;
+import io.appointmentserver.store.ResourceStore;
+import jakarta.servlet.DispatcherType;
+import java.util.EnumSet;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * Jetty bootstrap. Order in front of HAPI: {@link RequestGuard} (406, 413, 415, gzip bodies),
+ * then {@link FastRead} (stored bytes for plain JSON reads), then the {@link FhirRestServer}
+ * at {@code /fhir}; {@code /health} beside it.
+ */
+public final class HttpServer implements AutoCloseable {
+  private final Server jetty;
+  private final ServerConnector connector;
+
+  public HttpServer(String host, int port, long maxBody, Database db, ResourceStore store,
+      FhirRestServer fhir) {
+    QueuedThreadPool threads = new QueuedThreadPool(200, 8);
+    threads.setName("http");
+    jetty = new Server(threads);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendDateHeader(true);
+    connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+    connector.setHost(host);
+    connector.setPort(port);
+    jetty.addConnector(connector);
+
+    ErrorWriter errors = new ErrorWriter(fhir.getFhirContext());
+    ServletContextHandler context = new ServletContextHandler();
+    context.setContextPath("/");
+    EnumSet<DispatcherType> requests = EnumSet.of(DispatcherType.REQUEST);
+    context.addFilter(new FilterHolder(new RequestGuard(maxBody, errors)), "/fhir/*", requests);
+    context.addFilter(new FilterHolder(new FastRead(store, fhir.getFhirContext().getResourceTypes(), errors)),
+        "/fhir/*", requests);
+    ServletHolder fhirHolder = new ServletHolder("fhir", fhir);
+    fhirHolder.setInitOrder(1);
+    context.addServlet(fhirHolder, "/fhir/*");
+    context.addServlet(new ServletHolder("health", new HealthServlet(db)), "/health");
+    jetty.setHandler(context);
+  }
+
+  public void start() throws Exception {
+    jetty.start();
+  }
+
+  /** The port actually bound (useful when 0 was asked for). */
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  @Override
+  public void close() throws Exception {
+    jetty.stop();
+  }
+}

@@ -1,0 +1,175 @@
+package io.appointmentserver.http;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.http.HttpFilter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.Locale;
+import java.util.Set;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
+
+/**
+ * Turns away what the server cannot take before any work is done: an unsupported Accept (406),
+ * an unsupported Content-Type or Content-Encoding (415), a body over the limit (413, counted
+ * after decompression, so a small gzip bomb is caught too). A gzip body is inflated here, so
+ * everything behind sees plain bytes.
+ */
+final class RequestGuard extends HttpFilter {
+  private static final Set<String> BODY_TYPES = Set.of(
+      "application/fhir+json", "application/json+fhir", "application/json",
+      "application/fhir+xml", "application/xml+fhir", "application/xml", "text/xml",
+      "application/json-patch+json", "application/x-www-form-urlencoded");
+
+  private final long maxBody;
+  private final ErrorWriter errors;
+
+  RequestGuard(long maxBody, ErrorWriter errors) {
+    this.maxBody = maxBody;
+    this.errors = errors;
+  }
+
+  @Override
+  protected void doFilter(HttpServletRequest req, HttpServletResponse resp, FilterChain chain)
+      throws IOException, ServletException {
+    if (Negotiation.responseFormat(req) == null) {
+      errors.write(req, resp, 406, IssueType.NOTSUPPORTED, "None of the formats in "
+          + (Negotiation.formatParam(req) != null ? "_format=" + Negotiation.formatParam(req)
+              : "Accept: " + req.getHeader("Accept"))
+          + " can be produced; use application/fhir+json or application/fhir+xml");
+      return;
+    }
+    String method = req.getMethod();
+    if (!(method.equals("POST") || method.equals("PUT") || method.equals("PATCH"))) {
+      chain.doFilter(req, resp);
+      return;
+    }
+    long declared = req.getContentLengthLong();
+    if (declared > maxBody) {
+      tooLarge(req, resp);
+      return;
+    }
+    String encoding = req.getHeader("Content-Encoding");
+    boolean gzip = false;
+    if (encoding != null && !encoding.isBlank() && !encoding.equalsIgnoreCase("identity")) {
+      if (!encoding.trim().equalsIgnoreCase("gzip")) {
+        errors.write(req, resp, 415, IssueType.NOTSUPPORTED,
+            "Content-Encoding " + encoding + " is not supported; use gzip or none");
+        return;
+      }
+      gzip = true;
+    }
+    byte[] body;
+    try {
+      body = readBody(gzip ? new GZIPInputStream(req.getInputStream()) : req.getInputStream());
+    } catch (ZipException e) {
+      errors.write(req, resp, 400, IssueType.STRUCTURE, "The gzip body cannot be decompressed: " + e.getMessage());
+      return;
+    }
+    if (body == null) {
+      tooLarge(req, resp);
+      return;
+    }
+    String contentType = req.getContentType();
+    if (body.length > 0 && (contentType == null
+        || !BODY_TYPES.contains(Negotiation.mediaType(contentType)))) {
+      errors.write(req, resp, 415, IssueType.NOTSUPPORTED, "Content-Type " + contentType
+          + " is not supported; send application/fhir+json or application/fhir+xml");
+      return;
+    }
+    chain.doFilter(new BufferedBody(req, body), resp);
+  }
+
+  private void tooLarge(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    errors.write(req, resp, 413, IssueType.TOOCOSTLY,
+        "The request body is larger than the limit of " + maxBody + " bytes");
+  }
+
+  /** The whole body, or null when it is larger than the limit. */
+  private byte[] readBody(InputStream in) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    byte[] buf = new byte[16384];
+    long total = 0;
+    for (int n; (n = in.read(buf)) > 0; ) {
+      total += n;
+      if (total > maxBody) {
+        return null;
+      }
+      out.write(buf, 0, n);
+    }
+    return out.toByteArray();
+  }
+
+  /** The request with its body already read (and inflated). */
+  private static final class BufferedBody extends HttpServletRequestWrapper {
+    private final byte[] body;
+
+    BufferedBody(HttpServletRequest req, byte[] body) {
+      super(req);
+      this.body = body;
+    }
+
+    @Override
+    public ServletInputStream getInputStream() {
+      ByteArrayInputStream in = new ByteArrayInputStream(body);
+      return new ServletInputStream() {
+        @Override public int read() { return in.read(); }
+        @Override public int read(byte[] b, int off, int len) { return in.read(b, off, len); }
+        @Override public boolean isFinished() { return in.available() == 0; }
+        @Override public boolean isReady() { return true; }
+        @Override public void setReadListener(ReadListener l) { throw new UnsupportedOperationException(); }
+      };
+    }
+
+    @Override
+    public BufferedReader getReader() {
+      String enc = getCharacterEncoding();
+      Charset cs = enc == null ? StandardCharsets.UTF_8 : Charset.forName(enc);
+      return new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), cs));
+    }
+
+    @Override
+    public int getContentLength() {
+      return body.length;
+    }
+
+    @Override
+    public long getContentLengthLong() {
+      return body.length;
+    }
+
+    @Override
+    public String getHeader(String name) {
+      if (name.equalsIgnoreCase("Content-Encoding")) {
+        return null;
+      }
+      if (name.equalsIgnoreCase("Content-Length")) {
+        return Integer.toString(body.length);
+      }
+      return super.getHeader(name);
+    }
+
+    @Override
+    public Enumeration<String> getHeaders(String name) {
+      if (name.toLowerCase(Locale.ROOT).equals("content-encoding")) {
+        return Collections.emptyEnumeration();
+      }
+      return super.getHeaders(name);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package io.appointmentserver.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PostgreSQL the server runs on: an external one ({@code FHIR_DB_URL}) or an embedded one
+ * started from Maven-shipped binaries with its data in {@code <dataDir>/pg}. Migrates the schema
+ * with Flyway and hands out a HikariCP pool.
+ */
+public final class Database implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+  private final EmbeddedPostgres embedded;
+  private final HikariDataSource pool;
+
+  private Database(EmbeddedPostgres embedded, HikariDataSource pool) {
+    this.embedded = embedded;
+    this.pool = pool;
+  }
+
+  /** Opens the external database when {@code jdbcUrl} is set, else starts the embedded one. */
+  public static Database open(String jdbcUrl, String user, String password, Path dataDir, int poolSize) {
+    EmbeddedPostgres embedded = null;
+    String url = jdbcUrl;
+    if (url == null) {
+      embedded = startEmbedded(dataDir.resolve("pg"), 0);
+      url = embedded.getJdbcUrl("postgres", "postgres");
+      user = "postgres";
+      password = "";
+    }
+    HikariDataSource pool = pool(url, user, password, poolSize);
+    Database db = new Database(embedded, pool);
+    try {
+      db.migrate();
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+    return db;
+  }
+
+  /**
+   * Starts a PostgreSQL from the embedded binaries on {@code dir}, keeping what is there.
+   * {@code port} 0 picks a free port. Commits are synchronous: an acknowledged write survives a
+   * crash of the server and of PostgreSQL.
+   */
+  public static EmbeddedPostgres startEmbedded(Path dir, int port) {
+    try {
+      Files.createDirectories(dir);
+      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+          .setDataDirectory(dir)
+          .setCleanDataDirectory(false)
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("max_connections", "200")
+          .setServerConfig("shared_buffers", "256MB");
+      if (port > 0) {
+        builder.setPort(port);
+      }
+      EmbeddedPostgres pg = builder.start();
+      log.info("embedded PostgreSQL on port {} with data in {}", pg.getPort(), dir.toAbsolutePath());
+      return pg;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + dir, e);
+    }
+  }
+
+  private static HikariDataSource pool(String url, String user, String password, int size) {
+    HikariConfig cfg = new HikariConfig();
+    cfg.setJdbcUrl(url);
+    cfg.setUsername(user);
+    cfg.setPassword(password);
+    cfg.setMaximumPoolSize(size);
+    cfg.setMinimumIdle(Math.min(4, size));
+    cfg.setPoolName("fhir");
+    // Fail fast while the database is away instead of letting requests hang: a request waits at
+    // most this long for a connection and then gets a 503.
+    cfg.setConnectionTimeout(2_000);
+    cfg.setValidationTimeout(1_000);
+    // Start even if the database is not there yet; the pool keeps trying.
+    cfg.setInitializationFailTimeout(-1);
+    cfg.addDataSourceProperty("connectTimeout", "2");
+    cfg.addDataSourceProperty("socketTimeout", "30");
+    cfg.addDataSourceProperty("tcpKeepAlive", "true");
+    cfg.addDataSourceProperty("reWriteBatchedInserts", "true");
+    cfg.addDataSourceProperty("ApplicationName", "appointment-server");
+    return new HikariDataSource(cfg);
+  }
+
+  private void migrate() {
+    Flyway.configure()
+        .dataSource(pool)
+        .locations("classpath:db/migration")
+        .load()
+        .migrate();
+  }
+
+  public DataSource dataSource() {
+    return pool;
+  }
+
+  /** True when a trivial query answers within a second. */
+  public boolean isReachable() {
+    try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+      st.setQueryTimeout(1);
+      st.execute("SELECT 1");
+      return true;
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+    if (embedded != null) {
+      try {
+        embedded.close();
+      } catch (IOException e) {
+        log.warn("embedded PostgreSQL did not stop cleanly", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,410 @@
+package io.appointmentserver.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * The database behind a narrow interface: read, vread, history and the write path.
+ *
+ * <p>A write is one transaction: check that the references exist, compare the version the
+ * change was based on, then update the current row and append the history row in one
+ * statement. The version check is the {@code WHERE version = ?} of that statement, so several
+ * server processes on one database stay correct without any in-memory state.
+ */
+public final class ResourceStore {
+  private static final int MAX_ATTEMPTS = 20;
+
+  private final DataSource ds;
+  private final Clock clock;
+
+  /** Renders the JSON of a resource once its id, version and lastUpdated are known. */
+  @FunctionalInterface
+  public interface Renderer {
+    String render(String id, long version, Instant lastUpdated);
+  }
+
+  /** A written version, and whether the write created the resource (201) or not (200). */
+  public record WriteResult(StoredResource resource, boolean created) {}
+
+  public ResourceStore(DataSource ds, Clock clock) {
+    this.ds = ds;
+    this.clock = clock;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private static final String READ = """
+      SELECT version, last_updated, deleted, body FROM resource WHERE res_type = ? AND res_id = ?""";
+
+  /** The current version, a tombstone if deleted, or null if the resource never existed. */
+  public StoredResource read(String type, String id) {
+    return query(READ, type, id, rs -> row(type, id, rs));
+  }
+
+  private static final String VREAD = """
+      SELECT version, last_updated, deleted, body FROM resource_history
+       WHERE res_type = ? AND res_id = ? AND version = ?""";
+
+  /** One version, or null if there is no such version. */
+  public StoredResource vread(String type, String id, long version) {
+    return query(VREAD, type, id, version, rs -> row(type, id, rs));
+  }
+
+  // ---------------------------------------------------------------- history
+
+  /** A history query: all of a resource, of a type or of the server, up to a snapshot time. */
+  public record HistoryQuery(String type, String id, Instant since, Instant until) {
+    String where() {
+      StringBuilder w = new StringBuilder(" WHERE last_updated <= ?");
+      if (type != null) w.append(" AND res_type = ?");
+      if (id != null) w.append(" AND res_id = ?");
+      if (since != null) w.append(" AND last_updated >= ?");
+      return w.toString();
+    }
+
+    int bind(PreparedStatement ps) throws SQLException {
+      int i = 1;
+      ps.setObject(i++, ts(until));
+      if (type != null) ps.setString(i++, type);
+      if (id != null) ps.setString(i++, id);
+      if (since != null) ps.setObject(i++, ts(since));
+      return i;
+    }
+  }
+
+  public int historyCount(HistoryQuery q) {
+    String sql = "SELECT count(*) FROM resource_history" + q.where();
+    return run(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        q.bind(ps);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getInt(1);
+        }
+      }
+    });
+  }
+
+  /** Newest first: the versions at positions [offset, offset + limit). */
+  public List<StoredResource> historyPage(HistoryQuery q, int offset, int limit) {
+    String sql = "SELECT res_type, res_id, version, last_updated, deleted, body FROM resource_history"
+        + q.where() + " ORDER BY last_updated DESC, res_type, res_id, version DESC OFFSET ? LIMIT ?";
+    return run(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        int i = q.bind(ps);
+        ps.setInt(i++, offset);
+        ps.setInt(i, limit);
+        List<StoredResource> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new StoredResource(rs.getString(1), rs.getString(2), rs.getLong(3),
+                rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getBoolean(5), rs.getString(6)));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  private static final String NEXT_ID = "SELECT nextval('resource_id_seq')";
+
+  private static final String INSERT = """
+      WITH cur AS (
+        INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
+        VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT DO NOTHING
+        RETURNING res_type, res_id, version, last_updated, deleted, body)
+      INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body)
+      SELECT res_type, res_id, version, last_updated, deleted, body FROM cur""";
+
+  private static final String UPDATE = """
+      WITH cur AS (
+        UPDATE resource SET version = ?, last_updated = ?, deleted = ?, body = ?
+         WHERE res_type = ? AND res_id = ? AND version = ? AND deleted = ?
+        RETURNING res_type, res_id, version, last_updated, deleted, body)
+      INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body)
+      SELECT res_type, res_id, version, last_updated, deleted, body FROM cur""";
+
+  private static final String CURRENT_VERSION = """
+      SELECT version, deleted FROM resource WHERE res_type = ? AND res_id = ?""";
+
+  private static final String FIRST_MISSING_REFERENCE = """
+      SELECT r.t || '/' || r.i FROM unnest(?::text[], ?::text[]) AS r(t, i)
+       WHERE NOT EXISTS (SELECT 1 FROM resource x
+                          WHERE x.res_type = r.t AND x.res_id = r.i AND NOT x.deleted)
+       LIMIT 1""";
+
+  /** Creates a resource with a server-assigned id. */
+  public WriteResult create(String type, Collection<String> references, Renderer renderer) {
+    return transaction(c -> {
+      checkReferences(c, references, type, null);
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        String id;
+        try (PreparedStatement ps = c.prepareStatement(NEXT_ID); ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          id = Long.toString(rs.getLong(1));
+        }
+        Instant now = now();
+        String json = renderer.render(id, 1, now);
+        // a client may already have chosen this id with PUT: then take the next one
+        if (insert(c, type, id, 1, now, json)) {
+          return new WriteResult(new StoredResource(type, id, 1, now, false, json), true);
+        }
+      }
+      throw new IllegalStateException("no free id for " + type + " after " + MAX_ATTEMPTS + " attempts");
+    });
+  }
+
+  /**
+   * Writes a new version of {@code type/id}, creating it when it does not exist.
+   * {@code expectedVersion} (from If-Match) must be the current version when given.
+   */
+  public WriteResult update(String type, String id, Long expectedVersion,
+      Collection<String> references, Renderer renderer) {
+    return transaction(c -> {
+      checkReferences(c, references, type, id);
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        long base;
+        boolean exists;
+        boolean baseDeleted = false;
+        if (expectedVersion != null && attempt == 0) {
+          // the hot path: trust If-Match, let the UPDATE's WHERE clause verify it
+          base = expectedVersion;
+          exists = true;
+        } else {
+          long[] cur = currentVersion(c, type, id);
+          exists = cur != null;
+          base = exists ? cur[0] : 0;
+          baseDeleted = exists && cur[1] == 1;
+          if (expectedVersion != null && (!exists || base != expectedVersion)) {
+            throw new VersionConflictException(type, id, expectedVersion, exists ? base : null);
+          }
+        }
+        long version = base + 1;
+        Instant now = now();
+        String json = renderer.render(id, version, now);
+        if (exists ? update(c, type, id, base, baseDeleted, version, now, false, json)
+                   : insert(c, type, id, version, now, json)) {
+          // re-creating a deleted resource counts as a create
+          return new WriteResult(new StoredResource(type, id, version, now, false, json), !exists || baseDeleted);
+        }
+        // somebody else wrote in between: look again
+      }
+      throw new IllegalStateException("too much contention on " + type + "/" + id);
+    });
+  }
+
+  /**
+   * Deletes {@code type/id} by writing a tombstone version. Returns null when the resource
+   * never existed, the existing tombstone when it is already deleted.
+   */
+  public StoredResource delete(String type, String id, Long expectedVersion) {
+    return transaction(c -> {
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        long[] cur = currentVersion(c, type, id);
+        if (expectedVersion != null && (cur == null || cur[0] != expectedVersion)) {
+          throw new VersionConflictException(type, id, expectedVersion, cur == null ? null : cur[0]);
+        }
+        if (cur == null) {
+          return null;
+        }
+        if (cur[1] == 1) {
+          return read(c, type, id);
+        }
+        Instant now = now();
+        if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null)) {
+          return new StoredResource(type, id, cur[0] + 1, now, true, null);
+        }
+      }
+      throw new IllegalStateException("too much contention on " + type + "/" + id);
+    });
+  }
+
+  private void checkReferences(Connection c, Collection<String> references, String selfType, String selfId)
+      throws SQLException {
+    if (references.isEmpty()) {
+      return;
+    }
+    List<String> types = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    for (String ref : references) {
+      int slash = ref.indexOf('/');
+      String t = ref.substring(0, slash);
+      String i = ref.substring(slash + 1);
+      if (t.equals(selfType) && i.equals(selfId)) {
+        continue; // a resource may refer to itself
+      }
+      types.add(t);
+      ids.add(i);
+    }
+    if (types.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(FIRST_MISSING_REFERENCE)) {
+      ps.setArray(1, c.createArrayOf("text", types.toArray()));
+      ps.setArray(2, c.createArrayOf("text", ids.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          throw new MissingReferenceException(rs.getString(1));
+        }
+      }
+    }
+  }
+
+  private static boolean insert(Connection c, String type, String id, long version, Instant now, String json)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      ps.setLong(3, version);
+      ps.setObject(4, ts(now));
+      ps.setBoolean(5, false);
+      ps.setString(6, json);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  private static boolean update(Connection c, String type, String id, long base, boolean baseDeleted,
+      long version, Instant now, boolean deleted, String json) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
+      ps.setLong(1, version);
+      ps.setObject(2, ts(now));
+      ps.setBoolean(3, deleted);
+      ps.setString(4, json);
+      ps.setString(5, type);
+      ps.setString(6, id);
+      ps.setLong(7, base);
+      ps.setBoolean(8, baseDeleted);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** [version, deleted ? 1 : 0] or null. */
+  private static long[] currentVersion(Connection c, String type, String id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(CURRENT_VERSION)) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? new long[] {rs.getLong(1), rs.getBoolean(2) ? 1 : 0} : null;
+      }
+    }
+  }
+
+  private static StoredResource read(Connection c, String type, String id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(READ)) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return row(type, id, rs);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private Instant now() {
+    return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  private static OffsetDateTime ts(Instant i) {
+    return OffsetDateTime.ofInstant(i, ZoneOffset.UTC);
+  }
+
+  private static StoredResource row(String type, String id, ResultSet rs) throws SQLException {
+    if (!rs.next()) {
+      return null;
+    }
+    return new StoredResource(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
+        rs.getBoolean(3), rs.getString(4));
+  }
+
+  @FunctionalInterface
+  private interface SqlWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  @FunctionalInterface
+  private interface RowMapper<T> {
+    T map(ResultSet rs) throws SQLException;
+  }
+
+  private <T> T query(String sql, String type, String id, RowMapper<T> mapper) {
+    return run(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setString(1, type);
+        ps.setString(2, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          return mapper.map(rs);
+        }
+      }
+    });
+  }
+
+  private <T> T query(String sql, String type, String id, long version, RowMapper<T> mapper) {
+    return run(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setString(1, type);
+        ps.setString(2, id);
+        ps.setLong(3, version);
+        try (ResultSet rs = ps.executeQuery()) {
+          return mapper.map(rs);
+        }
+      }
+    });
+  }
+
+  private <T> T run(SqlWork<T> work) {
+    try (Connection c = ds.getConnection()) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw translate(e);
+    }
+  }
+
+  /** Runs {@code work} in one transaction; it commits only if {@code work} returns. */
+  private <T> T transaction(SqlWork<T> work) {
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        try {
+          c.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw translate(e);
+    }
+  }
+
+  /** Connection trouble becomes {@link StoreUnavailableException}; anything else is a bug. */
+  static RuntimeException translate(SQLException e) {
+    String state = e.getSQLState();
+    if (e instanceof SQLTransientConnectionException
+        || (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")))) {
+      return new StoreUnavailableException("The database is not reachable: " + e.getMessage(), e);
+    }
+    return new IllegalStateException("database error " + state + ": " + e.getMessage(), e);
+  }
+}

@@ -1,0 +1,66 @@
+package io.appointmentserver;
+
+import io.appointmentserver.store.Database;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * The server the tests talk to over HTTP: one embedded PostgreSQL and one server for the whole
+ * test run (started on first use), plus extra servers on the same database when a test needs a
+ * different configuration.
+ */
+public final class TestServer {
+  private static EmbeddedPostgres pg;
+  private static AppointmentServer server;
+  private static Path dataDir;
+
+  private TestServer() {}
+
+  public static synchronized AppointmentServer shared() {
+    if (server == null) {
+      try {
+        dataDir = Files.createTempDirectory("fhir-test");
+        pg = Database.startEmbedded(dataDir.resolve("pg"), 0);
+        server = AppointmentServer.start(config());
+      } catch (Exception e) {
+        throw new IllegalStateException("test server did not start", e);
+      }
+    }
+    return server;
+  }
+
+  /** Base URL of the shared server, e.g. {@code http://127.0.0.1:41234/fhir}. */
+  public static String base() {
+    return shared().baseUrl();
+  }
+
+  public static synchronized EmbeddedPostgres postgres() {
+    shared();
+    return pg;
+  }
+
+  /** The configuration of the shared server: the test database, a free port, no public base. */
+  public static Config config() {
+    Map<String, String> env = new HashMap<>();
+    env.put("FHIR_HOST", "127.0.0.1");
+    env.put("FHIR_PORT", "0");
+    env.put("FHIR_DATA_DIR", dataDir.toString());
+    env.put("FHIR_DB_POOL_SIZE", "8");
+    return Config.from(env).withDatabase(pg.getJdbcUrl("postgres", "postgres"), "postgres", "");
+  }
+
+  /** Another server process on the same database, configured differently; close it after use. */
+  public static AppointmentServer another(UnaryOperator<Config> change) throws Exception {
+    shared();
+    return AppointmentServer.start(change.apply(config()));
+  }
+
+  /** The folder shared with the project (seed, IG), beside the checkout. */
+  public static Path sharedDir() {
+    return Path.of(System.getProperty("shared.dir", "../shared"));
+  }
+}
