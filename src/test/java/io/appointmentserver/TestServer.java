@@ -25,7 +25,7 @@ public final class TestServer {
       try {
         dataDir = Files.createTempDirectory("fhir-test");
         pg = Database.startEmbedded(dataDir.resolve("pg"), 0);
-        server = AppointmentServer.start(config());
+        server = AppointmentServer.start(baseConfig());
       } catch (Exception e) {
         throw new IllegalStateException("test server did not start", e);
       }
@@ -45,6 +45,11 @@ public final class TestServer {
 
   /** The configuration of the shared server: the test database, a free port, no public base. */
   public static Config config() {
+    shared();
+    return baseConfig();
+  }
+
+  private static Config baseConfig() {
     Map<String, String> env = new HashMap<>();
     env.put("FHIR_HOST", "127.0.0.1");
     env.put("FHIR_PORT", "0");
@@ -56,7 +61,7 @@ public final class TestServer {
   /** Another server process on the same database, configured differently; close it after use. */
   public static AppointmentServer another(UnaryOperator<Config> change) throws Exception {
     shared();
-    return AppointmentServer.start(change.apply(config()));
+    return AppointmentServer.start(change.apply(baseConfig()));
   }
 
   /** The folder shared with the project (seed, IG), beside the checkout. */
