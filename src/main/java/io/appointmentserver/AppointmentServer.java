@@ -37,10 +37,15 @@ public final class AppointmentServer implements AutoCloseable {
       FhirContext ctx = ctxFuture.join();
       ResourceStore store = new ResourceStore(db.dataSource(), Clock.systemUTC());
       ResourceCodec codec = new ResourceCodec(ctx, config.timeZone());
+      // references to the public base (configured, or http://localhost:PORT/fhir by default) or
+      // to the base a request was sent to are stored relative
       String defaultBase = config.effectiveBaseUrl(config.port());
       WritePolicy policy = new WritePolicy(new References(ctx), defaultBase, config.checkReferences());
-      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, config.baseUrl());
-      HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), db, store, fhir);
+      // links and Location headers use the configured base, else the one the request was sent to
+      String publicBase = config.baseUrl() == null ? null : defaultBase;
+      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, publicBase);
+      HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase, db,
+          store, fhir);
       http.start();
       String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
           : "http://" + config.host() + ":" + http.port() + "/fhir";

@@ -52,6 +52,7 @@ class RestInteractionsTest {
     assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
     assertThat(r.headers().firstValue("ETag")).hasValue("W/\"1\"");
     assertThat(r.headers().firstValue("Last-Modified")).isPresent();
+    assertThat(r.headers().firstValue("Content-Location")).hasValue(base + "/Patient/" + id + "/_history/1");
     assertThat(Json.parse(r.body()).get("name").get(0).get("family").asText()).isEqualTo("Søndergård");
   }
 

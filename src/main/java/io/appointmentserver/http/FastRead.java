@@ -34,11 +34,14 @@ final class FastRead extends HttpFilter {
   private final ResourceStore store;
   private final Set<String> resourceTypes;
   private final ErrorWriter errors;
+  private final String configuredBase;
 
-  FastRead(ResourceStore store, Set<String> resourceTypes, ErrorWriter errors) {
+  /** {@code configuredBase} is the public base URL, or null to use the one each request was sent to. */
+  FastRead(ResourceStore store, Set<String> resourceTypes, ErrorWriter errors, String configuredBase) {
     this.store = store;
     this.resourceTypes = resourceTypes;
     this.errors = errors;
+    this.configuredBase = configuredBase;
   }
 
   @Override
@@ -66,6 +69,7 @@ final class FastRead extends HttpFilter {
     String etag = "W/\"" + s.version() + "\"";
     resp.setHeader("ETag", etag);
     resp.setHeader("Last-Modified", HTTP_DATE.format(s.lastUpdated()));
+    resp.setHeader("Content-Location", base(req) + "/" + s.type() + "/" + s.id() + "/_history/" + s.version());
     if (notModified(req, s)) {
       resp.setStatus(304);
       return;
@@ -84,6 +88,15 @@ final class FastRead extends HttpFilter {
       resp.setContentLength(body.length);
       resp.getOutputStream().write(body);
     }
+  }
+
+  /** The same base HAPI's address strategy would give. */
+  private String base(HttpServletRequest req) {
+    if (configuredBase != null) {
+      return configuredBase;
+    }
+    StringBuffer url = req.getRequestURL();
+    return url.substring(0, url.length() - req.getPathInfo().length());
   }
 
   private static boolean notModified(HttpServletRequest req, StoredResource s) {

@@ -23,8 +23,8 @@ public final class HttpServer implements AutoCloseable {
   private final Server jetty;
   private final ServerConnector connector;
 
-  public HttpServer(String host, int port, long maxBody, Database db, ResourceStore store,
-      FhirRestServer fhir) {
+  public HttpServer(String host, int port, long maxBody, String configuredBase, Database db,
+      ResourceStore store, FhirRestServer fhir) {
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("http");
     jetty = new Server(threads);
@@ -41,7 +41,7 @@ public final class HttpServer implements AutoCloseable {
     context.setContextPath("/");
     EnumSet<DispatcherType> requests = EnumSet.of(DispatcherType.REQUEST);
     context.addFilter(new FilterHolder(new RequestGuard(maxBody, errors)), "/fhir/*", requests);
-    context.addFilter(new FilterHolder(new FastRead(store, fhir.getFhirContext().getResourceTypes(), errors)),
+    context.addFilter(new FilterHolder(new FastRead(store, fhir.getFhirContext().getResourceTypes(), errors, configuredBase)),
         "/fhir/*", requests);
     ServletHolder fhirHolder = new ServletHolder("fhir", fhir);
     fhirHolder.setInitOrder(1);
