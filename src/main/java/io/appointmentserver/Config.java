@@ -74,6 +74,16 @@ public record Config(
         maxBodyBytes, check, dbPoolSize, authIssuer, authJwks);
   }
 
+  public Config withBaseUrl(String url) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, url, timeZone,
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks);
+  }
+
+  public Config withAuth(String issuer, String jwks) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
+        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks);
+  }
+
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s.trim();
   }
