@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Clock;
 import java.time.Instant;
@@ -369,7 +370,14 @@ public final class ResourceStore {
 
   private <T> T run(SqlWork<T> work) {
     try (Connection c = ds.getConnection()) {
-      return work.run(c);
+      try {
+        return work.run(c);
+      } catch (SQLException e) {
+        if (lost(c)) {
+          throw new StoreUnavailableException("The database connection was lost: " + e.getMessage(), e);
+        }
+        throw e;
+      }
     } catch (SQLException e) {
       throw translate(e);
     }
@@ -378,6 +386,7 @@ public final class ResourceStore {
   /** Runs {@code work} in one transaction; it commits only if {@code work} returns. */
   private <T> T transaction(SqlWork<T> work) {
     try (Connection c = ds.getConnection()) {
+      // the pool resets auto-commit when the connection goes back
       c.setAutoCommit(false);
       try {
         T result = work.run(c);
@@ -389,19 +398,28 @@ public final class ResourceStore {
         } catch (SQLException suppressed) {
           e.addSuppressed(suppressed);
         }
+        if (e instanceof SQLException sql && lost(c)) {
+          throw new StoreUnavailableException("The database connection was lost: " + sql.getMessage(), sql);
+        }
         throw e;
-      } finally {
-        c.setAutoCommit(true);
       }
     } catch (SQLException e) {
       throw translate(e);
     }
   }
 
+  private static boolean lost(Connection c) {
+    try {
+      return c.isClosed() || !c.isValid(1);
+    } catch (SQLException e) {
+      return true;
+    }
+  }
+
   /** Connection trouble becomes {@link StoreUnavailableException}; anything else is a bug. */
   static RuntimeException translate(SQLException e) {
     String state = e.getSQLState();
-    if (e instanceof SQLTransientConnectionException
+    if (e instanceof SQLTransientConnectionException || e instanceof SQLNonTransientConnectionException
         || (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")))) {
       return new StoreUnavailableException("The database is not reachable: " + e.getMessage(), e);
     }
