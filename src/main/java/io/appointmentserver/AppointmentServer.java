@@ -5,10 +5,15 @@ import io.appointmentserver.api.FhirRestServer;
 import io.appointmentserver.api.References;
 import io.appointmentserver.api.ResourceCodec;
 import io.appointmentserver.api.WritePolicy;
+import io.appointmentserver.ehealth.EhealthAppointment;
 import io.appointmentserver.http.HttpServer;
+import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.AccessTags;
+import io.appointmentserver.security.TokenAuthenticator;
 import io.appointmentserver.store.Database;
 import io.appointmentserver.store.ResourceStore;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,18 +45,24 @@ public final class AppointmentServer implements AutoCloseable {
       // references to the public base (configured, or http://localhost:PORT/fhir by default) or
       // to the base a request was sent to are stored relative
       String defaultBase = config.effectiveBaseUrl(config.port());
-      WritePolicy policy = new WritePolicy(new References(ctx), defaultBase, config.checkReferences());
+      AccessTags accessTags = new AccessTags(ctx, Map.of("Appointment", EhealthAppointment::addTags));
+      AccessPolicy access = new AccessPolicy(Map.of("Appointment", EhealthAppointment::rule));
+      WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences());
+      TokenAuthenticator authenticator = TokenAuthenticator.create(config.authIssuer(), config.authJwks(),
+          config.authAudience(), config.authClockSkewSeconds(), config.dataDir());
       // links and Location headers use the configured base, else the one the request was sent to
       String publicBase = config.baseUrl() == null ? null : defaultBase;
-      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, publicBase);
-      HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase, db,
-          store, fhir);
+      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, publicBase);
+      HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
+          defaultBase, db, store, fhir, authenticator, access);
       http.start();
       String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
           : "http://" + config.host() + ":" + http.port() + "/fhir";
       log.info("FHIR DSTU3 server at {} (started in {} ms)", base, (System.nanoTime() - t0) / 1_000_000);
       if (config.authIssuer() == null) {
-        log.warn("FHIR_AUTH_ISSUER is not set: requests are not authenticated");
+        log.warn("DEV MODE: FHIR_AUTH_ISSUER and FHIR_AUTH_JWKS are not set, so the server accepts only tokens"
+            + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
+            config.dataDir().toAbsolutePath());
       }
       return new AppointmentServer(db, http, base);
     } catch (Exception | Error e) {

@@ -30,7 +30,9 @@ public record Config(
     boolean checkReferences,
     int dbPoolSize,
     String authIssuer,
-    String authJwks) {
+    String authJwks,
+    String authAudience,
+    long authClockSkewSeconds) {
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -51,7 +53,9 @@ public record Config(
         Boolean.parseBoolean(env.getOrDefault("FHIR_CHECK_REFERENCES", "true")),
         Integer.parseInt(env.getOrDefault("FHIR_DB_POOL_SIZE", "16")),
         blankToNull(env.get("FHIR_AUTH_ISSUER")),
-        blankToNull(env.get("FHIR_AUTH_JWKS")));
+        blankToNull(env.get("FHIR_AUTH_JWKS")),
+        blankToNull(env.get("FHIR_AUTH_AUDIENCE")),
+        Long.parseLong(env.getOrDefault("FHIR_AUTH_CLOCK_SKEW_SECONDS", "30")));
   }
 
   /** The configured public base URL, or the default for the port the server listens on. */
@@ -61,27 +65,27 @@ public record Config(
 
   public Config withPort(int newPort) {
     return new Config(host, newPort, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds);
   }
 
   public Config withDatabase(String url, String user, String password) {
     return new Config(host, port, dataDir, url, user, password, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds);
   }
 
   public Config withCheckReferences(boolean check) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks);
+        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds);
   }
 
   public Config withBaseUrl(String url) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, url, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds);
   }
 
   public Config withAuth(String issuer, String jwks) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks);
+        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds);
   }
 
   private static String blankToNull(String s) {

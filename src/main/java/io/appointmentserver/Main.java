@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 /** {@code java -jar appointment-server.jar [serve]}: runs the server until stopped. */
 @Command(name = "appointment-server", mixinStandardHelpOptions = true,
-    subcommands = {Main.Serve.class},
+    subcommands = {Main.Serve.class, TokenCommand.class},
     description = "FHIR DSTU3 server for the eHealth Appointment service")
 public final class Main implements Callable<Integer> {
 

@@ -81,14 +81,17 @@ class FaultsTest {
     int port = freePort();
     String base = "http://127.0.0.1:" + port + "/fhir";
 
+    String auth = "Bearer " + Tokens.system(dataDir); // the processes' own dev key
     Process first = startServerProcess(dataDir, port, "first");
     try {
       awaitHealthy(base, first);
       for (int i = 0; i < 20; i++) {
-        HttpResponse<String> r = Http.put(base + "/Patient/k" + i, patient("k" + i, "Acknowledged" + i));
+        HttpResponse<String> r = Http.put(base + "/Patient/k" + i, patient("k" + i, "Acknowledged" + i),
+            "Authorization", auth);
         assertThat(r.statusCode()).isEqualTo(201);
       }
-      assertThat(Http.put(base + "/Patient/k0", patient("k0", "Second"), "If-Match", "\"1\"").statusCode()).isEqualTo(200);
+      assertThat(Http.put(base + "/Patient/k0", patient("k0", "Second"), "If-Match", "\"1\"", "Authorization", auth)
+          .statusCode()).isEqualTo(200);
     } finally {
       // the moment after the acknowledgement: no shutdown hook, no clean stop of PostgreSQL
       long postmaster = postmasterPid(dataDir);
@@ -103,11 +106,11 @@ class FaultsTest {
     try {
       awaitHealthy(base, second);
       for (int i = 1; i < 20; i++) {
-        HttpResponse<String> r = Http.get(base + "/Patient/k" + i);
+        HttpResponse<String> r = Http.get(base + "/Patient/k" + i, "Authorization", auth);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).contains("Acknowledged" + i);
       }
-      HttpResponse<String> k0 = Http.get(base + "/Patient/k0");
+      HttpResponse<String> k0 = Http.get(base + "/Patient/k0", "Authorization", auth);
       assertThat(k0.headers().firstValue("ETag")).hasValue("W/\"2\"");
       assertThat(k0.body()).contains("Second");
     } finally {

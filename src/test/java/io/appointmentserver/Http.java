@@ -15,7 +15,30 @@ public final class Http {
       .version(HttpClient.Version.HTTP_1_1)
       .build();
 
+  /** Pass as the Authorization header's value to send none. */
+  public static final String NO_AUTH = "<none>";
+
   private Http() {}
+
+  /**
+   * Every request carries the shared server's SYSTEM token unless the test sets Authorization
+   * itself ({@link #NO_AUTH} for none).
+   */
+  private static void headers(HttpRequest.Builder b, String... headers) {
+    boolean auth = false;
+    for (int i = 0; i < headers.length; i += 2) {
+      if (headers[i].equalsIgnoreCase("Authorization")) {
+        auth = true;
+        if (NO_AUTH.equals(headers[i + 1])) {
+          continue;
+        }
+      }
+      b.header(headers[i], headers[i + 1]);
+    }
+    if (!auth) {
+      b.header("Authorization", "Bearer " + TestServer.systemToken());
+    }
+  }
 
   /** {@code headers} are name, value pairs. */
   public static HttpResponse<String> send(String method, String url, String body, String... headers) {
@@ -26,9 +49,7 @@ public final class Http {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofByteArray(body));
-    for (int i = 0; i < headers.length; i += 2) {
-      b.header(headers[i], headers[i + 1]);
-    }
+    headers(b, headers);
     try {
       return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     } catch (IOException e) {
@@ -43,9 +64,7 @@ public final class Http {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofByteArray(body));
-    for (int i = 0; i < headers.length; i += 2) {
-      b.header(headers[i], headers[i + 1]);
-    }
+    headers(b, headers);
     try {
       return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {

@@ -7,7 +7,11 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import com.nimbusds.jwt.JWTClaimsSet;
+import io.appointmentserver.security.DevKeys;
+import java.text.ParseException;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +37,7 @@ class SeedExchangeTest {
     // version that is current instead, so that the update is the seed's update
     String ifMatch = "\"" + v1Version + "\"";
 
-    List<String> headers = seedHeaders(seed.resolve("request-headers.txt"), ifMatch);
+    List<String> headers = seedHeaders(seed.resolve("request-headers.txt"), ifMatch, "Bearer " + seedToken(seed));
     HttpResponse<byte[]> response = Http.sendForBytes("PUT", base + "/Appointment/309",
         requestBody.getBytes(java.nio.charset.StandardCharsets.UTF_8), headers.toArray(String[]::new));
 
@@ -52,8 +56,21 @@ class SeedExchangeTest {
         .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\+0[12]:00");
   }
 
-  /** The recorded headers, minus the request line and those the HTTP client sets itself. */
-  static List<String> seedHeaders(Path file, String ifMatch) throws IOException {
+  /** The seed token's claims, re-signed with the test server's key and valid from now. */
+  static String seedToken(Path seed) throws IOException {
+    try {
+      JWTClaimsSet recorded = JWTClaimsSet.parse(Files.readString(seed.resolve("token-claims.json")));
+      long now = System.currentTimeMillis();
+      JWTClaimsSet fresh = new JWTClaimsSet.Builder(recorded)
+          .issueTime(new Date(now)).expirationTime(new Date(now + 300_000)).build();
+      return DevKeys.sign(TestServer.dataDir(), fresh);
+    } catch (ParseException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The recorded headers, minus the request line, with this run's If-Match and Authorization. */
+  static List<String> seedHeaders(Path file, String ifMatch, String authorization) throws IOException {
     List<String> out = new ArrayList<>();
     for (String line : Files.readAllLines(file)) {
       int colon = line.indexOf(':');
@@ -64,6 +81,9 @@ class SeedExchangeTest {
       String value = line.substring(colon + 1).trim();
       if (name.equalsIgnoreCase("If-Match")) {
         value = ifMatch;
+      }
+      if (name.equalsIgnoreCase("Authorization")) {
+        value = authorization;
       }
       out.add(name);
       out.add(value);

@@ -64,6 +64,22 @@ public final class TestServer {
     return AppointmentServer.start(change.apply(baseConfig()));
   }
 
+  /** The data directory of the shared server (where its dev signing key lives). */
+  public static Path dataDir() {
+    shared();
+    return dataDir;
+  }
+
+  /** A SYSTEM token with every privilege, accepted by the shared server and its siblings. */
+  public static synchronized String systemToken() {
+    if (systemToken == null) {
+      systemToken = Tokens.system(dataDir());
+    }
+    return systemToken;
+  }
+
+  private static String systemToken;
+
   /** The folder shared with the project (seed, IG), beside the checkout. */
   public static Path sharedDir() {
     return Path.of(System.getProperty("shared.dir", "../shared"));

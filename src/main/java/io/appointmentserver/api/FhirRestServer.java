@@ -8,6 +8,7 @@ import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.store.ResourceStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,14 +24,16 @@ public final class FhirRestServer extends RestfulServer {
   private final transient ResourceStore store;
   private final transient ResourceCodec codec;
   private final transient WritePolicy policy;
+  private final transient AccessPolicy accessPolicy;
   private final String configuredBase;
 
   public FhirRestServer(FhirContext ctx, ResourceStore store, ResourceCodec codec, WritePolicy policy,
-      String configuredBase) {
+      AccessPolicy accessPolicy, String configuredBase) {
     super(ctx);
     this.store = store;
     this.codec = codec;
     this.policy = policy;
+    this.accessPolicy = accessPolicy;
     this.configuredBase = configuredBase;
   }
 
@@ -50,17 +53,20 @@ public final class FhirRestServer extends RestfulServer {
     setDefaultPageSize(HistoryQueries.DEFAULT_PAGE_SIZE);
     setMaximumPageSize(HistoryQueries.MAX_PAGE_SIZE);
     registerInterceptor(new ErrorInterceptor());
+    registerInterceptor(new PrivilegeInterceptor(accessPolicy));
+    Access access = new Access(accessPolicy);
 
     List<IResourceProvider> providers = new ArrayList<>();
     for (String name : new TreeSet<>(getFhirContext().getResourceTypes())) {
       RuntimeResourceDefinition def = getFhirContext().getResourceDefinition(name);
-      providers.add(provider(def.getImplementingClass(), history));
+      providers.add(provider(def.getImplementingClass(), history, access));
     }
     setResourceProviders(providers);
-    registerProvider(new SystemProvider(history));
+    registerProvider(new SystemProvider(history, getFhirContext().getResourceTypes()));
   }
 
-  private <T extends IBaseResource> ResourceProvider<T> provider(Class<T> cls, HistoryQueries history) {
-    return new ResourceProvider<>(cls, store, codec, policy, history);
+  private <T extends IBaseResource> ResourceProvider<T> provider(Class<T> cls, HistoryQueries history,
+      Access access) {
+    return new ResourceProvider<>(cls, store, codec, policy, history, access);
   }
 }

@@ -2,6 +2,7 @@ package io.appointmentserver.api;
 
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.ResourceStore.HistoryQuery;
 import io.appointmentserver.store.StoredResource;
@@ -32,13 +33,19 @@ public final class HistoryQueries {
     this.codec = codec;
   }
 
-  public IBundleProvider of(String type, String id, InstantType since, Integer count, Integer offset) {
+  /**
+   * {@code types} limits system history to some types; {@code filter} is the user's context as
+   * SQL (null when unlimited), applied in the query so totals and pages hold only what they may see.
+   */
+  public IBundleProvider of(String type, String id, String[] types, InstantType since, Integer count,
+      Integer offset, ContextRule.Sql filter) {
     if ((count != null && count < 0) || (offset != null && offset < 0)) {
       String msg = "_count and _offset must not be negative";
       throw new InvalidRequestException(msg, Outcomes.error(IssueType.VALUE, msg));
     }
     Instant sinceInstant = since == null || since.getValue() == null ? null : since.getValue().toInstant();
-    HistoryQuery q = new HistoryQuery(type, id, sinceInstant, Instant.now().plusMillis(1));
+    HistoryQuery q = new HistoryQuery(type, id, types, sinceInstant, Instant.now().plusMillis(1),
+        filter == null ? null : filter.condition(), filter == null ? null : filter.params());
     int pageSize = count == null ? DEFAULT_PAGE_SIZE : Math.min(count, MAX_PAGE_SIZE);
     return new Results(q, pageSize, offset == null ? 0 : offset);
   }

@@ -6,7 +6,12 @@ import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
 import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
 import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
+import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.AuthenticationException;
+import io.appointmentserver.security.ForbiddenException;
 import io.appointmentserver.store.MissingReferenceException;
+import io.appointmentserver.store.ResourceStore.GuardRefusedException;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.VersionConflictException;
 import org.hl7.fhir.dstu3.model.OperationOutcome;
@@ -45,6 +50,21 @@ public final class Outcomes {
     if (cause instanceof MissingReferenceException e) {
       return new InvalidRequestException(e.getMessage(), error(IssueType.NOTFOUND, e.getMessage()));
     }
+    if (cause instanceof AuthenticationException e) {
+      ca.uhn.fhir.rest.server.exceptions.AuthenticationException r =
+          new ca.uhn.fhir.rest.server.exceptions.AuthenticationException(e.getMessage());
+      r.setOperationOutcome(error(IssueType.LOGIN, e.getMessage()));
+      r.addResponseHeader("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\""
+          + e.getMessage().replace('"', '\'') + "\"");
+      return r;
+    }
+    if (cause instanceof ForbiddenException e) {
+      return new ForbiddenOperationException(e.getMessage(), error(IssueType.FORBIDDEN, e.getMessage()));
+    }
+    if (cause instanceof GuardRefusedException) {
+      String msg = AccessPolicy.NOT_MATCHING + ": the stored resource is outside the token's context";
+      return new ForbiddenOperationException(msg, error(IssueType.FORBIDDEN, msg));
+    }
     if (cause instanceof StoreUnavailableException) {
       return status(503, IssueType.TRANSIENT,
           "The database is not available at the moment; nothing was changed. Retry later.");
@@ -64,6 +84,8 @@ public final class Outcomes {
     Throwable cur = t;
     for (int depth = 0; cur != null && depth < 10; depth++) {
       if (cur instanceof VersionConflictException || cur instanceof MissingReferenceException
+          || cur instanceof AuthenticationException || cur instanceof ForbiddenException
+          || cur instanceof GuardRefusedException
           || cur instanceof StoreUnavailableException || cur instanceof DataFormatException) {
         return cur;
       }

@@ -20,7 +20,7 @@ import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.ResourceStore.WriteResult;
 import io.appointmentserver.store.StoredResource;
-import java.util.Set;
+import io.appointmentserver.api.WritePolicy.Prepared;
 import java.util.regex.Pattern;
 import org.hl7.fhir.dstu3.model.IdType;
 import org.hl7.fhir.dstu3.model.InstantType;
@@ -43,15 +43,17 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   private final ResourceCodec codec;
   private final WritePolicy policy;
   private final HistoryQueries history;
+  private final Access access;
 
   public ResourceProvider(Class<T> resourceClass, ResourceStore store, ResourceCodec codec,
-      WritePolicy policy, HistoryQueries history) {
+      WritePolicy policy, HistoryQueries history, Access access) {
     this.resourceClass = resourceClass;
     this.type = codec.context().getResourceType(resourceClass);
     this.store = store;
     this.codec = codec;
     this.policy = policy;
     this.history = history;
+    this.access = access;
   }
 
   @Override
@@ -61,7 +63,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
 
   /** read and vread. */
   @Read(version = true)
-  public IBaseResource read(@IdParam IdType id) {
+  public IBaseResource read(@IdParam IdType id, RequestDetails request) {
     String idPart = checkId(id.getIdPart());
     StoredResource s;
     if (id.hasVersionIdPart()) {
@@ -76,6 +78,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
         throw new ResourceNotFoundException(id);
       }
     }
+    access.check(request, type, s.tags());
     if (s.deleted()) {
       throw new ResourceGoneException("Resource " + type + "/" + idPart + " was deleted (version "
           + s.version() + ")");
@@ -86,8 +89,9 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   /** create, with a server-assigned id (a client's id in the body is ignored). */
   @Create
   public MethodOutcome create(@ResourceParam T resource, RequestDetails request) {
-    Set<String> refs = policy.prepare(resource, request);
-    WriteResult r = store.create(type, refs,
+    Prepared prepared = policy.prepare(type, resource, request);
+    access.check(request, type, prepared.tags());
+    WriteResult r = store.create(type, prepared.references(), prepared.tags(),
         (id, version, at) -> codec.stamp(resource, type, id, version, at));
     return outcome(r, resource, "Created");
   }
@@ -106,9 +110,11 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       throw new InvalidRequestException(msg, Outcomes.error(IssueType.INVALID, msg));
     }
     Long expected = ifMatch(request);
-    Set<String> refs = policy.prepare(resource, request);
-    WriteResult r = store.update(type, idPart, expected, refs,
-        (rid, version, at) -> codec.stamp(resource, type, rid, version, at));
+    Prepared prepared = policy.prepare(type, resource, request);
+    // nobody moves a resource into someone else's reach, nor out of their own
+    access.check(request, type, prepared.tags());
+    WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
+        access.guard(request, type), (rid, version, at) -> codec.stamp(resource, type, rid, version, at));
     return outcome(r, resource, r.created() ? "Created" : "Updated");
   }
 
@@ -116,7 +122,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   @Delete
   public MethodOutcome delete(@IdParam IdType id, RequestDetails request) {
     String idPart = checkId(id.getIdPart());
-    StoredResource s = store.delete(type, idPart, ifMatch(request));
+    StoredResource s = store.delete(type, idPart, ifMatch(request), access.guard(request, type));
     if (s == null) {
       throw new ResourceNotFoundException(id);
     }
@@ -128,17 +134,20 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
 
   @History
   public IBundleProvider instanceHistory(@IdParam IdType id, @Since InstantType since, @Count Integer count,
-      @Offset Integer offset) {
+      @Offset Integer offset, RequestDetails request) {
     String idPart = checkId(id.getIdPart());
-    if (store.read(type, idPart) == null) {
+    StoredResource current = store.read(type, idPart);
+    if (current == null) {
       throw new ResourceNotFoundException(id);
     }
-    return history.of(type, idPart, since, count, offset);
+    access.check(request, type, current.tags());
+    return history.of(type, idPart, null, since, count, offset, access.filter(request, type));
   }
 
   @History
-  public IBundleProvider typeHistory(@Since InstantType since, @Count Integer count, @Offset Integer offset) {
-    return history.of(type, null, since, count, offset);
+  public IBundleProvider typeHistory(@Since InstantType since, @Count Integer count, @Offset Integer offset,
+      RequestDetails request) {
+    return history.of(type, null, null, since, count, offset, access.filter(request, type));
   }
 
   private MethodOutcome outcome(WriteResult r, T resource, String verb) {

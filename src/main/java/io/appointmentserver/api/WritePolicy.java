@@ -4,26 +4,32 @@ import ca.uhn.fhir.rest.api.server.RequestDetails;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import io.appointmentserver.security.AccessTags;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
  * What every write does to a resource before it is stored: references to this server's own base
- * URL become relative, and (unless switched off) the local references are collected so the store
- * can reject those whose target does not exist, in the write's transaction.
+ * URL become relative; (unless switched off) the local references are collected so the store
+ * can reject those whose target does not exist, in the write's transaction; and its access tags
+ * are computed from the final content.
  */
 public final class WritePolicy {
   private final References references;
+  private final AccessTags accessTags;
   private final String configuredBase;
   private final boolean checkReferences;
 
-  public WritePolicy(References references, String configuredBase, boolean checkReferences) {
+  public WritePolicy(References references, AccessTags accessTags, String configuredBase, boolean checkReferences) {
     this.references = references;
+    this.accessTags = accessTags;
     this.configuredBase = configuredBase;
     this.checkReferences = checkReferences;
   }
 
-  /** Returns the references ({@code Type/id}) that must exist for the write to succeed. */
-  public Set<String> prepare(IBaseResource resource, RequestDetails request) {
+  /** A resource ready to store: the references that must exist, and its access tags. */
+  public record Prepared(Set<String> references, String[] tags) {}
+
+  public Prepared prepare(String type, IBaseResource resource, RequestDetails request) {
     List<String> bases = new ArrayList<>(2);
     if (configuredBase != null) {
       bases.add(configuredBase);
@@ -33,6 +39,6 @@ public final class WritePolicy {
       bases.add(requestBase.endsWith("/") ? requestBase.substring(0, requestBase.length() - 1) : requestBase);
     }
     Set<String> targets = references.localize(resource, bases);
-    return checkReferences ? targets : Set.of();
+    return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource));
   }
 }

@@ -1,6 +1,11 @@
 package io.appointmentserver.http;
 
 import io.appointmentserver.api.Outcomes;
+import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.ForbiddenException;
+import io.appointmentserver.security.Principal;
+import io.appointmentserver.security.Privileges;
+import io.appointmentserver.security.Privileges.Op;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.StoredResource;
@@ -35,13 +40,16 @@ final class FastRead extends HttpFilter {
   private final Set<String> resourceTypes;
   private final ErrorWriter errors;
   private final String configuredBase;
+  private final AccessPolicy access;
 
   /** {@code configuredBase} is the public base URL, or null to use the one each request was sent to. */
-  FastRead(ResourceStore store, Set<String> resourceTypes, ErrorWriter errors, String configuredBase) {
+  FastRead(ResourceStore store, Set<String> resourceTypes, ErrorWriter errors, String configuredBase,
+      AccessPolicy access) {
     this.store = store;
     this.resourceTypes = resourceTypes;
     this.errors = errors;
     this.configuredBase = configuredBase;
+    this.access = access;
   }
 
   @Override
@@ -54,16 +62,22 @@ final class FastRead extends HttpFilter {
       chain.doFilter(req, resp);
       return;
     }
+    String type = m.group(1);
+    Principal principal = (Principal) req.getAttribute(Principal.ATTRIBUTE);
     StoredResource s;
     try {
-      s = m.group(3) == null ? store.read(m.group(1), m.group(2))
-          : store.vread(m.group(1), m.group(2), Long.parseLong(m.group(3)));
-    } catch (StoreUnavailableException e) {
+      // the same checks as the HAPI path: privilege, context, then the resource's context
+      Privileges.require(principal, type, Op.READ);
+      access.rule(principal, type);
+      s = m.group(3) == null ? store.read(type, m.group(2))
+          : store.vread(type, m.group(2), Long.parseLong(m.group(3)));
+      if (s == null || s.deleted()) {
+        chain.doFilter(req, resp); // HAPI writes the 404 / 410
+        return;
+      }
+      access.check(principal, type, s.tags());
+    } catch (StoreUnavailableException | ForbiddenException e) {
       errors.write(req, resp, Outcomes.toResponse(e));
-      return;
-    }
-    if (s == null || s.deleted()) {
-      chain.doFilter(req, resp); // HAPI writes the 404 / 410
       return;
     }
     String etag = "W/\"" + s.version() + "\"";

@@ -1,6 +1,8 @@
 package io.appointmentserver.http;
 
 import io.appointmentserver.api.FhirRestServer;
+import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.TokenAuthenticator;
 import io.appointmentserver.store.Database;
 import io.appointmentserver.store.ResourceStore;
 import jakarta.servlet.DispatcherType;
@@ -15,7 +17,8 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * Jetty bootstrap. Order in front of HAPI: {@link RequestGuard} (406, 413, 415, gzip bodies),
+ * Jetty bootstrap. Order in front of HAPI: {@link Authentication} (401), {@link RequestGuard}
+ * (406, 413, 415, gzip bodies),
  * then {@link FastRead} (stored bytes for plain JSON reads), then the {@link FhirRestServer}
  * at {@code /fhir}; {@code /health} beside it.
  */
@@ -23,8 +26,8 @@ public final class HttpServer implements AutoCloseable {
   private final Server jetty;
   private final ServerConnector connector;
 
-  public HttpServer(String host, int port, long maxBody, String configuredBase, Database db,
-      ResourceStore store, FhirRestServer fhir) {
+  public HttpServer(String host, int port, long maxBody, String configuredBase, String defaultBase, Database db,
+      ResourceStore store, FhirRestServer fhir, TokenAuthenticator authenticator, AccessPolicy access) {
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("http");
     jetty = new Server(threads);
@@ -40,9 +43,10 @@ public final class HttpServer implements AutoCloseable {
     ServletContextHandler context = new ServletContextHandler();
     context.setContextPath("/");
     EnumSet<DispatcherType> requests = EnumSet.of(DispatcherType.REQUEST);
+    context.addFilter(new FilterHolder(new Authentication(authenticator, defaultBase, errors)), "/fhir/*", requests);
     context.addFilter(new FilterHolder(new RequestGuard(maxBody, errors)), "/fhir/*", requests);
-    context.addFilter(new FilterHolder(new FastRead(store, fhir.getFhirContext().getResourceTypes(), errors, configuredBase)),
-        "/fhir/*", requests);
+    context.addFilter(new FilterHolder(new FastRead(store, fhir.getFhirContext().getResourceTypes(), errors,
+        configuredBase, access)), "/fhir/*", requests);
     ServletHolder fhirHolder = new ServletHolder("fhir", fhir);
     fhirHolder.setInitOrder(1);
     context.addServlet(fhirHolder, "/fhir/*");

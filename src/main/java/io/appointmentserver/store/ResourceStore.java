@@ -47,7 +47,7 @@ public final class ResourceStore {
   // ---------------------------------------------------------------- reads
 
   private static final String READ = """
-      SELECT version, last_updated, deleted, body FROM resource WHERE res_type = ? AND res_id = ?""";
+      SELECT version, last_updated, deleted, body, tags FROM resource WHERE res_type = ? AND res_id = ?""";
 
   /** The current version, a tombstone if deleted, or null if the resource never existed. */
   public StoredResource read(String type, String id) {
@@ -55,7 +55,7 @@ public final class ResourceStore {
   }
 
   private static final String VREAD = """
-      SELECT version, last_updated, deleted, body FROM resource_history
+      SELECT version, last_updated, deleted, body, tags FROM resource_history
        WHERE res_type = ? AND res_id = ? AND version = ?""";
 
   /** One version, or null if there is no such version. */
@@ -65,13 +65,20 @@ public final class ResourceStore {
 
   // ---------------------------------------------------------------- history
 
-  /** A history query: all of a resource, of a type or of the server, up to a snapshot time. */
-  public record HistoryQuery(String type, String id, Instant since, Instant until) {
+  /**
+   * A history query: all of a resource, of a type, of some types ({@code types}) or of the
+   * server, up to a snapshot time; {@code filter} is an extra SQL condition (over {@code tags})
+   * with its parameters, or null.
+   */
+  public record HistoryQuery(String type, String id, String[] types, Instant since, Instant until,
+      String filter, List<Object> filterParams) {
     String where() {
       StringBuilder w = new StringBuilder(" WHERE last_updated <= ?");
       if (type != null) w.append(" AND res_type = ?");
       if (id != null) w.append(" AND res_id = ?");
+      if (types != null) w.append(" AND res_type = ANY(?::text[])");
       if (since != null) w.append(" AND last_updated >= ?");
+      if (filter != null) w.append(" AND ").append(filter);
       return w.toString();
     }
 
@@ -80,7 +87,13 @@ public final class ResourceStore {
       ps.setObject(i++, ts(until));
       if (type != null) ps.setString(i++, type);
       if (id != null) ps.setString(i++, id);
+      if (types != null) ps.setObject(i++, types);
       if (since != null) ps.setObject(i++, ts(since));
+      if (filter != null) {
+        for (Object p : filterParams) {
+          ps.setObject(i++, p);
+        }
+      }
       return i;
     }
   }
@@ -100,7 +113,7 @@ public final class ResourceStore {
 
   /** Newest first: the versions at positions [offset, offset + limit). */
   public List<StoredResource> historyPage(HistoryQuery q, int offset, int limit) {
-    String sql = "SELECT res_type, res_id, version, last_updated, deleted, body FROM resource_history"
+    String sql = "SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM resource_history"
         + q.where() + " ORDER BY last_updated DESC, res_type, res_id, version DESC OFFSET ? LIMIT ?";
     return run(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -111,7 +124,7 @@ public final class ResourceStore {
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             out.add(new StoredResource(rs.getString(1), rs.getString(2), rs.getLong(3),
-                rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getBoolean(5), rs.getString(6)));
+                rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getBoolean(5), rs.getString(6), tags(rs, 7)));
           }
         }
         return out;
@@ -125,20 +138,26 @@ public final class ResourceStore {
 
   private static final String INSERT = """
       WITH cur AS (
-        INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
-        VALUES (?, ?, ?, ?, ?, ?)
+        INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body, tags)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT DO NOTHING
-        RETURNING res_type, res_id, version, last_updated, deleted, body)
-      INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body)
-      SELECT res_type, res_id, version, last_updated, deleted, body FROM cur""";
+        RETURNING res_type, res_id, version, last_updated, deleted, body, tags)
+      INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
+      SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM cur""";
 
   private static final String UPDATE = """
-      WITH cur AS (
-        UPDATE resource SET version = ?, last_updated = ?, deleted = ?, body = ?
+      WITH old AS (
+        SELECT tags FROM resource
          WHERE res_type = ? AND res_id = ? AND version = ? AND deleted = ?
-        RETURNING res_type, res_id, version, last_updated, deleted, body)
-      INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body)
-      SELECT res_type, res_id, version, last_updated, deleted, body FROM cur""";
+        FOR UPDATE),
+      cur AS (
+        UPDATE resource r SET version = ?, last_updated = ?, deleted = ?, body = ?, tags = coalesce(?, old.tags)
+          FROM old WHERE r.res_type = ? AND r.res_id = ?
+        RETURNING r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.body, r.tags, old.tags AS old_tags),
+      hist AS (
+        INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
+        SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM cur)
+      SELECT old_tags FROM cur""";
 
   private static final String CURRENT_VERSION = """
       SELECT version, deleted FROM resource WHERE res_type = ? AND res_id = ?""";
@@ -149,8 +168,26 @@ public final class ResourceStore {
                           WHERE x.res_type = r.t AND x.res_id = r.i AND NOT x.deleted)
        LIMIT 1""";
 
+  /**
+   * What a write must know of the version it replaces: {@code allows(oldTags)} is asked inside
+   * the write's transaction, with the row locked; false rolls the write back.
+   */
+  @FunctionalInterface
+  public interface Guard {
+    Guard NONE = oldTags -> true;
+
+    boolean allows(String[] oldTags);
+  }
+
+  /** Refused by a {@link Guard}: nothing was written. */
+  public static final class GuardRefusedException extends RuntimeException {
+    public GuardRefusedException() {
+      super("refused by guard", null, false, false);
+    }
+  }
+
   /** Creates a resource with a server-assigned id. */
-  public WriteResult create(String type, Collection<String> references, Renderer renderer) {
+  public WriteResult create(String type, Collection<String> references, String[] tags, Renderer renderer) {
     return transaction(c -> {
       checkReferences(c, references, type, null);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -162,8 +199,8 @@ public final class ResourceStore {
         Instant now = now();
         String json = renderer.render(id, 1, now);
         // a client may already have chosen this id with PUT: then take the next one
-        if (insert(c, type, id, 1, now, json)) {
-          return new WriteResult(new StoredResource(type, id, 1, now, false, json), true);
+        if (insert(c, type, id, 1, now, json, tags)) {
+          return new WriteResult(new StoredResource(type, id, 1, now, false, json, tags), true);
         }
       }
       throw new IllegalStateException("no free id for " + type + " after " + MAX_ATTEMPTS + " attempts");
@@ -172,10 +209,11 @@ public final class ResourceStore {
 
   /**
    * Writes a new version of {@code type/id}, creating it when it does not exist.
-   * {@code expectedVersion} (from If-Match) must be the current version when given.
+   * {@code expectedVersion} (from If-Match) must be the current version when given; {@code guard}
+   * must allow the version being replaced.
    */
   public WriteResult update(String type, String id, Long expectedVersion,
-      Collection<String> references, Renderer renderer) {
+      Collection<String> references, String[] tags, Guard guard, Renderer renderer) {
     return transaction(c -> {
       checkReferences(c, references, type, id);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -198,10 +236,12 @@ public final class ResourceStore {
         long version = base + 1;
         Instant now = now();
         String json = renderer.render(id, version, now);
-        if (exists ? update(c, type, id, base, baseDeleted, version, now, false, json)
-                   : insert(c, type, id, version, now, json)) {
+        boolean written = exists
+            ? update(c, type, id, base, baseDeleted, version, now, false, json, tags, guard)
+            : insert(c, type, id, version, now, json, tags);
+        if (written) {
           // re-creating a deleted resource counts as a create
-          return new WriteResult(new StoredResource(type, id, version, now, false, json), !exists || baseDeleted);
+          return new WriteResult(new StoredResource(type, id, version, now, false, json, tags), !exists || baseDeleted);
         }
         // somebody else wrote in between: look again
       }
@@ -210,10 +250,11 @@ public final class ResourceStore {
   }
 
   /**
-   * Deletes {@code type/id} by writing a tombstone version. Returns null when the resource
-   * never existed, the existing tombstone when it is already deleted.
+   * Deletes {@code type/id} by writing a tombstone version (which keeps the access tags of the
+   * version it ends). Returns null when the resource never existed, the existing tombstone when
+   * it is already deleted.
    */
-  public StoredResource delete(String type, String id, Long expectedVersion) {
+  public StoredResource delete(String type, String id, Long expectedVersion, Guard guard) {
     return transaction(c -> {
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         long[] cur = currentVersion(c, type, id);
@@ -224,11 +265,15 @@ public final class ResourceStore {
           return null;
         }
         if (cur[1] == 1) {
-          return read(c, type, id);
+          StoredResource tombstone = read(c, type, id);
+          if (!guard.allows(tombstone.tags())) {
+            throw new GuardRefusedException();
+          }
+          return tombstone;
         }
         Instant now = now();
-        if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null)) {
-          return new StoredResource(type, id, cur[0] + 1, now, true, null);
+        if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard)) {
+          return new StoredResource(type, id, cur[0] + 1, now, true, null, null);
         }
       }
       throw new IllegalStateException("too much contention on " + type + "/" + id);
@@ -266,8 +311,8 @@ public final class ResourceStore {
     }
   }
 
-  private static boolean insert(Connection c, String type, String id, long version, Instant now, String json)
-      throws SQLException {
+  private static boolean insert(Connection c, String type, String id, long version, Instant now, String json,
+      String[] tags) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(INSERT)) {
       ps.setString(1, type);
       ps.setString(2, id);
@@ -275,22 +320,35 @@ public final class ResourceStore {
       ps.setObject(4, ts(now));
       ps.setBoolean(5, false);
       ps.setString(6, json);
+      ps.setObject(7, tags);
       return ps.executeUpdate() == 1;
     }
   }
 
+  /** The conditional update; {@code tags} null keeps the old ones (deletions). */
   private static boolean update(Connection c, String type, String id, long base, boolean baseDeleted,
-      long version, Instant now, boolean deleted, String json) throws SQLException {
+      long version, Instant now, boolean deleted, String json, String[] tags, Guard guard) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
-      ps.setLong(1, version);
-      ps.setObject(2, ts(now));
-      ps.setBoolean(3, deleted);
-      ps.setString(4, json);
-      ps.setString(5, type);
-      ps.setString(6, id);
-      ps.setLong(7, base);
-      ps.setBoolean(8, baseDeleted);
-      return ps.executeUpdate() == 1;
+      ps.setString(1, type);
+      ps.setString(2, id);
+      ps.setLong(3, base);
+      ps.setBoolean(4, baseDeleted);
+      ps.setLong(5, version);
+      ps.setObject(6, ts(now));
+      ps.setBoolean(7, deleted);
+      ps.setString(8, json);
+      ps.setObject(9, tags, java.sql.Types.ARRAY);
+      ps.setString(10, type);
+      ps.setString(11, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return false;
+        }
+        if (!guard.allows(tags(rs, 1))) {
+          throw new GuardRefusedException();
+        }
+        return true;
+      }
     }
   }
 
@@ -330,7 +388,12 @@ public final class ResourceStore {
       return null;
     }
     return new StoredResource(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
-        rs.getBoolean(3), rs.getString(4));
+        rs.getBoolean(3), rs.getString(4), tags(rs, 5));
+  }
+
+  private static String[] tags(ResultSet rs, int column) throws SQLException {
+    java.sql.Array a = rs.getArray(column);
+    return a == null ? new String[0] : (String[]) a.getArray();
   }
 
   @FunctionalInterface

@@ -1,0 +1,87 @@
+package io.appointmentserver;
+
+import com.nimbusds.jwt.JWTClaimsSet;
+import io.appointmentserver.security.DevKeys;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code token}: prints a token that a server in dev mode (no {@code FHIR_AUTH_*} set) on the same
+ * {@code FHIR_DATA_DIR} accepts, with the claims eHealth tokens carry.
+ */
+@Command(name = "token", mixinStandardHelpOptions = true,
+    description = "Print a dev-mode bearer token (signed with the key in FHIR_DATA_DIR)")
+final class TokenCommand implements Callable<Integer> {
+  @Option(names = "--user-type", defaultValue = "SYSTEM",
+      description = "PRACTITIONER, PATIENT, SYSTEM, SSL, ... (default: ${DEFAULT-VALUE})")
+  String userType;
+
+  @Option(names = "--roles", split = ",", defaultValue = "Appointment.*,Patient.*",
+      description = "privileges (realm roles), comma separated (default: ${DEFAULT-VALUE})")
+  List<String> roles;
+
+  @Option(names = "--care-team", description = "context care team, e.g. CareTeam/35102 or an absolute URL")
+  String careTeam;
+
+  @Option(names = "--patient", description = "context patient, e.g. Patient/240")
+  String patient;
+
+  @Option(names = "--organization", description = "context organization")
+  String organization;
+
+  @Option(names = "--episode-of-care", description = "context episode of care")
+  String episodeOfCare;
+
+  @Option(names = "--user-id", description = "user_id claim (default: a random Practitioner URL)")
+  String userId;
+
+  @Option(names = "--name", defaultValue = "Dev User")
+  String name;
+
+  @Option(names = "--lifetime", defaultValue = "3600", description = "seconds (default: ${DEFAULT-VALUE})")
+  long lifetime;
+
+  @Override
+  public Integer call() {
+    Config config = Config.fromEnvironment();
+    String base = config.effectiveBaseUrl(config.port());
+    Map<String, Object> context = new LinkedHashMap<>();
+    put(context, "organization_id", absolute(base, organization));
+    put(context, "care_team_id", absolute(base, careTeam));
+    put(context, "patient_id", absolute(base, patient));
+    put(context, "episode_of_care_id", absolute(base, episodeOfCare));
+    long now = System.currentTimeMillis();
+    JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
+        .jwtID(UUID.randomUUID().toString())
+        .subject(UUID.randomUUID().toString())
+        .issueTime(new Date(now))
+        .notBeforeTime(new Date(now - 1000))
+        .expirationTime(new Date(now + lifetime * 1000))
+        .claim("typ", "Bearer")
+        .claim("realm_access", Map.of("roles", roles))
+        .claim("user_type", userType)
+        .claim("user_id", userId != null ? absolute(base, userId) : base + "/Practitioner/dev")
+        .claim("name", name);
+    if (!context.isEmpty()) {
+      claims.claim("context", context);
+    }
+    System.out.println(DevKeys.sign(config.dataDir(), claims.build()));
+    return 0;
+  }
+
+  private static String absolute(String base, String ref) {
+    return ref == null || ref.startsWith("http://") || ref.startsWith("https://") ? ref : base + "/" + ref;
+  }
+
+  private static void put(Map<String, Object> m, String k, String v) {
+    if (v != null) {
+      m.put(k, v);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package io.appointmentserver.api;
+
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.AuthenticationException;
+import io.appointmentserver.security.ContextRule;
+import io.appointmentserver.security.Principal;
+import io.appointmentserver.store.ResourceStore.Guard;
+
+/** The security checks as the interactions use them, for the principal of a request. */
+public final class Access {
+  private final AccessPolicy policy;
+
+  public Access(AccessPolicy policy) {
+    this.policy = policy;
+  }
+
+  public static Principal principal(RequestDetails request) {
+    Object p = request instanceof ServletRequestDetails s
+        ? s.getServletRequest().getAttribute(Principal.ATTRIBUTE) : null;
+    if (p == null) {
+      throw new AuthenticationException("Not authenticated");
+    }
+    return (Principal) p;
+  }
+
+  /** 403 unless a resource with these access tags is within the user's context. */
+  public void check(RequestDetails request, String type, String[] tags) {
+    policy.check(principal(request), type, tags);
+  }
+
+  /** For writes: the version being replaced must be within the user's context too. */
+  public Guard guard(RequestDetails request, String type) {
+    ContextRule rule = policy.rule(principal(request), type);
+    return rule == null ? Guard.NONE : rule::allows;
+  }
+
+  /** The context as an SQL condition for lists, or null when the user is not limited. */
+  public ContextRule.Sql filter(RequestDetails request, String type) {
+    ContextRule rule = policy.rule(principal(request), type);
+    return rule == null ? null : rule.sql();
+  }
+}

@@ -1,0 +1,63 @@
+package io.appointmentserver.ehealth;
+
+import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.AccessTags;
+import io.appointmentserver.security.ContextRule;
+import io.appointmentserver.security.Principal;
+import io.appointmentserver.security.Principal.UserType;
+import java.util.Set;
+import org.hl7.fhir.dstu3.model.Appointment;
+import org.hl7.fhir.dstu3.model.Appointment.AppointmentParticipantComponent;
+import org.hl7.fhir.dstu3.model.Extension;
+import org.hl7.fhir.dstu3.model.Reference;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * Who may see and change an eHealth Appointment
+ * (<a href="http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-appointment">ehealth-appointment</a>):
+ * the care teams named by {@code ehealth-responsible}, by a participant's {@code ehealth-ext-careteam}
+ * or by {@code ehealth-creator}, and its Patient participant.
+ */
+public final class EhealthAppointment {
+  public static final String RESPONSIBLE = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-responsible";
+  public static final String CARETEAM = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-ext-careteam";
+  public static final String CREATOR = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-creator";
+
+  private EhealthAppointment() {}
+
+  /** Adds {@code team:<ref>} for every care team the appointment names. */
+  public static void addTags(IBaseResource resource, Set<String> tags) {
+    Appointment a = (Appointment) resource;
+    addTeam(a.getExtensionByUrl(RESPONSIBLE), tags);
+    addTeam(a.getExtensionByUrl(CREATOR), tags);
+    for (AppointmentParticipantComponent p : a.getParticipant()) {
+      for (Extension e : p.getExtensionsByUrl(CARETEAM)) {
+        addTeam(e, tags);
+      }
+      String actor = p.getActor().getReference();
+      if (actor != null && actor.contains("CareTeam/")) {
+        tags.add(AccessTags.TEAM + AccessTags.withoutVersion(actor));
+      }
+    }
+  }
+
+  private static void addTeam(Extension e, Set<String> tags) {
+    if (e != null && e.getValue() instanceof Reference r && r.getReference() != null) {
+      tags.add(AccessTags.TEAM + AccessTags.withoutVersion(r.getReference()));
+    }
+  }
+
+  /**
+   * Practitioners see appointments of the care team in their context, and with a patient in
+   * context only that patient's; patients see the appointments they take part in.
+   */
+  public static ContextRule rule(Principal p) {
+    AccessPolicy.requireContext(p);
+    String patient = p.patientScope();
+    if (p.userType() == UserType.PATIENT || p.userType() == UserType.RELATED_PERSON) {
+      return new ContextRule(Set.of(AccessTags.PATIENT + patient), patient);
+    }
+    String team = p.context().careTeam();
+    return new ContextRule(team == null ? null : Set.of(AccessTags.TEAM + team), patient);
+  }
+}

@@ -1,0 +1,52 @@
+package io.appointmentserver.http;
+
+import io.appointmentserver.api.Outcomes;
+import io.appointmentserver.security.AuthenticationException;
+import io.appointmentserver.security.Principal;
+import io.appointmentserver.security.TokenAuthenticator;
+import io.appointmentserver.store.StoreUnavailableException;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpFilter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Every request under {@code /fhir} but {@code /fhir/metadata} carries a valid bearer token; its
+ * principal is left in the request for the checks behind. Runs first, so that nothing of an
+ * anonymous request (not even its body) is processed.
+ */
+final class Authentication extends HttpFilter {
+  private final TokenAuthenticator authenticator;
+  private final String defaultBase;
+  private final ErrorWriter errors;
+
+  Authentication(TokenAuthenticator authenticator, String defaultBase, ErrorWriter errors) {
+    this.authenticator = authenticator;
+    this.defaultBase = defaultBase;
+    this.errors = errors;
+  }
+
+  @Override
+  protected void doFilter(HttpServletRequest req, HttpServletResponse resp, FilterChain chain)
+      throws IOException, ServletException {
+    String path = req.getPathInfo();
+    if ("/metadata".equals(path) && (req.getMethod().equals("GET") || req.getMethod().equals("HEAD"))) {
+      chain.doFilter(req, resp);
+      return;
+    }
+    Principal principal;
+    try {
+      principal = authenticator.authenticate(req.getHeader("Authorization"));
+    } catch (AuthenticationException | StoreUnavailableException e) {
+      errors.write(req, resp, Outcomes.toResponse(e));
+      return;
+    }
+    StringBuffer url = req.getRequestURL();
+    String requestBase = url.substring(0, url.length() - (path == null ? 0 : path.length()));
+    req.setAttribute(Principal.ATTRIBUTE, principal.localized(List.of(defaultBase, requestBase)));
+    chain.doFilter(req, resp);
+  }
+}
