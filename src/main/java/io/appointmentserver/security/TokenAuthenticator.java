@@ -14,6 +14,10 @@ import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
 import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jose.jwk.JWKMatcher;
+import com.nimbusds.jose.jwk.JWKSelector;
+import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import io.appointmentserver.security.Principal.Context;
@@ -39,13 +43,16 @@ import java.util.Set;
  */
 public final class TokenAuthenticator {
   private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
-  private final Cache<String, Principal> verified;
+  private final JWKSource<SecurityContext> keys;
+  /** Tokens already verified, with the id of the key that signed them. */
+  private final Cache<String, Verified> verified;
   private final long clockSkewSeconds;
   private final String issuer;
 
   private TokenAuthenticator(String issuer, JWKSource<SecurityContext> keys, Set<String> audience,
       long clockSkewSeconds) {
     this.issuer = issuer;
+    this.keys = keys;
     this.clockSkewSeconds = clockSkewSeconds;
     processor.setJWSKeySelector(
         new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), keys));
@@ -103,13 +110,19 @@ public final class TokenAuthenticator {
     }
     String token = authorization.substring(7).trim();
     long now = System.currentTimeMillis() / 1000;
-    Principal cached = verified.getIfPresent(token);
-    if (cached != null && now <= cached.expiresAtEpochSecond() + clockSkewSeconds) {
-      return cached;
+    Verified cached = verified.getIfPresent(token);
+    if (cached != null && now <= cached.principal().expiresAtEpochSecond() + clockSkewSeconds
+        && keyStillPublished(cached.keyId())) {
+      return cached.principal();
     }
     JWTClaimsSet claims;
+    String keyId;
     try {
-      claims = processor.process(token, null);
+      SignedJWT jwt = SignedJWT.parse(token);
+      keyId = jwt.getHeader().getKeyID();
+      claims = processor.process(jwt, null);
+    } catch (RateLimitReachedException e) {
+      throw new AuthenticationException("Invalid token: signed with a key the issuer does not publish");
     } catch (KeySourceException e) {
       throw new StoreUnavailableException("The identity provider's keys cannot be fetched: " + e.getMessage(), e);
     } catch (ParseException e) {
@@ -118,8 +131,19 @@ public final class TokenAuthenticator {
       throw new AuthenticationException("Invalid token: " + e.getMessage());
     }
     Principal p = principal(claims);
-    verified.put(token, p);
+    verified.put(token, new Verified(p, keyId));
     return p;
+  }
+
+  private record Verified(Principal principal, String keyId) {}
+
+  /** A rotated-out key invalidates the tokens it signed, even those verified before. */
+  private boolean keyStillPublished(String keyId) {
+    try {
+      return !keys.get(new JWKSelector(new JWKMatcher.Builder().keyID(keyId).build()), null).isEmpty();
+    } catch (KeySourceException e) {
+      return false;
+    }
   }
 
   private static Principal principal(JWTClaimsSet claims) {
