@@ -9,6 +9,7 @@ import io.appointmentserver.ehealth.EhealthAppointment;
 import io.appointmentserver.http.HttpServer;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AccessTags;
+import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.TokenAuthenticator;
 import io.appointmentserver.store.Database;
 import io.appointmentserver.store.ResourceStore;
@@ -24,11 +25,13 @@ public final class AppointmentServer implements AutoCloseable {
 
   private final Database db;
   private final HttpServer http;
+  private final AuditLog audit;
   private final String baseUrl;
 
-  private AppointmentServer(Database db, HttpServer http, String baseUrl) {
+  private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl) {
     this.db = db;
     this.http = http;
+    this.audit = audit;
     this.baseUrl = baseUrl;
   }
 
@@ -52,9 +55,10 @@ public final class AppointmentServer implements AutoCloseable {
           config.authAudience(), config.authClockSkewSeconds(), config.dataDir());
       // links and Location headers use the configured base, else the one the request was sent to
       String publicBase = config.baseUrl() == null ? null : defaultBase;
-      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, publicBase);
+      AuditLog audit = new AuditLog(ctx, store, Clock.systemUTC());
+      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, audit, publicBase);
       HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
-          defaultBase, db, store, fhir, authenticator, access);
+          defaultBase, db, store, fhir, authenticator, access, audit);
       http.start();
       String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
           : "http://" + config.host() + ":" + http.port() + "/fhir";
@@ -64,7 +68,7 @@ public final class AppointmentServer implements AutoCloseable {
             + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
             config.dataDir().toAbsolutePath());
       }
-      return new AppointmentServer(db, http, base);
+      return new AppointmentServer(db, http, audit, base);
     } catch (Exception | Error e) {
       db.close();
       throw e;
@@ -84,6 +88,7 @@ public final class AppointmentServer implements AutoCloseable {
   public void close() throws Exception {
     try {
       http.close();
+      audit.close(); // what was read until now is audited before the database goes
     } finally {
       db.close();
     }

@@ -3,17 +3,41 @@ package io.appointmentserver.api;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.AuditLog;
+import io.appointmentserver.security.AuditLog.RequestInfo;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.security.Principal;
+import io.appointmentserver.store.ResourceStore.AuditTrail;
 import io.appointmentserver.store.ResourceStore.Guard;
 
 /** The security checks as the interactions use them, for the principal of a request. */
 public final class Access {
   private final AccessPolicy policy;
+  private final AuditLog audit;
 
-  public Access(AccessPolicy policy) {
+  public Access(AccessPolicy policy, AuditLog audit) {
     this.policy = policy;
+    this.audit = audit;
+  }
+
+  private static RequestInfo info(RequestDetails request) {
+    return request instanceof ServletRequestDetails s
+        ? (RequestInfo) s.getServletRequest().getAttribute(AuditLog.ATTRIBUTE) : null;
+  }
+
+  /** The audit events of a write, stored in its transaction. */
+  public AuditTrail trail(RequestDetails request, String action, String subtype) {
+    Principal p = principal(request);
+    RequestInfo info = info(request);
+    return (written, tags) -> audit.events(p, info, written.version() == 1 && action.equals("U") ? "C" : action,
+        written.version() == 1 && subtype.equals("update") ? "create" : subtype, written.type(),
+        written.type() + "/" + written.id() + "/_history/" + written.version(), tags);
+  }
+
+  /** Audits a read (queued; stored within a second). */
+  public void audited(RequestDetails request, String subtype, String type, String ref, String[] tags) {
+    audit.record(audit.events(principal(request), info(request), "R", subtype, type, ref, tags));
   }
 
   public static Principal principal(RequestDetails request) {

@@ -9,6 +9,7 @@ import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.store.ResourceStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,15 +26,17 @@ public final class FhirRestServer extends RestfulServer {
   private final transient ResourceCodec codec;
   private final transient WritePolicy policy;
   private final transient AccessPolicy accessPolicy;
+  private final transient AuditLog audit;
   private final String configuredBase;
 
   public FhirRestServer(FhirContext ctx, ResourceStore store, ResourceCodec codec, WritePolicy policy,
-      AccessPolicy accessPolicy, String configuredBase) {
+      AccessPolicy accessPolicy, AuditLog audit, String configuredBase) {
     super(ctx);
     this.store = store;
     this.codec = codec;
     this.policy = policy;
     this.accessPolicy = accessPolicy;
+    this.audit = audit;
     this.configuredBase = configuredBase;
   }
 
@@ -54,7 +57,7 @@ public final class FhirRestServer extends RestfulServer {
     setMaximumPageSize(HistoryQueries.MAX_PAGE_SIZE);
     registerInterceptor(new ErrorInterceptor());
     registerInterceptor(new PrivilegeInterceptor(accessPolicy));
-    Access access = new Access(accessPolicy);
+    Access access = new Access(accessPolicy, audit);
 
     List<IResourceProvider> providers = new ArrayList<>();
     for (String name : new TreeSet<>(getFhirContext().getResourceTypes())) {

@@ -10,6 +10,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.hl7.fhir.dstu3.model.InstantType;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -38,7 +41,7 @@ public final class HistoryQueries {
    * SQL (null when unlimited), applied in the query so totals and pages hold only what they may see.
    */
   public IBundleProvider of(String type, String id, String[] types, InstantType since, Integer count,
-      Integer offset, ContextRule.Sql filter) {
+      Integer offset, ContextRule.Sql filter, Consumer<String[]> onPage) {
     if ((count != null && count < 0) || (offset != null && offset < 0)) {
       String msg = "_count and _offset must not be negative";
       throw new InvalidRequestException(msg, Outcomes.error(IssueType.VALUE, msg));
@@ -47,7 +50,7 @@ public final class HistoryQueries {
     HistoryQuery q = new HistoryQuery(type, id, types, sinceInstant, Instant.now().plusMillis(1),
         filter == null ? null : filter.condition(), filter == null ? null : filter.params());
     int pageSize = count == null ? DEFAULT_PAGE_SIZE : Math.min(count, MAX_PAGE_SIZE);
-    return new Results(q, pageSize, offset == null ? 0 : offset);
+    return new Results(q, pageSize, offset == null ? 0 : offset, onPage);
   }
 
   /** One page of one history query; HAPI asks it for the total and the page's versions. */
@@ -55,12 +58,14 @@ public final class HistoryQueries {
     private final HistoryQuery query;
     private final int pageSize;
     private final int offset;
+    private final Consumer<String[]> onPage;
     private Integer size;
 
-    Results(HistoryQuery query, int pageSize, int offset) {
+    Results(HistoryQuery query, int pageSize, int offset, Consumer<String[]> onPage) {
       this.query = query;
       this.pageSize = pageSize;
       this.offset = offset;
+      this.onPage = onPage;
     }
 
     @Override
@@ -76,9 +81,15 @@ public final class HistoryQueries {
       if (limit <= 0) {
         return out;
       }
+      Set<String> tags = new TreeSet<>();
       for (StoredResource s : store.historyPage(query, offset + from, limit)) {
         out.add(codec.decode(s));
+        if (s.tags() != null) {
+          tags.addAll(List.of(s.tags()));
+        }
       }
+      // the page's patients are the ones this request involved
+      onPage.accept(tags.toArray(String[]::new));
       return out;
     }
 

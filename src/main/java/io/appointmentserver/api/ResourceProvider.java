@@ -79,6 +79,10 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       }
     }
     access.check(request, type, s.tags());
+    if (!s.deleted()) {
+      access.audited(request, id.hasVersionIdPart() ? "vread" : "read", type,
+          type + "/" + idPart + "/_history/" + s.version(), s.tags());
+    }
     if (s.deleted()) {
       throw new ResourceGoneException("Resource " + type + "/" + idPart + " was deleted (version "
           + s.version() + ")");
@@ -92,7 +96,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     Prepared prepared = policy.prepare(type, resource, request);
     access.check(request, type, prepared.tags());
     WriteResult r = store.create(type, prepared.references(), prepared.tags(),
-        (id, version, at) -> codec.stamp(resource, type, id, version, at));
+        (id, version, at) -> codec.stamp(resource, type, id, version, at), access.trail(request, "C", "create"));
     return outcome(r, resource, "Created");
   }
 
@@ -114,7 +118,8 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     // nobody moves a resource into someone else's reach, nor out of their own
     access.check(request, type, prepared.tags());
     WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
-        access.guard(request, type), (rid, version, at) -> codec.stamp(resource, type, rid, version, at));
+        access.guard(request, type), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
+        access.trail(request, "U", "update"));
     return outcome(r, resource, r.created() ? "Created" : "Updated");
   }
 
@@ -122,7 +127,8 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   @Delete
   public MethodOutcome delete(@IdParam IdType id, RequestDetails request) {
     String idPart = checkId(id.getIdPart());
-    StoredResource s = store.delete(type, idPart, ifMatch(request), access.guard(request, type));
+    StoredResource s = store.delete(type, idPart, ifMatch(request), access.guard(request, type),
+        access.trail(request, "D", "delete"));
     if (s == null) {
       throw new ResourceNotFoundException(id);
     }
@@ -141,13 +147,15 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       throw new ResourceNotFoundException(id);
     }
     access.check(request, type, current.tags());
-    return history.of(type, idPart, null, since, count, offset, access.filter(request, type));
+    return history.of(type, idPart, null, since, count, offset, access.filter(request, type),
+        tags -> access.audited(request, "history-instance", type, type + "/" + idPart, tags));
   }
 
   @History
   public IBundleProvider typeHistory(@Since InstantType since, @Count Integer count, @Offset Integer offset,
       RequestDetails request) {
-    return history.of(type, null, null, since, count, offset, access.filter(request, type));
+    return history.of(type, null, null, since, count, offset, access.filter(request, type),
+        tags -> access.audited(request, "history-type", type, null, tags));
   }
 
   private MethodOutcome outcome(WriteResult r, T resource, String verb) {

@@ -1,6 +1,8 @@
 package io.appointmentserver.http;
 
 import io.appointmentserver.api.Outcomes;
+import io.appointmentserver.security.AuditLog;
+import io.appointmentserver.security.AuditLog.RequestInfo;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.TokenAuthenticator;
@@ -11,14 +13,28 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
  * Every request under {@code /fhir} but {@code /fhir/metadata} carries a valid bearer token; its
- * principal is left in the request for the checks behind. Runs first, so that nothing of an
+ * principal is left in the request for the checks behind, with what the audit needs (the
+ * {@code x-b3-traceid}, made when absent). Runs first, so that nothing of an
  * anonymous request (not even its body) is processed.
  */
 final class Authentication extends HttpFilter {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** A B3 trace id: 16 random bytes in hex. */
+  static String newTraceId() {
+    byte[] b = new byte[16];
+    RANDOM.nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
   private final TokenAuthenticator authenticator;
   private final String defaultBase;
   private final ErrorWriter errors;
@@ -47,6 +63,14 @@ final class Authentication extends HttpFilter {
     StringBuffer url = req.getRequestURL();
     String requestBase = url.substring(0, url.length() - (path == null ? 0 : path.length()));
     req.setAttribute(Principal.ATTRIBUTE, principal.localized(List.of(defaultBase, requestBase)));
+    String traceId = req.getHeader("x-b3-traceid");
+    if (traceId == null || traceId.isBlank() || traceId.length() > 64) {
+      traceId = newTraceId();
+    }
+    resp.setHeader("X-B3-TraceId", traceId);
+    req.setAttribute(AuditLog.ATTRIBUTE, new RequestInfo(traceId, req.getRemoteAddr(),
+        req.getQueryString() == null ? null : URLDecoder.decode(req.getQueryString(), StandardCharsets.UTF_8),
+        req.getMethod()));
     chain.doFilter(req, resp);
   }
 }

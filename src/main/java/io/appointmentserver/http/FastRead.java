@@ -2,6 +2,8 @@ package io.appointmentserver.http;
 
 import io.appointmentserver.api.Outcomes;
 import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.AuditLog;
+import io.appointmentserver.security.AuditLog.RequestInfo;
 import io.appointmentserver.security.ForbiddenException;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.Privileges;
@@ -41,15 +43,17 @@ final class FastRead extends HttpFilter {
   private final ErrorWriter errors;
   private final String configuredBase;
   private final AccessPolicy access;
+  private final AuditLog audit;
 
   /** {@code configuredBase} is the public base URL, or null to use the one each request was sent to. */
   FastRead(ResourceStore store, Set<String> resourceTypes, ErrorWriter errors, String configuredBase,
-      AccessPolicy access) {
+      AccessPolicy access, AuditLog audit) {
     this.store = store;
     this.resourceTypes = resourceTypes;
     this.errors = errors;
     this.configuredBase = configuredBase;
     this.access = access;
+    this.audit = audit;
   }
 
   @Override
@@ -76,6 +80,8 @@ final class FastRead extends HttpFilter {
         return;
       }
       access.check(principal, type, s.tags());
+      audit.record(audit.events(principal, (RequestInfo) req.getAttribute(AuditLog.ATTRIBUTE), "R",
+          m.group(3) == null ? "read" : "vread", type, type + "/" + s.id() + "/_history/" + s.version(), s.tags()));
     } catch (StoreUnavailableException | ForbiddenException e) {
       errors.write(req, resp, Outcomes.toResponse(e));
       return;

@@ -2,6 +2,7 @@ package io.appointmentserver.http;
 
 import io.appointmentserver.api.FhirRestServer;
 import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.TokenAuthenticator;
 import io.appointmentserver.store.Database;
 import io.appointmentserver.store.ResourceStore;
@@ -27,7 +28,8 @@ public final class HttpServer implements AutoCloseable {
   private final ServerConnector connector;
 
   public HttpServer(String host, int port, long maxBody, String configuredBase, String defaultBase, Database db,
-      ResourceStore store, FhirRestServer fhir, TokenAuthenticator authenticator, AccessPolicy access) {
+      ResourceStore store, FhirRestServer fhir, TokenAuthenticator authenticator, AccessPolicy access,
+      AuditLog audit) {
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("http");
     jetty = new Server(threads);
@@ -46,7 +48,7 @@ public final class HttpServer implements AutoCloseable {
     context.addFilter(new FilterHolder(new Authentication(authenticator, defaultBase, errors)), "/fhir/*", requests);
     context.addFilter(new FilterHolder(new RequestGuard(maxBody, errors)), "/fhir/*", requests);
     context.addFilter(new FilterHolder(new FastRead(store, fhir.getFhirContext().getResourceTypes(), errors,
-        configuredBase, access)), "/fhir/*", requests);
+        configuredBase, access, audit)), "/fhir/*", requests);
     ServletHolder fhirHolder = new ServletHolder("fhir", fhir);
     fhirHolder.setInitOrder(1);
     context.addServlet(fhirHolder, "/fhir/*");

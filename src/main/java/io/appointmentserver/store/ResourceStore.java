@@ -179,6 +179,61 @@ public final class ResourceStore {
     boolean allows(String[] oldTags);
   }
 
+  /**
+   * The audit events of a write, made once its id, version and access tags are known and stored
+   * in the same transaction: acknowledged means audited.
+   */
+  @FunctionalInterface
+  public interface AuditTrail {
+    AuditTrail NONE = (written, tags) -> List.of();
+
+    List<StoredResource> eventsFor(StoredResource written, String[] tags);
+  }
+
+  private static final String INSERT_MANY = """
+      WITH cur AS (
+        INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body, tags)
+        SELECT t, i, 1, l, false, b, '{}'::text[]
+          FROM unnest(?::text[], ?::text[], ?::timestamptz[], ?::text[]) AS x(t, i, l, b)
+        RETURNING res_type, res_id, version, last_updated, deleted, body, tags)
+      INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
+      SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM cur""";
+
+  /** Inserts new resources (version 1, untagged) in one statement: audit events. */
+  public void insertAll(List<StoredResource> resources) {
+    if (!resources.isEmpty()) {
+      transaction(c -> {
+        insertAll(c, resources);
+        return null;
+      });
+    }
+  }
+
+  private static void insertAll(Connection c, List<StoredResource> resources) throws SQLException {
+    if (resources.isEmpty()) {
+      return;
+    }
+    int n = resources.size();
+    String[] types = new String[n];
+    String[] ids = new String[n];
+    OffsetDateTime[] times = new OffsetDateTime[n];
+    String[] bodies = new String[n];
+    for (int i = 0; i < n; i++) {
+      StoredResource r = resources.get(i);
+      types[i] = r.type();
+      ids[i] = r.id();
+      times[i] = ts(r.lastUpdated());
+      bodies[i] = r.json();
+    }
+    try (PreparedStatement ps = c.prepareStatement(INSERT_MANY)) {
+      ps.setArray(1, c.createArrayOf("text", types));
+      ps.setArray(2, c.createArrayOf("text", ids));
+      ps.setArray(3, c.createArrayOf("timestamptz", times));
+      ps.setArray(4, c.createArrayOf("text", bodies));
+      ps.executeUpdate();
+    }
+  }
+
   /** Refused by a {@link Guard}: nothing was written. */
   public static final class GuardRefusedException extends RuntimeException {
     public GuardRefusedException() {
@@ -187,7 +242,8 @@ public final class ResourceStore {
   }
 
   /** Creates a resource with a server-assigned id. */
-  public WriteResult create(String type, Collection<String> references, String[] tags, Renderer renderer) {
+  public WriteResult create(String type, Collection<String> references, String[] tags, Renderer renderer,
+      AuditTrail audit) {
     return transaction(c -> {
       checkReferences(c, references, type, null);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -200,7 +256,9 @@ public final class ResourceStore {
         String json = renderer.render(id, 1, now);
         // a client may already have chosen this id with PUT: then take the next one
         if (insert(c, type, id, 1, now, json, tags)) {
-          return new WriteResult(new StoredResource(type, id, 1, now, false, json, tags), true);
+          StoredResource written = new StoredResource(type, id, 1, now, false, json, tags);
+          insertAll(c, audit.eventsFor(written, tags));
+          return new WriteResult(written, true);
         }
       }
       throw new IllegalStateException("no free id for " + type + " after " + MAX_ATTEMPTS + " attempts");
@@ -213,7 +271,7 @@ public final class ResourceStore {
    * must allow the version being replaced.
    */
   public WriteResult update(String type, String id, Long expectedVersion,
-      Collection<String> references, String[] tags, Guard guard, Renderer renderer) {
+      Collection<String> references, String[] tags, Guard guard, Renderer renderer, AuditTrail audit) {
     return transaction(c -> {
       checkReferences(c, references, type, id);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -240,8 +298,10 @@ public final class ResourceStore {
             ? update(c, type, id, base, baseDeleted, version, now, false, json, tags, guard)
             : insert(c, type, id, version, now, json, tags);
         if (written) {
+          StoredResource stored = new StoredResource(type, id, version, now, false, json, tags);
+          insertAll(c, audit.eventsFor(stored, tags));
           // re-creating a deleted resource counts as a create
-          return new WriteResult(new StoredResource(type, id, version, now, false, json, tags), !exists || baseDeleted);
+          return new WriteResult(stored, !exists || baseDeleted);
         }
         // somebody else wrote in between: look again
       }
@@ -254,7 +314,7 @@ public final class ResourceStore {
    * version it ends). Returns null when the resource never existed, the existing tombstone when
    * it is already deleted.
    */
-  public StoredResource delete(String type, String id, Long expectedVersion, Guard guard) {
+  public StoredResource delete(String type, String id, Long expectedVersion, Guard guard, AuditTrail audit) {
     return transaction(c -> {
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         long[] cur = currentVersion(c, type, id);
@@ -272,8 +332,15 @@ public final class ResourceStore {
           return tombstone;
         }
         Instant now = now();
-        if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard)) {
-          return new StoredResource(type, id, cur[0] + 1, now, true, null, null);
+        String[][] oldTags = new String[1][];
+        Guard remembering = old -> {
+          oldTags[0] = old;
+          return guard.allows(old);
+        };
+        if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering)) {
+          StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0]);
+          insertAll(c, audit.eventsFor(tombstone, oldTags[0]));
+          return tombstone;
         }
       }
       throw new IllegalStateException("too much contention on " + type + "/" + id);

@@ -1,0 +1,140 @@
+package io.appointmentserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.appointmentserver.security.AuditLog;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every access by a user is audited as eHealth prescribes; system users and refusals are not. */
+class AuditTest {
+  static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+  static final String BASE = TestServer.base();
+  static final String TEAM = "http://organization.example.org/fhir/CareTeam/audit-" + RUN;
+  static final String PATIENT = "audit-p-" + RUN;
+  static final String APPOINTMENT = "audit-a-" + RUN;
+  static final String ORG = "http://organization.example.org/fhir/Organization/77";
+
+  static String practitioner(List<String> roles) {
+    return "Bearer " + Tokens.sign(TestServer.dataDir(), "PRACTITIONER", roles,
+        Map.of("care_team_id", TEAM, "organization_id", ORG), "http://organization.example.org/fhir/Practitioner/5", 300);
+  }
+
+  @BeforeAll
+  static void data() {
+    Http.put(BASE + "/Patient/" + PATIENT, "{\"resourceType\":\"Patient\",\"id\":\"" + PATIENT + "\"}");
+    assertThat(Http.put(BASE + "/Appointment/" + APPOINTMENT, AuthorizationTest.appointment(APPOINTMENT, TEAM, PATIENT))
+        .statusCode()).isEqualTo(201);
+  }
+
+  /** The audit events carrying {@code traceId}, waiting up to 3 s for asynchronous ones. */
+  static List<JsonNode> eventsOf(String traceId, int atLeast) throws InterruptedException {
+    List<JsonNode> found = new ArrayList<>();
+    for (int attempt = 0; attempt < 30; attempt++) {
+      found.clear();
+      JsonNode page = Json.parse(Http.get(BASE + "/AuditEvent/_history?_count=300").body());
+      if (page.has("entry")) {
+        for (JsonNode e : page.get("entry")) {
+          JsonNode r = e.get("resource");
+          for (JsonNode entity : r.get("entity")) {
+            if (entity.has("identifier") && traceId.equals(entity.get("identifier").get("value").asText())) {
+              found.add(r);
+            }
+          }
+        }
+      }
+      if (found.size() >= atLeast) {
+        return found; // atLeast 0: one look is enough
+      }
+      Thread.sleep(100);
+    }
+    return found;
+  }
+
+  static JsonNode entityWithRole(JsonNode event, String role) {
+    for (JsonNode entity : event.get("entity")) {
+      if (entity.get("role").get("code").asText().equals(role)) {
+        return entity;
+      }
+    }
+    return null;
+  }
+
+  @Test
+  void aPractitionersReadIsAuditedWithinASecondWithPatientTraceAndRequestor() throws Exception {
+    String trace = UUID.randomUUID().toString().replace("-", "");
+    assertThat(Http.get(BASE + "/Appointment/" + APPOINTMENT, "Authorization", practitioner(List.of("Appointment.read")),
+        "x-b3-traceid", trace).statusCode()).isEqualTo(200);
+    List<JsonNode> events = eventsOf(trace, 1);
+    assertThat(events).hasSize(1);
+    JsonNode e = events.get(0);
+    assertThat(e.get("action").asText()).isEqualTo("R");
+    assertThat(e.get("subtype").get(0).get("code").asText()).isEqualTo("read");
+    assertThat(e.get("outcomeDesc").asText()).isEqualTo("Appointment");
+    assertThat(e.get("agent")).hasSize(1);
+    JsonNode agent = e.get("agent").get(0);
+    assertThat(agent.get("requestor").asBoolean()).isTrue();
+    assertThat(agent.get("reference").get("reference").asText()).isEqualTo("http://organization.example.org/fhir/Practitioner/5");
+    assertThat(agent.toString()).contains(ORG);
+    assertThat(entityWithRole(e, "1").get("reference").get("reference").asText()).isEqualTo("Patient/" + PATIENT);
+    assertThat(entityWithRole(e, "21").get("identifier").get("value").asText()).isEqualTo(trace);
+  }
+
+  @Test
+  void aWriteIsAuditedInItsOwnTransaction() throws Exception {
+    String trace = "w" + RUN + "0000000000000000";
+    assertThat(Http.put(BASE + "/Appointment/" + APPOINTMENT, AuthorizationTest.appointment(APPOINTMENT, TEAM, PATIENT),
+        "Authorization", practitioner(List.of("Appointment.*")), "x-b3-traceid", trace).statusCode()).isEqualTo(200);
+    // no waiting: the event was committed with the write
+    JsonNode page = Json.parse(Http.get(BASE + "/AuditEvent/_history?_count=50").body());
+    List<JsonNode> events = new ArrayList<>();
+    page.get("entry").forEach(entry -> {
+      if (entry.get("resource").toString().contains(trace)) {
+        events.add(entry.get("resource"));
+      }
+    });
+    assertThat(events).hasSize(1);
+    assertThat(events.get(0).get("action").asText()).isEqualTo("U");
+    assertThat(entityWithRole(events.get(0), "4").get("reference").get("reference").asText())
+        .startsWith("Appointment/" + APPOINTMENT + "/_history/");
+  }
+
+  @Test
+  void theTraceIdIsMadeWhenAbsentAndTheQueryIsStoredWithCprNumbersMasked() throws Exception {
+    var r = Http.get(BASE + "/Appointment/" + APPOINTMENT + "/_history?_count=5&note=0101701234",
+        "Authorization", practitioner(List.of("Appointment.read")));
+    assertThat(r.statusCode()).isEqualTo(200);
+    String trace = r.headers().firstValue("X-B3-TraceId").orElseThrow();
+    assertThat(trace).matches("[0-9a-f]{32}");
+    JsonNode e = eventsOf(trace, 1).get(0);
+    assertThat(e.get("subtype").get(0).get("code").asText()).isEqualTo("history-instance");
+    String query = new String(Base64.getDecoder().decode(entityWithRole(e, "4").get("query").asText()),
+        StandardCharsets.UTF_8);
+    assertThat(query).contains("_count=5").contains("xxxxxx-xxxx").doesNotContain("0101701234");
+    assertThat(AuditLog.maskCpr("identifier=010170-1234&x=3112999999")).isEqualTo("identifier=xxxxxx-xxxx&x=xxxxxx-xxxx");
+    assertThat(AuditLog.maskCpr("phone=12345678901")).isEqualTo("phone=12345678901");
+  }
+
+  @Test
+  void systemUsersHeadRequestsAndRefusedRequestsAreNotAudited() throws Exception {
+    String systemTrace = "s" + RUN + "1111111111111111";
+    Http.get(BASE + "/Appointment/" + APPOINTMENT, "x-b3-traceid", systemTrace);
+    String refusedTrace = "r" + RUN + "2222222222222222";
+    assertThat(Http.get(BASE + "/Appointment/" + APPOINTMENT, "Authorization", practitioner(List.of("Patient.read")),
+        "x-b3-traceid", refusedTrace).statusCode()).isEqualTo(403);
+    String headTrace = "h" + RUN + "3333333333333333";
+    Http.send("HEAD", BASE + "/Appointment/" + APPOINTMENT + "?_format=json", null,
+        "Authorization", practitioner(List.of("Appointment.read")), "x-b3-traceid", headTrace);
+    Thread.sleep(1500);
+    assertThat(eventsOf(systemTrace, 0)).isEmpty();
+    assertThat(eventsOf(refusedTrace, 0)).isEmpty();
+    assertThat(eventsOf(headTrace, 0)).isEmpty();
+  }
+}
