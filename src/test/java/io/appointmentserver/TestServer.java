@@ -59,6 +59,28 @@ public final class TestServer {
     return AppointmentServer.start(change.apply(config()));
   }
 
+  /** {@code config} with another public base URL (Config has no wither for it). */
+  public static Config withBaseUrl(Config c, String baseUrl) {
+    return new Config(c.host(), c.port(), c.dataDir(), c.dbUrl(), c.dbUser(), c.dbPassword(), baseUrl,
+        c.timeZone(), c.maxBodyBytes(), c.checkReferences(), c.dbPoolSize(), c.authIssuer(), c.authJwks());
+  }
+
+  /**
+   * A new, empty database {@code name} in the test PostgreSQL (dropped first if it exists), for a
+   * server whose versions must start from scratch; {@code config} pointed at it.
+   */
+  public static synchronized Config withFreshDatabase(Config config, String name) throws java.sql.SQLException {
+    if (!name.matches("[a-z_][a-z0-9_]*")) {
+      throw new IllegalArgumentException("not a plain database name: " + name);
+    }
+    try (java.sql.Connection c = postgres().getPostgresDatabase().getConnection();
+         java.sql.Statement st = c.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + name);
+      st.execute("CREATE DATABASE " + name);
+    }
+    return config.withDatabase(pg.getJdbcUrl("postgres", name), "postgres", "");
+  }
+
   /** The folder shared with the project (seed, IG), beside the checkout. */
   public static Path sharedDir() {
     return Path.of(System.getProperty("shared.dir", "../shared"));
