@@ -52,6 +52,10 @@ final class NpmPackage {
     Path tmp = Files.createTempDirectory(dir, "unpack");
     try (InputStream in = new GZIPInputStream(new BufferedInputStream(Files.newInputStream(tgz)), 65536)) {
       untar(in, tmp);
+    } catch (IOException e) {
+      Files.deleteIfExists(tgz); // a broken download: fetch it again next time
+      deleteTree(tmp);
+      throw e;
     }
     deleteTree(pkg);
     Files.move(tmp.resolve("package"), pkg, StandardCopyOption.ATOMIC_MOVE);

@@ -36,17 +36,20 @@ class OfficialExamplesTest {
 
   /**
    * Examples that are valid DSTU3 but do not round-trip through HAPI's DSTU3 model, by file name,
-   * each with the reason and a text the failure must contain (so that a different failure of the
-   * same file is not hidden). The test fails when one of them does round-trip, so the list cannot
-   * go stale.
+   * each with the reason and the texts one of which the failure must contain (so that a different
+   * failure of the same file is not hidden). The test fails when one of them does round-trip, so
+   * the list cannot go stale.
    */
   private static final Map<String, Known> EXCLUDED = Map.ofEntries(
       // Timing.event is a repeating dateTime; these examples give its extension alone,
       // "_event": [{"extension": [...]}] without "event" (valid FHIR JSON). HAPI's JsonParser
-      // expects an object for "_event" when "event" is absent, logs "Found incorrect type for
-      // element _event - Expected OBJECT and found ARRAY" and drops the extension (and with it the
-      // whole, now empty, timingTiming); the server stores what HAPI parsed. HAPI writes the same
-      // content as "event": [null], "_event": [...], which it does read.
+      // expects an object for "_event" when "event" is absent and reports "Found incorrect type
+      // for element _event - Expected OBJECT and found ARRAY". With HAPI's default lenient error
+      // handler (the server's today) it drops the extension, and with it the whole, now empty,
+      // timingTiming, and the server stores the rest with 200; with a strict error handler the
+      // server refuses the example with 400. Either is accepted here; storing it whole would need
+      // a parser that reads this form (HAPI writes the same content as "event": [null],
+      // "_event": [...], which it does read).
       Map.entry("ActivityDefinition-administer-zika-virus-exposure-assessment.json", Known.EVENT_EXTENSION),
       Map.entry("ActivityDefinition-heart-valve-replacement.json", Known.EVENT_EXTENSION),
       Map.entry("ActivityDefinition-provide-mosquito-prevention-advice.json", Known.EVENT_EXTENSION),
@@ -54,17 +57,33 @@ class OfficialExamplesTest {
       Map.entry("ActivityDefinition-referralPrimaryCareMentalHealth.json", Known.EVENT_EXTENSION),
       Map.entry("ActivityDefinition-serum-dengue-virus-igm.json", Known.EVENT_EXTENSION),
       Map.entry("ActivityDefinition-serum-zika-dengue-virus-igm.json", Known.EVENT_EXTENSION),
-      Map.entry("PlanDefinition-low-suicide-risk-order-set.json",
-          new Known("contained[0].timingTiming: expected {\"_event\"", Known.EVENT_EXTENSION.reason())),
+      // the same, in a contained ActivityDefinition
+      Map.entry("PlanDefinition-low-suicide-risk-order-set.json", Known.EVENT_EXTENSION),
       // HAPI's XHTML parser and writer re-indent the whitespace before the two HTML comments of
       // the narrative (two more spaces each); the narrative renders the same.
-      Map.entry("PlanDefinition-KDN5.json", new Known("read back differs: text.div: ",
-          "HAPI re-indents whitespace before HTML comments in the narrative")));
+      Map.entry("PlanDefinition-KDN5.json", new Known(
+          "HAPI re-indents whitespace before HTML comments in the narrative",
+          "read back differs: text.div: ")));
 
-  /** A failure an excluded example is known to show, and why. */
-  record Known(String marker, String reason) {
-    static final Known EVENT_EXTENSION = new Known("timingTiming: expected {\"_event\"",
-        "HAPI's JsonParser drops \"_event\" given without \"event\"");
+  /** A failure an excluded example is known to show (one of {@code markers}), and why. */
+  record Known(String reason, String... markers) {
+    static final Known EVENT_EXTENSION = new Known(
+        "HAPI's JsonParser cannot read \"_event\" given without \"event\"",
+        "timingTiming: expected {\"_event\"",
+        "Found incorrect type for element _event");
+
+    /** A read-back failure must be this one difference alone. */
+    boolean matches(String failure) {
+      if (failure.startsWith("read back differs: ") && failure.split(" but was ", -1).length != 2) {
+        return false;
+      }
+      for (String m : markers) {
+        if (failure.contains(m)) {
+          return true;
+        }
+      }
+      return false;
+    }
   }
 
   /**
@@ -158,7 +177,7 @@ class OfficialExamplesTest {
     Map<String, String> unexpected = new TreeMap<>();
     failures.forEach((file, why) -> {
       Known known = EXCLUDED.get(file);
-      if (known == null || !why.contains(known.marker())) {
+      if (known == null || !known.matches(why)) {
         unexpected.put(file, why);
       }
     });
