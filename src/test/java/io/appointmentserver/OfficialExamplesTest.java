@@ -28,6 +28,14 @@ import org.junit.jupiter.api.Test;
  * (all but {@code meta.versionId} and {@code meta.lastUpdated}, which the server owns). The
  * examples refer to each other in cycles, so this runs on a server that does not check
  * references.
+ *
+ * <p>Decisions: every {@code package/*.json} but {@code package.json} and {@code .index.json} is
+ * taken when it is a resource, Bundles included (written as resources); the one example without
+ * an id ({@code Patient-null.json}) is created with POST and read back by the id it got. 19
+ * files start with a UTF-8 byte order mark, which is file encoding, not JSON text (RFC 8259 says
+ * not to send one): it is not sent. Numbers compare by their text (FHIR decimals keep their
+ * precision); base64Binary values compare without whitespace (their lexical form allows it, the
+ * server keeps the bytes).
  */
 class OfficialExamplesTest {
   private static final String PACKAGE = "hl7.fhir.r3.examples";
