@@ -50,6 +50,16 @@ class BadInputTest {
   }
 
   @Test
+  void aUtf8ByteOrderMarkIsAccepted() {
+    byte[] json = "\uFEFF{\"resourceType\":\"Patient\",\"id\":\"bom1\"}".getBytes(StandardCharsets.UTF_8);
+    assertThat(Http.sendBytes("PUT", base + "/Patient/bom1", json, "Content-Type", "application/fhir+json").statusCode())
+        .isIn(200, 201);
+    byte[] xml = "\uFEFF<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"bom2\"/></Patient>".getBytes(StandardCharsets.UTF_8);
+    assertThat(Http.sendBytes("PUT", base + "/Patient/bom2", xml, "Content-Type", "application/fhir+xml").statusCode())
+        .isIn(200, 201);
+  }
+
+  @Test
   void emptyBodyIs400() {
     assertThat(Http.post(base + "/Patient", "").statusCode()).isEqualTo(400);
     assertThat(Http.put(base + "/Patient/x1", "").statusCode()).isEqualTo(400);

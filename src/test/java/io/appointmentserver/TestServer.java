@@ -80,6 +80,22 @@ public final class TestServer {
 
   private static String systemToken;
 
+  /**
+   * A new, empty database {@code name} in the test PostgreSQL (dropped first if it exists), for a
+   * server whose versions must start from scratch; {@code config} pointed at it.
+   */
+  public static synchronized Config withFreshDatabase(Config config, String name) throws java.sql.SQLException {
+    if (!name.matches("[a-z_][a-z0-9_]*")) {
+      throw new IllegalArgumentException("not a plain database name: " + name);
+    }
+    try (java.sql.Connection c = postgres().getPostgresDatabase().getConnection();
+         java.sql.Statement st = c.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + name);
+      st.execute("CREATE DATABASE " + name);
+    }
+    return config.withDatabase(pg.getJdbcUrl("postgres", name), "postgres", "");
+  }
+
   /** The folder shared with the project (seed, IG), beside the checkout. */
   public static Path sharedDir() {
     return Path.of(System.getProperty("shared.dir", "../shared"));

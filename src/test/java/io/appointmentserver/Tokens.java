@@ -23,6 +23,34 @@ public final class Tokens {
     return sign(dataDir, "SYSTEM", roles, Map.of(), null, 300);
   }
 
+  /** A recorded token's claims, signed with the dev key of {@code dataDir} and valid from now. */
+  public static String resign(Path dataDir, String recordedToken) {
+    return resign(dataDir, recordedToken, IgExchangesTest.RECORDED_BASE, List.of());
+  }
+
+  /**
+   * The same, with the recorded server base ({@code http://localhost:8080/fhir}) in the claims
+   * replaced by {@code base} and {@code extraRoles} added to the realm roles.
+   */
+  @SuppressWarnings("unchecked")
+  public static String resign(Path dataDir, String recordedToken, String base, List<String> extraRoles) {
+    try {
+      String json = com.nimbusds.jwt.JWTParser.parse(recordedToken).getJWTClaimsSet().toString()
+          .replace(IgExchangesTest.RECORDED_BASE.replace("/", "\\/"), base.replace("/", "\\/"))
+          .replace(IgExchangesTest.RECORDED_BASE, base);
+      JWTClaimsSet recorded = JWTClaimsSet.parse(json);
+      Map<String, Object> realm = new LinkedHashMap<>(recorded.getJSONObjectClaim("realm_access"));
+      List<Object> roles = new ArrayList<>((List<Object>) realm.getOrDefault("roles", List.of()));
+      roles.addAll(extraRoles);
+      realm.put("roles", roles);
+      long now = System.currentTimeMillis();
+      return DevKeys.sign(dataDir, new JWTClaimsSet.Builder(recorded).claim("realm_access", realm)
+          .issueTime(new Date(now)).expirationTime(new Date(now + 300_000)).build());
+    } catch (java.text.ParseException e) {
+      throw new IllegalArgumentException("not a JWT: " + recordedToken, e);
+    }
+  }
+
   /** {@code context} keys as in eHealth tokens: organization_id, care_team_id, patient_id, episode_of_care_id. */
   public static String sign(Path dataDir, String userType, List<String> roles, Map<String, String> context,
       String userId, long lifetimeSeconds) {

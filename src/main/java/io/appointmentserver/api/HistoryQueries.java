@@ -1,6 +1,7 @@
 package io.appointmentserver.api;
 
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.store.ResourceStore;
@@ -27,6 +28,8 @@ import org.hl7.fhir.instance.model.api.IPrimitiveType;
 public final class HistoryQueries {
   static final int DEFAULT_PAGE_SIZE = 20;
   static final int MAX_PAGE_SIZE = 1000;
+  /** The paging links' parameter that pins a history listing to the moment of its first page. */
+  static final String SNAPSHOT = "_snapshot";
 
   private final ResourceStore store;
   private final ResourceCodec codec;
@@ -40,17 +43,37 @@ public final class HistoryQueries {
    * {@code types} limits system history to some types; {@code filter} is the user's context as
    * SQL (null when unlimited), applied in the query so totals and pages hold only what they may see.
    */
-  public IBundleProvider of(String type, String id, String[] types, InstantType since, Integer count,
-      Integer offset, ContextRule.Sql filter, Consumer<String[]> onPage) {
+  public IBundleProvider of(RequestDetails request, String type, String id, String[] types, InstantType since,
+      Integer count, Integer offset, ContextRule.Sql filter, Consumer<String[]> onPage) {
     if ((count != null && count < 0) || (offset != null && offset < 0)) {
       String msg = "_count and _offset must not be negative";
       throw new InvalidRequestException(msg, Outcomes.error(IssueType.VALUE, msg));
     }
     Instant sinceInstant = since == null || since.getValue() == null ? null : since.getValue().toInstant();
-    HistoryQuery q = new HistoryQuery(type, id, types, sinceInstant, Instant.now().plusMillis(1),
+    HistoryQuery q = new HistoryQuery(type, id, types, sinceInstant, snapshot(request),
         filter == null ? null : filter.condition(), filter == null ? null : filter.params());
     int pageSize = count == null ? DEFAULT_PAGE_SIZE : Math.min(count, MAX_PAGE_SIZE);
     return new Results(q, pageSize, offset == null ? 0 : offset, onPage);
+  }
+
+  /**
+   * The moment the first page was served. HAPI copies the request's parameters into the
+   * {@code next} and {@code previous} links, so the snapshot is added to them here: later pages
+   * then list the same versions even while the resource keeps changing, on any server process.
+   */
+  private static Instant snapshot(RequestDetails request) {
+    String[] given = request.getParameters().get(SNAPSHOT);
+    if (given != null && given.length == 1) {
+      try {
+        return Instant.ofEpochMilli(Long.parseLong(given[0]));
+      } catch (NumberFormatException e) {
+        String msg = SNAPSHOT + " must be a number of milliseconds, as in the links this server makes";
+        throw new InvalidRequestException(msg, Outcomes.error(IssueType.VALUE, msg));
+      }
+    }
+    Instant now = Instant.now().plusMillis(1);
+    request.addParameter(SNAPSHOT, new String[] {Long.toString(now.toEpochMilli())});
+    return now;
   }
 
   /** One page of one history query; HAPI asks it for the total and the page's versions. */

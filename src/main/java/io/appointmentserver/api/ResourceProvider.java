@@ -147,14 +147,14 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       throw new ResourceNotFoundException(id);
     }
     access.check(request, type, current.tags());
-    return history.of(type, idPart, null, since, count, offset, access.filter(request, type),
+    return history.of(request, type, idPart, null, since, count, offset, access.filter(request, type),
         tags -> access.audited(request, "history-instance", type, type + "/" + idPart, tags));
   }
 
   @History
   public IBundleProvider typeHistory(@Since InstantType since, @Count Integer count, @Offset Integer offset,
       RequestDetails request) {
-    return history.of(type, null, null, since, count, offset, access.filter(request, type),
+    return history.of(request, type, null, null, since, count, offset, access.filter(request, type),
         tags -> access.audited(request, "history-type", type, null, tags));
   }
 

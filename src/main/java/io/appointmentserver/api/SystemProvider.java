@@ -38,6 +38,6 @@ public final class SystemProvider {
     }
     String[] types = resourceTypes.stream().filter(t -> Privileges.allows(p.roles(), t, Op.SEARCH))
         .sorted().toArray(String[]::new);
-    return history.of(null, null, types, since, count, offset, null, tags -> { }); // SYSTEM users are not audited
+    return history.of(request, null, null, types, since, count, offset, null, tags -> { }); // SYSTEM users are not audited
   }
 }

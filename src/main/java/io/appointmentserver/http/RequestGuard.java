@@ -27,8 +27,8 @@ import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 /**
  * Turns away what the server cannot take before any work is done: an unsupported Accept (406),
  * an unsupported Content-Type or Content-Encoding (415), a body over the limit (413, counted
- * after decompression, so a small gzip bomb is caught too). A gzip body is inflated here, so
- * everything behind sees plain bytes.
+ * after decompression, so a small gzip bomb is caught too). A gzip body is inflated here, and a
+ * UTF-8 byte order mark dropped, so everything behind sees plain bytes.
  */
 final class RequestGuard extends HttpFilter {
   private static final Set<String> BODY_TYPES = Set.of(
@@ -92,7 +92,15 @@ final class RequestGuard extends HttpFilter {
           + " is not supported; send application/fhir+json or application/fhir+xml");
       return;
     }
-    chain.doFilter(new BufferedBody(req, body), resp);
+    chain.doFilter(new BufferedBody(req, withoutByteOrderMark(body)), resp);
+  }
+
+  /** JSON (RFC 8259) and XML parsers may ignore a UTF-8 byte order mark; HAPI's do not. */
+  private static byte[] withoutByteOrderMark(byte[] body) {
+    if (body.length >= 3 && (body[0] & 0xFF) == 0xEF && (body[1] & 0xFF) == 0xBB && (body[2] & 0xFF) == 0xBF) {
+      return java.util.Arrays.copyOfRange(body, 3, body.length);
+    }
+    return body;
   }
 
   private void tooLarge(HttpServletRequest req, HttpServletResponse resp) throws IOException {
