@@ -74,6 +74,21 @@ class AuthenticationTest {
   }
 
   @Test
+  void theTokenCommandMakesATokenTheDevModeServerAccepts() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "token", "--user-type", "PRACTITIONER", "--roles", "Patient.read",
+        "--care-team", "CareTeam/1", "--lifetime", "60");
+    pb.environment().put("FHIR_DATA_DIR", TestServer.dataDir().toString());
+    Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String token = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertThat(p.waitFor()).isZero();
+    assertThat(getWith("Bearer " + token).statusCode()).isEqualTo(200);
+    assertThat(Http.put(url, "{\"resourceType\":\"Patient\",\"id\":\"auth-test\"}", "Authorization", "Bearer " + token)
+        .statusCode()).isEqualTo(403);
+  }
+
+  @Test
   void metadataAndHealthNeedNoToken() {
     assertThat(Http.get(base + "/metadata", "Authorization", Http.NO_AUTH).statusCode()).isEqualTo(200);
     assertThat(Http.get(base.replace("/fhir", "/health"), "Authorization", Http.NO_AUTH).statusCode()).isEqualTo(200);
