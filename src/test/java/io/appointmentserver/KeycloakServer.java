@@ -205,7 +205,10 @@ public final class KeycloakServer {
       throw new IllegalStateException("no Keycloak distribution at " + home.toAbsolutePath()
           + ": run the Maven build (mvn process-test-resources unpacks it into target/keycloak)");
     }
-    Path javaHome = Path.of(System.getProperty("keycloak.java.home", "/usr/lib/jvm/temurin-25-jdk-amd64"));
+    // .ci/run exports KEYCLOAK_JAVA_HOME when it had to look for a JDK 21+
+    String env = System.getenv("KEYCLOAK_JAVA_HOME");
+    Path javaHome = Path.of(env != null && !env.isBlank() ? env
+        : System.getProperty("keycloak.java.home", "/usr/lib/jvm/temurin-25-jdk-amd64"));
     if (!Files.isExecutable(javaHome.resolve("bin/java"))) {
       throw new IllegalStateException("Keycloak needs Java 21 or newer; none at " + javaHome
           + " (set -Dkeycloak.java.home=...)");
