@@ -43,6 +43,9 @@ class AuditTest {
       if (page.has("entry")) {
         for (JsonNode e : page.get("entry")) {
           JsonNode r = e.get("resource");
+          if (r == null || !r.has("entity")) {
+            continue; // other AuditEvents (the official examples, deletions)
+          }
           for (JsonNode entity : r.get("entity")) {
             if (entity.has("identifier") && traceId.equals(entity.get("identifier").get("value").asText())) {
               found.add(r);
