@@ -54,8 +54,8 @@ public final class Database implements AutoCloseable {
 
   /**
    * Starts a PostgreSQL from the embedded binaries on {@code dir}, keeping what is there.
-   * {@code port} 0 picks a free port. Commits are synchronous: an acknowledged write survives a
-   * crash of the server and of PostgreSQL.
+   * {@code port} 0 picks a free port. Commits are synchronous and flushed to disk: an
+   * acknowledged write survives a crash of the server, of PostgreSQL and of the machine.
    */
   public static EmbeddedPostgres startEmbedded(Path dir, int port) {
     try {
@@ -63,6 +63,9 @@ public final class Database implements AutoCloseable {
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
           .setDataDirectory(dir)
           .setCleanDataDirectory(false)
+          // the embedded binaries start PostgreSQL with -F (no fsync) and asynchronous commits, fine
+          // for throwaway test databases but not for data: turn both back on
+          .setServerConfig("fsync", "on")
           .setServerConfig("synchronous_commit", "on")
           .setServerConfig("max_connections", "200")
           .setServerConfig("shared_buffers", "256MB");
