@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
@@ -35,7 +37,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * exchange needs (the patient, the appointment at the version its {@code If-Match} or GET names,
  * taken from the recorded bodies).
  *
- * <p>Not replayed: {@code PATCH_Appointment_5} and {@code PATCH_Appointment_Video} (JSON Patch,
+ * <p>The PATCH exchanges start from the recorded result with another appointment type. Formerly not
+ * replayed: {@code PATCH_Appointment_5} and {@code PATCH_Appointment_Video} (JSON Patch,
  * not built yet). No Appointment exchange of the IG needs search.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -267,6 +270,31 @@ class IgExchangesTest {
       assertSameResource(json(r), withVersion(withId(sent, id), 1));
     }
     assertSameResource(read("Appointment", id), withVersion(withId(sent, id), 1));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"PATCH_Appointment_5", "PATCH_Appointment_Video"})
+  void patchExchangesAnswerTheRecordedResponse(String name) throws IOException {
+    IgExchange x = IgExchange.load(name);
+    assertThat(x.method()).isEqualTo("PATCH");
+    String id = x.path().substring("/Appointment/".length());
+    ObjectNode recorded = Json.parse(x.response());
+    for (JsonNode participant : recorded.get("participant")) {
+      String ref = participant.at("/actor/reference").asText();
+      if (ref.startsWith("Patient/")) {
+        ensurePatient(ref.substring("Patient/".length()));
+      }
+    }
+    // the state before: the recorded result with the appointment type the patch replaces
+    ObjectNode before = recorded.deepCopy();
+    ((ObjectNode) before.at("/appointmentType/coding/0")).put("code", "FOLLOWUP");
+    long version = bringTo("Appointment", id, before.toString(), versionOf(recorded) - 1);
+
+    HttpResponse<byte[]> r = replay(x, base, x.body(), null);
+
+    assertThat(r.statusCode()).as(Gzip.decode(r)).isEqualTo(200);
+    assertThat(r.headers().firstValue("ETag")).hasValue("W/\"" + (version + 1) + "\"");
+    assertSameResource(json(r), withVersion(recorded, version + 1));
   }
 
   // ------------------------------------------------------------------ replaying

@@ -4,7 +4,14 @@ import ca.uhn.fhir.rest.annotation.Count;
 import ca.uhn.fhir.rest.annotation.Create;
 import ca.uhn.fhir.rest.annotation.Delete;
 import ca.uhn.fhir.rest.annotation.History;
+import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Patch;
+import ca.uhn.fhir.rest.api.PatchTypeEnum;
+import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.appointmentserver.store.VersionConflictException;
 import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.ResourceParam;
@@ -113,13 +120,73 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       String msg = "The resource body's id (" + bodyId + ") does not match the URL's id (" + idPart + ")";
       throw new InvalidRequestException(msg, Outcomes.error(IssueType.INVALID, msg));
     }
+    return write(idPart, resource, ifMatch(request), request, "update");
+  }
+
+  /**
+   * patch with a JSON Patch document (<a href="https://hl7.org/fhir/STU3/http.html#patch">DSTU3
+   * patch</a>, RFC 6902), with or without If-Match. The patched resource is then written exactly
+   * like an update: the same checks, rules and authorization. Without If-Match the patch applies to
+   * the current version, and is applied again should another write come in between.
+   */
+  @Patch
+  public MethodOutcome patch(@IdParam IdType id, PatchTypeEnum patchType, @ResourceParam String body,
+      RequestDetails request) {
+    String idPart = checkId(id.getIdPart());
+    if (patchType != PatchTypeEnum.JSON_PATCH) {
+      throw Outcomes.status(415, IssueType.NOTSUPPORTED, "Only JSON Patch (application/json-patch+json) is supported");
+    }
+    JsonNode patch = JsonPatches.parse(body);
     Long expected = ifMatch(request);
+    for (int attempt = 0; ; attempt++) {
+      StoredResource current = store.read(type, idPart);
+      if (current == null) {
+        throw new ResourceNotFoundException(id);
+      }
+      access.check(request, type, current.tags());
+      if (current.deleted()) {
+        throw new ResourceGoneException("Resource " + type + "/" + idPart + " was deleted (version "
+            + current.version() + ")");
+      }
+      if (expected != null && expected != current.version()) {
+        throw new VersionConflictException(type, idPart, expected, current.version());
+      }
+      String patched = JsonPatches.apply(patch, current.json());
+      T resource;
+      try {
+        resource = codec.context().newJsonParser().parseResource(resourceClass, patched);
+      } catch (DataFormatException e) {
+        String msg = "The patched resource is not a valid " + type + ": " + e.getMessage();
+        throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.PROCESSING, msg));
+      }
+      if (!idPart.equals(resource.getIdElement().getIdPart())) {
+        String msg = "A patch must not change the resource's id";
+        throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.PROCESSING, msg));
+      }
+      try {
+        MethodOutcome outcome = write(idPart, resource, current.version(), request, "patch");
+        // HAPI's patch binding sends no ETag of its own
+        if (request instanceof ServletRequestDetails servlet) {
+          servlet.getServletResponse().setHeader("ETag", "W/\"" + outcome.getId().getVersionIdPart() + "\"");
+        }
+        return outcome;
+      } catch (VersionConflictException e) {
+        if (expected != null || attempt >= 5) {
+          throw e;
+        }
+        // another write came first: patch that one
+      }
+    }
+  }
+
+  /** The write of update and patch: prepare, authorize, store with the version check. */
+  private MethodOutcome write(String idPart, T resource, Long expected, RequestDetails request, String subtype) {
     Prepared prepared = policy.prepare(type, resource, request);
     // nobody moves a resource into someone else's reach, nor out of their own
     access.check(request, type, prepared.tags());
     WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
         access.guard(request, type), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
-        access.trail(request, "U", "update"));
+        access.trail(request, "U", subtype));
     return outcome(r, resource, r.created() ? "Created" : "Updated");
   }
 
