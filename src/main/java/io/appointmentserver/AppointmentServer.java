@@ -3,6 +3,8 @@ package io.appointmentserver;
 import ca.uhn.fhir.context.FhirContext;
 import io.appointmentserver.api.FhirRestServer;
 import io.appointmentserver.api.References;
+import io.appointmentserver.api.Rules;
+import io.appointmentserver.ehealth.AppointmentRules;
 import io.appointmentserver.api.ResourceCodec;
 import io.appointmentserver.api.WritePolicy;
 import io.appointmentserver.ehealth.EhealthAppointment;
@@ -50,7 +52,10 @@ public final class AppointmentServer implements AutoCloseable {
       String defaultBase = config.effectiveBaseUrl(config.port());
       AccessTags accessTags = new AccessTags(ctx, Map.of("Appointment", EhealthAppointment::addTags));
       AccessPolicy access = new AccessPolicy(Map.of("Appointment", EhealthAppointment::rule));
-      WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences());
+      Rules rules = new Rules(Map.of("Appointment", AppointmentRules::checkContent),
+          Map.of("Appointment", AppointmentRules::checkChange));
+      WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences(),
+          rules);
       TokenAuthenticator authenticator = TokenAuthenticator.create(config.authIssuer(), config.authJwks(),
           config.authAudience(), config.authClockSkewSeconds(), config.dataDir());
       // links and Location headers use the configured base, else the one the request was sent to

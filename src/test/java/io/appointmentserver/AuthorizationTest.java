@@ -33,7 +33,7 @@ class AuthorizationTest {
   static String appointment(String id, String team, String patient) {
     return "{\"resourceType\":\"Appointment\"" + (id == null ? "" : ",\"id\":\"" + id + "\"")
         + ",\"extension\":[{\"url\":\"http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-responsible\","
-        + "\"valueReference\":{\"reference\":\"" + team + "\"}}],\"status\":\"booked\",\"participant\":["
+        + "\"valueReference\":{\"reference\":\"" + team + "\"}}],\"status\":\"booked\",\"start\":\"2026-12-01T09:00:00+01:00\",\"end\":\"2026-12-01T09:30:00+01:00\",\"participant\":["
         + "{\"extension\":[{\"url\":\"http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-ext-careteam\","
         + "\"valueReference\":{\"reference\":\"" + team + "\"}}],\"status\":\"accepted\"},"
         + "{\"actor\":{\"reference\":\"Patient/" + patient + "\"},\"status\":\"accepted\"}]}";

@@ -92,7 +92,7 @@ class BadInputTest {
 
   @Test
   void aBodyOfAnotherTypeIs400() {
-    HttpResponse<String> r = Http.put(base + "/Patient/t1", "{\"resourceType\":\"Appointment\",\"id\":\"t1\",\"status\":\"booked\",\"participant\":[{\"status\":\"accepted\"}]}");
+    HttpResponse<String> r = Http.put(base + "/Patient/t1", "{\"resourceType\":\"Appointment\",\"id\":\"t1\",\"status\":\"booked\",\"start\":\"2026-12-01T09:00:00+01:00\",\"end\":\"2026-12-01T09:30:00+01:00\",\"participant\":[{\"status\":\"accepted\"}]}");
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(Http.get(base + "/Patient/t1").statusCode()).isEqualTo(404);
     assertThat(Http.post(base + "/Patient", "{\"resourceType\":\"Appointment\",\"status\":\"booked\"}").statusCode())

@@ -201,7 +201,7 @@ class RestInteractionsTest {
   void referencesToThisServerAreStoredRelativeAndMissingTargetsAreRefused() {
     String id = newId();
     Http.put(base + "/Patient/" + id, patient(id, "A"));
-    String appt = "{\"resourceType\":\"Appointment\",\"status\":\"booked\",\"participant\":["
+    String appt = "{\"resourceType\":\"Appointment\",\"status\":\"booked\",\"start\":\"2026-12-01T09:00:00+01:00\",\"end\":\"2026-12-01T09:30:00+01:00\",\"participant\":["
         + "{\"actor\":{\"reference\":\"" + base + "/Patient/" + id + "\"},\"status\":\"accepted\"},"
         + "{\"actor\":{\"reference\":\"http://other.example.org/fhir/Practitioner/1\"},\"status\":\"accepted\"}]}";
     HttpResponse<String> r = Http.post(base + "/Appointment", appt);
@@ -221,7 +221,7 @@ class RestInteractionsTest {
   @Test
   void referenceCheckCanBeSwitchedOff() throws Exception {
     try (AppointmentServer lenient = TestServer.another(c -> c.withCheckReferences(false))) {
-      String appt = "{\"resourceType\":\"Appointment\",\"status\":\"booked\",\"participant\":["
+      String appt = "{\"resourceType\":\"Appointment\",\"status\":\"booked\",\"start\":\"2026-12-01T09:00:00+01:00\",\"end\":\"2026-12-01T09:30:00+01:00\",\"participant\":["
           + "{\"actor\":{\"reference\":\"Patient/not-here-yet\"},\"status\":\"accepted\"}]}";
       assertThat(Http.post(lenient.baseUrl() + "/Appointment", appt).statusCode()).isEqualTo(201);
     }

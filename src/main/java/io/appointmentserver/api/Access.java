@@ -57,7 +57,7 @@ public final class Access {
   /** For writes: the version being replaced must be within the user's context too. */
   public Guard guard(RequestDetails request, String type) {
     ContextRule rule = policy.rule(principal(request), type);
-    return rule == null ? Guard.NONE : rule::allows;
+    return rule == null ? Guard.NONE : (oldTags, oldJson) -> rule.allows(oldTags);
   }
 
   /** The context as an SQL condition for lists, or null when the user is not limited. */

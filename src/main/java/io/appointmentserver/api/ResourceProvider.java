@@ -12,6 +12,8 @@ import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.appointmentserver.store.VersionConflictException;
+import io.appointmentserver.store.ResourceStore.Guard;
+import io.appointmentserver.api.Rules.ChangeRule;
 import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.ResourceParam;
@@ -185,7 +187,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     // nobody moves a resource into someone else's reach, nor out of their own
     access.check(request, type, prepared.tags());
     WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
-        access.guard(request, type), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
+        guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
         access.trail(request, "U", subtype));
     return outcome(r, resource, r.created() ? "Created" : "Updated");
   }
@@ -234,6 +236,24 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
         verb + " " + type + "/" + s.id() + " (version " + s.version() + ")");
     outcome.setOperationOutcome(oo);
     return outcome;
+  }
+
+  /** The version being replaced must be within the user's context and allow this change. */
+  private Guard guard(RequestDetails request, T after) {
+    Guard inContext = access.guard(request, type);
+    ChangeRule rule = policy.rules().changeRule(type);
+    if (rule == null) {
+      return inContext;
+    }
+    return (oldTags, oldJson) -> {
+      if (!inContext.allows(oldTags, oldJson)) {
+        return false;
+      }
+      if (oldJson != null) {
+        rule.check(codec.context().newJsonParser().parseResource(resourceClass, oldJson), after);
+      }
+      return true;
+    };
   }
 
   static String checkId(String id) {

@@ -18,12 +18,19 @@ public final class WritePolicy {
   private final AccessTags accessTags;
   private final String configuredBase;
   private final boolean checkReferences;
+  private final Rules rules;
 
-  public WritePolicy(References references, AccessTags accessTags, String configuredBase, boolean checkReferences) {
+  public WritePolicy(References references, AccessTags accessTags, String configuredBase, boolean checkReferences,
+      Rules rules) {
     this.references = references;
     this.accessTags = accessTags;
     this.configuredBase = configuredBase;
     this.checkReferences = checkReferences;
+    this.rules = rules;
+  }
+
+  Rules rules() {
+    return rules;
   }
 
   /** A resource ready to store: the references that must exist, and its access tags. */
@@ -39,6 +46,7 @@ public final class WritePolicy {
       bases.add(requestBase.endsWith("/") ? requestBase.substring(0, requestBase.length() - 1) : requestBase);
     }
     Set<String> targets = references.localize(resource, bases);
+    rules.checkContent(type, resource);
     return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource));
   }
 }

@@ -147,17 +147,18 @@ public final class ResourceStore {
 
   private static final String UPDATE = """
       WITH old AS (
-        SELECT tags FROM resource
+        SELECT tags, body FROM resource
          WHERE res_type = ? AND res_id = ? AND version = ? AND deleted = ?
         FOR UPDATE),
       cur AS (
         UPDATE resource r SET version = ?, last_updated = ?, deleted = ?, body = ?, tags = coalesce(?, old.tags)
           FROM old WHERE r.res_type = ? AND r.res_id = ?
-        RETURNING r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.body, r.tags, old.tags AS old_tags),
+        RETURNING r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.body, r.tags,
+          old.tags AS old_tags, old.body AS old_body),
       hist AS (
         INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
         SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM cur)
-      SELECT old_tags FROM cur""";
+      SELECT old_tags, old_body FROM cur""";
 
   private static final String CURRENT_VERSION = """
       SELECT version, deleted FROM resource WHERE res_type = ? AND res_id = ?""";
@@ -169,14 +170,15 @@ public final class ResourceStore {
        LIMIT 1""";
 
   /**
-   * What a write must know of the version it replaces: {@code allows(oldTags)} is asked inside
+   * What a write must know of the version it replaces: {@code allows(oldTags, oldJson)} is asked inside
    * the write's transaction, with the row locked; false rolls the write back.
    */
   @FunctionalInterface
   public interface Guard {
-    Guard NONE = oldTags -> true;
+    Guard NONE = (oldTags, oldJson) -> true;
 
-    boolean allows(String[] oldTags);
+    /** False (or an exception) refuses the write; {@code oldJson} is null for a tombstone. */
+    boolean allows(String[] oldTags, String oldJson);
   }
 
   /**
@@ -326,16 +328,16 @@ public final class ResourceStore {
         }
         if (cur[1] == 1) {
           StoredResource tombstone = read(c, type, id);
-          if (!guard.allows(tombstone.tags())) {
+          if (!guard.allows(tombstone.tags(), null)) {
             throw new GuardRefusedException();
           }
           return tombstone;
         }
         Instant now = now();
         String[][] oldTags = new String[1][];
-        Guard remembering = old -> {
+        Guard remembering = (old, oldJson) -> {
           oldTags[0] = old;
-          return guard.allows(old);
+          return guard.allows(old, oldJson);
         };
         if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering)) {
           StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0]);
@@ -411,7 +413,7 @@ public final class ResourceStore {
         if (!rs.next()) {
           return false;
         }
-        if (!guard.allows(tags(rs, 1))) {
+        if (!guard.allows(tags(rs, 1), rs.getString(2))) {
           throw new GuardRefusedException();
         }
         return true;

@@ -1,0 +1,125 @@
+package io.appointmentserver.ehealth;
+
+import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
+import io.appointmentserver.api.Outcomes;
+import java.util.HashSet;
+import java.util.Set;
+import org.hl7.fhir.dstu3.model.Appointment;
+import org.hl7.fhir.dstu3.model.Appointment.AppointmentParticipantComponent;
+import org.hl7.fhir.dstu3.model.Appointment.AppointmentStatus;
+import org.hl7.fhir.dstu3.model.Extension;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
+import org.hl7.fhir.dstu3.model.Reference;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * The eHealth Appointment rules that hold whether or not the IG is loaded: the invariants of
+ * <a href="http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-appointment">ehealth-appointment</a>
+ * ({@code responsible-1}, {@code single-patient-appointment}, {@code governance-1},
+ * {@code responsible-2}; single-patient for all but group appointments) and of the base resource ({@code app-2}, {@code app-3}), and the status
+ * rule of the patient service: a cancelled or entered-in-error appointment keeps its status.
+ */
+public final class AppointmentRules {
+  static final String LEGAL_BASIS = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-legalBasis";
+  static final String PERFORMING_ORGANIZATION =
+      "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-performing-organization";
+  static final String RESPONSIBLE_ORGANIZATION =
+      "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-responsible-organization";
+  public static final String STATUS_FROZEN =
+      "APPOINTMENT_NOT_ALLOWED_TO_UPDATE_STATUS_ONCE_THE_APPOINTMENT_HAS_ENTERED_CANCELLED_OR_ENTEREDINERROR";
+
+  private AppointmentRules() {}
+
+  public static void checkContent(IBaseResource resource) {
+    Appointment a = (Appointment) resource;
+    responsible1(a);
+    if (!isGroup(a)) {
+      singlePatient(a);
+    }
+    if (!a.getExtensionsByUrl(LEGAL_BASIS).isEmpty()) {
+      governance1(a);
+      responsible2(a);
+    }
+    // app-2: either start and end are specified, or neither
+    if (a.hasStart() != a.hasEnd()) {
+      throw violated("app-2", "Either start and end are specified, or neither");
+    }
+    // app-3: only proposed or cancelled appointments can be missing start/end dates
+    if (!a.hasStart() && a.getStatus() != AppointmentStatus.PROPOSED && a.getStatus() != AppointmentStatus.CANCELLED) {
+      throw violated("app-3", "Only proposed or cancelled appointments can be missing start/end dates");
+    }
+  }
+
+  public static void checkChange(IBaseResource before, IBaseResource after) {
+    AppointmentStatus was = ((Appointment) before).getStatus();
+    AppointmentStatus is = ((Appointment) after).getStatus();
+    if ((was == AppointmentStatus.CANCELLED || was == AppointmentStatus.ENTEREDINERROR) && was != is) {
+      String msg = STATUS_FROZEN + ": the appointment is " + was.toCode() + "; its status cannot become "
+          + (is == null ? "empty" : is.toCode());
+      throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.BUSINESSRULE, msg));
+    }
+  }
+
+  /** Group appointments (ehealth-group-appointment and its video variant) have many patients. */
+  static boolean isGroup(Appointment a) {
+    return a.getMeta().getProfile().stream().anyMatch(p -> p.getValue() != null
+        && (p.getValue().endsWith("/ehealth-group-appointment") || p.getValue().endsWith("/ehealth-group-video-appointment")));
+  }
+
+  /** responsible-1: the responsible care team takes part (as a participant's care team or actor). */
+  private static void responsible1(Appointment a) {
+    Extension responsible = a.getExtensionByUrl(EhealthAppointment.RESPONSIBLE);
+    if (responsible == null || !(responsible.getValue() instanceof Reference r) || r.getReference() == null) {
+      return;
+    }
+    Set<String> parties = new HashSet<>();
+    for (AppointmentParticipantComponent p : a.getParticipant()) {
+      if (p.getActor().getReference() != null) {
+        parties.add(p.getActor().getReference());
+      }
+      for (Extension e : p.getExtensionsByUrl(EhealthAppointment.CARETEAM)) {
+        if (e.getValue() instanceof Reference team && team.getReference() != null) {
+          parties.add(team.getReference());
+        }
+      }
+    }
+    if (!parties.contains(r.getReference())) {
+      throw violated("responsible-1", "Ensuring that responsible entity is a participating party: "
+          + r.getReference() + " is not among the participants");
+    }
+  }
+
+  /** single-patient-appointment: at most one Patient participant. */
+  private static void singlePatient(Appointment a) {
+    long patients = a.getParticipant().stream()
+        .map(p -> p.getActor().getReference())
+        .filter(ref -> ref != null && (ref.startsWith("Patient/") || ref.contains("/Patient/")))
+        .count();
+    if (patients > 1) {
+      throw violated("single-patient-appointment", "Only a single patient is allowed pr. appointment");
+    }
+  }
+
+  /** governance-1: with a legal basis, an episode of care is referenced. */
+  private static void governance1(Appointment a) {
+    boolean episode = a.getSupportingInformation().stream()
+        .anyMatch(r -> r.getReference() != null && r.getReference().contains("EpisodeOfCare/"));
+    if (!episode) {
+      throw violated("governance-1", "When extension is used a Episode of Care MUST be referenced");
+    }
+  }
+
+  /** responsible-2: with a legal basis, performing and responsible organization are both given. */
+  private static void responsible2(Appointment a) {
+    if (a.getExtensionsByUrl(PERFORMING_ORGANIZATION).isEmpty()
+        || a.getExtensionsByUrl(RESPONSIBLE_ORGANIZATION).isEmpty()) {
+      throw violated("responsible-2", "Both performing organization and responsible organization must be"
+          + " populated when legal basis is used");
+    }
+  }
+
+  private static UnprocessableEntityException violated(String key, String human) {
+    String msg = "Rule " + key + " violated: " + human;
+    return new UnprocessableEntityException(msg, Outcomes.error(IssueType.INVARIANT, msg));
+  }
+}

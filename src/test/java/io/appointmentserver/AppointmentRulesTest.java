@@ -1,0 +1,126 @@
+package io.appointmentserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The eHealth Appointment rules, each with a valid and a violating case, with the IG not loaded. */
+class AppointmentRulesTest {
+  static final String BASE = TestServer.base();
+  static String seed;
+
+  @BeforeAll
+  static void setUp() throws IOException {
+    seed = Files.readString(TestServer.sharedDir().resolve("seed/request-body.json"));
+    Http.put(BASE + "/Patient/240", "{\"resourceType\":\"Patient\",\"id\":\"240\"}");
+    Http.put(BASE + "/Patient/241", "{\"resourceType\":\"Patient\",\"id\":\"241\"}");
+  }
+
+  /** The seed appointment under a fresh id, as a tree to modify. */
+  static ObjectNode appointment() {
+    ObjectNode a = Json.parse(seed);
+    a.put("id", "r-" + UUID.randomUUID().toString().substring(0, 8));
+    a.remove("meta");
+    return a;
+  }
+
+  static HttpResponse<String> put(ObjectNode a) {
+    return Http.put(BASE + "/Appointment/" + a.get("id").asText(), a.toString());
+  }
+
+  static void assertViolates(ObjectNode a, String rule) {
+    HttpResponse<String> r = put(a);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(Json.parse(r.body()).at("/issue/0/diagnostics").asText()).contains(rule);
+    assertThat(Http.get(BASE + "/Appointment/" + a.get("id").asText()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void theSeedAppointmentKeepsEveryRule() {
+    assertThat(put(appointment()).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void responsible1TheResponsibleTeamMustTakePart() {
+    ObjectNode a = appointment();
+    ((ObjectNode) a.at("/extension/0/valueReference")).put("reference", "http://organization.fut.trifork.com/fhir/CareTeam/1");
+    assertViolates(a, "responsible-1");
+    ObjectNode asActor = appointment();
+    ((ObjectNode) asActor.at("/extension/0/valueReference")).put("reference", "http://organization.fut.trifork.com/fhir/Practitioner/35205");
+    assertThat(put(asActor).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void singlePatientAppointmentAllowsOnePatientOnly() {
+    ObjectNode a = appointment();
+    ((ArrayNode) a.get("participant")).addObject().put("status", "accepted").putObject("actor").put("reference", "Patient/241");
+    assertViolates(a.deepCopy(), "single-patient-appointment");
+    a.putObject("meta").putArray("profile")
+        .add("http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-group-appointment");
+    assertThat(put(a).statusCode()).as("a group appointment has many patients").isEqualTo(201);
+  }
+
+  @Test
+  void governance1AndResponsible2HoldWhenALegalBasisIsGiven() {
+    ObjectNode a = appointment();
+    ((ArrayNode) a.get("extension")).addObject()
+        .put("url", "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-legalBasis")
+        .putObject("valueCodeableConcept").put("text", "SUL 140");
+    assertViolates(a.deepCopy(), "governance-1");
+    a.putArray("supportingInformation").addObject().put("reference", "http://x.example.org/fhir/EpisodeOfCare/9");
+    assertViolates(a.deepCopy(), "responsible-2");
+    for (String ext : new String[] {"ehealth-performing-organization", "ehealth-responsible-organization"}) {
+      ((ArrayNode) a.get("extension")).addObject()
+          .put("url", "http://ehealth.sundhed.dk/fhir/StructureDefinition/" + ext)
+          .putObject("valueReference").put("reference", "http://x.example.org/fhir/Organization/1");
+    }
+    assertThat(put(a).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void app2AndApp3StartAndEnd() {
+    ObjectNode a = appointment();
+    a.remove("end");
+    assertViolates(a, "app-2");
+    ObjectNode b = appointment();
+    b.remove("start");
+    b.remove("end");
+    assertViolates(b.deepCopy(), "app-3");
+    b.put("status", "proposed");
+    assertThat(put(b).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void aCancelledAppointmentKeepsItsStatus() {
+    ObjectNode a = appointment();
+    assertThat(put(a).statusCode()).isEqualTo(201);
+    a.put("status", "cancelled");
+    assertThat(put(a).statusCode()).isEqualTo(200);
+    a.put("comment", "still cancelled, other text");
+    assertThat(put(a).statusCode()).isEqualTo(200);
+    a.put("status", "booked");
+    HttpResponse<String> r = put(a);
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(Json.parse(r.body()).at("/issue/0/diagnostics").asText())
+        .startsWith("APPOINTMENT_NOT_ALLOWED_TO_UPDATE_STATUS_ONCE_THE_APPOINTMENT_HAS_ENTERED_CANCELLED_OR_ENTEREDINERROR");
+    assertThat(Json.parse(Http.get(BASE + "/Appointment/" + a.get("id").asText()).body()).get("status").asText())
+        .isEqualTo("cancelled");
+    // and by patch, too
+    HttpResponse<String> patched = Http.send("PATCH", BASE + "/Appointment/" + a.get("id").asText(),
+        "[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"arrived\"}]", "Content-Type", "application/json-patch+json");
+    assertThat(patched.statusCode()).isEqualTo(422);
+
+    ObjectNode e = appointment();
+    e.put("status", "entered-in-error");
+    assertThat(put(e).statusCode()).isEqualTo(201);
+    e.put("status", "cancelled");
+    assertThat(put(e).statusCode()).isEqualTo(422);
+  }
+}
