@@ -52,7 +52,8 @@ public final class AppointmentServer implements AutoCloseable {
       String defaultBase = config.effectiveBaseUrl(config.port());
       AccessTags accessTags = new AccessTags(ctx, Map.of("Appointment", EhealthAppointment::addTags));
       AccessPolicy access = new AccessPolicy(Map.of("Appointment", EhealthAppointment::rule));
-      Rules rules = new Rules(Map.of("Appointment", AppointmentRules::checkContent),
+      Rules rules = new Rules(Map.of("Appointment", AppointmentRules::onCreate),
+          Map.of("Appointment", AppointmentRules::checkContent),
           Map.of("Appointment", AppointmentRules::checkChange));
       WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences(),
           rules);

@@ -97,6 +97,65 @@ class AppointmentRulesTest {
     assertThat(put(b).statusCode()).isEqualTo(201);
   }
 
+  static final String IDENTIFIER = "http://ehealth.sundhed.dk/id/ehealth-identifier";
+
+  @Test
+  void onCreateTheServerAddsTheEhealthIdentifierThatNobodyMayChange() {
+    ObjectNode a = appointment();
+    a.remove("id");
+    a.putArray("identifier").addObject().put("system", IDENTIFIER).put("value", "chosen-by-client");
+    HttpResponse<String> created = Http.post(BASE + "/Appointment", a.toString());
+    assertThat(created.statusCode()).isEqualTo(201);
+    ObjectNode stored = Json.parse(created.body());
+    assertThat(stored.at("/identifier/0/system").asText()).isEqualTo(IDENTIFIER);
+    String value = stored.at("/identifier/0/value").asText();
+    assertThat(value).isNotEqualTo("chosen-by-client").matches("[0-9a-f-]{36}");
+    String url = BASE + "/Appointment/" + stored.get("id").asText();
+
+    stored.put("comment", "kept the identifier");
+    assertThat(Http.put(url, stored.toString()).statusCode()).isEqualTo(200);
+    ObjectNode changed = stored.deepCopy();
+    ((ObjectNode) changed.at("/identifier/0")).put("value", "another");
+    HttpResponse<String> r = Http.put(url, changed.toString());
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(Json.parse(r.body()).at("/issue/0/diagnostics").asText()).contains(IDENTIFIER);
+    ObjectNode removed = stored.deepCopy();
+    removed.remove("identifier");
+    assertThat(Http.put(url, removed.toString()).statusCode()).isEqualTo(422);
+    assertThat(Http.send("PATCH", url, "[{\"op\":\"remove\",\"path\":\"/identifier\"}]",
+        "Content-Type", "application/json-patch+json").statusCode()).isEqualTo(422);
+  }
+
+  @Test
+  void aGroupAppointmentsCreatorIsTheCreatingTeamAndNeverChanges() {
+    String team = "http://organization.fut.trifork.com/fhir/CareTeam/35102";
+    String token = "Bearer " + Tokens.sign(TestServer.dataDir(), "PRACTITIONER", java.util.List.of("Appointment.*"),
+        java.util.Map.of("care_team_id", team), null, 300);
+    ObjectNode a = appointment();
+    a.remove("id");
+    a.putObject("meta").putArray("profile").add("http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-group-appointment");
+    ObjectNode wrongCreator = a.deepCopy();
+    ((ArrayNode) wrongCreator.get("extension")).addObject()
+        .put("url", "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-creator")
+        .putObject("valueReference").put("reference", "http://organization.fut.trifork.com/fhir/CareTeam/1");
+    assertThat(Http.post(BASE + "/Appointment", wrongCreator.toString(), "Authorization", token).statusCode()).isEqualTo(422);
+
+    HttpResponse<String> created = Http.post(BASE + "/Appointment", a.toString(), "Authorization", token);
+    assertThat(created.statusCode()).isEqualTo(201);
+    ObjectNode stored = Json.parse(created.body());
+    assertThat(stored.toString()).contains("ehealth-creator").contains(team);
+    String url = BASE + "/Appointment/" + stored.get("id").asText();
+    stored.put("comment", "the creator team may change it");
+    assertThat(Http.put(url, stored.toString(), "Authorization", token).statusCode()).isEqualTo(200);
+    ObjectNode moved = stored.deepCopy();
+    for (var ext : moved.get("extension")) {
+      if (ext.get("url").asText().endsWith("ehealth-creator")) {
+        ((ObjectNode) ext.get("valueReference")).put("reference", "http://organization.fut.trifork.com/fhir/CareTeam/2");
+      }
+    }
+    assertThat(Http.put(url, moved.toString()).statusCode()).isEqualTo(422);
+  }
+
   @Test
   void aCancelledAppointmentKeepsItsStatus() {
     ObjectNode a = appointment();

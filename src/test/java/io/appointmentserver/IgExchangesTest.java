@@ -246,7 +246,7 @@ class IgExchangesTest {
 
   @Test
   @Order(9)
-  void postGroupAppointmentIsCreatedAndStoredAsSent() throws IOException {
+  void postGroupAppointmentIsCreatedAndStoredAsSent() throws Exception {
     IgExchange x = IgExchange.load("POST_Group_Appointment");
     assertThat(x.method() + " " + x.path()).isEqualTo("POST /Appointment");
     // the recording has no response body: the created resource must be what was sent
@@ -265,11 +265,17 @@ class IgExchangesTest {
     String id = location.replaceFirst("^" + RECORDED_BASE + "/Appointment/([^/]+)/_history/1$", "$1");
     assertThat(id).as("Location " + location).matches("[A-Za-z0-9\\-.]{1,64}");
     ObjectNode sent = Json.parse(x.body());
+    // what the server adds to a group appointment: its creator, the care team of the token's context
+    String team = com.nimbusds.jwt.JWTParser.parse(x.header("Authorization").substring(7).trim())
+        .getJWTClaimsSet().getJSONObjectClaim("context").get("care_team_id").toString();
+    ObjectNode expected = sent.deepCopy();
+    ((com.fasterxml.jackson.databind.node.ArrayNode) expected.get("extension")).addObject()
+        .put("url", EHEALTH_SD + "ehealth-creator").putObject("valueReference").put("reference", team);
     String body = Gzip.decode(r);
     if (!body.isBlank()) {
-      assertSameResource(json(r), withVersion(withId(sent, id), 1));
+      assertSameResource(json(r), withVersion(withId(expected, id), 1));
     }
-    assertSameResource(read("Appointment", id), withVersion(withId(sent, id), 1));
+    assertSameResource(read("Appointment", id), withVersion(withId(expected, id), 1));
   }
 
   @ParameterizedTest
@@ -388,9 +394,31 @@ class IgExchangesTest {
 
   /** Equal but for meta.lastUpdated and meta extensions, which a server sets. */
   private static void assertSameResource(ObjectNode actual, ObjectNode expected) {
+    actual = withoutEhealthIdentifier(actual, expected);
     JsonNode a = JsonDiff.parse(Json.withoutServerMeta(actual, false).toString());
     JsonNode e = JsonDiff.parse(Json.withoutServerMeta(expected, false).toString());
     assertThat(JsonDiff.diff(e, a, 20)).as("differences from the recorded resource; actual " + actual).isEmpty();
+  }
+
+  /**
+   * The eHealth identifier is a server-set value (added on create; the 2019 recordings predate
+   * it): it is left out of the comparison unless the recording has it too.
+   */
+  private static ObjectNode withoutEhealthIdentifier(ObjectNode actual, ObjectNode expected) {
+    if (expected.has("identifier") || !actual.has("identifier")) {
+      return actual;
+    }
+    ObjectNode copy = actual.deepCopy();
+    com.fasterxml.jackson.databind.node.ArrayNode kept = copy.putArray("identifier");
+    actual.get("identifier").forEach(i -> {
+      if (!"http://ehealth.sundhed.dk/id/ehealth-identifier".equals(i.path("system").asText())) {
+        kept.add(i);
+      }
+    });
+    if (kept.isEmpty()) {
+      copy.remove("identifier");
+    }
+    return copy;
   }
 
   private static long versionOf(ObjectNode resource) {

@@ -102,6 +102,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   /** create, with a server-assigned id (a client's id in the body is ignored). */
   @Create
   public MethodOutcome create(@ResourceParam T resource, RequestDetails request) {
+    policy.rules().onCreate(type, resource, Access.principal(request));
     Prepared prepared = policy.prepare(type, resource, request);
     access.check(request, type, prepared.tags());
     WriteResult r = store.create(type, prepared.references(), prepared.tags(),

@@ -1,5 +1,6 @@
 package io.appointmentserver.api;
 
+import io.appointmentserver.security.Principal;
 import java.util.Map;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
@@ -9,6 +10,15 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * that names it.
  */
 public final class Rules {
+  /**
+   * Completes a resource created with a server-assigned id (POST) with what the server adds, and
+   * refuses what a client may not choose; {@code p} is the creating user.
+   */
+  @FunctionalInterface
+  public interface CreateRule {
+    void onCreate(IBaseResource resource, Principal p);
+  }
+
   /** Checks the content being written, before anything is stored. */
   @FunctionalInterface
   public interface ContentRule {
@@ -21,14 +31,23 @@ public final class Rules {
     void check(IBaseResource before, IBaseResource after);
   }
 
-  public static final Rules NONE = new Rules(Map.of(), Map.of());
+  public static final Rules NONE = new Rules(Map.of(), Map.of(), Map.of());
 
+  private final Map<String, CreateRule> create;
   private final Map<String, ContentRule> content;
   private final Map<String, ChangeRule> change;
 
-  public Rules(Map<String, ContentRule> content, Map<String, ChangeRule> change) {
+  public Rules(Map<String, CreateRule> create, Map<String, ContentRule> content, Map<String, ChangeRule> change) {
+    this.create = Map.copyOf(create);
     this.content = Map.copyOf(content);
     this.change = Map.copyOf(change);
+  }
+
+  void onCreate(String type, IBaseResource resource, Principal p) {
+    CreateRule rule = create.get(type);
+    if (rule != null) {
+      rule.onCreate(resource, p);
+    }
   }
 
   void checkContent(String type, IBaseResource resource) {

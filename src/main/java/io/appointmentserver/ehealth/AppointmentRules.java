@@ -7,7 +7,10 @@ import java.util.Set;
 import org.hl7.fhir.dstu3.model.Appointment;
 import org.hl7.fhir.dstu3.model.Appointment.AppointmentParticipantComponent;
 import org.hl7.fhir.dstu3.model.Appointment.AppointmentStatus;
+import io.appointmentserver.security.Principal;
+import java.util.UUID;
 import org.hl7.fhir.dstu3.model.Extension;
+import org.hl7.fhir.dstu3.model.Identifier;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 import org.hl7.fhir.dstu3.model.Reference;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -17,7 +20,8 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * <a href="http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-appointment">ehealth-appointment</a>
  * ({@code responsible-1}, {@code single-patient-appointment}, {@code governance-1},
  * {@code responsible-2}; single-patient for all but group appointments) and of the base resource ({@code app-2}, {@code app-3}), and the status
- * rule of the patient service: a cancelled or entered-in-error appointment keeps its status.
+ * rule of the patient service: a cancelled or entered-in-error appointment keeps its status; the
+ * eHealth identifier and a group appointment's creator are the server's and never change.
  */
 public final class AppointmentRules {
   static final String LEGAL_BASIS = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-legalBasis";
@@ -28,7 +32,29 @@ public final class AppointmentRules {
   public static final String STATUS_FROZEN =
       "APPOINTMENT_NOT_ALLOWED_TO_UPDATE_STATUS_ONCE_THE_APPOINTMENT_HAS_ENTERED_CANCELLED_OR_ENTEREDINERROR";
 
+  public static final String IDENTIFIER_SYSTEM = "http://ehealth.sundhed.dk/id/ehealth-identifier";
+
   private AppointmentRules() {}
+
+  /**
+   * On create the server gives the appointment its eHealth identifier, and a group appointment
+   * its creator: the care team in the creating user's context (another value is refused).
+   */
+  public static void onCreate(IBaseResource resource, Principal p) {
+    Appointment a = (Appointment) resource;
+    a.getIdentifier().removeIf(i -> IDENTIFIER_SYSTEM.equals(i.getSystem()));
+    a.addIdentifier().setSystem(IDENTIFIER_SYSTEM).setValue(UUID.randomUUID().toString());
+    String team = p.context().careTeam();
+    if (isGroup(a) && team != null) {
+      Extension creator = a.getExtensionByUrl(EhealthAppointment.CREATOR);
+      if (creator == null) {
+        a.addExtension(EhealthAppointment.CREATOR, new Reference(team));
+      } else if (!(creator.getValue() instanceof Reference r) || !team.equals(r.getReference())) {
+        String msg = "ehealth-creator is set by the server to the care team of the user's context (" + team + ")";
+        throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.BUSINESSRULE, msg));
+      }
+    }
+  }
 
   public static void checkContent(IBaseResource resource) {
     Appointment a = (Appointment) resource;
@@ -51,8 +77,23 @@ public final class AppointmentRules {
   }
 
   public static void checkChange(IBaseResource before, IBaseResource after) {
-    AppointmentStatus was = ((Appointment) before).getStatus();
-    AppointmentStatus is = ((Appointment) after).getStatus();
+    Appointment old = (Appointment) before;
+    Appointment now = (Appointment) after;
+    for (Identifier id : old.getIdentifier()) {
+      if (IDENTIFIER_SYSTEM.equals(id.getSystem()) && now.getIdentifier().stream()
+          .noneMatch(n -> IDENTIFIER_SYSTEM.equals(n.getSystem()) && id.getValue().equals(n.getValue()))) {
+        String msg = "The eHealth identifier (" + IDENTIFIER_SYSTEM + "|" + id.getValue() + ") cannot be changed or removed";
+        throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.BUSINESSRULE, msg));
+      }
+    }
+    String creatorBefore = reference(old.getExtensionByUrl(EhealthAppointment.CREATOR));
+    String creatorAfter = reference(now.getExtensionByUrl(EhealthAppointment.CREATOR));
+    if (creatorBefore != null && !creatorBefore.equals(creatorAfter)) {
+      String msg = "The ehealth-creator of a group appointment (" + creatorBefore + ") cannot be changed or removed";
+      throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.BUSINESSRULE, msg));
+    }
+    AppointmentStatus was = old.getStatus();
+    AppointmentStatus is = now.getStatus();
     if ((was == AppointmentStatus.CANCELLED || was == AppointmentStatus.ENTEREDINERROR) && was != is) {
       String msg = STATUS_FROZEN + ": the appointment is " + was.toCode() + "; its status cannot become "
           + (is == null ? "empty" : is.toCode());
@@ -116,6 +157,10 @@ public final class AppointmentRules {
       throw violated("responsible-2", "Both performing organization and responsible organization must be"
           + " populated when legal basis is used");
     }
+  }
+
+  private static String reference(Extension e) {
+    return e != null && e.getValue() instanceof Reference r ? r.getReference() : null;
   }
 
   private static UnprocessableEntityException violated(String key, String human) {
