@@ -14,18 +14,20 @@ import org.junit.jupiter.api.Test;
 /** The eHealth Appointment rules, each with a valid and a violating case, with the IG not loaded. */
 class AppointmentRulesTest {
   static final String BASE = TestServer.base();
-  static String seed;
-
   @BeforeAll
-  static void setUp() throws IOException {
-    seed = Files.readString(TestServer.sharedDir().resolve("seed/request-body.json"));
+  static void setUp() {
     Http.put(BASE + "/Patient/240", "{\"resourceType\":\"Patient\",\"id\":\"240\"}");
     Http.put(BASE + "/Patient/241", "{\"resourceType\":\"Patient\",\"id\":\"241\"}");
   }
 
   /** The seed appointment under a fresh id, as a tree to modify. */
   static ObjectNode appointment() {
-    ObjectNode a = Json.parse(seed);
+    ObjectNode a;
+    try {
+      a = Json.parse(Files.readString(TestServer.sharedDir().resolve("seed/request-body.json")));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     a.put("id", "r-" + UUID.randomUUID().toString().substring(0, 8));
     a.remove("meta");
     return a;

@@ -35,6 +35,11 @@ public final class Access {
         written.type() + "/" + written.id() + "/_history/" + written.version(), tags);
   }
 
+  /** Audits an operation that changes nothing (action E, the operation's name as subtype). */
+  public void auditedOperation(RequestDetails request, String operation, String type, String ref, String[] tags) {
+    audit.record(audit.events(principal(request), info(request), "E", operation, type, ref, tags));
+  }
+
   /** Audits a read (queued; stored within a second). */
   public void audited(RequestDetails request, String subtype, String type, String ref, String[] tags) {
     audit.record(audit.events(principal(request), info(request), "R", subtype, type, ref, tags));

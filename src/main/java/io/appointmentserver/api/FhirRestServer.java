@@ -66,6 +66,7 @@ public final class FhirRestServer extends RestfulServer {
     }
     setResourceProviders(providers);
     registerProvider(new SystemProvider(history, getFhirContext().getResourceTypes()));
+    registerProvider(new AppointmentOperations(store, codec, access));
   }
 
   private <T extends IBaseResource> ResourceProvider<T> provider(Class<T> cls, HistoryQueries history,
