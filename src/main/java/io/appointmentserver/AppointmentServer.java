@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.FhirContext;
 import io.appointmentserver.api.FhirRestServer;
 import io.appointmentserver.api.References;
 import io.appointmentserver.api.Rules;
+import io.appointmentserver.ehealth.AppointmentBookings;
 import io.appointmentserver.ehealth.AppointmentRules;
 import io.appointmentserver.api.ResourceCodec;
 import io.appointmentserver.api.WritePolicy;
@@ -45,7 +46,7 @@ public final class AppointmentServer implements AutoCloseable {
         config.dbPoolSize());
     try {
       FhirContext ctx = ctxFuture.join();
-      ResourceStore store = new ResourceStore(db.dataSource(), Clock.systemUTC());
+      ResourceStore store = new ResourceStore(db.dataSource(), Clock.systemUTC(), config.appointmentOverlap());
       ResourceCodec codec = new ResourceCodec(ctx, config.timeZone());
       // references to the public base (configured, or http://localhost:PORT/fhir by default) or
       // to the base a request was sent to are stored relative
@@ -56,7 +57,7 @@ public final class AppointmentServer implements AutoCloseable {
           Map.of("Appointment", AppointmentRules::checkContent),
           Map.of("Appointment", AppointmentRules::checkChange));
       WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences(),
-          rules);
+          rules, Map.of("Appointment", AppointmentBookings::of));
       TokenAuthenticator authenticator = TokenAuthenticator.create(config.authIssuer(), config.authJwks(),
           config.authAudience(), config.authClockSkewSeconds(), config.dataDir());
       // links and Location headers use the configured base, else the one the request was sent to

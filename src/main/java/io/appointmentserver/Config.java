@@ -1,5 +1,6 @@
 package io.appointmentserver;
 
+import io.appointmentserver.store.Bookings;
 import java.nio.file.Path;
 import java.time.ZoneId;
 import java.util.Map;
@@ -32,7 +33,8 @@ public record Config(
     String authIssuer,
     String authJwks,
     String authAudience,
-    long authClockSkewSeconds) {
+    long authClockSkewSeconds,
+    Bookings.Mode appointmentOverlap) {
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -55,7 +57,8 @@ public record Config(
         blankToNull(env.get("FHIR_AUTH_ISSUER")),
         blankToNull(env.get("FHIR_AUTH_JWKS")),
         blankToNull(env.get("FHIR_AUTH_AUDIENCE")),
-        Long.parseLong(env.getOrDefault("FHIR_AUTH_CLOCK_SKEW_SECONDS", "30")));
+        Long.parseLong(env.getOrDefault("FHIR_AUTH_CLOCK_SKEW_SECONDS", "30")),
+        Bookings.Mode.valueOf(env.getOrDefault("FHIR_APPOINTMENT_OVERLAP", "warn").trim().toUpperCase(java.util.Locale.ROOT)));
   }
 
   /** The configured public base URL, or the default for the port the server listens on. */
@@ -65,27 +68,32 @@ public record Config(
 
   public Config withPort(int newPort) {
     return new Config(host, newPort, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap);
   }
 
   public Config withDatabase(String url, String user, String password) {
     return new Config(host, port, dataDir, url, user, password, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap);
   }
 
   public Config withCheckReferences(boolean check) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds);
+        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap);
   }
 
   public Config withBaseUrl(String url) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, url, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap);
   }
 
   public Config withAuth(String issuer, String jwks) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds);
+        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap);
+  }
+
+  public Config withAppointmentOverlap(Bookings.Mode mode) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode);
   }
 
   private static String blankToNull(String s) {

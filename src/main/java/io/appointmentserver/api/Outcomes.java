@@ -10,6 +10,7 @@ import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.ForbiddenException;
+import io.appointmentserver.store.Bookings;
 import io.appointmentserver.store.MissingReferenceException;
 import io.appointmentserver.store.ResourceStore.GuardRefusedException;
 import io.appointmentserver.store.StoreUnavailableException;
@@ -65,6 +66,9 @@ public final class Outcomes {
       String msg = AccessPolicy.NOT_MATCHING + ": the stored resource is outside the token's context";
       return new ForbiddenOperationException(msg, error(IssueType.FORBIDDEN, msg));
     }
+    if (cause instanceof Bookings.OverlapException e) {
+      return status(409, IssueType.CONFLICT, "Double booking: " + e.getMessage());
+    }
     if (cause instanceof StoreUnavailableException) {
       return status(503, IssueType.TRANSIENT,
           "The database is not available at the moment; nothing was changed. Retry later.");
@@ -85,7 +89,7 @@ public final class Outcomes {
     for (int depth = 0; cur != null && depth < 10; depth++) {
       if (cur instanceof VersionConflictException || cur instanceof MissingReferenceException
           || cur instanceof AuthenticationException || cur instanceof ForbiddenException
-          || cur instanceof GuardRefusedException
+          || cur instanceof GuardRefusedException || cur instanceof Bookings.OverlapException
           || cur instanceof StoreUnavailableException || cur instanceof DataFormatException) {
         return cur;
       }

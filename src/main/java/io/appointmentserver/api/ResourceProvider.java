@@ -105,9 +105,9 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     policy.rules().onCreate(type, resource, Access.principal(request));
     Prepared prepared = policy.prepare(type, resource, request);
     access.check(request, type, prepared.tags());
-    WriteResult r = store.create(type, prepared.references(), prepared.tags(),
+    WriteResult r = store.create(type, prepared.references(), prepared.tags(), prepared.bookings(),
         (id, version, at) -> codec.stamp(resource, type, id, version, at), access.trail(request, "C", "create"));
-    return outcome(r, resource, "Created");
+    return outcome(r, resource, "Created", request);
   }
 
   /** update, which creates the resource when the client chose a new id. */
@@ -188,9 +188,9 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     // nobody moves a resource into someone else's reach, nor out of their own
     access.check(request, type, prepared.tags());
     WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
-        guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
+        prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
         access.trail(request, "U", subtype));
-    return outcome(r, resource, r.created() ? "Created" : "Updated");
+    return outcome(r, resource, r.created() ? "Created" : "Updated", request);
   }
 
   /** delete: writes a tombstone version; reading the resource then answers 410 Gone. */
@@ -198,7 +198,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   public MethodOutcome delete(@IdParam IdType id, RequestDetails request) {
     String idPart = checkId(id.getIdPart());
     StoredResource s = store.delete(type, idPart, ifMatch(request), access.guard(request, type),
-        access.trail(request, "D", "delete"));
+        access.trail(request, "D", "delete"), policy.noBookings(type));
     if (s == null) {
       throw new ResourceNotFoundException(id);
     }
@@ -228,13 +228,22 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
         tags -> access.audited(request, "history-type", type, null, tags));
   }
 
-  private MethodOutcome outcome(WriteResult r, T resource, String verb) {
+  private MethodOutcome outcome(WriteResult r, T resource, String verb, RequestDetails request) {
     StoredResource s = r.resource();
     MethodOutcome outcome = new MethodOutcome(new IdType(type, s.id(), Long.toString(s.version())));
     outcome.setCreated(r.created());
     outcome.setResource(resource);
     OperationOutcome oo = Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
         verb + " " + type + "/" + s.id() + " (version " + s.version() + ")");
+    for (String other : r.overlaps()) {
+      String msg = "Double booking: " + type + "/" + s.id() + " overlaps " + other
+          + ", which books one of the same participants at the same time";
+      oo.addIssue().setSeverity(IssueSeverity.WARNING).setCode(IssueType.CONFLICT).setDiagnostics(msg);
+      // also visible to clients that take the resource, not the OperationOutcome
+      if (request instanceof ServletRequestDetails servlet) {
+        servlet.getServletResponse().addHeader("Warning", "199 appointment-server \"" + msg + "\"");
+      }
+    }
     outcome.setOperationOutcome(oo);
     return outcome;
   }

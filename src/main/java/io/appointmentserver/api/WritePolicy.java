@@ -3,7 +3,10 @@ package io.appointmentserver.api;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
+import io.appointmentserver.store.Bookings;
 import io.appointmentserver.security.AccessTags;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
@@ -19,9 +22,11 @@ public final class WritePolicy {
   private final String configuredBase;
   private final boolean checkReferences;
   private final Rules rules;
+  private final Map<String, Function<IBaseResource, Bookings>> bookings;
 
   public WritePolicy(References references, AccessTags accessTags, String configuredBase, boolean checkReferences,
-      Rules rules) {
+      Rules rules, Map<String, Function<IBaseResource, Bookings>> bookings) {
+    this.bookings = Map.copyOf(bookings);
     this.references = references;
     this.accessTags = accessTags;
     this.configuredBase = configuredBase;
@@ -33,8 +38,13 @@ public final class WritePolicy {
     return rules;
   }
 
-  /** A resource ready to store: the references that must exist, and its access tags. */
-  public record Prepared(Set<String> references, String[] tags) {}
+  /** A resource ready to store: the references that must exist, its access tags and bookings. */
+  public record Prepared(Set<String> references, String[] tags, Bookings bookings) {}
+
+  /** What a deletion of {@code type} books: nothing, or null when the type never books. */
+  Bookings noBookings(String type) {
+    return bookings.containsKey(type) ? Bookings.NONE : null;
+  }
 
   public Prepared prepare(String type, IBaseResource resource, RequestDetails request) {
     List<String> bases = new ArrayList<>(2);
@@ -47,6 +57,8 @@ public final class WritePolicy {
     }
     Set<String> targets = references.localize(resource, bases);
     rules.checkContent(type, resource);
-    return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource));
+    Function<IBaseResource, Bookings> booked = bookings.get(type);
+    return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource),
+        booked == null ? null : booked.apply(resource));
   }
 }

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Clock;
@@ -29,6 +30,7 @@ public final class ResourceStore {
 
   private final DataSource ds;
   private final Clock clock;
+  private final Bookings.Mode overlapMode;
 
   /** Renders the JSON of a resource once its id, version and lastUpdated are known. */
   @FunctionalInterface
@@ -36,12 +38,20 @@ public final class ResourceStore {
     String render(String id, long version, Instant lastUpdated);
   }
 
-  /** A written version, and whether the write created the resource (201) or not (200). */
-  public record WriteResult(StoredResource resource, boolean created) {}
+  /**
+   * A written version, whether the write created the resource (201) or not (200), and the other
+   * appointments it overlaps (under {@link Bookings.Mode#WARN}).
+   */
+  public record WriteResult(StoredResource resource, boolean created, List<String> overlaps) {}
 
   public ResourceStore(DataSource ds, Clock clock) {
+    this(ds, clock, Bookings.Mode.WARN);
+  }
+
+  public ResourceStore(DataSource ds, Clock clock, Bookings.Mode overlapMode) {
     this.ds = ds;
     this.clock = clock;
+    this.overlapMode = overlapMode;
   }
 
   // ---------------------------------------------------------------- reads
@@ -244,8 +254,8 @@ public final class ResourceStore {
   }
 
   /** Creates a resource with a server-assigned id. */
-  public WriteResult create(String type, Collection<String> references, String[] tags, Renderer renderer,
-      AuditTrail audit) {
+  public WriteResult create(String type, Collection<String> references, String[] tags, Bookings bookings,
+      Renderer renderer, AuditTrail audit) {
     return transaction(c -> {
       checkReferences(c, references, type, null);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -259,8 +269,9 @@ public final class ResourceStore {
         // a client may already have chosen this id with PUT: then take the next one
         if (insert(c, type, id, 1, now, json, tags)) {
           StoredResource written = new StoredResource(type, id, 1, now, false, json, tags);
+          List<String> overlaps = book(c, type, id, bookings);
           insertAll(c, audit.eventsFor(written, tags));
-          return new WriteResult(written, true);
+          return new WriteResult(written, true, overlaps);
         }
       }
       throw new IllegalStateException("no free id for " + type + " after " + MAX_ATTEMPTS + " attempts");
@@ -273,7 +284,8 @@ public final class ResourceStore {
    * must allow the version being replaced.
    */
   public WriteResult update(String type, String id, Long expectedVersion,
-      Collection<String> references, String[] tags, Guard guard, Renderer renderer, AuditTrail audit) {
+      Collection<String> references, String[] tags, Bookings bookings, Guard guard, Renderer renderer,
+      AuditTrail audit) {
     return transaction(c -> {
       checkReferences(c, references, type, id);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -301,9 +313,10 @@ public final class ResourceStore {
             : insert(c, type, id, version, now, json, tags);
         if (written) {
           StoredResource stored = new StoredResource(type, id, version, now, false, json, tags);
+          List<String> overlaps = book(c, type, id, bookings);
           insertAll(c, audit.eventsFor(stored, tags));
           // re-creating a deleted resource counts as a create
-          return new WriteResult(stored, !exists || baseDeleted);
+          return new WriteResult(stored, !exists || baseDeleted, overlaps);
         }
         // somebody else wrote in between: look again
       }
@@ -316,7 +329,8 @@ public final class ResourceStore {
    * version it ends). Returns null when the resource never existed, the existing tombstone when
    * it is already deleted.
    */
-  public StoredResource delete(String type, String id, Long expectedVersion, Guard guard, AuditTrail audit) {
+  public StoredResource delete(String type, String id, Long expectedVersion, Guard guard, AuditTrail audit,
+      Bookings bookings) {
     return transaction(c -> {
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         long[] cur = currentVersion(c, type, id);
@@ -341,12 +355,90 @@ public final class ResourceStore {
         };
         if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering)) {
           StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0]);
+          book(c, type, id, bookings);
           insertAll(c, audit.eventsFor(tombstone, oldTags[0]));
           return tombstone;
         }
       }
       throw new IllegalStateException("too much contention on " + type + "/" + id);
     });
+  }
+
+  /**
+   * One statement for an appointment's bookings: drop the old rows, add the new ones (the
+   * {@code count(*)} makes the delete run first) and list the other resources booked for one of
+   * the same participants at an overlapping time.
+   */
+  private static final String BOOK = """
+      WITH gone AS (
+        DELETE FROM appointment_booking WHERE res_type = ? AND res_id = ? RETURNING 1),
+      added AS (
+        INSERT INTO appointment_booking (res_type, res_id, participant, period, enforced)
+        SELECT ?, ?, p, tstzrange(?, ?), ? FROM unnest(?::text[]) AS p
+         WHERE (SELECT count(*) FROM gone) >= 0)
+      SELECT DISTINCT res_type || '/' || res_id FROM appointment_booking
+       WHERE ? AND participant = ANY(?::text[]) AND period && tstzrange(?, ?)
+         AND NOT (res_type = ? AND res_id = ?)
+       ORDER BY 1 LIMIT 10""";
+
+  /**
+   * Replaces the bookings of {@code type/id} ({@code null}: the type books nobody) and returns the
+   * other resources that a booked or arrived appointment overlaps. Under REJECT an overlap
+   * throws; two transactions booking the same slot at once are settled by the exclusion
+   * constraint, and the loser learns whom it collided with.
+   */
+  private List<String> book(Connection c, String type, String id, Bookings bookings) throws SQLException {
+    if (bookings == null || overlapMode == Bookings.Mode.OFF) {
+      return List.of();
+    }
+    boolean reject = overlapMode == Bookings.Mode.REJECT;
+    Savepoint beforeBooking = reject ? c.setSavepoint() : null;
+    List<String> overlaps;
+    try {
+      overlaps = bookAndFindOverlaps(c, type, id, bookings, reject);
+    } catch (SQLException e) {
+      if (reject && "23P01".equals(e.getSQLState())) {
+        // booked at the same moment by another transaction, which committed first
+        c.rollback(beforeBooking);
+        overlaps = bookAndFindOverlaps(c, type, id, new Bookings(bookings.participants(), bookings.start(),
+            bookings.end(), bookings.booking()), false);
+        throw new Bookings.OverlapException(overlaps.isEmpty() ? "another appointment" : overlaps.get(0));
+      }
+      throw e;
+    }
+    if (reject && !overlaps.isEmpty()) {
+      throw new Bookings.OverlapException(overlaps.get(0));
+    }
+    return overlaps;
+  }
+
+  private static List<String> bookAndFindOverlaps(Connection c, String type, String id, Bookings b, boolean enforce)
+      throws SQLException {
+    boolean any = !b.isEmpty();
+    java.sql.Array participants = c.createArrayOf("text", any ? b.participants().toArray() : new Object[0]);
+    try (PreparedStatement ps = c.prepareStatement(BOOK)) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      ps.setString(3, type);
+      ps.setString(4, id);
+      ps.setObject(5, any ? ts(b.start()) : null);
+      ps.setObject(6, any ? ts(b.end()) : null);
+      ps.setBoolean(7, enforce && b.booking());
+      ps.setArray(8, participants);
+      ps.setBoolean(9, any && b.booking());
+      ps.setArray(10, participants);
+      ps.setObject(11, any ? ts(b.start()) : null);
+      ps.setObject(12, any ? ts(b.end()) : null);
+      ps.setString(13, type);
+      ps.setString(14, id);
+      List<String> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      return out;
+    }
   }
 
   private void checkReferences(Connection c, Collection<String> references, String selfType, String selfId)
