@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# The benchmark of the foundation (see BENCHMARKS.md).
+#
+# Starts the server on its embedded PostgreSQL, runs the seed PUT (If-Match), read and create at
+# $CLIENTS clients with the LoadGenerator, and measures in the same run, on the same machine, the
+# two ceilings the server is compared with:
+#   writes: pgbench running the write path's SQL (bench/pgbench-put.sql) on the server's own
+#           PostgreSQL, $CLIENTS clients, each updating its own row;
+#   reads:  nginx serving the JSON the server's read returns, as a static file, hit by the same
+#           LoadGenerator.
+# Prints a summary with the ratios and keeps everything in bench/results/<UTC time>/.
+#
+#   bench/run.sh
+#   CLIENTS=8 SECONDS_EACH=30 WARMUP=5 bench/run.sh
+#
+# Settings (environment): CLIENTS (8), SECONDS_EACH (20, measured seconds per workload), WARMUP
+# (5, unmeasured seconds before each), JIT_WARMUP (10, seconds of each server workload before
+# anything is measured), GZIP_READS (1: also compare the reads with Accept-Encoding: gzip),
+# SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JAR=$REPO/target/appointment-server.jar
+SEED=${SEED:-$REPO/../shared/seed}
+CLIENTS=${CLIENTS:-8}
+SECONDS_EACH=${SECONDS_EACH:-20}
+WARMUP=${WARMUP:-5}
+JIT_WARMUP=${JIT_WARMUP:-10}
+GZIP_READS=${GZIP_READS:-1}
+SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-}
+CLIENT_JAVA_OPTS=${CLIENT_JAVA_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC}
+OUT=${OUT:-$REPO/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
+STEP_LIMIT=$((WARMUP + SECONDS_EACH + 120)) # no single step may take longer than this
+TICK=$(getconf CLK_TCK)
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ------------------------------------------------------------------ prerequisites
+
+[[ -f $SEED/request-body.json && -f $SEED/request-headers.txt ]] || die "no seed exchange in $SEED"
+missing=()
+command -v pgbench >/dev/null && command -v psql >/dev/null || missing+=(postgresql-client)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+if [[ ! -f $JAR ]] || [[ -n $(find "$REPO/src/main" "$REPO/pom.xml" -newer "$JAR" -print -quit) ]]; then
+  log "building $JAR"
+  (cd "$REPO" && timeout 900 mvn -B -q -DskipTests package)
+fi
+
+free_port() { # the first port from $1 on that nothing listens on
+  local p=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}
+
+# ------------------------------------------------------------------ processes, cleaned up on exit
+
+WORK=$(mktemp -d /tmp/appointment-bench.XXXXXX)
+chmod 755 "$WORK" # nginx's workers read the static file as nobody
+mkdir -p "$OUT"
+SERVER_PID= JAVA_PID= NGINX_PID= PG_PID=
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ -n $NGINX_PID ]]; then kill "$NGINX_PID" 2>/dev/null; fi
+  if [[ -n $SERVER_PID ]]; then
+    kill "$SERVER_PID" 2>/dev/null # timeout passes TERM on; the server stops its PostgreSQL
+    for _ in $(seq 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 1; done
+    [[ -n $JAVA_PID ]] && kill -KILL "$JAVA_PID" 2>/dev/null
+  fi
+  if [[ -n $PG_PID ]] && kill -0 "$PG_PID" 2>/dev/null; then
+    kill -INT "$PG_PID" 2>/dev/null # fast shutdown of a PostgreSQL left behind
+    sleep 2
+    kill -KILL "$PG_PID" 2>/dev/null
+  fi
+  [[ -n $NGINX_PID ]] && { sleep 0.5; kill -KILL "$NGINX_PID" 2>/dev/null; }
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# the server and the load generator run from a copy, so that a rebuild meanwhile cannot pull
+# classes from under the running JVMs
+cp "$JAR" "$WORK/appointment-server.jar"
+JAR=$WORK/appointment-server.jar
+
+HTTP_PORT=$(free_port 18080)
+log "starting the server on port $HTTP_PORT (data in $WORK/data)"
+# shellcheck disable=SC2086
+FHIR_DATA_DIR=$WORK/data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 \
+  timeout 3600 java $SERVER_JAVA_OPTS -jar "$JAR" >"$OUT/server.log" 2>&1 &
+SERVER_PID=$!
+for i in $(seq 120); do
+  curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || die "the server did not start: $(tail -5 "$OUT/server.log")"
+  ((i < 120)) || die "the server did not answer /health in 60 s"
+  sleep 0.5
+done
+JAVA_PID=$(pgrep -P "$SERVER_PID" java || true)
+[[ -n $JAVA_PID ]] || JAVA_PID=$SERVER_PID
+PG_PORT=$(sed -n 's/.*embedded PostgreSQL on port \([0-9]*\).*/\1/p' "$OUT/server.log" | head -1)
+[[ -n $PG_PORT ]] || die "no 'embedded PostgreSQL on port' in the server log"
+PG_PID=$(head -1 "$WORK/data/pg/postmaster.pid")
+PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -X -q -A -t -v ON_ERROR_STOP=1)
+BASE=http://127.0.0.1:$HTTP_PORT/fhir
+
+# ------------------------------------------------------------------ measuring helpers
+
+# CPU ticks used so far by a process, its live children and its reaped children
+cpu_ticks() {
+  local pid=$1 total child
+  total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+  for child in $(pgrep -P "$pid"); do
+    total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$child/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+per_request_ms() { awk -v t="$1" -v n="$2" -v hz="$TICK" 'BEGIN { printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0) }'; }
+field() { sed -n "s/^RESULT .*[ ]$2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
+
+# run_load NAME [LoadGenerator options...]: one measured run; OUT/NAME.txt gets the output plus
+# the CPU that the server (JVM), PostgreSQL and nginx spent per request during the whole run
+run_load() {
+  local name=$1 s0 p0 n0 s1 p1 n1 all
+  shift
+  log "$name: ${WARMUP}s warm-up + ${SECONDS_EACH}s at $CLIENTS clients"
+  s0=$(cpu_ticks "$JAVA_PID"); p0=$(cpu_ticks "$PG_PID"); n0=$([[ -n $NGINX_PID ]] && cpu_ticks "$NGINX_PID" || echo 0)
+  # shellcheck disable=SC2086
+  timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
+    --clients "$CLIENTS" --seconds "$SECONDS_EACH" --warmup "$WARMUP" --seed "$SEED" --label "$name" "$@" \
+    >"$OUT/$name.txt" 2>&1 || die "$name failed: $(tail -3 "$OUT/$name.txt")"
+  s1=$(cpu_ticks "$JAVA_PID"); p1=$(cpu_ticks "$PG_PID"); n1=$([[ -n $NGINX_PID ]] && cpu_ticks "$NGINX_PID" || echo 0)
+  all=$(field "$OUT/$name.txt" all)
+  echo "CPU server_ms_per_req=$(per_request_ms $((s1 - s0)) "$all") pg_ms_per_req=$(per_request_ms $((p1 - p0)) "$all")" \
+    "nginx_ms_per_req=$(per_request_ms $((n1 - n0)) "$all") loadavg=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/$name.txt"
+  grep -v '^RESULT\|^CPU\|INFO' "$OUT/$name.txt" >&2 || true
+}
+
+# ------------------------------------------------------------------ the machine
+
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (with local changes)')"
+  echo "nproc: $(nproc)"
+  lscpu | head -15
+  free -h
+  java -version 2>&1
+  echo "PostgreSQL: $("${PSQL[@]}" -c 'SELECT version()')"
+  echo "PostgreSQL settings: $("${PSQL[@]}" -F= -R' ' -c "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'full_page_writes') ORDER BY name")"
+  pgbench --version
+  "$NGINX" -v 2>&1
+  echo "load average at start: $(cat /proc/loadavg)"
+  echo "clients: $CLIENTS, measured seconds: $SECONDS_EACH, warm-up: $WARMUP, JIT warm-up: $JIT_WARMUP"
+  echo "server JVM options: ${SERVER_JAVA_OPTS:-(defaults)}; load generator JVM options: $CLIENT_JAVA_OPTS"
+} >"$OUT/machine.txt"
+
+# ------------------------------------------------------------------ the server's JIT warm-up
+
+for w in put read create; do
+  log "JIT warm-up: $w for ${JIT_WARMUP}s"
+  # shellcheck disable=SC2086
+  timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
+    --url "$BASE" --workload "$w" --clients "$CLIENTS" --seconds "$JIT_WARMUP" --warmup 0 --seed "$SEED" \
+    >"$OUT/jit-warmup-$w.txt" 2>&1 || die "JIT warm-up $w failed: $(tail -3 "$OUT/jit-warmup-$w.txt")"
+done
+
+# ------------------------------------------------------------------ writes: server, then pgbench
+
+run_load put --url "$BASE" --workload put
+
+BODY=$("${PSQL[@]}" -c "SELECT body FROM resource WHERE res_type = 'Appointment' AND res_id = 'bench-0'")
+[[ -n $BODY ]] || die "Appointment/bench-0 is not in the database"
+cp "$REPO/bench/pgbench-put.sql" "$WORK/pgbench-put.sql"
+
+# pgbench_run NAME ID_BASE SECONDS [extra pgbench options]: $CLIENTS rows at version 1, then pgbench
+pgbench_run() {
+  local name=$1 base=$2 secs=$3
+  shift 3
+  "${PSQL[@]}" -v body="$BODY" -v base="$base" -v n="$CLIENTS" <<'SQL'
+INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
+SELECT 'Appointment', (:base + g)::text, 1, now(), false, :'body' FROM generate_series(0, :n - 1) g;
+INSERT INTO resource_history SELECT * FROM resource
+ WHERE res_type = 'Appointment' AND res_id IN (SELECT (:base + g)::text FROM generate_series(0, :n - 1) g);
+SQL
+  (cd "$WORK" && timeout "$STEP_LIMIT" pgbench -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
+    -c "$CLIENTS" -j "$(nproc)" -T "$secs" -f pgbench-put.sql \
+    -D res_type=Appointment -D id_base="$base" -D version=1 -D "now=$(date -u '+%Y-%m-%d %H:%M:%S.000+00')" \
+    -D deleted=false -D 'ref_types={Patient}' -D 'ref_ids={240}' -D "body=$BODY" "$@" postgres) \
+    >"$OUT/$name.txt" 2>&1 || die "pgbench failed: $(tail -5 "$OUT/$name.txt")"
+}
+
+log "pgbench: ${WARMUP}s warm-up + ${SECONDS_EACH}s at $CLIENTS clients"
+pgbench_run pgbench-warmup 900000 "$WARMUP"
+p0=$(cpu_ticks "$PG_PID")
+TIMEFORMAT='%U %S'
+{ time pgbench_run pgbench-put 910000 "$SECONDS_EACH" -l --log-prefix="$WORK/pgbench-log"; } 2>"$WORK/pgbench-time"
+sleep 1 # pgbench's backends end after pgbench does; their CPU counts once PostgreSQL has reaped them
+p1=$(cpu_ticks "$PG_PID")
+PGB_TX=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/pgbench-put.txt")
+PGB_UPDATES=$("${PSQL[@]}" -v base=910000 -v n="$CLIENTS" <<'SQL'
+SELECT sum(version - 1) FROM resource
+ WHERE res_type = 'Appointment' AND res_id IN (SELECT (:base + g)::text FROM generate_series(0, :n - 1) g);
+SQL
+)
+[[ $PGB_UPDATES == "$PGB_TX" ]] || die "pgbench processed $PGB_TX transactions but $PGB_UPDATES rows were updated"
+sort -n -k3,3 <(cat "$WORK"/pgbench-log.*) | awk -v tx="$PGB_TX" -v cpu="$(per_request_ms $((p1 - p0)) "$PGB_TX")" \
+  -v client="$(awk '{ printf "%.3f", $1 + $2 }' "$WORK/pgbench-time")" '
+  { lat[NR] = $3 }
+  END {
+    p50 = lat[int(NR * 0.50) + 1] / 1000; p99 = lat[int(NR * 0.99) + 1] / 1000
+    printf "RESULT label=pgbench-put transactions=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", NR, p50, p99, lat[NR] / 1000
+    printf "CPU pg_ms_per_req=%s pgbench_cpu_s=%s verified_updates=%d\n", cpu, client, tx
+  }' >>"$OUT/pgbench-put.txt"
+echo "loadavg=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/pgbench-put.txt"
+grep -E '^(tps|latency average|number of (transactions|failed))' "$OUT/pgbench-put.txt" >&2
+
+# ------------------------------------------------------------------ reads: server, then nginx
+
+run_load read --url "$BASE" --workload read
+
+NGINX_PORT=$(free_port $((HTTP_PORT + 1)))
+NGINX_GZIP_PORT=$(free_port $((NGINX_PORT + 1)))
+mkdir -p "$WORK/nginx/www"
+chmod 755 "$WORK/nginx" "$WORK/nginx/www"
+curl -sf -H 'Accept: application/fhir+json' "$BASE/Appointment/bench-0" >"$WORK/nginx/www/appointment.json"
+chmod 644 "$WORK/nginx/www/appointment.json"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes auto;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  types { }
+  default_type "application/fhir+json;charset=utf-8";
+  sendfile on;
+  tcp_nodelay on;
+  keepalive_requests 1000000;
+  root $WORK/nginx/www;
+  server { listen 127.0.0.1:$NGINX_PORT; }
+  # the same with gzip at the level Java's GZIPOutputStream uses (6), as the server's read does
+  server {
+    listen 127.0.0.1:$NGINX_GZIP_PORT;
+    gzip on; gzip_types application/fhir+json; gzip_min_length 256; gzip_comp_level 6; gzip_vary on;
+  }
+}
+EOF
+timeout 3600 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+NGINX_PID=$!
+for i in $(seq 40); do
+  curl -sf "http://127.0.0.1:$NGINX_PORT/appointment.json" >/dev/null && break
+  ((i < 40)) || die "nginx did not start: $(cat "$WORK/nginx/error.log")"
+  sleep 0.25
+done
+NGINX_PID=$(pgrep -P "$NGINX_PID" nginx || echo "$NGINX_PID") # the master, under timeout
+cmp -s <(curl -sf "http://127.0.0.1:$NGINX_PORT/appointment.json") "$WORK/nginx/www/appointment.json" ||
+  die "nginx does not serve the appointment"
+
+run_load nginx-read --url "http://127.0.0.1:$NGINX_PORT" --workload read --path /appointment.json
+if [[ $GZIP_READS == 1 ]]; then
+  run_load read-gzip --url "$BASE" --workload read --gzip
+  run_load nginx-read-gzip --url "http://127.0.0.1:$NGINX_GZIP_PORT" --workload read --path /appointment.json --gzip
+fi
+
+# ------------------------------------------------------------------ create
+
+run_load create --url "$BASE" --workload create
+curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null || log "WARNING: the server's /health fails after the run"
+
+# ------------------------------------------------------------------ summary
+
+row() { # name file: one line of the table
+  local f=$OUT/$2.txt
+  printf '%-17s %10s %8s %8s %7s %11s %9s %7s\n' "$1" "$(field "$f" rps)" "$(field "$f" p50_ms)" \
+    "$(field "$f" p99_ms)" "$(field "$f" errors)" \
+    "$(sed -n 's/^CPU .*server_ms_per_req=\([^ ]*\).*/\1/p' "$f")/$(sed -n 's/^CPU .*pg_ms_per_req=\([^ ]*\).*/\1/p' "$f")" \
+    "$(sed -n 's/^CPU .*nginx_ms_per_req=\([^ ]*\).*/\1/p' "$f")" "$(sed -n 's/^CPU .*loadavg=\([^ ]*\).*/\1/p' "$f")"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+PUT_RPS=$(field "$OUT/put.txt" rps)
+PUT_P99=$(field "$OUT/put.txt" p99_ms)
+READ_RPS=$(field "$OUT/read.txt" rps)
+NGINX_RPS=$(field "$OUT/nginx-read.txt" rps)
+PGB_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench-put.txt")
+PGB_P50=$(field "$OUT/pgbench-put.txt" p50_ms)
+PGB_P99=$(field "$OUT/pgbench-put.txt" p99_ms)
+PGB_CPU=$(sed -n 's/^CPU .*pg_ms_per_req=\([^ ]*\).*/\1/p' "$OUT/pgbench-put.txt")
+PGB_LOAD=$(sed -n 's/^loadavg=//p' "$OUT/pgbench-put.txt")
+PUT_RATIO=$(ratio "$PUT_RPS" "$PGB_TPS")
+READ_RATIO=$(ratio "$READ_RPS" "$NGINX_RPS")
+verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
+{
+  echo "$CLIENTS clients, ${SECONDS_EACH}s measured after ${WARMUP}s warm-up; CPU columns: ms of CPU per request (server JVM/PostgreSQL, nginx)"
+  printf '%-17s %10s %8s %8s %7s %11s %9s %7s\n' workload 'req/s' 'p50 ms' 'p99 ms' errors 'server/pg' nginx load
+  row 'server put' put
+  printf '%-17s %10.1f %8s %8s %7s %11s %9s %7s\n' 'pgbench put SQL' "$PGB_TPS" "$PGB_P50" "$PGB_P99" \
+    "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$OUT/pgbench-put.txt")" "-/$PGB_CPU" - "$PGB_LOAD"
+  row 'server read' read
+  row 'nginx read' nginx-read
+  if [[ $GZIP_READS == 1 ]]; then
+    row 'server read gzip' read-gzip
+    row 'nginx read gzip' nginx-read-gzip
+  fi
+  row 'server create' create
+  echo
+  echo "put / pgbench:  $PUT_RATIO (target >= 0.40: $(verdict "$(awk -v r="$PUT_RATIO" 'BEGIN { print (r >= 0.40) }')");" \
+    "put p99 $PUT_P99 ms (target < 15 ms: $(verdict "$(awk -v p="$PUT_P99" 'BEGIN { print (p < 15) }')"))"
+  echo "read / nginx:   $READ_RATIO (target >= 0.50: $(verdict "$(awk -v r="$READ_RATIO" 'BEGIN { print (r >= 0.50) }')"))"
+  if [[ $GZIP_READS == 1 ]]; then
+    echo "read gzip / nginx gzip: $(ratio "$(field "$OUT/read-gzip.txt" rps)" "$(field "$OUT/nginx-read-gzip.txt" rps)")"
+  fi
+} | tee "$OUT/summary.txt"
+log "results in $OUT"
