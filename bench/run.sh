@@ -14,7 +14,7 @@
 #   CLIENTS=8 SECONDS_EACH=30 WARMUP=5 bench/run.sh
 #
 # Settings (environment): CLIENTS (8), SECONDS_EACH (20, measured seconds per workload), WARMUP
-# (5, unmeasured seconds before each), JIT_WARMUP (10, seconds of each server workload before
+# (5, unmeasured seconds before each), JIT_WARMUP (20, seconds of each server workload before
 # anything is measured), GZIP_READS (1: also compare the reads with Accept-Encoding: gzip),
 # SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT.
 set -euo pipefail
@@ -25,7 +25,7 @@ SEED=${SEED:-$REPO/../shared/seed}
 CLIENTS=${CLIENTS:-8}
 SECONDS_EACH=${SECONDS_EACH:-20}
 WARMUP=${WARMUP:-5}
-JIT_WARMUP=${JIT_WARMUP:-10}
+JIT_WARMUP=${JIT_WARMUP:-20}
 GZIP_READS=${GZIP_READS:-1}
 SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-}
 CLIENT_JAVA_OPTS=${CLIENT_JAVA_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC}
@@ -124,24 +124,50 @@ cpu_ticks() {
   done
   echo "$total"
 }
+# CPU ticks of a JVM's JIT compiler threads: left out of the server's CPU per request, as they
+# fall with time (the JIT warm-up runs first) and say nothing about the steady state
+jit_ticks() {
+  local task total=0
+  for task in /proc/"$1"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in
+      C1\ CompilerThre* | C2\ CompilerThre*) total=$((total + $(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0))) ;;
+    esac
+  done
+  echo "$total"
+}
+# busy ticks of all CPUs together (user, nice, system, irq, softirq, steal), and the time in ns
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+now_ns() { date +%s%N; }
+# other_pct BUSY OURS WALL_NS: the CPU that other processes on the machine used meanwhile, as % of
+# all its cores: the noise of the measurement
+other_pct() {
+  awk -v b="$1" -v o="$2" -v w="$3" -v hz="$TICK" -v n="$(nproc)" \
+    'BEGIN { v = (b - o) * 100 / (w / 1e9 * hz * n); printf "%.0f", (v < 0 ? 0 : v) }'
+}
+TIMEFORMAT='%U %S' # for bash's time: user and system seconds
+time_ticks() { awk -v hz="$TICK" '{ printf "%d", ($1 + $2) * hz }' "$1"; }
 per_request_ms() { awk -v t="$1" -v n="$2" -v hz="$TICK" 'BEGIN { printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0) }'; }
 field() { sed -n "s/^RESULT .*[ ]$2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
 
 # run_load NAME [LoadGenerator options...]: one measured run; OUT/NAME.txt gets the output plus
 # the CPU that the server (JVM), PostgreSQL and nginx spent per request during the whole run
 run_load() {
-  local name=$1 s0 p0 n0 s1 p1 n1 all
+  local name=$1 s0 j0 p0 n0 b0 t0 s1 j1 p1 n1 b1 t1 lg all
   shift
   log "$name: ${WARMUP}s warm-up + ${SECONDS_EACH}s at $CLIENTS clients"
-  s0=$(cpu_ticks "$JAVA_PID"); p0=$(cpu_ticks "$PG_PID"); n0=$([[ -n $NGINX_PID ]] && cpu_ticks "$NGINX_PID" || echo 0)
+  s0=$(cpu_ticks "$JAVA_PID"); j0=$(jit_ticks "$JAVA_PID"); p0=$(cpu_ticks "$PG_PID"); n0=$([[ -n $NGINX_PID ]] && cpu_ticks "$NGINX_PID" || echo 0)
+  b0=$(busy_ticks); t0=$(now_ns)
   # shellcheck disable=SC2086
-  timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
-    --clients "$CLIENTS" --seconds "$SECONDS_EACH" --warmup "$WARMUP" --seed "$SEED" --label "$name" "$@" \
-    >"$OUT/$name.txt" 2>&1 || die "$name failed: $(tail -3 "$OUT/$name.txt")"
-  s1=$(cpu_ticks "$JAVA_PID"); p1=$(cpu_ticks "$PG_PID"); n1=$([[ -n $NGINX_PID ]] && cpu_ticks "$NGINX_PID" || echo 0)
+  { time timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
+      --clients "$CLIENTS" --seconds "$SECONDS_EACH" --warmup "$WARMUP" --seed "$SEED" --label "$name" "$@" \
+      >"$OUT/$name.txt" 2>&1; } 2>"$WORK/time" || die "$name failed: $(tail -3 "$OUT/$name.txt")"
+  s1=$(cpu_ticks "$JAVA_PID"); j1=$(jit_ticks "$JAVA_PID"); p1=$(cpu_ticks "$PG_PID"); n1=$([[ -n $NGINX_PID ]] && cpu_ticks "$NGINX_PID" || echo 0)
+  b1=$(busy_ticks); t1=$(now_ns); lg=$(time_ticks "$WORK/time")
   all=$(field "$OUT/$name.txt" all)
-  echo "CPU server_ms_per_req=$(per_request_ms $((s1 - s0)) "$all") pg_ms_per_req=$(per_request_ms $((p1 - p0)) "$all")" \
-    "nginx_ms_per_req=$(per_request_ms $((n1 - n0)) "$all") loadavg=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/$name.txt"
+  echo "CPU server_ms_per_req=$(per_request_ms $((s1 - s0 - j1 + j0)) "$all")" \
+    "jit_ms_per_req=$(per_request_ms $((j1 - j0)) "$all") pg_ms_per_req=$(per_request_ms $((p1 - p0)) "$all")" \
+    "nginx_ms_per_req=$(per_request_ms $((n1 - n0)) "$all") client_ms_per_req=$(per_request_ms "$lg" "$all")" \
+    "other_cpu_pct=$(other_pct $((b1 - b0)) $((s1 - s0 + p1 - p0 + n1 - n0 + lg)) $((t1 - t0)))" >>"$OUT/$name.txt"
   grep -v '^RESULT\|^CPU\|INFO' "$OUT/$name.txt" >&2 || true
 }
 
@@ -200,11 +226,11 @@ SQL
 
 log "pgbench: ${WARMUP}s warm-up + ${SECONDS_EACH}s at $CLIENTS clients"
 pgbench_run pgbench-warmup 900000 "$WARMUP"
-p0=$(cpu_ticks "$PG_PID")
-TIMEFORMAT='%U %S'
+p0=$(cpu_ticks "$PG_PID"); b0=$(busy_ticks); t0=$(now_ns)
 { time pgbench_run pgbench-put 910000 "$SECONDS_EACH" -l --log-prefix="$WORK/pgbench-log"; } 2>"$WORK/pgbench-time"
 sleep 1 # pgbench's backends end after pgbench does; their CPU counts once PostgreSQL has reaped them
-p1=$(cpu_ticks "$PG_PID")
+p1=$(cpu_ticks "$PG_PID"); b1=$(busy_ticks); t1=$(now_ns)
+PGB_OTHER=$(other_pct $((b1 - b0)) $((p1 - p0 + $(time_ticks "$WORK/pgbench-time"))) $((t1 - t0)))
 PGB_TX=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/pgbench-put.txt")
 PGB_UPDATES=$("${PSQL[@]}" -v base=910000 -v n="$CLIENTS" <<'SQL'
 SELECT sum(version - 1) FROM resource
@@ -213,14 +239,13 @@ SQL
 )
 [[ $PGB_UPDATES == "$PGB_TX" ]] || die "pgbench processed $PGB_TX transactions but $PGB_UPDATES rows were updated"
 sort -n -k3,3 <(cat "$WORK"/pgbench-log.*) | awk -v tx="$PGB_TX" -v cpu="$(per_request_ms $((p1 - p0)) "$PGB_TX")" \
-  -v client="$(awk '{ printf "%.3f", $1 + $2 }' "$WORK/pgbench-time")" '
+  -v client="$(awk '{ printf "%.3f", $1 + $2 }' "$WORK/pgbench-time")" -v other="$PGB_OTHER" '
   { lat[NR] = $3 }
   END {
     p50 = lat[int(NR * 0.50) + 1] / 1000; p99 = lat[int(NR * 0.99) + 1] / 1000
     printf "RESULT label=pgbench-put transactions=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", NR, p50, p99, lat[NR] / 1000
-    printf "CPU pg_ms_per_req=%s pgbench_cpu_s=%s verified_updates=%d\n", cpu, client, tx
+    printf "CPU pg_ms_per_req=%s pgbench_cpu_s=%s verified_updates=%d other_cpu_pct=%s\n", cpu, client, tx, other
   }' >>"$OUT/pgbench-put.txt"
-echo "loadavg=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/pgbench-put.txt"
 grep -E '^(tps|latency average|number of (transactions|failed))' "$OUT/pgbench-put.txt" >&2
 
 # ------------------------------------------------------------------ reads: server, then nginx
@@ -278,33 +303,39 @@ curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null || log "WARNING: the se
 
 # ------------------------------------------------------------------ summary
 
-row() { # name file: one line of the table
+cpu() { sed -n "s/^CPU.* $2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
+FORMAT='%-17s %9s %7s %7s %6s | %6s %6s %6s %6s | %5s\n'
+row() { # NAME FILE: one line of the table for a LoadGenerator run
   local f=$OUT/$2.txt
-  printf '%-17s %10s %8s %8s %7s %11s %9s %7s\n' "$1" "$(field "$f" rps)" "$(field "$f" p50_ms)" \
-    "$(field "$f" p99_ms)" "$(field "$f" errors)" \
-    "$(sed -n 's/^CPU .*server_ms_per_req=\([^ ]*\).*/\1/p' "$f")/$(sed -n 's/^CPU .*pg_ms_per_req=\([^ ]*\).*/\1/p' "$f")" \
-    "$(sed -n 's/^CPU .*nginx_ms_per_req=\([^ ]*\).*/\1/p' "$f")" "$(sed -n 's/^CPU .*loadavg=\([^ ]*\).*/\1/p' "$f")"
+  # shellcheck disable=SC2059
+  printf "$FORMAT" "$1" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" "$(field "$f" errors)" \
+    "$(cpu "$f" server_ms_per_req)" "$(cpu "$f" pg_ms_per_req)" "$(cpu "$f" nginx_ms_per_req)" \
+    "$(cpu "$f" client_ms_per_req)" "$(cpu "$f" other_cpu_pct)"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 
+PGB=$OUT/pgbench-put.txt
+PGB_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$PGB" | awk '{ printf "%.1f", $1 }')
+PGB_CLIENT=$(awk -v s="$(cpu "$PGB" pgbench_cpu_s)" -v n="$PGB_TX" 'BEGIN { printf "%.3f", s * 1000 / n }')
 PUT_RPS=$(field "$OUT/put.txt" rps)
 PUT_P99=$(field "$OUT/put.txt" p99_ms)
 READ_RPS=$(field "$OUT/read.txt" rps)
 NGINX_RPS=$(field "$OUT/nginx-read.txt" rps)
-PGB_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench-put.txt")
-PGB_P50=$(field "$OUT/pgbench-put.txt" p50_ms)
-PGB_P99=$(field "$OUT/pgbench-put.txt" p99_ms)
-PGB_CPU=$(sed -n 's/^CPU .*pg_ms_per_req=\([^ ]*\).*/\1/p' "$OUT/pgbench-put.txt")
-PGB_LOAD=$(sed -n 's/^loadavg=//p' "$OUT/pgbench-put.txt")
 PUT_RATIO=$(ratio "$PUT_RPS" "$PGB_TPS")
 READ_RATIO=$(ratio "$READ_RPS" "$NGINX_RPS")
-verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 {
-  echo "$CLIENTS clients, ${SECONDS_EACH}s measured after ${WARMUP}s warm-up; CPU columns: ms of CPU per request (server JVM/PostgreSQL, nginx)"
-  printf '%-17s %10s %8s %8s %7s %11s %9s %7s\n' workload 'req/s' 'p50 ms' 'p99 ms' errors 'server/pg' nginx load
+  echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up ($(date -u '+%Y-%m-%d %H:%M UTC'))."
+  echo "CPU: ms of CPU per request spent by the server's JVM (without its JIT compiler threads),"
+  echo "PostgreSQL, nginx and the client (load generator or pgbench); other: CPU % of the machine"
+  echo "used by other processes meanwhile (the noise of the measurement)."
+  # shellcheck disable=SC2059
+  printf "$FORMAT" workload 'req/s' 'p50 ms' 'p99 ms' errors 'server' 'pg' 'nginx' 'client' 'other'
   row 'server put' put
-  printf '%-17s %10.1f %8s %8s %7s %11s %9s %7s\n' 'pgbench put SQL' "$PGB_TPS" "$PGB_P50" "$PGB_P99" \
-    "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$OUT/pgbench-put.txt")" "-/$PGB_CPU" - "$PGB_LOAD"
+  # shellcheck disable=SC2059
+  printf "$FORMAT" 'pgbench put SQL' "$PGB_TPS" "$(field "$PGB" p50_ms)" "$(field "$PGB" p99_ms)" \
+    "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$PGB")" - "$(cpu "$PGB" pg_ms_per_req)" - \
+    "$PGB_CLIENT" "$(cpu "$PGB" other_cpu_pct)"
   row 'server read' read
   row 'nginx read' nginx-read
   if [[ $GZIP_READS == 1 ]]; then
