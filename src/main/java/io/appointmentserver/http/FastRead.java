@@ -3,7 +3,7 @@ package io.appointmentserver.http;
 import io.appointmentserver.api.Outcomes;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoreUnavailableException;
-import io.appointmentserver.store.StoredResource;
+import io.appointmentserver.store.StoredJson;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpFilter;
@@ -11,7 +11,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -51,10 +50,10 @@ final class FastRead extends HttpFilter {
       chain.doFilter(req, resp);
       return;
     }
-    StoredResource s;
+    StoredJson s;
     try {
-      s = m.group(3) == null ? store.read(m.group(1), m.group(2))
-          : store.vread(m.group(1), m.group(2), Long.parseLong(m.group(3)));
+      s = m.group(3) == null ? store.readJson(m.group(1), m.group(2))
+          : store.vreadJson(m.group(1), m.group(2), Long.parseLong(m.group(3)));
     } catch (StoreUnavailableException e) {
       errors.write(req, resp, Outcomes.toResponse(e));
       return;
@@ -72,7 +71,7 @@ final class FastRead extends HttpFilter {
     }
     resp.setStatus(200);
     resp.setContentType("application/fhir+json;charset=utf-8");
-    byte[] body = s.json().getBytes(StandardCharsets.UTF_8);
+    byte[] body = s.json();
     String acceptEncoding = req.getHeader("Accept-Encoding");
     if (acceptEncoding != null && acceptEncoding.contains("gzip") && body.length > 256) {
       resp.setHeader("Content-Encoding", "gzip");
@@ -86,7 +85,7 @@ final class FastRead extends HttpFilter {
     }
   }
 
-  private static boolean notModified(HttpServletRequest req, StoredResource s) {
+  private static boolean notModified(HttpServletRequest req, StoredJson s) {
     String ifNoneMatch = req.getHeader("If-None-Match");
     if (ifNoneMatch != null) {
       for (String tag : ifNoneMatch.split(",")) {

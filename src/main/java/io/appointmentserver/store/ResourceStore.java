@@ -62,6 +62,16 @@ public final class ResourceStore {
     return query(VREAD, type, id, version, rs -> row(type, id, rs));
   }
 
+  /** {@link #read} as the stored UTF-8 bytes, for sending them as they are. */
+  public StoredJson readJson(String type, String id) {
+    return query(READ, type, id, ResourceStore::json);
+  }
+
+  /** {@link #vread} as the stored UTF-8 bytes, for sending them as they are. */
+  public StoredJson vreadJson(String type, String id, long version) {
+    return query(VREAD, type, id, version, ResourceStore::json);
+  }
+
   // ---------------------------------------------------------------- history
 
   /** A history query: all of a resource, of a type or of the server, up to a snapshot time. */
@@ -330,6 +340,15 @@ public final class ResourceStore {
     }
     return new StoredResource(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
         rs.getBoolean(3), rs.getString(4));
+  }
+
+  /** The body as the bytes PostgreSQL sent: a text column comes in the client encoding, UTF-8. */
+  private static StoredJson json(ResultSet rs) throws SQLException {
+    if (!rs.next()) {
+      return null;
+    }
+    return new StoredJson(rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getBoolean(3),
+        rs.getBytes(4));
   }
 
   @FunctionalInterface

@@ -1,0 +1,10 @@
+package io.appointmentserver.store;
+
+import java.time.Instant;
+
+/**
+ * One version of a resource as the bytes that are sent: the stored JSON in UTF-8, exactly as
+ * PostgreSQL returns it, without decoding it into a String and encoding it again. {@code json}
+ * is null for a deletion (tombstone).
+ */
+public record StoredJson(long version, Instant lastUpdated, boolean deleted, byte[] json) {}
