@@ -16,11 +16,13 @@
 # Settings (environment): CLIENTS (8), SECONDS_EACH (20, measured seconds per workload), WARMUP
 # (5, unmeasured seconds before each), JIT_WARMUP (20, seconds of each server workload before
 # anything is measured), GZIP_READS (1: also compare the reads with Accept-Encoding: gzip),
-# SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT.
+# SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT, JAR (the
+# jar to measure, e.g. one built from an older commit; default target/appointment-server.jar,
+# built when missing or older than the sources).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-JAR=$REPO/target/appointment-server.jar
+JAR=${JAR:-$REPO/target/appointment-server.jar}
 SEED=${SEED:-$REPO/../shared/seed}
 CLIENTS=${CLIENTS:-8}
 SECONDS_EACH=${SECONDS_EACH:-20}
@@ -49,7 +51,8 @@ if ((${#missing[@]})); then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-if [[ ! -f $JAR ]] || [[ -n $(find "$REPO/src/main" "$REPO/pom.xml" -newer "$JAR" -print -quit) ]]; then
+if [[ $JAR == "$REPO/target/appointment-server.jar" ]] &&
+  { [[ ! -f $JAR ]] || [[ -n $(find "$REPO/src/main" "$REPO/pom.xml" -newer "$JAR" -print -quit) ]]; }; then
   log "building $JAR"
   (cd "$REPO" && timeout 900 mvn -B -q -DskipTests package)
 fi
@@ -90,6 +93,8 @@ trap 'exit 130' INT TERM
 
 # the server and the load generator run from a copy, so that a rebuild meanwhile cannot pull
 # classes from under the running JVMs
+[[ -f $JAR ]] || die "no $JAR"
+ORIGINAL_JAR=$JAR
 cp "$JAR" "$WORK/appointment-server.jar"
 JAR=$WORK/appointment-server.jar
 
@@ -176,6 +181,7 @@ run_load() {
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (with local changes)')"
+  echo "jar: $ORIGINAL_JAR ($(stat -c '%y' "$ORIGINAL_JAR"))"
   echo "nproc: $(nproc)"
   lscpu | head -15
   free -h
