@@ -330,6 +330,11 @@ READ_RPS=$(field "$OUT/read.txt" rps)
 NGINX_RPS=$(field "$OUT/nginx-read.txt" rps)
 PUT_RATIO=$(ratio "$PUT_RPS" "$PGB_TPS")
 READ_RATIO=$(ratio "$READ_RPS" "$NGINX_RPS")
+# CPU per request of every process involved (client included): the ratio that throughputs have
+# on a machine that nothing else uses, when both sides are CPU-bound, as they are here
+total_cpu() { awk -v a="$(cpu "$1" server_ms_per_req)" -v b="$(cpu "$1" pg_ms_per_req)" -v c="$(cpu "$1" nginx_ms_per_req)" \
+  -v d="$(cpu "$1" client_ms_per_req)" 'BEGIN { printf "%.3f", a + b + c + d }'; }
+PGB_TOTAL=$(awk -v a="$(cpu "$PGB" pg_ms_per_req)" -v b="$PGB_CLIENT" 'BEGIN { printf "%.3f", a + b }')
 {
   echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up ($(date -u '+%Y-%m-%d %H:%M UTC'))."
   echo "CPU: ms of CPU per request spent by the server's JVM (without its JIT compiler threads),"
@@ -353,6 +358,10 @@ READ_RATIO=$(ratio "$READ_RPS" "$NGINX_RPS")
   echo "put / pgbench:  $PUT_RATIO (target >= 0.40: $(verdict "$(awk -v r="$PUT_RATIO" 'BEGIN { print (r >= 0.40) }')");" \
     "put p99 $PUT_P99 ms (target < 15 ms: $(verdict "$(awk -v p="$PUT_P99" 'BEGIN { print (p < 15) }')"))"
   echo "read / nginx:   $READ_RATIO (target >= 0.50: $(verdict "$(awk -v r="$READ_RATIO" 'BEGIN { print (r >= 0.50) }')"))"
+  echo "by CPU per request (all processes; less sensitive to other load on the machine):"
+  echo "  put / pgbench: $(ratio "$PGB_TOTAL" "$(total_cpu "$OUT/put.txt")") ($PGB_TOTAL vs $(total_cpu "$OUT/put.txt") ms)"
+  echo "  read / nginx:  $(ratio "$(total_cpu "$OUT/nginx-read.txt")" "$(total_cpu "$OUT/read.txt")")" \
+    "($(total_cpu "$OUT/nginx-read.txt") vs $(total_cpu "$OUT/read.txt") ms)"
   if [[ $GZIP_READS == 1 ]]; then
     echo "read gzip / nginx gzip: $(ratio "$(field "$OUT/read-gzip.txt" rps)" "$(field "$OUT/nginx-read-gzip.txt" rps)")"
   fi
