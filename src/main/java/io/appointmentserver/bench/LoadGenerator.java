@@ -379,6 +379,10 @@ public final class LoadGenerator implements Callable<Integer> {
     if (workload != Workload.read && path != null) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--path is for --workload read only");
     }
+    if (clients < 1 || seconds < 1 || warmup < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--clients and --seconds must be at least 1, --warmup at least 0");
+    }
     Seed s = path != null ? null : readSeed();
     if (s != null) {
       try (Transport t = connect()) {
