@@ -10,7 +10,7 @@ import io.appointmentserver.security.Privileges;
 import io.appointmentserver.security.Privileges.Op;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoreUnavailableException;
-import io.appointmentserver.store.StoredResource;
+import io.appointmentserver.store.StoredJson;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpFilter;
@@ -18,7 +18,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -68,13 +67,13 @@ final class FastRead extends HttpFilter {
     }
     String type = m.group(1);
     Principal principal = (Principal) req.getAttribute(Principal.ATTRIBUTE);
-    StoredResource s;
+    StoredJson s;
     try {
       // the same checks as the HAPI path: privilege, context, then the resource's context
       Privileges.require(principal, type, Op.READ);
       access.rule(principal, type);
-      s = m.group(3) == null ? store.read(type, m.group(2))
-          : store.vread(type, m.group(2), Long.parseLong(m.group(3)));
+      s = m.group(3) == null ? store.readJson(type, m.group(2))
+          : store.vreadJson(type, m.group(2), Long.parseLong(m.group(3)));
       if (s == null || s.deleted()) {
         chain.doFilter(req, resp); // HAPI writes the 404 / 410
         return;
@@ -96,7 +95,7 @@ final class FastRead extends HttpFilter {
     }
     resp.setStatus(200);
     resp.setContentType("application/fhir+json;charset=utf-8");
-    byte[] body = s.json().getBytes(StandardCharsets.UTF_8);
+    byte[] body = s.json();
     String acceptEncoding = req.getHeader("Accept-Encoding");
     if (acceptEncoding != null && acceptEncoding.contains("gzip") && body.length > 256) {
       resp.setHeader("Content-Encoding", "gzip");
@@ -119,7 +118,7 @@ final class FastRead extends HttpFilter {
     return url.substring(0, url.length() - req.getPathInfo().length());
   }
 
-  private static boolean notModified(HttpServletRequest req, StoredResource s) {
+  private static boolean notModified(HttpServletRequest req, StoredJson s) {
     String ifNoneMatch = req.getHeader("If-None-Match");
     if (ifNoneMatch != null) {
       for (String tag : ifNoneMatch.split(",")) {

@@ -19,9 +19,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * Jetty bootstrap. Order in front of HAPI: {@link Authentication} (401), {@link RequestGuard}
- * (406, 413, 415, gzip bodies),
- * then {@link FastRead} (stored bytes for plain JSON reads), then the {@link FhirRestServer}
- * at {@code /fhir}; {@code /health} beside it.
+ * (406, 413, 415, gzip bodies), then {@link FastRead} (stored bytes for plain JSON reads), then
+ * {@link WholeResponses} (no socket write per flush), then the {@link FhirRestServer} at
+ * {@code /fhir}; {@code /health} beside it.
  */
 public final class HttpServer implements AutoCloseable {
   private final Server jetty;
@@ -49,6 +49,7 @@ public final class HttpServer implements AutoCloseable {
     context.addFilter(new FilterHolder(new RequestGuard(maxBody, errors)), "/fhir/*", requests);
     context.addFilter(new FilterHolder(new FastRead(store, fhir.getFhirContext().getResourceTypes(), errors,
         configuredBase, access, audit)), "/fhir/*", requests);
+    context.addFilter(new FilterHolder(new WholeResponses()), "/fhir/*", requests);
     ServletHolder fhirHolder = new ServletHolder("fhir", fhir);
     fhirHolder.setInitOrder(1);
     context.addServlet(fhirHolder, "/fhir/*");

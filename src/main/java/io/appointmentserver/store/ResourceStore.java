@@ -73,6 +73,16 @@ public final class ResourceStore {
     return query(VREAD, type, id, version, rs -> row(type, id, rs));
   }
 
+  /** {@link #read} as the stored UTF-8 bytes, for sending them as they are. */
+  public StoredJson readJson(String type, String id) {
+    return query(READ, type, id, rs -> json(type, id, rs));
+  }
+
+  /** {@link #vread} as the stored UTF-8 bytes, for sending them as they are. */
+  public StoredJson vreadJson(String type, String id, long version) {
+    return query(VREAD, type, id, version, rs -> json(type, id, rs));
+  }
+
   // ---------------------------------------------------------------- history
 
   /**
@@ -555,6 +565,15 @@ public final class ResourceStore {
   private static String[] tags(ResultSet rs, int column) throws SQLException {
     java.sql.Array a = rs.getArray(column);
     return a == null ? new String[0] : (String[]) a.getArray();
+  }
+
+  /** The body as the bytes PostgreSQL sent: a text column comes in the client encoding, UTF-8. */
+  private static StoredJson json(String type, String id, ResultSet rs) throws SQLException {
+    if (!rs.next()) {
+      return null;
+    }
+    return new StoredJson(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getBoolean(3),
+        rs.getBytes(4), tags(rs, 5));
   }
 
   @FunctionalInterface

@@ -1,0 +1,401 @@
+#!/usr/bin/env bash
+# The benchmark of the foundation (see BENCHMARKS.md).
+#
+# Starts the server on its embedded PostgreSQL, runs the seed PUT (If-Match), read and create at
+# $CLIENTS clients with the LoadGenerator, and measures in the same run, on the same machine, the
+# two ceilings the server is compared with:
+#   writes: pgbench running the write path's SQL (bench/pgbench-put.sql) on the server's own
+#           PostgreSQL, $CLIENTS clients, each updating its own row;
+#   reads:  nginx serving the JSON the server's read returns, as a static file, hit by the same
+#           LoadGenerator.
+# Prints a summary with the ratios and keeps everything in bench/results/<UTC time>/.
+#
+#   bench/run.sh
+#   CLIENTS=8 SECONDS_EACH=30 WARMUP=5 bench/run.sh
+#
+# Settings (environment): CLIENTS (8), SECONDS_EACH (20, measured seconds per workload), WARMUP
+# (5, unmeasured seconds before each), JIT_WARMUP (20, seconds of each server workload before
+# anything is measured), GZIP_READS (1: also compare the reads with Accept-Encoding: gzip),
+# SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT, JAR (the
+# jar to measure, e.g. one built from an older commit; default target/appointment-server.jar,
+# built when missing or older than the sources).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JAR=${JAR:-$REPO/target/appointment-server.jar}
+SEED=${SEED:-$REPO/../shared/seed}
+CLIENTS=${CLIENTS:-8}
+SECONDS_EACH=${SECONDS_EACH:-20}
+WARMUP=${WARMUP:-5}
+JIT_WARMUP=${JIT_WARMUP:-20}
+GZIP_READS=${GZIP_READS:-1}
+SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-}
+CLIENT_JAVA_OPTS=${CLIENT_JAVA_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC}
+OUT=${OUT:-$REPO/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
+STEP_LIMIT=$((WARMUP + SECONDS_EACH + 120)) # no single step may take longer than this
+TICK=$(getconf CLK_TCK)
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ------------------------------------------------------------------ prerequisites
+
+[[ -f $SEED/request-body.json && -f $SEED/request-headers.txt ]] || die "no seed exchange in $SEED"
+missing=()
+command -v pgbench >/dev/null && command -v psql >/dev/null || missing+=(postgresql-client)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+if [[ $JAR == "$REPO/target/appointment-server.jar" ]] &&
+  { [[ ! -f $JAR ]] || [[ -n $(find "$REPO/src/main" "$REPO/pom.xml" -newer "$JAR" -print -quit) ]]; }; then
+  log "building $JAR"
+  (cd "$REPO" && timeout 900 mvn -B -q -DskipTests package)
+fi
+
+free_port() { # the first port from $1 on that nothing listens on
+  local p=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}
+
+# ------------------------------------------------------------------ processes, cleaned up on exit
+
+WORK=$(mktemp -d /tmp/appointment-bench.XXXXXX)
+chmod 755 "$WORK" # nginx's workers read the static file as nobody
+mkdir -p "$OUT"
+SERVER_PID= JAVA_PID= NGINX_PID= PG_PID=
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ -n $NGINX_PID ]]; then kill "$NGINX_PID" 2>/dev/null; fi
+  if [[ -n $SERVER_PID ]]; then
+    kill "$SERVER_PID" 2>/dev/null # timeout passes TERM on; the server stops its PostgreSQL
+    for _ in $(seq 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 1; done
+    [[ -n $JAVA_PID ]] && kill -KILL "$JAVA_PID" 2>/dev/null
+  fi
+  if [[ -n $PG_PID ]] && kill -0 "$PG_PID" 2>/dev/null; then
+    kill -INT "$PG_PID" 2>/dev/null # fast shutdown of a PostgreSQL left behind
+    sleep 2
+    kill -KILL "$PG_PID" 2>/dev/null
+  fi
+  [[ -n $NGINX_PID ]] && { sleep 0.5; kill -KILL "$NGINX_PID" 2>/dev/null; }
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# the server and the load generator run from a copy, so that a rebuild meanwhile cannot pull
+# classes from under the running JVMs
+[[ -f $JAR ]] || die "no $JAR"
+ORIGINAL_JAR=$JAR
+cp "$JAR" "$WORK/appointment-server.jar"
+JAR=$WORK/appointment-server.jar
+
+HTTP_PORT=$(free_port 18080)
+log "starting the server on port $HTTP_PORT (data in $WORK/data)"
+# shellcheck disable=SC2086
+FHIR_DATA_DIR=$WORK/data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 \
+  timeout 3600 java $SERVER_JAVA_OPTS -jar "$JAR" >"$OUT/server.log" 2>&1 &
+SERVER_PID=$!
+for i in $(seq 120); do
+  curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || die "the server did not start: $(tail -5 "$OUT/server.log")"
+  ((i < 120)) || die "the server did not answer /health in 60 s"
+  sleep 0.5
+done
+JAVA_PID=$(pgrep -P "$SERVER_PID" java || true)
+[[ -n $JAVA_PID ]] || JAVA_PID=$SERVER_PID
+PG_PORT=$(sed -n 's/.*embedded PostgreSQL on port \([0-9]*\).*/\1/p' "$OUT/server.log" | head -1)
+[[ -n $PG_PORT ]] || die "no 'embedded PostgreSQL on port' in the server log"
+PG_PID=$(head -1 "$WORK/data/pg/postmaster.pid")
+PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -X -q -A -t -v ON_ERROR_STOP=1)
+BASE=http://127.0.0.1:$HTTP_PORT/fhir
+
+# Tokens from the server's own dev key: a SYSTEM user (privileges only, not audited) for the main
+# workloads, and a PRACTITIONER of the seed's care team (context check and audit on every request)
+# for the cost of the security model. A jar from before the security work has no token command:
+# then no token is sent.
+token() { FHIR_DATA_DIR=$WORK/data FHIR_PORT=$HTTP_PORT java -cp "$JAR" io.appointmentserver.Main token "$@" 2>/dev/null || true; }
+SYSTEM_TOKEN=$(token --user-type SYSTEM --roles 'Appointment.*,Patient.*')
+PRACTITIONER_TOKEN=$(token --user-type PRACTITIONER --roles 'Appointment.*,Patient.*' \
+  --care-team http://organization.fut.trifork.com/fhir/CareTeam/35102 \
+  --organization http://organization.fut.trifork.com/fhir/Organization/10357)
+AUTH=(); [[ -n $SYSTEM_TOKEN ]] && AUTH=(--token "$SYSTEM_TOKEN")
+PRACTITIONER_AUTH=(); [[ -n $PRACTITIONER_TOKEN ]] && PRACTITIONER_AUTH=(--token "$PRACTITIONER_TOKEN")
+
+# ------------------------------------------------------------------ measuring helpers
+
+# CPU ticks used so far by a process, its live children and its reaped children
+cpu_ticks() {
+  local pid=$1 total child
+  total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+  for child in $(pgrep -P "$pid"); do
+    total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$child/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+# CPU ticks of a JVM's JIT compiler threads: left out of the server's CPU per request, as they
+# fall with time (the JIT warm-up runs first) and say nothing about the steady state
+jit_ticks() {
+  local task total=0
+  for task in /proc/"$1"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in
+      C1\ CompilerThre* | C2\ CompilerThre*) total=$((total + $(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0))) ;;
+    esac
+  done
+  echo "$total"
+}
+# busy ticks of all CPUs together (user, nice, system, irq, softirq, steal), and the time in ns
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+now_ns() { date +%s%N; }
+# other_pct BUSY OURS WALL_NS: the CPU that other processes on the machine used meanwhile, as % of
+# all its cores: the noise of the measurement
+other_pct() {
+  awk -v b="$1" -v o="$2" -v w="$3" -v hz="$TICK" -v n="$(nproc)" \
+    'BEGIN { v = (b - o) * 100 / (w / 1e9 * hz * n); printf "%.0f", (v < 0 ? 0 : v) }'
+}
+TIMEFORMAT='%U %S' # for bash's time: user and system seconds
+time_ticks() { awk -v hz="$TICK" '{ printf "%d", ($1 + $2) * hz }' "$1"; }
+per_request_ms() { awk -v t="$1" -v n="$2" -v hz="$TICK" 'BEGIN { printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0) }'; }
+field() { sed -n "s/^RESULT .*[ ]$2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
+
+# run_load NAME [LoadGenerator options...]: one measured run; OUT/NAME.txt gets the output plus
+# the CPU that the server (JVM), PostgreSQL and nginx spent per request during the whole run
+run_load() {
+  local name=$1 s0 j0 p0 n0 b0 t0 s1 j1 p1 n1 b1 t1 lg all
+  shift
+  log "$name: ${WARMUP}s warm-up + ${SECONDS_EACH}s at $CLIENTS clients"
+  s0=$(cpu_ticks "$JAVA_PID"); j0=$(jit_ticks "$JAVA_PID"); p0=$(cpu_ticks "$PG_PID"); n0=$([[ -n $NGINX_PID ]] && cpu_ticks "$NGINX_PID" || echo 0)
+  b0=$(busy_ticks); t0=$(now_ns)
+  # shellcheck disable=SC2086
+  { time timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
+      --clients "$CLIENTS" --seconds "$SECONDS_EACH" --warmup "$WARMUP" --seed "$SEED" --label "$name" "$@" \
+      >"$OUT/$name.txt" 2>&1; } 2>"$WORK/time" || die "$name failed: $(tail -3 "$OUT/$name.txt")"
+  s1=$(cpu_ticks "$JAVA_PID"); j1=$(jit_ticks "$JAVA_PID"); p1=$(cpu_ticks "$PG_PID"); n1=$([[ -n $NGINX_PID ]] && cpu_ticks "$NGINX_PID" || echo 0)
+  b1=$(busy_ticks); t1=$(now_ns); lg=$(time_ticks "$WORK/time")
+  all=$(field "$OUT/$name.txt" all)
+  echo "CPU server_ms_per_req=$(per_request_ms $((s1 - s0 - j1 + j0)) "$all")" \
+    "jit_ms_per_req=$(per_request_ms $((j1 - j0)) "$all") pg_ms_per_req=$(per_request_ms $((p1 - p0)) "$all")" \
+    "nginx_ms_per_req=$(per_request_ms $((n1 - n0)) "$all") client_ms_per_req=$(per_request_ms "$lg" "$all")" \
+    "other_cpu_pct=$(other_pct $((b1 - b0)) $((s1 - s0 + p1 - p0 + n1 - n0 + lg)) $((t1 - t0)))" >>"$OUT/$name.txt"
+  grep -v '^RESULT\|^CPU\|INFO' "$OUT/$name.txt" >&2 || true
+}
+
+# ------------------------------------------------------------------ the machine
+
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (with local changes)')"
+  echo "jar: $ORIGINAL_JAR ($(stat -c '%y' "$ORIGINAL_JAR"))"
+  echo "nproc: $(nproc)"
+  lscpu | head -15
+  free -h
+  java -version 2>&1
+  echo "PostgreSQL: $("${PSQL[@]}" -c 'SELECT version()')"
+  echo "PostgreSQL settings: $("${PSQL[@]}" -F= -R' ' -c "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'full_page_writes') ORDER BY name")"
+  pgbench --version
+  "$NGINX" -v 2>&1
+  echo "load average at start: $(cat /proc/loadavg)"
+  echo "clients: $CLIENTS, measured seconds: $SECONDS_EACH, warm-up: $WARMUP, JIT warm-up: $JIT_WARMUP"
+  echo "server JVM options: ${SERVER_JAVA_OPTS:-(defaults)}; load generator JVM options: $CLIENT_JAVA_OPTS"
+} >"$OUT/machine.txt"
+
+# ------------------------------------------------------------------ the server's JIT warm-up
+
+for w in put read create; do
+  log "JIT warm-up: $w for ${JIT_WARMUP}s"
+  # shellcheck disable=SC2086
+  timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
+    --url "$BASE" --workload "$w" --clients "$CLIENTS" --seconds "$JIT_WARMUP" --warmup 0 --seed "$SEED" \
+    "${AUTH[@]}" >"$OUT/jit-warmup-$w.txt" 2>&1 || die "JIT warm-up $w failed: $(tail -3 "$OUT/jit-warmup-$w.txt")"
+done
+
+# ------------------------------------------------------------------ writes: server, then pgbench
+
+run_load put --url "$BASE" --workload put "${AUTH[@]}"
+
+BODY=$("${PSQL[@]}" -c "SELECT body FROM resource WHERE res_type = 'Appointment' AND res_id = 'bench-0'")
+[[ -n $BODY ]] || die "Appointment/bench-0 is not in the database"
+cp "$REPO/bench/pgbench-put.sql" "$WORK/pgbench-put.sql"
+
+# pgbench_run NAME ID_BASE SECONDS [extra pgbench options]: $CLIENTS rows at version 1, then pgbench
+pgbench_run() {
+  local name=$1 base=$2 secs=$3
+  shift 3
+  "${PSQL[@]}" -v body="$BODY" -v base="$base" -v n="$CLIENTS" <<'SQL'
+INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
+SELECT 'Appointment', (:base + g)::text, 1, now(), false, :'body' FROM generate_series(0, :n - 1) g;
+INSERT INTO resource_history SELECT * FROM resource
+ WHERE res_type = 'Appointment' AND res_id IN (SELECT (:base + g)::text FROM generate_series(0, :n - 1) g);
+SQL
+  (cd "$WORK" && timeout "$STEP_LIMIT" pgbench -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
+    -c "$CLIENTS" -j "$(nproc)" -T "$secs" -f pgbench-put.sql \
+    -D res_type=Appointment -D id_base="$base" -D version=1 -D "now=$(date -u '+%Y-%m-%d %H:%M:%S.000+00')" \
+    -D deleted=false -D 'ref_types={Patient}' -D 'ref_ids={240}' -D "body=$BODY" "$@" postgres) \
+    >"$OUT/$name.txt" 2>&1 || die "pgbench failed: $(tail -5 "$OUT/$name.txt")"
+}
+
+log "pgbench: ${WARMUP}s warm-up + ${SECONDS_EACH}s at $CLIENTS clients"
+pgbench_run pgbench-warmup 900000 "$WARMUP"
+p0=$(cpu_ticks "$PG_PID"); b0=$(busy_ticks); t0=$(now_ns)
+{ time pgbench_run pgbench-put 910000 "$SECONDS_EACH" -l --log-prefix="$WORK/pgbench-log"; } 2>"$WORK/pgbench-time"
+sleep 1 # pgbench's backends end after pgbench does; their CPU counts once PostgreSQL has reaped them
+p1=$(cpu_ticks "$PG_PID"); b1=$(busy_ticks); t1=$(now_ns)
+PGB_OTHER=$(other_pct $((b1 - b0)) $((p1 - p0 + $(time_ticks "$WORK/pgbench-time"))) $((t1 - t0)))
+PGB_TX=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/pgbench-put.txt")
+PGB_UPDATES=$("${PSQL[@]}" -v base=910000 -v n="$CLIENTS" <<'SQL'
+SELECT sum(version - 1) FROM resource
+ WHERE res_type = 'Appointment' AND res_id IN (SELECT (:base + g)::text FROM generate_series(0, :n - 1) g);
+SQL
+)
+[[ $PGB_UPDATES == "$PGB_TX" ]] || die "pgbench processed $PGB_TX transactions but $PGB_UPDATES rows were updated"
+sort -n -k3,3 <(cat "$WORK"/pgbench-log.*) | awk -v tx="$PGB_TX" -v cpu="$(per_request_ms $((p1 - p0)) "$PGB_TX")" \
+  -v client="$(awk '{ printf "%.3f", $1 + $2 }' "$WORK/pgbench-time")" -v other="$PGB_OTHER" '
+  { lat[NR] = $3 }
+  END {
+    p50 = lat[int(NR * 0.50) + 1] / 1000; p99 = lat[int(NR * 0.99) + 1] / 1000
+    printf "RESULT label=pgbench-put transactions=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", NR, p50, p99, lat[NR] / 1000
+    printf "CPU pg_ms_per_req=%s pgbench_cpu_s=%s verified_updates=%d other_cpu_pct=%s\n", cpu, client, tx, other
+  }' >>"$OUT/pgbench-put.txt"
+grep -E '^(tps|latency average|number of (transactions|failed))' "$OUT/pgbench-put.txt" >&2
+
+# ------------------------------------------------------------------ reads: server, then nginx
+
+run_load read --url "$BASE" --workload read "${AUTH[@]}"
+
+NGINX_PORT=$(free_port $((HTTP_PORT + 1)))
+NGINX_GZIP_PORT=$(free_port $((NGINX_PORT + 1)))
+mkdir -p "$WORK/nginx/www"
+chmod 755 "$WORK/nginx" "$WORK/nginx/www"
+curl -sf -H 'Accept: application/fhir+json' "$BASE/Appointment/bench-0" >"$WORK/nginx/www/appointment.json"
+chmod 644 "$WORK/nginx/www/appointment.json"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes auto;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  types { }
+  default_type "application/fhir+json;charset=utf-8";
+  sendfile on;
+  tcp_nodelay on;
+  keepalive_requests 1000000;
+  root $WORK/nginx/www;
+  server { listen 127.0.0.1:$NGINX_PORT; }
+  # the same with gzip at the level Java's GZIPOutputStream uses (6), as the server's read does
+  server {
+    listen 127.0.0.1:$NGINX_GZIP_PORT;
+    gzip on; gzip_types application/fhir+json; gzip_min_length 256; gzip_comp_level 6; gzip_vary on;
+  }
+}
+EOF
+timeout 3600 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+NGINX_PID=$!
+for i in $(seq 40); do
+  curl -sf "http://127.0.0.1:$NGINX_PORT/appointment.json" >/dev/null && break
+  ((i < 40)) || die "nginx did not start: $(cat "$WORK/nginx/error.log")"
+  sleep 0.25
+done
+NGINX_PID=$(pgrep -P "$NGINX_PID" nginx || echo "$NGINX_PID") # the master, under timeout
+cmp -s <(curl -sf "http://127.0.0.1:$NGINX_PORT/appointment.json") "$WORK/nginx/www/appointment.json" ||
+  die "nginx does not serve the appointment"
+
+run_load nginx-read --url "http://127.0.0.1:$NGINX_PORT" --workload read --path /appointment.json
+if [[ $GZIP_READS == 1 ]]; then
+  run_load read-gzip --url "$BASE" --workload read --gzip "${AUTH[@]}"
+  run_load nginx-read-gzip --url "http://127.0.0.1:$NGINX_GZIP_PORT" --workload read --path /appointment.json --gzip
+fi
+
+# ------------------------------------------------------------------ create
+
+run_load create --url "$BASE" --workload create "${AUTH[@]}"
+
+# ------------------------------------------------------------------ the security model's cost
+
+# the same workloads as a practitioner: context check on every request, an AuditEvent for every
+# write (in its transaction) and every read (batched)
+if ((${#PRACTITIONER_AUTH[@]})); then
+  run_load put-practitioner --url "$BASE" --workload put "${PRACTITIONER_AUTH[@]}"
+  run_load read-practitioner --url "$BASE" --workload read "${PRACTITIONER_AUTH[@]}"
+fi
+curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null || log "WARNING: the server's /health fails after the run"
+
+# ------------------------------------------------------------------ summary
+
+cpu() { sed -n "s/^CPU.* $2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
+FORMAT='%-17s %9s %7s %7s %6s | %6s %6s %6s %6s | %5s\n'
+row() { # NAME FILE: one line of the table for a LoadGenerator run
+  local f=$OUT/$2.txt
+  # shellcheck disable=SC2059
+  printf "$FORMAT" "$1" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" "$(field "$f" errors)" \
+    "$(cpu "$f" server_ms_per_req)" "$(cpu "$f" pg_ms_per_req)" "$(cpu "$f" nginx_ms_per_req)" \
+    "$(cpu "$f" client_ms_per_req)" "$(cpu "$f" other_cpu_pct)"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
+
+PGB=$OUT/pgbench-put.txt
+PGB_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$PGB" | awk '{ printf "%.1f", $1 }')
+PGB_CLIENT=$(awk -v s="$(cpu "$PGB" pgbench_cpu_s)" -v n="$PGB_TX" 'BEGIN { printf "%.3f", s * 1000 / n }')
+PUT_RPS=$(field "$OUT/put.txt" rps)
+PUT_P99=$(field "$OUT/put.txt" p99_ms)
+READ_RPS=$(field "$OUT/read.txt" rps)
+NGINX_RPS=$(field "$OUT/nginx-read.txt" rps)
+PUT_RATIO=$(ratio "$PUT_RPS" "$PGB_TPS")
+READ_RATIO=$(ratio "$READ_RPS" "$NGINX_RPS")
+# CPU per request of every process involved (client included): the ratio that throughputs have
+# on a machine that nothing else uses, when both sides are CPU-bound, as they are here
+total_cpu() { awk -v a="$(cpu "$1" server_ms_per_req)" -v b="$(cpu "$1" pg_ms_per_req)" -v c="$(cpu "$1" nginx_ms_per_req)" \
+  -v d="$(cpu "$1" client_ms_per_req)" 'BEGIN { printf "%.3f", a + b + c + d }'; }
+PGB_TOTAL=$(awk -v a="$(cpu "$PGB" pg_ms_per_req)" -v b="$PGB_CLIENT" 'BEGIN { printf "%.3f", a + b }')
+{
+  echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up ($(date -u '+%Y-%m-%d %H:%M UTC'))."
+  echo "CPU: ms of CPU per request spent by the server's JVM (without its JIT compiler threads),"
+  echo "PostgreSQL, nginx and the client (load generator or pgbench); other: CPU % of the machine"
+  echo "used by other processes meanwhile (the noise of the measurement)."
+  # shellcheck disable=SC2059
+  printf "$FORMAT" workload 'req/s' 'p50 ms' 'p99 ms' errors 'server' 'pg' 'nginx' 'client' 'other'
+  row 'server put' put
+  # shellcheck disable=SC2059
+  printf "$FORMAT" 'pgbench put SQL' "$PGB_TPS" "$(field "$PGB" p50_ms)" "$(field "$PGB" p99_ms)" \
+    "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$PGB")" - "$(cpu "$PGB" pg_ms_per_req)" - \
+    "$PGB_CLIENT" "$(cpu "$PGB" other_cpu_pct)"
+  row 'server read' read
+  row 'nginx read' nginx-read
+  if [[ $GZIP_READS == 1 ]]; then
+    row 'server read gzip' read-gzip
+    row 'nginx read gzip' nginx-read-gzip
+  fi
+  row 'server create' create
+  if [[ -f $OUT/put-practitioner.txt ]]; then
+    row 'practitioner put' put-practitioner
+    row 'practitioner read' read-practitioner
+  fi
+  echo
+  echo "put / pgbench:  $PUT_RATIO (target >= 0.40: $(verdict "$(awk -v r="$PUT_RATIO" 'BEGIN { print (r >= 0.40) }')");" \
+    "put p99 $PUT_P99 ms (target < 15 ms: $(verdict "$(awk -v p="$PUT_P99" 'BEGIN { print (p < 15) }')"))"
+  echo "read / nginx:   $READ_RATIO (target >= 0.50: $(verdict "$(awk -v r="$READ_RATIO" 'BEGIN { print (r >= 0.50) }')"))"
+  echo "by CPU per request (all processes; less sensitive to other load on the machine):"
+  echo "  put / pgbench: $(ratio "$PGB_TOTAL" "$(total_cpu "$OUT/put.txt")") ($PGB_TOTAL vs $(total_cpu "$OUT/put.txt") ms)"
+  echo "  read / nginx:  $(ratio "$(total_cpu "$OUT/nginx-read.txt")" "$(total_cpu "$OUT/read.txt")")" \
+    "($(total_cpu "$OUT/nginx-read.txt") vs $(total_cpu "$OUT/read.txt") ms)"
+  if [[ $GZIP_READS == 1 ]]; then
+    echo "read gzip / nginx gzip: $(ratio "$(field "$OUT/read-gzip.txt" rps)" "$(field "$OUT/nginx-read-gzip.txt" rps)")"
+  fi
+  if [[ -f $OUT/put-practitioner.txt ]]; then
+    echo "security model (practitioner: context check + audit) vs SYSTEM user (privileges only):"
+    echo "  put:  $(ratio "$(field "$OUT/put-practitioner.txt" rps)" "$PUT_RPS") of the throughput," \
+      "CPU $(total_cpu "$OUT/put-practitioner.txt") vs $(total_cpu "$OUT/put.txt") ms"
+    echo "  read: $(ratio "$(field "$OUT/read-practitioner.txt" rps)" "$READ_RPS") of the throughput," \
+      "CPU $(total_cpu "$OUT/read-practitioner.txt") vs $(total_cpu "$OUT/read.txt") ms"
+  fi
+} | tee "$OUT/summary.txt"
+log "results in $OUT"

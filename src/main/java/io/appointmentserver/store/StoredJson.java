@@ -1,0 +1,11 @@
+package io.appointmentserver.store;
+
+import java.time.Instant;
+
+/**
+ * One version of a resource as the bytes that are sent: the stored JSON in UTF-8, exactly as
+ * PostgreSQL returns it, without decoding it into a String and encoding it again. {@code json}
+ * is null for a deletion (tombstone); {@code tags} are its access tags.
+ */
+public record StoredJson(String type, String id, long version, Instant lastUpdated, boolean deleted, byte[] json,
+    String[] tags) {}
