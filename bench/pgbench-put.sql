@@ -9,7 +9,10 @@
 --
 -- Variables given by run.sh with -D: res_type (Appointment), id_base, version (1), now (a
 -- timestamptz), deleted (false), ref_types/ref_ids ({Patient} / {240}: the seed's one local
--- reference), body (the JSON the server stored for the seed PUT, ~1.6 KB).
+-- reference), body (the JSON the server stored for the seed PUT, ~1.6 KB), tags (its access
+-- tags), participants/start/end (what it books).
+--
+-- A SYSTEM user's PUT, as the load generator's main workload: no audit event is written.
 \set base_version :version
 \set version :version + 1
 \set rid :id_base + :client_id
@@ -23,11 +26,41 @@ SELECT r.t || '/' || r.i FROM unnest(:ref_types::text[], :ref_ids::text[]) AS r(
                     WHERE x.res_type = r.t AND x.res_id = r.i AND NOT x.deleted)
  LIMIT 1;
 \endpipeline
--- ResourceStore.UPDATE
-WITH cur AS (
-  UPDATE resource SET version = :version, last_updated = :now, deleted = :deleted, body = :body
+-- ResourceStore.UPDATE: the version check, the replaced version's tags and body for the guard
+-- (context check, change rules), the history row
+WITH old AS (
+  SELECT tags, body FROM resource
    WHERE res_type = :res_type AND res_id = :rid AND version = :base_version AND deleted = :deleted
-  RETURNING res_type, res_id, version, last_updated, deleted, body)
-INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body)
-SELECT res_type, res_id, version, last_updated, deleted, body FROM cur;
+  FOR UPDATE),
+cur AS (
+  UPDATE resource r SET version = :version, last_updated = :now, deleted = :deleted, body = :body,
+         tags = coalesce(:tags::text[], old.tags)
+    FROM old WHERE r.res_type = :res_type AND r.res_id = :rid
+  RETURNING r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.body, r.tags,
+    old.tags AS old_tags, old.body AS old_body),
+hist AS (
+  INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
+  SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM cur)
+SELECT old_tags, old_body FROM cur;
+-- ResourceStore.BOOK (FHIR_APPOINTMENT_OVERLAP=warn): the appointment's bookings brought up to
+-- date (unchanged here: nothing written) and the overlapping appointments listed
+WITH wanted AS (
+  SELECT p AS participant, tstzrange(:start, :end) AS period, false AS enforced
+    FROM unnest(:participants::text[]) AS p),
+gone AS (
+  DELETE FROM appointment_booking b WHERE b.res_type = :res_type AND b.res_id = :rid
+     AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.participant = b.participant
+                        AND w.period = b.period AND w.enforced = b.enforced)
+  RETURNING 1),
+added AS (
+  INSERT INTO appointment_booking (res_type, res_id, participant, period, enforced)
+  SELECT :res_type, :rid, w.participant, w.period, w.enforced FROM wanted w
+   WHERE (SELECT count(*) FROM gone) >= 0
+     AND NOT EXISTS (SELECT 1 FROM appointment_booking b WHERE b.res_type = :res_type AND b.res_id = :rid
+                        AND b.participant = w.participant AND b.period = w.period
+                        AND b.enforced = w.enforced))
+SELECT DISTINCT res_type || '/' || res_id FROM appointment_booking
+ WHERE true AND participant = ANY(:participants::text[]) AND period && tstzrange(:start, :end)
+   AND NOT (res_type = :res_type AND res_id = :rid)
+ ORDER BY 1 LIMIT 10;
 COMMIT;

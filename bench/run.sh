@@ -16,7 +16,8 @@
 # Settings (environment): CLIENTS (8), SECONDS_EACH (20, measured seconds per workload), WARMUP
 # (5, unmeasured seconds before each), JIT_WARMUP (20, seconds of each server workload before
 # anything is measured), GZIP_READS (1: also compare the reads with Accept-Encoding: gzip),
-# SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT, JAR (the
+# FHIR_DB_FSYNC (on: the server's default; off measures the CPU-bound path on a machine whose disk
+# flushes are slow), SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT, JAR (the
 # jar to measure, e.g. one built from an older commit; default target/appointment-server.jar,
 # built when missing or older than the sources).
 set -euo pipefail
@@ -101,7 +102,7 @@ JAR=$WORK/appointment-server.jar
 HTTP_PORT=$(free_port 18080)
 log "starting the server on port $HTTP_PORT (data in $WORK/data)"
 # shellcheck disable=SC2086
-FHIR_DATA_DIR=$WORK/data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 \
+FHIR_DATA_DIR=$WORK/data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on} \
   timeout 3600 java $SERVER_JAVA_OPTS -jar "$JAR" >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 120); do
@@ -223,6 +224,7 @@ run_load put --url "$BASE" --workload put "${AUTH[@]}"
 
 BODY=$("${PSQL[@]}" -c "SELECT body FROM resource WHERE res_type = 'Appointment' AND res_id = 'bench-0'")
 [[ -n $BODY ]] || die "Appointment/bench-0 is not in the database"
+TAGS=$("${PSQL[@]}" -c "SELECT tags FROM resource WHERE res_type = 'Appointment' AND res_id = 'bench-0'")
 cp "$REPO/bench/pgbench-put.sql" "$WORK/pgbench-put.sql"
 
 # pgbench_run NAME ID_BASE SECONDS [extra pgbench options]: $CLIENTS rows at version 1, then pgbench
@@ -232,13 +234,16 @@ pgbench_run() {
   "${PSQL[@]}" -v body="$BODY" -v base="$base" -v n="$CLIENTS" <<'SQL'
 INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
 SELECT 'Appointment', (:base + g)::text, 1, now(), false, :'body' FROM generate_series(0, :n - 1) g;
-INSERT INTO resource_history SELECT * FROM resource
+INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
+SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM resource
  WHERE res_type = 'Appointment' AND res_id IN (SELECT (:base + g)::text FROM generate_series(0, :n - 1) g);
 SQL
   (cd "$WORK" && timeout "$STEP_LIMIT" pgbench -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
     -c "$CLIENTS" -j "$(nproc)" -T "$secs" -f pgbench-put.sql \
     -D res_type=Appointment -D id_base="$base" -D version=1 -D "now=$(date -u '+%Y-%m-%d %H:%M:%S.000+00')" \
-    -D deleted=false -D 'ref_types={Patient}' -D 'ref_ids={240}' -D "body=$BODY" "$@" postgres) \
+    -D deleted=false -D 'ref_types={Patient}' -D 'ref_ids={240}' -D "body=$BODY" -D "tags=$TAGS" \
+    -D "participants={http://organization.fut.trifork.com/fhir/Practitioner/35205,Patient/240}" \
+    -D "start=2019-07-01 07:00:00+00" -D "end=2019-07-01 09:00:00+00" "$@" postgres) \
     >"$OUT/$name.txt" 2>&1 || die "pgbench failed: $(tail -5 "$OUT/$name.txt")"
 }
 
@@ -274,7 +279,8 @@ NGINX_PORT=$(free_port $((HTTP_PORT + 1)))
 NGINX_GZIP_PORT=$(free_port $((NGINX_PORT + 1)))
 mkdir -p "$WORK/nginx/www"
 chmod 755 "$WORK/nginx" "$WORK/nginx/www"
-curl -sf -H 'Accept: application/fhir+json' "$BASE/Appointment/bench-0" >"$WORK/nginx/www/appointment.json"
+curl -sf -H 'Accept: application/fhir+json' ${SYSTEM_TOKEN:+-H "Authorization: Bearer $SYSTEM_TOKEN"} \
+  "$BASE/Appointment/bench-0" >"$WORK/nginx/www/appointment.json"
 chmod 644 "$WORK/nginx/www/appointment.json"
 cat >"$WORK/nginx/nginx.conf" <<EOF
 worker_processes auto;

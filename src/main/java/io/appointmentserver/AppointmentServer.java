@@ -43,7 +43,7 @@ public final class AppointmentServer implements AutoCloseable {
     // the FHIR model and the database start side by side: both take a second or two
     CompletableFuture<FhirContext> ctxFuture = CompletableFuture.supplyAsync(FhirServerContext::create);
     Database db = Database.open(config.dbUrl(), config.dbUser(), config.dbPassword(), config.dataDir(),
-        config.dbPoolSize());
+        config.dbPoolSize(), config.embeddedFsync());
     try {
       FhirContext ctx = ctxFuture.join();
       ResourceStore store = new ResourceStore(db.dataSource(), Clock.systemUTC(), config.appointmentOverlap());
@@ -62,7 +62,7 @@ public final class AppointmentServer implements AutoCloseable {
           config.authAudience(), config.authClockSkewSeconds(), config.dataDir());
       // links and Location headers use the configured base, else the one the request was sent to
       String publicBase = config.baseUrl() == null ? null : defaultBase;
-      AuditLog audit = new AuditLog(ctx, store, Clock.systemUTC());
+      AuditLog audit = new AuditLog(store, Clock.systemUTC());
       FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, audit, publicBase);
       HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
           defaultBase, db, store, fhir, authenticator, access, audit);

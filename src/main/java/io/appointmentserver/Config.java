@@ -34,7 +34,8 @@ public record Config(
     String authJwks,
     String authAudience,
     long authClockSkewSeconds,
-    Bookings.Mode appointmentOverlap) {
+    Bookings.Mode appointmentOverlap,
+    boolean embeddedFsync) {
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -58,7 +59,8 @@ public record Config(
         blankToNull(env.get("FHIR_AUTH_JWKS")),
         blankToNull(env.get("FHIR_AUTH_AUDIENCE")),
         Long.parseLong(env.getOrDefault("FHIR_AUTH_CLOCK_SKEW_SECONDS", "30")),
-        Bookings.Mode.valueOf(env.getOrDefault("FHIR_APPOINTMENT_OVERLAP", "warn").trim().toUpperCase(java.util.Locale.ROOT)));
+        Bookings.Mode.valueOf(env.getOrDefault("FHIR_APPOINTMENT_OVERLAP", "warn").trim().toUpperCase(java.util.Locale.ROOT)),
+        !env.getOrDefault("FHIR_DB_FSYNC", "on").trim().equalsIgnoreCase("off"));
   }
 
   /** The configured public base URL, or the default for the port the server listens on. */
@@ -68,32 +70,32 @@ public record Config(
 
   public Config withPort(int newPort) {
     return new Config(host, newPort, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync);
   }
 
   public Config withDatabase(String url, String user, String password) {
     return new Config(host, port, dataDir, url, user, password, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync);
   }
 
   public Config withCheckReferences(boolean check) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap);
+        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync);
   }
 
   public Config withBaseUrl(String url) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, url, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync);
   }
 
   public Config withAuth(String issuer, String jwks) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap);
+        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync);
   }
 
   public Config withAppointmentOverlap(Bookings.Mode mode) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode, embeddedFsync);
   }
 
   private static String blankToNull(String s) {

@@ -33,10 +33,16 @@ public final class Database implements AutoCloseable {
 
   /** Opens the external database when {@code jdbcUrl} is set, else starts the embedded one. */
   public static Database open(String jdbcUrl, String user, String password, Path dataDir, int poolSize) {
+    return open(jdbcUrl, user, password, dataDir, poolSize, true);
+  }
+
+  /** {@code fsync} false: the embedded PostgreSQL does not flush commits to disk (see README). */
+  public static Database open(String jdbcUrl, String user, String password, Path dataDir, int poolSize,
+      boolean fsync) {
     EmbeddedPostgres embedded = null;
     String url = jdbcUrl;
     if (url == null) {
-      embedded = startEmbedded(dataDir.resolve("pg"), 0);
+      embedded = startEmbedded(dataDir.resolve("pg"), 0, fsync);
       url = embedded.getJdbcUrl("postgres", "postgres");
       user = "postgres";
       password = "";
@@ -58,6 +64,10 @@ public final class Database implements AutoCloseable {
    * acknowledged write survives a crash of the server, of PostgreSQL and of the machine.
    */
   public static EmbeddedPostgres startEmbedded(Path dir, int port) {
+    return startEmbedded(dir, port, true);
+  }
+
+  public static EmbeddedPostgres startEmbedded(Path dir, int port, boolean fsync) {
     try {
       Files.createDirectories(dir);
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
@@ -65,7 +75,7 @@ public final class Database implements AutoCloseable {
           .setCleanDataDirectory(false)
           // the embedded binaries start PostgreSQL with -F (no fsync) and asynchronous commits, fine
           // for throwaway test databases but not for data: turn both back on
-          .setServerConfig("fsync", "on")
+          .setServerConfig("fsync", fsync ? "on" : "off")
           .setServerConfig("synchronous_commit", "on")
           .setServerConfig("max_connections", "200")
           .setServerConfig("shared_buffers", "256MB");

@@ -375,17 +375,26 @@ public final class ResourceStore {
   }
 
   /**
-   * One statement for an appointment's bookings: drop the old rows, add the new ones (the
-   * {@code count(*)} makes the delete run first) and list the other resources booked for one of
-   * the same participants at an overlapping time.
+   * One statement for an appointment's bookings: drop the rows it no longer has, add the ones it
+   * did not have yet (an update that keeps time and participants, the usual case, writes nothing
+   * here), and list the other resources booked for one of the same participants at an overlapping
+   * time. The {@code count(*)} makes the delete run before the insert.
    */
   private static final String BOOK = """
-      WITH gone AS (
-        DELETE FROM appointment_booking WHERE res_type = ? AND res_id = ? RETURNING 1),
+      WITH wanted AS (
+        SELECT p AS participant, tstzrange(?, ?) AS period, ? AS enforced FROM unnest(?::text[]) AS p),
+      gone AS (
+        DELETE FROM appointment_booking b WHERE b.res_type = ? AND b.res_id = ?
+           AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.participant = b.participant
+                              AND w.period = b.period AND w.enforced = b.enforced)
+        RETURNING 1),
       added AS (
         INSERT INTO appointment_booking (res_type, res_id, participant, period, enforced)
-        SELECT ?, ?, p, tstzrange(?, ?), ? FROM unnest(?::text[]) AS p
-         WHERE (SELECT count(*) FROM gone) >= 0)
+        SELECT ?, ?, w.participant, w.period, w.enforced FROM wanted w
+         WHERE (SELECT count(*) FROM gone) >= 0
+           AND NOT EXISTS (SELECT 1 FROM appointment_booking b WHERE b.res_type = ? AND b.res_id = ?
+                              AND b.participant = w.participant AND b.period = w.period
+                              AND b.enforced = w.enforced))
       SELECT DISTINCT res_type || '/' || res_id FROM appointment_booking
        WHERE ? AND participant = ANY(?::text[]) AND period && tstzrange(?, ?)
          AND NOT (res_type = ? AND res_id = ?)
@@ -427,20 +436,23 @@ public final class ResourceStore {
     boolean any = !b.isEmpty();
     java.sql.Array participants = c.createArrayOf("text", any ? b.participants().toArray() : new Object[0]);
     try (PreparedStatement ps = c.prepareStatement(BOOK)) {
-      ps.setString(1, type);
-      ps.setString(2, id);
-      ps.setString(3, type);
-      ps.setString(4, id);
-      ps.setObject(5, any ? ts(b.start()) : null);
-      ps.setObject(6, any ? ts(b.end()) : null);
-      ps.setBoolean(7, enforce && b.booking());
-      ps.setArray(8, participants);
-      ps.setBoolean(9, any && b.booking());
-      ps.setArray(10, participants);
-      ps.setObject(11, any ? ts(b.start()) : null);
-      ps.setObject(12, any ? ts(b.end()) : null);
-      ps.setString(13, type);
-      ps.setString(14, id);
+      int i = 1;
+      ps.setObject(i++, any ? ts(b.start()) : null);
+      ps.setObject(i++, any ? ts(b.end()) : null);
+      ps.setBoolean(i++, enforce && b.booking());
+      ps.setArray(i++, participants);
+      ps.setString(i++, type);
+      ps.setString(i++, id);
+      ps.setString(i++, type);
+      ps.setString(i++, id);
+      ps.setString(i++, type);
+      ps.setString(i++, id);
+      ps.setBoolean(i++, any && b.booking());
+      ps.setArray(i++, participants);
+      ps.setObject(i++, any ? ts(b.start()) : null);
+      ps.setObject(i++, any ? ts(b.end()) : null);
+      ps.setString(i++, type);
+      ps.setString(i, id);
       List<String> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
