@@ -59,8 +59,8 @@ added AS (
      AND NOT EXISTS (SELECT 1 FROM appointment_booking b WHERE b.res_type = :res_type AND b.res_id = :rid
                         AND b.participant = w.participant AND b.period = w.period
                         AND b.enforced = w.enforced))
-SELECT DISTINCT res_type || '/' || res_id FROM appointment_booking
+SELECT res_type || '/' || res_id FROM appointment_booking
  WHERE true AND participant = ANY(:participants::text[]) AND period && tstzrange(:start, :end)
    AND NOT (res_type = :res_type AND res_id = :rid)
- ORDER BY 1 LIMIT 10;
+ LIMIT 20;
 COMMIT;

@@ -395,10 +395,10 @@ public final class ResourceStore {
            AND NOT EXISTS (SELECT 1 FROM appointment_booking b WHERE b.res_type = ? AND b.res_id = ?
                               AND b.participant = w.participant AND b.period = w.period
                               AND b.enforced = w.enforced))
-      SELECT DISTINCT res_type || '/' || res_id FROM appointment_booking
+      SELECT res_type || '/' || res_id FROM appointment_booking
        WHERE ? AND participant = ANY(?::text[]) AND period && tstzrange(?, ?)
          AND NOT (res_type = ? AND res_id = ?)
-       ORDER BY 1 LIMIT 10""";
+       LIMIT 20""";
 
   /**
    * Replaces the bookings of {@code type/id} ({@code null}: the type books nobody) and returns the
@@ -453,13 +453,14 @@ public final class ResourceStore {
       ps.setObject(i++, any ? ts(b.end()) : null);
       ps.setString(i++, type);
       ps.setString(i, id);
-      List<String> out = new ArrayList<>();
+      // no DISTINCT or ORDER BY: the query stops at the first matches, however many there are
+      java.util.Set<String> out = new java.util.LinkedHashSet<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(rs.getString(1));
         }
       }
-      return out;
+      return List.copyOf(out);
     }
   }
 
