@@ -97,7 +97,8 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     access.check(request, type, prepared.tags());
     WriteResult r = store.create(type, prepared.references(), prepared.tags(),
         (id, version, at) -> codec.stamp(resource, type, id, version, at), access.trail(request, "C", "create"));
-    return outcome(r, resource, "Created");
+    policy.committed(type, r.resource().id(), r.resource().json());
+    return outcome(r, resource, "Created", prepared, request);
   }
 
   /** update, which creates the resource when the client chose a new id. */
@@ -120,7 +121,8 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
         access.guard(request, type), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
         access.trail(request, "U", "update"));
-    return outcome(r, resource, r.created() ? "Created" : "Updated");
+    policy.committed(type, idPart, r.resource().json());
+    return outcome(r, resource, r.created() ? "Created" : "Updated", prepared, request);
   }
 
   /** delete: writes a tombstone version; reading the resource then answers 410 Gone. */
@@ -132,6 +134,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     if (s == null) {
       throw new ResourceNotFoundException(id);
     }
+    policy.deleted(type, idPart);
     MethodOutcome outcome = new MethodOutcome(new IdType(type, idPart, Long.toString(s.version())));
     outcome.setOperationOutcome(Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
         "Deleted " + type + "/" + idPart + " (version " + s.version() + ")"));
@@ -158,14 +161,22 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
         tags -> access.audited(request, "history-type", type, null, tags));
   }
 
-  private MethodOutcome outcome(WriteResult r, T resource, String verb) {
+  /**
+   * The response of a create or update. What the profile validation found that did not block the
+   * write is in the OperationOutcome ({@code Prefer: return=OperationOutcome}); with the default
+   * representation the warnings also come as {@code X-FHIR-Request-Validation} headers, as HAPI's
+   * validating interceptor sends them.
+   */
+  private MethodOutcome outcome(WriteResult r, T resource, String verb, Prepared prepared, RequestDetails request) {
     StoredResource s = r.resource();
     MethodOutcome outcome = new MethodOutcome(new IdType(type, s.id(), Long.toString(s.version())));
     outcome.setCreated(r.created());
     outcome.setResource(resource);
     OperationOutcome oo = Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
         verb + " " + type + "/" + s.id() + " (version " + s.version() + ")");
+    oo.getIssue().addAll(prepared.warnings());
     outcome.setOperationOutcome(oo);
+    Outcomes.warningHeaders(prepared.warnings(), request);
     return outcome;
   }
 

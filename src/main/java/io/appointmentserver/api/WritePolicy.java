@@ -5,29 +5,39 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import io.appointmentserver.security.AccessTags;
+import io.appointmentserver.validation.ProfileValidator;
+import org.hl7.fhir.dstu3.model.OperationOutcome.OperationOutcomeIssueComponent;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
  * What every write does to a resource before it is stored: references to this server's own base
  * URL become relative; (unless switched off) the local references are collected so the store
- * can reject those whose target does not exist, in the write's transaction; and its access tags
- * are computed from the final content.
+ * can reject those whose target does not exist, in the write's transaction; its access tags
+ * are computed from the final content; and a resource that claims profiles is validated against
+ * them (errors refuse the write, warnings go with the response). Once a write has committed,
+ * conformance resources (profiles, value sets, code systems) reach the validator.
  */
 public final class WritePolicy {
   private final References references;
   private final AccessTags accessTags;
   private final String configuredBase;
   private final boolean checkReferences;
+  private final ProfileValidator validator;
 
-  public WritePolicy(References references, AccessTags accessTags, String configuredBase, boolean checkReferences) {
+  public WritePolicy(References references, AccessTags accessTags, String configuredBase, boolean checkReferences,
+      ProfileValidator validator) {
     this.references = references;
     this.accessTags = accessTags;
     this.configuredBase = configuredBase;
     this.checkReferences = checkReferences;
+    this.validator = validator;
   }
 
-  /** A resource ready to store: the references that must exist, and its access tags. */
-  public record Prepared(Set<String> references, String[] tags) {}
+  /**
+   * A resource ready to store: the references that must exist, its access tags, and what the
+   * profile validation found that does not block the write (warnings, information).
+   */
+  public record Prepared(Set<String> references, String[] tags, List<OperationOutcomeIssueComponent> warnings) {}
 
   public Prepared prepare(String type, IBaseResource resource, RequestDetails request) {
     List<String> bases = new ArrayList<>(2);
@@ -39,6 +49,18 @@ public final class WritePolicy {
       bases.add(requestBase.endsWith("/") ? requestBase.substring(0, requestBase.length() - 1) : requestBase);
     }
     Set<String> targets = references.localize(resource, bases);
-    return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource));
+    // validated as it will be stored (own-base references relative); throws on errors
+    List<OperationOutcomeIssueComponent> warnings = validator.validate(resource);
+    return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource), warnings);
+  }
+
+  /** After a create or update of {@code type/id} committed with {@code json}. */
+  public void committed(String type, String id, String json) {
+    validator.stored(type, id, json);
+  }
+
+  /** After a delete of {@code type/id} committed. */
+  public void deleted(String type, String id) {
+    validator.deleted(type, id);
   }
 }
