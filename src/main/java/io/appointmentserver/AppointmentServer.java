@@ -16,7 +16,10 @@ import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.TokenAuthenticator;
 import io.appointmentserver.store.Database;
 import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.validation.IgLoader;
+import io.appointmentserver.validation.ProfileValidator;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -56,8 +59,9 @@ public final class AppointmentServer implements AutoCloseable {
       Rules rules = new Rules(Map.of("Appointment", AppointmentRules::onCreate),
           Map.of("Appointment", AppointmentRules::checkContent),
           Map.of("Appointment", AppointmentRules::checkChange));
+      ProfileValidator validator = validator(ctx, config, store);
       WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences(),
-          rules, Map.of("Appointment", AppointmentBookings::of));
+          rules, Map.of("Appointment", AppointmentBookings::of), validator);
       TokenAuthenticator authenticator = TokenAuthenticator.create(config.authIssuer(), config.authJwks(),
           config.authAudience(), config.authClockSkewSeconds(), config.dataDir());
       // links and Location headers use the configured base, else the one the request was sent to
@@ -80,6 +84,26 @@ public final class AppointmentServer implements AutoCloseable {
       db.close();
       throw e;
     }
+  }
+
+  /**
+   * The profile validator: the IG's conformance resources ({@code FHIR_IG_PATH}), then those
+   * stored through the API, so that profiles written before a restart are known after it.
+   */
+  private static ProfileValidator validator(FhirContext ctx, Config config, ResourceStore store) {
+    long t0 = System.nanoTime();
+    List<IgLoader.Loaded> ig = config.igPath() == null ? List.of() : IgLoader.load(ctx, config.igPath());
+    ProfileValidator validator = new ProfileValidator(ctx, ig.stream().map(IgLoader.Loaded::resource).toList(),
+        config.allowUnknownProfiles());
+    List<String[]> stored = store.currentOfTypes(ProfileValidator.CONFORMANCE_TYPES);
+    if (!stored.isEmpty()) {
+      validator.loadStored(stored);
+    }
+    if (config.igPath() != null || !stored.isEmpty()) {
+      log.info("profile validation: {} conformance resources from {}, {} stored ({} ms)", ig.size(),
+          config.igPath() == null ? "no IG" : config.igPath(), stored.size(), (System.nanoTime() - t0) / 1_000_000);
+    }
+    return validator;
   }
 
   public int port() {

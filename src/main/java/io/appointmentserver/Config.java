@@ -17,6 +17,10 @@ import java.util.Map;
  * @param timeZone        zone of {@code meta.lastUpdated}
  * @param maxBodyBytes    largest accepted request body, after decompression
  * @param checkReferences reject relative references to resources this server does not have
+ * @param igPath          the IG whose conformance resources the validator loads at start-up
+ *                        ({@code FHIR_IG_PATH}: a folder or a {@code .tgz} package); null for none
+ * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not a 422
+ *                        ({@code FHIR_VALIDATION_UNKNOWN_PROFILES=allow})
  */
 public record Config(
     String host,
@@ -35,7 +39,9 @@ public record Config(
     String authAudience,
     long authClockSkewSeconds,
     Bookings.Mode appointmentOverlap,
-    boolean embeddedFsync) {
+    boolean embeddedFsync,
+    Path igPath,
+    boolean allowUnknownProfiles) {
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -60,7 +66,18 @@ public record Config(
         blankToNull(env.get("FHIR_AUTH_AUDIENCE")),
         Long.parseLong(env.getOrDefault("FHIR_AUTH_CLOCK_SKEW_SECONDS", "30")),
         Bookings.Mode.valueOf(env.getOrDefault("FHIR_APPOINTMENT_OVERLAP", "warn").trim().toUpperCase(java.util.Locale.ROOT)),
-        !env.getOrDefault("FHIR_DB_FSYNC", "on").trim().equalsIgnoreCase("off"));
+        !env.getOrDefault("FHIR_DB_FSYNC", "on").trim().equalsIgnoreCase("off"),
+        blankToNull(env.get("FHIR_IG_PATH")) == null ? null : Path.of(env.get("FHIR_IG_PATH").trim()),
+        unknownProfiles(env.getOrDefault("FHIR_VALIDATION_UNKNOWN_PROFILES", "reject")));
+  }
+
+  private static boolean unknownProfiles(String value) {
+    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "reject", "" -> false;
+      case "allow" -> true;
+      default -> throw new IllegalArgumentException(
+          "FHIR_VALIDATION_UNKNOWN_PROFILES must be reject or allow, not " + value);
+    };
   }
 
   /** The configured public base URL, or the default for the port the server listens on. */
@@ -70,32 +87,44 @@ public record Config(
 
   public Config withPort(int newPort) {
     return new Config(host, newPort, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles);
   }
 
   public Config withDatabase(String url, String user, String password) {
     return new Config(host, port, dataDir, url, user, password, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles);
   }
 
   public Config withCheckReferences(boolean check) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync);
+        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles);
   }
 
   public Config withBaseUrl(String url) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, url, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles);
   }
 
   public Config withAuth(String issuer, String jwks) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync);
+        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles);
   }
 
   public Config withAppointmentOverlap(Bookings.Mode mode) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode, embeddedFsync);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode, embeddedFsync, igPath, allowUnknownProfiles);
+  }
+
+  public Config withIgPath(Path path) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
+        appointmentOverlap, embeddedFsync, path, allowUnknownProfiles);
+  }
+
+  public Config withAllowUnknownProfiles(boolean allow) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
+        appointmentOverlap, embeddedFsync, igPath, allow);
   }
 
   private static String blankToNull(String s) {

@@ -8,16 +8,29 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The eHealth Appointment rules, each with a valid and a violating case, with the IG not loaded. */
+/**
+ * The eHealth Appointment rules, each with a valid and a violating case, on a server without the
+ * IG: the rules hold in code (profiles it does not know are let through, so that the cases stay
+ * about the rules, not about profile validation).
+ */
 class AppointmentRulesTest {
-  static final String BASE = TestServer.base();
+  static AppointmentServer server;
+  static String BASE;
   @BeforeAll
-  static void setUp() {
+  static void setUp() throws Exception {
+    server = TestServer.another(c -> c.withIgPath(null).withAllowUnknownProfiles(true));
+    BASE = server.baseUrl();
     Http.put(BASE + "/Patient/240", "{\"resourceType\":\"Patient\",\"id\":\"240\"}");
     Http.put(BASE + "/Patient/241", "{\"resourceType\":\"Patient\",\"id\":\"241\"}");
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    server.close();
   }
 
   /** The seed appointment under a fresh id, as a tree to modify. */

@@ -43,7 +43,11 @@ public final class TestServer {
     return pg;
   }
 
-  /** The configuration of the shared server: the test database, a free port, no public base. */
+  /**
+   * The configuration of the shared server: the test database, a free port, no public base, and
+   * the eHealth IG loaded (as an eHealth server runs: without it, a resource claiming an eHealth
+   * profile is refused, the profile being unknown).
+   */
   public static Config config() {
     shared();
     return baseConfig();
@@ -55,6 +59,7 @@ public final class TestServer {
     env.put("FHIR_PORT", "0");
     env.put("FHIR_DATA_DIR", dataDir.toString());
     env.put("FHIR_DB_POOL_SIZE", "8");
+    env.put("FHIR_IG_PATH", sharedDir().resolve("ehealth-ig").resolve("resources").toString());
     return Config.from(env).withDatabase(pg.getJdbcUrl("postgres", "postgres"), "postgres", "");
   }
 

@@ -1,5 +1,6 @@
 package io.appointmentserver.api;
 
+import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
@@ -15,9 +16,13 @@ import io.appointmentserver.store.MissingReferenceException;
 import io.appointmentserver.store.ResourceStore.GuardRefusedException;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.VersionConflictException;
+import io.appointmentserver.validation.ProfileValidationException;
+import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
+import java.util.List;
 import org.hl7.fhir.dstu3.model.OperationOutcome;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
+import org.hl7.fhir.dstu3.model.OperationOutcome.OperationOutcomeIssueComponent;
 
 /**
  * The one place where failures become HTTP statuses with an OperationOutcome. Everything the
@@ -35,6 +40,37 @@ public final class Outcomes {
 
   public static OperationOutcome error(IssueType code, String diagnostics) {
     return issue(IssueSeverity.ERROR, code, diagnostics);
+  }
+
+  /** The response header that carries validation warnings, one value per warning (HAPI's name). */
+  public static final String VALIDATION_HEADER = "X-FHIR-Request-Validation";
+  private static final int MAX_WARNING_HEADERS = 10;
+  private static final int MAX_WARNING_LENGTH = 300;
+
+  /**
+   * Adds a {@link #VALIDATION_HEADER} per warning ({@code warning <message> (<location>)}; the
+   * first ten, cut at 300 characters, printable ASCII): a client that takes the default
+   * representation still learns that its resource drew warnings. The full issues are in the
+   * OperationOutcome the write returns with {@code Prefer: return=OperationOutcome}.
+   */
+  public static void warningHeaders(List<OperationOutcomeIssueComponent> issues, RequestDetails request) {
+    if (request == null || request.getResponse() == null) {
+      return;
+    }
+    int n = 0;
+    for (OperationOutcomeIssueComponent issue : issues) {
+      if (issue.getSeverity() != IssueSeverity.WARNING || n++ >= MAX_WARNING_HEADERS) {
+        continue;
+      }
+      String where = issue.hasExpression() ? " (" + issue.getExpression().get(0).getValue() + ")" : "";
+      String value = "warning " + issue.getDiagnostics() + where;
+      StringBuilder b = new StringBuilder(Math.min(value.length(), MAX_WARNING_LENGTH));
+      for (int i = 0; i < value.length() && b.length() < MAX_WARNING_LENGTH; i++) {
+        char c = value.charAt(i);
+        b.append(c >= 0x20 && c < 0x7f ? c : '?');
+      }
+      request.getResponse().addHeader(VALIDATION_HEADER, b.toString());
+    }
   }
 
   /** An HTTP error of any status with one error issue. */
@@ -73,6 +109,9 @@ public final class Outcomes {
       return status(503, IssueType.TRANSIENT,
           "The database is not available at the moment; nothing was changed. Retry later.");
     }
+    if (cause instanceof ProfileValidationException e) {
+      return new UnprocessableEntityException(e.getMessage(), e.outcome());
+    }
     if (cause instanceof DataFormatException e) {
       return new InvalidRequestException("Invalid resource: " + e.getMessage(),
           error(IssueType.STRUCTURE, "Invalid resource: " + e.getMessage()));
@@ -90,7 +129,8 @@ public final class Outcomes {
       if (cur instanceof VersionConflictException || cur instanceof MissingReferenceException
           || cur instanceof AuthenticationException || cur instanceof ForbiddenException
           || cur instanceof GuardRefusedException || cur instanceof Bookings.OverlapException
-          || cur instanceof StoreUnavailableException || cur instanceof DataFormatException) {
+          || cur instanceof StoreUnavailableException || cur instanceof DataFormatException
+          || cur instanceof ProfileValidationException) {
         return cur;
       }
       cur = cur.getCause();

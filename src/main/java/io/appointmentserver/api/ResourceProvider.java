@@ -107,7 +107,8 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     access.check(request, type, prepared.tags());
     WriteResult r = store.create(type, prepared.references(), prepared.tags(), prepared.bookings(),
         (id, version, at) -> codec.stamp(resource, type, id, version, at), access.trail(request, "C", "create"));
-    return outcome(r, resource, "Created", request);
+    policy.committed(type, r.resource().id(), r.resource().json());
+    return outcome(r, resource, "Created", prepared, request);
   }
 
   /** update, which creates the resource when the client chose a new id. */
@@ -190,7 +191,8 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
         prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
         access.trail(request, "U", subtype));
-    return outcome(r, resource, r.created() ? "Created" : "Updated", request);
+    policy.committed(type, idPart, r.resource().json());
+    return outcome(r, resource, r.created() ? "Created" : "Updated", prepared, request);
   }
 
   /** delete: writes a tombstone version; reading the resource then answers 410 Gone. */
@@ -202,6 +204,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     if (s == null) {
       throw new ResourceNotFoundException(id);
     }
+    policy.deleted(type, idPart);
     MethodOutcome outcome = new MethodOutcome(new IdType(type, idPart, Long.toString(s.version())));
     outcome.setOperationOutcome(Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
         "Deleted " + type + "/" + idPart + " (version " + s.version() + ")"));
@@ -228,13 +231,20 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
         tags -> access.audited(request, "history-type", type, null, tags));
   }
 
-  private MethodOutcome outcome(WriteResult r, T resource, String verb, RequestDetails request) {
+  /**
+   * The response of a create or update. What the profile validation found that did not block the
+   * write is in the OperationOutcome ({@code Prefer: return=OperationOutcome}); with the default
+   * representation the warnings also come as {@code X-FHIR-Request-Validation} headers, as HAPI's
+   * validating interceptor sends them.
+   */
+  private MethodOutcome outcome(WriteResult r, T resource, String verb, Prepared prepared, RequestDetails request) {
     StoredResource s = r.resource();
     MethodOutcome outcome = new MethodOutcome(new IdType(type, s.id(), Long.toString(s.version())));
     outcome.setCreated(r.created());
     outcome.setResource(resource);
     OperationOutcome oo = Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
         verb + " " + type + "/" + s.id() + " (version " + s.version() + ")");
+    oo.getIssue().addAll(prepared.warnings());
     for (String other : r.overlaps()) {
       String msg = "Double booking: " + type + "/" + s.id() + " overlaps " + other
           + ", which books one of the same participants at the same time";
@@ -245,6 +255,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       }
     }
     outcome.setOperationOutcome(oo);
+    Outcomes.warningHeaders(prepared.warnings(), request);
     return outcome;
   }
 

@@ -8,13 +8,17 @@ import java.util.Set;
 import java.util.function.Function;
 import io.appointmentserver.store.Bookings;
 import io.appointmentserver.security.AccessTags;
+import io.appointmentserver.validation.ProfileValidator;
+import org.hl7.fhir.dstu3.model.OperationOutcome.OperationOutcomeIssueComponent;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
  * What every write does to a resource before it is stored: references to this server's own base
  * URL become relative; (unless switched off) the local references are collected so the store
- * can reject those whose target does not exist, in the write's transaction; and its access tags
- * are computed from the final content.
+ * can reject those whose target does not exist, in the write's transaction; its access tags
+ * are computed from the final content; and a resource that claims profiles is validated against
+ * them (errors refuse the write, warnings go with the response). Once a write has committed,
+ * conformance resources (profiles, value sets, code systems) reach the validator.
  */
 public final class WritePolicy {
   private final References references;
@@ -23,10 +27,12 @@ public final class WritePolicy {
   private final boolean checkReferences;
   private final Rules rules;
   private final Map<String, Function<IBaseResource, Bookings>> bookings;
+  private final ProfileValidator validator;
 
   public WritePolicy(References references, AccessTags accessTags, String configuredBase, boolean checkReferences,
-      Rules rules, Map<String, Function<IBaseResource, Bookings>> bookings) {
+      Rules rules, Map<String, Function<IBaseResource, Bookings>> bookings, ProfileValidator validator) {
     this.bookings = Map.copyOf(bookings);
+    this.validator = validator;
     this.references = references;
     this.accessTags = accessTags;
     this.configuredBase = configuredBase;
@@ -38,8 +44,12 @@ public final class WritePolicy {
     return rules;
   }
 
-  /** A resource ready to store: the references that must exist, its access tags and bookings. */
-  public record Prepared(Set<String> references, String[] tags, Bookings bookings) {}
+  /**
+   * A resource ready to store: the references that must exist, its access tags, its bookings, and
+   * what the profile validation found that does not block the write (warnings, information).
+   */
+  public record Prepared(Set<String> references, String[] tags, Bookings bookings,
+      List<OperationOutcomeIssueComponent> warnings) {}
 
   /** What a deletion of {@code type} books: nothing, or null when the type never books. */
   Bookings noBookings(String type) {
@@ -57,8 +67,20 @@ public final class WritePolicy {
     }
     Set<String> targets = references.localize(resource, bases);
     rules.checkContent(type, resource);
+    // validated as it will be stored (own-base references relative); throws on errors
+    List<OperationOutcomeIssueComponent> warnings = validator.validate(resource);
     Function<IBaseResource, Bookings> booked = bookings.get(type);
     return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource),
-        booked == null ? null : booked.apply(resource));
+        booked == null ? null : booked.apply(resource), warnings);
+  }
+
+  /** After a create or update of {@code type/id} committed with {@code json}. */
+  public void committed(String type, String id, String json) {
+    validator.stored(type, id, json);
+  }
+
+  /** After a delete of {@code type/id} committed. */
+  public void deleted(String type, String id) {
+    validator.deleted(type, id);
   }
 }

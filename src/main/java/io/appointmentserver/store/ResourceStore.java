@@ -83,6 +83,25 @@ public final class ResourceStore {
     return query(VREAD, type, id, version, rs -> json(type, id, rs));
   }
 
+  private static final String CURRENT_OF_TYPES = """
+      SELECT res_type, res_id, body FROM resource WHERE res_type = ANY(?::text[]) AND NOT deleted""";
+
+  /** The current, not deleted resources of {@code types} as (type, id, json) rows. */
+  public List<String[]> currentOfTypes(Collection<String> types) {
+    return run(c -> {
+      try (PreparedStatement ps = c.prepareStatement(CURRENT_OF_TYPES)) {
+        ps.setArray(1, c.createArrayOf("text", types.toArray()));
+        List<String[]> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+          }
+        }
+        return out;
+      }
+    });
+  }
+
   // ---------------------------------------------------------------- history
 
   /**

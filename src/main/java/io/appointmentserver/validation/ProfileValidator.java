@@ -1,0 +1,436 @@
+package io.appointmentserver.validation;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
+import ca.uhn.fhir.context.support.IValidationSupport;
+import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.parser.LenientErrorHandler;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
+import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
+import org.hl7.fhir.common.hapi.validation.validator.FhirDefaultPolicyAdvisor;
+import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
+import org.hl7.fhir.common.hapi.validation.validator.WorkerContextValidationSupportAdapter;
+import org.hl7.fhir.dstu3.model.OperationOutcome;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
+import org.hl7.fhir.dstu3.model.OperationOutcome.OperationOutcomeIssueComponent;
+import org.hl7.fhir.dstu3.model.Resource;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r5.elementmodel.Manager;
+import org.hl7.fhir.r5.elementmodel.ParserBase;
+import org.hl7.fhir.r5.elementmodel.ValidatedFragment;
+import org.hl7.fhir.r5.model.StructureDefinition;
+import org.hl7.fhir.r5.utils.validation.ValidatorSession;
+import org.hl7.fhir.r5.utils.validation.constants.IdStatus;
+import org.hl7.fhir.r5.utils.xver.XVerExtensionManagerOld;
+import org.hl7.fhir.utilities.i18n.I18nConstants;
+import org.hl7.fhir.utilities.validation.ValidationMessage;
+import org.hl7.fhir.validation.ValidatorSettings;
+import org.hl7.fhir.validation.instance.InstanceValidator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Profile validation on write (<a href="https://hl7.org/fhir/STU3/validation.html#profile">DSTU3
+ * validation against profiles</a>): a resource that claims profiles in {@code meta.profile} is
+ * checked by HAPI's instance validator against the DSTU3 base definitions and every profile it
+ * claims. Errors refuse the write ({@link ProfileValidationException}, a 422); warnings and
+ * information are returned to go with the response. A resource that claims no profile is not
+ * validated at all: the write path for it costs nothing here.
+ *
+ * <p>What the validator knows: the DSTU3 definitions shipped with HAPI, then the conformance
+ * resources of the IG ({@code FHIR_IG_PATH}) overlaid by those stored through the API (so a
+ * profile written with PUT replaces the IG's one of the same URL), terminology from the loaded
+ * CodeSystems and ValueSets only (no remote terminology server). The DSTU3 definitions come first
+ * in the chain: a stored resource cannot redefine the base specification.
+ *
+ * <p>Cheap by reuse. Everything the validator looks things up in is one {@link Generation}: a
+ * {@link ValidationSupportChain} (which caches since HAPI 8, that deprecated
+ * {@code CachingValidationSupport}), the worker context that converts DSTU3 definitions for the
+ * validator and keeps the generated snapshots, and a pool of validators. After conformance writes
+ * the next validation makes a new generation (new module of known resources, new caches) and
+ * swaps it in; requests already validating finish on the old one. The DSTU3 base definitions,
+ * parsed and converted once (HAPI keeps them per JVM), are shared by all generations. Resources
+ * whose URL the DSTU3 definitions already have (the specification's own, as in its examples)
+ * are skipped: they could never be used, the base coming first.
+ *
+ * <p>Why not {@code FhirInstanceValidator}: it builds a new {@link InstanceValidator} for every
+ * resource, and that constructor parses a 1.5 MB OID registry (about 20 ms, far more than the
+ * validation itself). This class does what HAPI's {@code ValidatorWrapper} does with the same
+ * settings, but keeps one {@code InstanceValidator} per thread in use, renewed every
+ * {@value #USES_PER_VALIDATOR} validations (it keeps a little per-resource state).
+ */
+public final class ProfileValidator {
+  private static final Logger log = LoggerFactory.getLogger(ProfileValidator.class);
+
+  /** The resource types the validator learns from, whether loaded from the IG or written through the API. */
+  public static final Set<String> CONFORMANCE_TYPES =
+      Set.of("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter");
+
+  static final int USES_PER_VALIDATOR = 1000;
+
+  private final FhirContext ctx;
+  private final boolean allowUnknownProfiles;
+  // the chain's fixed modules, shared by all generations
+  private final IValidationSupport base;
+  private final IValidationSupport commonCodes;
+  private final IValidationSupport inMemoryTerminology;
+  /** From the IG, by type and URL; never changes. */
+  private final Map<String, IBaseResource> fromIg = new LinkedHashMap<>();
+  /** Written through the API, by type/id; guarded by this. */
+  private final Map<String, IBaseResource> stored = new LinkedHashMap<>();
+  private volatile Generation current;
+  /** Conformance resources changed since the current generation was made. */
+  private volatile boolean stale;
+  private static final JsonFactory JSON = new JsonFactory();
+
+  /**
+   * @param ig                   the IG's conformance resources (empty when no IG is configured)
+   * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not an error
+   */
+  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, boolean allowUnknownProfiles) {
+    this.ctx = ctx;
+    this.allowUnknownProfiles = allowUnknownProfiles;
+    this.base = new DefaultProfileValidationSupport(ctx);
+    this.commonCodes = new CommonCodeSystemsTerminologyService(ctx);
+    this.inMemoryTerminology = new InMemoryTerminologyServerValidationSupport(ctx);
+    for (IBaseResource r : ig) {
+      String key = key(r);
+      if (key != null) {
+        fromIg.put(key, r);
+      }
+    }
+    rebuild();
+  }
+
+  /** How many conformance resources the validator knows beyond the DSTU3 base. */
+  public int knownCount() {
+    PrePopulatedValidationSupport known = current.known;
+    return known.fetchAllConformanceResources().size() + known.fetchAllSearchParameters().size();
+  }
+
+  /**
+   * Validates {@code resource} against the profiles it claims; returns the issues that do not
+   * block (warnings, information), throws {@link ProfileValidationException} when there are errors.
+   */
+  public List<OperationOutcomeIssueComponent> validate(IBaseResource resource) {
+    if (!(resource instanceof Resource r) || !r.getMeta().hasProfile()) {
+      return List.of();
+    }
+    List<ValidationMessage> messages;
+    try {
+      messages = generation().validate(ctx.newJsonParser().encodeResourceToString(r), profileUrls(r));
+    } catch (RuntimeException e) {
+      // a profile that cannot be used (a broken snapshot, an unknown base): the claim cannot be checked
+      log.warn("validating {} against {} failed", r.getResourceType(), profileUrls(r), e);
+      OperationOutcome oo = new OperationOutcome();
+      oo.addIssue().setSeverity(IssueSeverity.ERROR).setCode(IssueType.PROCESSING)
+          .setDiagnostics("The resource could not be validated against " + profileUrls(r) + ": " + e.getMessage());
+      throw new ProfileValidationException(oo);
+    }
+    OperationOutcome oo = new OperationOutcome();
+    boolean errors = false;
+    for (ValidationMessage m : messages) {
+      ValidationMessage.IssueSeverity level = m.getLevel();
+      errors |= level == ValidationMessage.IssueSeverity.ERROR || level == ValidationMessage.IssueSeverity.FATAL;
+      oo.addIssue(issue(m));
+    }
+    if (errors) {
+      // errors first, so that the first issue tells why the write was refused
+      oo.getIssue().sort((a, b) -> Integer.compare(a.getSeverity().ordinal(), b.getSeverity().ordinal()));
+      throw new ProfileValidationException(oo);
+    }
+    return oo.getIssue();
+  }
+
+  /** A conformance resource was written (its write committed): the validator uses it from now on. */
+  public void stored(String type, String id, String json) {
+    if (!CONFORMANCE_TYPES.contains(type)) {
+      return;
+    }
+    IBaseResource r = definedByTheBase(type, urlOf(json)) ? null : parse(json, type + "/" + id);
+    synchronized (this) {
+      IBaseResource old = r == null || key(r) == null ? stored.remove(type + "/" + id) : stored.put(type + "/" + id, r);
+      changed(type, old != null || r != null);
+    }
+  }
+
+  /** A conformance resource was deleted: the validator forgets it (an IG resource of its URL shows again). */
+  public synchronized void deleted(String type, String id) {
+    if (CONFORMANCE_TYPES.contains(type)) {
+      changed(type, stored.remove(type + "/" + id) != null);
+    }
+  }
+
+  /** At start-up: the conformance resources stored in the database, as (type, id, json) rows. */
+  public synchronized void loadStored(List<String[]> rows) {
+    for (String[] row : rows) {
+      // most such resources in a database that holds the specification's examples are the
+      // specification's own: skipped before parsing, which is what costs
+      if (definedByTheBase(row[0], urlOf(row[2]))) {
+        continue;
+      }
+      IBaseResource r = parse(row[2], row[0] + "/" + row[1]);
+      if (r != null && key(r) != null) {
+        stored.put(row[0] + "/" + row[1], r);
+      }
+    }
+    rebuild();
+  }
+
+  /**
+   * Marks the generation out of date; the next validation makes a new one, so that a burst of
+   * conformance writes costs one. SearchParameters are kept but play no part in validation.
+   */
+  private void changed(String type, boolean anything) {
+    if (anything && !type.equals("SearchParameter")) {
+      stale = true;
+    }
+  }
+
+  /** The current generation, made anew first when conformance resources changed since. */
+  private Generation generation() {
+    if (stale) {
+      synchronized (this) {
+        if (stale) {
+          stale = false;
+          rebuild();
+        }
+      }
+    }
+    return current;
+  }
+
+  /**
+   * Whether the DSTU3 definitions already have this URL: those come first in the chain, so a
+   * stored resource with such a URL could never be used. The specification's own namespace only.
+   */
+  private boolean definedByTheBase(String type, String url) {
+    if (url == null || !url.startsWith("http://hl7.org/fhir/")) {
+      return false;
+    }
+    return switch (type) {
+      case "StructureDefinition" -> base.fetchStructureDefinition(url) != null;
+      case "ValueSet" -> base.fetchValueSet(url) != null;
+      case "CodeSystem" -> base.fetchCodeSystem(url) != null;
+      case "SearchParameter" -> url.startsWith("http://hl7.org/fhir/SearchParameter/");
+      default -> false;
+    };
+  }
+
+  /** The top-level {@code url} of a resource's JSON, read without parsing the resource. */
+  private static String urlOf(String json) {
+    try (JsonParser p = JSON.createParser(json)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        if (name.equals("url") && value == JsonToken.VALUE_STRING) {
+          return p.getText();
+        }
+        p.skipChildren();
+      }
+      return null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** A new generation: the IG overlaid by the stored resources, new caches, new validators. */
+  private synchronized void rebuild() {
+    Map<String, IBaseResource> effective = new LinkedHashMap<>(fromIg);
+    for (IBaseResource r : stored.values()) {
+      effective.put(key(r), r);
+    }
+    PrePopulatedValidationSupport known = new PrePopulatedValidationSupport(ctx);
+    for (IBaseResource r : effective.values()) {
+      // a copy: the worker context caches converted definitions and snapshots in a resource's user
+      // data, and a snapshot made before may rest on a base that has just been replaced
+      known.addResource(ctx.newTerser().clone(r));
+    }
+    current = new Generation(known);
+  }
+
+  private static List<String> profileUrls(Resource r) {
+    return r.getMeta().getProfile().stream().map(p -> p.getValue()).toList();
+  }
+
+  private IBaseResource parse(String json, String what) {
+    IParser parser = ctx.newJsonParser();
+    parser.setParserErrorHandler(new LenientErrorHandler(false));
+    try {
+      return parser.parseResource(json);
+    } catch (DataFormatException e) {
+      log.warn("{} is not used for validation: {}", what, e.getMessage());
+      return null;
+    }
+  }
+
+  /** {@code type|url}, or null (and a log line) for a resource without a URL. */
+  private String key(IBaseResource r) {
+    String type = ctx.getResourceType(r);
+    String url = ctx.newTerser().getSinglePrimitiveValueOrNull(r, "url");
+    if (url == null || url.isBlank()) {
+      log.warn("{}/{} has no url and is not used for validation", type, r.getIdElement().getIdPart());
+      return null;
+    }
+    return type + "|" + url;
+  }
+
+  /** One validator message as an OperationOutcome issue: severity, type, FHIRPath location, message. */
+  private static OperationOutcomeIssueComponent issue(ValidationMessage m) {
+    OperationOutcomeIssueComponent issue = new OperationOutcomeIssueComponent();
+    issue.setSeverity(switch (m.getLevel()) {
+      case FATAL -> IssueSeverity.FATAL;
+      case ERROR -> IssueSeverity.ERROR;
+      case WARNING -> IssueSeverity.WARNING;
+      default -> IssueSeverity.INFORMATION;
+    });
+    IssueType code = IssueType.PROCESSING;
+    if (m.getType() != null) {
+      try {
+        code = IssueType.fromCode(m.getType().toCode());
+      } catch (Exception e) {
+        // a code newer than DSTU3: stays "processing"
+      }
+    }
+    issue.setCode(code);
+    String text = m.getMessage();
+    if (m.hasSliceInfo()) {
+      List<String> slices = new ArrayList<>();
+      m.getSliceInfo().forEach(s -> slices.add(s.getMessage()));
+      text += " (" + String.join("; ", slices) + ")";
+    }
+    issue.setDiagnostics(text);
+    if (m.getLocation() != null) {
+      // the validator's location is a FHIRPath expression such as Appointment.participant[0]
+      issue.addLocation(m.getLocation());
+      issue.addExpression(m.getLocation());
+    }
+    return issue;
+  }
+
+  /** What one set of known conformance resources validates with; never changes once made. */
+  private final class Generation {
+    final PrePopulatedValidationSupport known;
+    final WorkerContextValidationSupportAdapter worker;
+    /** Validators not in use; one is taken per validation, so at most one per thread validating. */
+    final ConcurrentLinkedDeque<Pooled> idle = new ConcurrentLinkedDeque<>();
+
+    Generation(PrePopulatedValidationSupport known) {
+      this.known = known;
+      ValidationSupportChain chain = new ValidationSupportChain(base, known, commonCodes, inMemoryTerminology);
+      this.worker = WorkerContextValidationSupportAdapter.newVersionSpecificWorkerContextWrapper(chain);
+    }
+
+    List<ValidationMessage> validate(String json, List<String> profileUrls) {
+      Pooled p = idle.pollFirst();
+      if (p == null) {
+        p = new Pooled(newInstanceValidator(), newParser());
+      }
+      try {
+        return validate(p, json, profileUrls);
+      } finally {
+        if (++p.uses < USES_PER_VALIDATOR && current == this && !stale) {
+          idle.offerFirst(p);
+        }
+      }
+    }
+
+    /**
+     * As HAPI's ValidatorWrapper and InstanceValidator.validate(InputStream) do for a JSON
+     * resource, but with the pooled parser (a new one costs more than validating the seed).
+     */
+    private List<ValidationMessage> validate(Pooled p, String json, List<String> profileUrls) {
+      List<StructureDefinition> profiles = new ArrayList<>();
+      for (String url : profileUrls) {
+        StructureDefinition sd = worker.fetchResource(StructureDefinition.class, url);
+        if (sd != null) {
+          profiles.add(sd);
+        }
+        // an unknown one is reported by the validator itself, from meta.profile
+      }
+      List<ValidationMessage> messages = new ArrayList<>();
+      List<ValidatedFragment> fragments;
+      try {
+        fragments = p.parser.parse(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      for (ValidatedFragment f : fragments) {
+        if (f.getElement() != null) {
+          p.validator.validate(null, f.getErrors(), fragments.size() > 1 ? f.path() : null, f.getElement(), profiles);
+        }
+        messages.addAll(f.getErrors());
+      }
+      List<ValidationMessage> out = new ArrayList<>(messages.size());
+      for (ValidationMessage m : messages) {
+        String id = m.getMessageId();
+        // HAPI drops "binding has no source" the same way: a DSTU3 binding without a value set
+        if (I18nConstants.TERMINOLOGY_TX_BINDING_NOSOURCE.equals(id)) {
+          continue;
+        }
+        if (I18nConstants.VALIDATION_VAL_PROFILE_UNKNOWN.equals(id)
+            || I18nConstants.VALIDATION_VAL_PROFILE_UNKNOWN_NOT_POLICY.equals(id)) {
+          m.setLevel(allowUnknownProfiles ? ValidationMessage.IssueSeverity.WARNING : ValidationMessage.IssueSeverity.ERROR);
+        }
+        out.add(m);
+      }
+      return out;
+    }
+
+    private ParserBase newParser() {
+      ParserBase parser = Manager.makeParser(worker, Manager.FhirFormat.JSON);
+      parser.setupValidation(ParserBase.ValidationPolicy.EVERYTHING);
+      return parser;
+    }
+
+    /** As HAPI's ValidatorWrapper builds them, with FhirInstanceValidator's default settings. */
+    private InstanceValidator newInstanceValidator() {
+      InstanceValidator v = new InstanceValidator(worker, new FhirInstanceValidator.NullEvaluationContext(),
+          new XVerExtensionManagerOld(worker), new ValidatorSession(), new ValidatorSettings());
+      v.setAssumeValidRestReferences(false);
+      v.setAnyExtensionsAllowed(true);
+      v.setResourceIdRule(IdStatus.OPTIONAL);
+      v.setNoTerminologyChecks(false);
+      v.setErrorForUnknownProfiles(!allowUnknownProfiles);
+      v.setUnknownCodeSystemsCauseErrors(true);
+      v.setPolicyAdvisor(new FhirDefaultPolicyAdvisor());
+      v.setNoExtensibleWarnings(false);
+      v.setNoBindingMsgSuppressed(false);
+      v.setAllowExamples(false);
+      v.setAllowXsiLocation(true);
+      return v;
+    }
+  }
+
+  /** A validator and the parser that reads resources for it; used by one thread at a time. */
+  private static final class Pooled {
+    final InstanceValidator validator;
+    final ParserBase parser;
+    int uses;
+
+    Pooled(InstanceValidator validator, ParserBase parser) {
+      this.validator = validator;
+      this.parser = parser;
+    }
+  }
+}
