@@ -16,9 +16,9 @@
 # Settings (environment): CLIENTS (8), SECONDS_EACH (20, measured seconds per workload), WARMUP
 # (5, unmeasured seconds before each), JIT_WARMUP (20, seconds of each server workload before
 # anything is measured), GZIP_READS (1: also compare the reads with Accept-Encoding: gzip),
-# FHIR_IG_PATH (the eHealth IG beside the repository: the seed claims ehealth-appointment, which
-# the server validates against it; empty: no IG, and then FHIR_VALIDATION_UNKNOWN_PROFILES=allow
-# is needed), FHIR_DB_FSYNC (on: the server's default; off measures the CPU-bound path on a machine whose disk
+# FHIR_IG_PATH (default empty: no IG, the seed's ehealth-appointment profile is let through
+# unvalidated; FHIR_IG_PATH=../shared/ehealth-ig/resources measures profile validation's cost),
+# FHIR_DB_FSYNC (on: the server's default; off measures the CPU-bound path on a machine whose disk
 # flushes are slow), SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT, JAR (the
 # jar to measure, e.g. one built from an older commit; default target/appointment-server.jar,
 # built when missing or older than the sources).
@@ -105,7 +105,7 @@ HTTP_PORT=$(free_port 18080)
 log "starting the server on port $HTTP_PORT (data in $WORK/data)"
 # shellcheck disable=SC2086
 FHIR_DATA_DIR=$WORK/data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on} \
-  FHIR_IG_PATH=${FHIR_IG_PATH-$REPO/../shared/ehealth-ig/resources} \
+  FHIR_IG_PATH=${FHIR_IG_PATH:-} FHIR_VALIDATION_UNKNOWN_PROFILES=$([[ -n ${FHIR_IG_PATH:-} ]] && echo reject || echo allow) \
   timeout 3600 java $SERVER_JAVA_OPTS -jar "$JAR" >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 120); do
