@@ -30,12 +30,14 @@ public final class AppointmentServer implements AutoCloseable {
   private final HttpServer http;
   private final AuditLog audit;
   private final String baseUrl;
+  private final ProfileValidator validator;
 
-  private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl) {
+  private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl, ProfileValidator validator) {
     this.db = db;
     this.http = http;
     this.audit = audit;
     this.baseUrl = baseUrl;
+    this.validator = validator;
   }
 
   public static AppointmentServer start(Config config) throws Exception {
@@ -73,7 +75,7 @@ public final class AppointmentServer implements AutoCloseable {
             + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
             config.dataDir().toAbsolutePath());
       }
-      return new AppointmentServer(db, http, audit, base);
+      return new AppointmentServer(db, http, audit, base, validator);
     } catch (Exception | Error e) {
       db.close();
       throw e;
@@ -98,6 +100,14 @@ public final class AppointmentServer implements AutoCloseable {
           config.igPath() == null ? "no IG" : config.igPath(), stored.size(), (System.nanoTime() - t0) / 1_000_000);
     }
     return validator;
+  }
+
+  /**
+   * Prepares profile validation in the background, so that the first resource claiming a profile
+   * does not wait seconds for it (the serve command does; tests take the wait when they need it).
+   */
+  public void warmUpValidation() {
+    validator.warmUpInBackground();
   }
 
   public int port() {

@@ -12,8 +12,10 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,8 +75,8 @@ import org.slf4j.LoggerFactory;
  * <p>Why not {@code FhirInstanceValidator}: it builds a new {@link InstanceValidator} for every
  * resource, and that constructor parses a 1.5 MB OID registry (about 20 ms, far more than the
  * validation itself). This class does what HAPI's {@code ValidatorWrapper} does with the same
- * settings, but keeps one {@code InstanceValidator} per thread in use, renewed every
- * {@value #USES_PER_VALIDATOR} validations (it keeps a little per-resource state).
+ * settings, but keeps one {@code InstanceValidator} (and its element-model parser, whose
+ * constructor costs more than the seed's validation too) per thread in use.
  */
 public final class ProfileValidator {
   private static final Logger log = LoggerFactory.getLogger(ProfileValidator.class);
@@ -83,7 +85,17 @@ public final class ProfileValidator {
   public static final Set<String> CONFORMANCE_TYPES =
       Set.of("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter");
 
-  static final int USES_PER_VALIDATOR = 1000;
+  /**
+   * The one InstanceValidator field that grows with every resource validated (the narrative XHTML
+   * of each, by element). Cleared after each use, a validator can be kept; if a HAPI version lacks
+   * it, validators are renewed every 1000 uses instead.
+   */
+  private static final Field XHTML_BY_ELEMENT = field(InstanceValidator.class, "xhtmlElementMap");
+  static final int USES_PER_VALIDATOR = XHTML_BY_ELEMENT != null ? 1_000_000 : 1000;
+  /** How many outcomes a generation remembers, and the largest resource (JSON characters) it remembers one for. */
+  static final int RECENT_OUTCOMES = 2000;
+  static final int RECENT_MAX_LENGTH = 100_000;
+  private static final Set<String> SERVER_OWNED = Set.of("*.meta.versionId", "*.meta.lastUpdated");
 
   private final FhirContext ctx;
   private final boolean allowUnknownProfiles;
@@ -119,6 +131,25 @@ public final class ProfileValidator {
     rebuild();
   }
 
+  /**
+   * Prepares the validator in the background (the DSTU3 definitions, the IG's snapshots: seconds),
+   * so that the first resource that claims a profile does not wait for it.
+   */
+  public void warmUpInBackground() {
+    Thread t = new Thread(() -> {
+      long t0 = System.nanoTime();
+      try {
+        generation().warmUp();
+        log.info("profile validation ready ({} ms)", (System.nanoTime() - t0) / 1_000_000);
+      } catch (RuntimeException e) {
+        log.warn("profile validation warm-up failed", e);
+      }
+    }, "validation-warm-up");
+    t.setDaemon(true);
+    t.setPriority(Thread.MIN_PRIORITY);
+    t.start();
+  }
+
   /** How many conformance resources the validator knows beyond the DSTU3 base. */
   public int knownCount() {
     PrePopulatedValidationSupport known = current.known;
@@ -135,7 +166,10 @@ public final class ProfileValidator {
     }
     List<ValidationMessage> messages;
     try {
-      messages = generation().validate(ctx.newJsonParser().encodeResourceToString(r), profileUrls(r));
+      // as it will be stored, but for what the server sets itself on every version
+      String json = ctx.newJsonParser().setOmitResourceId(true).setDontEncodeElements(SERVER_OWNED)
+          .encodeResourceToString(r);
+      messages = generation().validate(json, profileUrls(r));
     } catch (RuntimeException e) {
       // a profile that cannot be used (a broken snapshot, an unknown base): the claim cannot be checked
       log.warn("validating {} against {} failed", r.getResourceType(), profileUrls(r), e);
@@ -334,6 +368,14 @@ public final class ProfileValidator {
     final WorkerContextValidationSupportAdapter worker;
     /** Validators not in use; one is taken per validation, so at most one per thread validating. */
     final ConcurrentLinkedDeque<Pooled> idle = new ConcurrentLinkedDeque<>();
+    /** Recent outcomes by the JSON validated, least recently used dropped first. */
+    final Map<String, List<ValidationMessage>> recent = Collections.synchronizedMap(
+        new LinkedHashMap<>(256, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, List<ValidationMessage>> eldest) {
+            return size() > RECENT_OUTCOMES;
+          }
+        });
 
     Generation(PrePopulatedValidationSupport known) {
       this.known = known;
@@ -341,18 +383,47 @@ public final class ProfileValidator {
       this.worker = WorkerContextValidationSupportAdapter.newVersionSpecificWorkerContextWrapper(chain);
     }
 
+    /**
+     * The outcome for {@code json}: remembered when this content was validated before (validation
+     * resolves no references, so the same content against the same definitions gives the same
+     * outcome, and a client that sends the same appointment again pays nothing), else validated.
+     */
     List<ValidationMessage> validate(String json, List<String> profileUrls) {
+      List<ValidationMessage> known = recent.get(json);
+      if (known != null) {
+        return known;
+      }
       Pooled p = idle.pollFirst();
       if (p == null) {
-        p = new Pooled(newInstanceValidator(), newParser());
+        p = newPooled();
       }
+      List<ValidationMessage> messages;
       try {
-        return validate(p, json, profileUrls);
+        messages = List.copyOf(validate(p, json, profileUrls));
       } finally {
+        forget(p.validator);
         if (++p.uses < USES_PER_VALIDATOR && current == this && !stale) {
           idle.offerFirst(p);
         }
       }
+      if (json.length() <= RECENT_MAX_LENGTH) {
+        recent.put(json, messages);
+      }
+      return messages;
+    }
+
+    /**
+     * One at a time: the first one of a generation converts every definition and makes the
+     * snapshots, which validators made at the same time would each do again.
+     */
+    private synchronized Pooled newPooled() {
+      Pooled p = idle.pollFirst();
+      return p != null ? p : new Pooled(newInstanceValidator(), newParser());
+    }
+
+    /** Makes the first validator of the generation ahead of the first request that needs one. */
+    void warmUp() {
+      idle.offerFirst(newPooled());
     }
 
     /**
@@ -419,6 +490,27 @@ public final class ProfileValidator {
       v.setAllowExamples(false);
       v.setAllowXsiLocation(true);
       return v;
+    }
+  }
+
+  private static Field field(Class<?> type, String name) {
+    try {
+      Field f = type.getDeclaredField(name);
+      f.setAccessible(true);
+      return Map.class.isAssignableFrom(f.getType()) ? f : null;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Drops what the validator kept of the resource it validated last. */
+  private static void forget(InstanceValidator v) {
+    if (XHTML_BY_ELEMENT != null) {
+      try {
+        ((Map<?, ?>) XHTML_BY_ELEMENT.get(v)).clear();
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
+      }
     }
   }
 
