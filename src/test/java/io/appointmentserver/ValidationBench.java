@@ -29,8 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * </pre>
  *
  * System properties: {@code clients} (4), {@code seconds} per round (10), {@code rounds} of each
- * (3), {@code warmup} seconds of each before measuring (15). Prints requests per second and the
- * process's CPU time per request (client threads included, the same in both) for each round.
+ * (5), {@code warmup} seconds of each before measuring (20). Prints requests per second and the
+ * process's CPU time per request (client threads included, the same in all) for each round, then
+ * the median over the rounds of each workload's ratio to the unprofiled one of the same round.
  */
 public final class ValidationBench {
   private static final HttpClient CLIENT = HttpClient.newBuilder()
@@ -41,8 +42,8 @@ public final class ValidationBench {
   public static void main(String[] args) throws Exception {
     int clients = Integer.getInteger("clients", 4);
     int seconds = Integer.getInteger("seconds", 10);
-    int rounds = Integer.getInteger("rounds", 3);
-    int warmup = Integer.getInteger("warmup", 15);
+    int rounds = Integer.getInteger("rounds", 5);
+    int warmup = Integer.getInteger("warmup", 20);
 
     String base = TestServer.base(); // the shared test server: embedded PostgreSQL, eHealth IG loaded
     String token = TestServer.systemToken();
@@ -65,14 +66,20 @@ public final class ValidationBench {
         results.computeIfAbsent(w, k -> new ArrayList<>()).add(run(base, token, w, clients, seconds, w.label));
       }
     }
+    // each round's workloads ran one after the other: compare within a round, then take the median
     System.out.println();
-    double offRate = mean(results.get(unvalidated), 0);
-    double offCpu = mean(results.get(unvalidated), 1);
+    List<double[]> base0 = results.get(unvalidated);
     for (Workload w : all) {
-      double rate = mean(results.get(w), 0);
-      double cpu = mean(results.get(w), 1);
-      System.out.printf("%-32s %6.0f req/s %6.0f us CPU/req: %5.1f %% less throughput, %5.1f %% more CPU than unprofiled%n",
-          w.label, rate, cpu, 100 * (1 - rate / offRate), 100 * (cpu / offCpu - 1));
+      List<double[]> rs = results.get(w);
+      double[] rateRatio = new double[rounds];
+      double[] cpuRatio = new double[rounds];
+      for (int i = 0; i < rounds; i++) {
+        rateRatio[i] = rs.get(i)[0] / base0.get(i)[0];
+        cpuRatio[i] = rs.get(i)[1] / base0.get(i)[1];
+      }
+      System.out.printf("%-32s median %6.0f req/s %6.0f us CPU/req: %5.1f %% less throughput, %5.1f %% more CPU"
+          + " per request than unprofiled (median of the rounds' ratios)%n", w.label, median(rs, 0), median(rs, 1),
+          100 * (1 - median(rateRatio)), 100 * (median(cpuRatio) - 1));
     }
     System.exit(0);
   }
@@ -88,8 +95,14 @@ public final class ValidationBench {
     }
   }
 
-  private static double mean(List<double[]> rounds, int i) {
-    return rounds.stream().mapToDouble(r -> r[i]).average().orElse(0);
+  private static double median(List<double[]> rounds, int i) {
+    return median(rounds.stream().mapToDouble(r -> r[i]).toArray());
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    java.util.Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   /** {@code clients} threads, each updating its own appointment for {@code seconds}: [req/s, us CPU/req]. */

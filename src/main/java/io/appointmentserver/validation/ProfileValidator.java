@@ -76,7 +76,10 @@ import org.slf4j.LoggerFactory;
  * resource, and that constructor parses a 1.5 MB OID registry (about 20 ms, far more than the
  * validation itself). This class does what HAPI's {@code ValidatorWrapper} does with the same
  * settings, but keeps one {@code InstanceValidator} (and its element-model parser, whose
- * constructor costs more than the seed's validation too) per thread in use.
+ * constructor costs more than the seed's validation too) per thread in use. And a generation
+ * remembers the outcome for the last {@value #RECENT_OUTCOMES} contents it validated: the same
+ * appointment sent again costs an encoding and a lookup (about 50 us for the seed, against about
+ * 0.5 ms or more to validate it).
  */
 public final class ProfileValidator {
   private static final Logger log = LoggerFactory.getLogger(ProfileValidator.class);
@@ -148,12 +151,6 @@ public final class ProfileValidator {
     t.setDaemon(true);
     t.setPriority(Thread.MIN_PRIORITY);
     t.start();
-  }
-
-  /** How many conformance resources the validator knows beyond the DSTU3 base. */
-  public int knownCount() {
-    PrePopulatedValidationSupport known = current.known;
-    return known.fetchAllConformanceResources().size() + known.fetchAllSearchParameters().size();
   }
 
   /**
