@@ -90,14 +90,21 @@ public final class AppointmentServer implements AutoCloseable {
     long t0 = System.nanoTime();
     List<IgLoader.Loaded> ig = config.igPath() == null ? List.of() : IgLoader.load(ctx, config.igPath());
     ProfileValidator validator = new ProfileValidator(ctx, ig.stream().map(IgLoader.Loaded::resource).toList(),
-        config.allowUnknownProfiles());
-    List<String[]> stored = store.currentOfTypes(ProfileValidator.CONFORMANCE_TYPES);
-    if (!stored.isEmpty()) {
-      validator.loadStored(stored);
-    }
-    if (config.igPath() != null || !stored.isEmpty()) {
-      log.info("profile validation: {} conformance resources from {}, {} stored ({} ms)", ig.size(),
-          config.igPath() == null ? "no IG" : config.igPath(), stored.size(), (System.nanoTime() - t0) / 1_000_000);
+        config.allowUnknownProfiles(), new ProfileValidator.StoredConformance() {
+          @Override
+          public String fingerprint() {
+            return store.historyFingerprint(ProfileValidator.CONFORMANCE_TYPES);
+          }
+
+          @Override
+          public List<String[]> all() {
+            return store.currentOfTypes(ProfileValidator.CONFORMANCE_TYPES);
+          }
+        });
+    if (config.igPath() != null || validator.storedCount() > 0) {
+      log.info("profile validation: {} conformance resources from {}, {} written through the API ({} ms)", ig.size(),
+          config.igPath() == null ? "no IG" : config.igPath(), validator.storedCount(),
+          (System.nanoTime() - t0) / 1_000_000);
     }
     return validator;
   }

@@ -292,6 +292,25 @@ class ProfileValidationTest {
   }
 
   @Test
+  void profileWrittenThroughOneServerIsKnownAtOnceToAnotherOnTheSameDatabase() throws Exception {
+    try (AppointmentServer other = TestServer.another(c -> c)) {
+      String url = "http://example.org/fhir/StructureDefinition/" + newId("elsewhere");
+      // the other server, running already, is asked first: it does not know the profile
+      assertThat(Http.post(other.baseUrl() + "/Patient", patientClaiming(url, "")).statusCode()).isEqualTo(422);
+
+      assertThat(Http.post(base + "/StructureDefinition", patientProfile(null, url, "birthDate")).statusCode())
+          .isEqualTo(201);
+      Thread.sleep(1100); // an unknown profile makes a server look in the database once a second at most
+
+      HttpResponse<String> without = Http.post(other.baseUrl() + "/Patient", patientClaiming(url, ""));
+      assertThat(without.statusCode()).as(without.body()).isEqualTo(422);
+      assertThat(Json.parse(without.body()).at("/issue/0/diagnostics").asText()).contains("Patient.birthDate");
+      assertThat(Http.post(other.baseUrl() + "/Patient", patientClaiming(url, ",\"birthDate\":\"1970-01-01\""))
+          .statusCode()).isEqualTo(201);
+    }
+  }
+
+  @Test
   void igPackageTgzIsLoadedLikeAFolder() throws Exception {
     String url = "http://example.org/fhir/StructureDefinition/" + newId("from-package");
     Path tgz = Files.createTempFile("ig-", ".tgz");

@@ -82,6 +82,26 @@ public final class ResourceStore {
     });
   }
 
+  private static final String HISTORY_FINGERPRINT = """
+      SELECT count(*) || '@' || coalesce(max(last_updated)::text, '') FROM resource_history
+       WHERE res_type = ANY(?::text[])""";
+
+  /**
+   * Changes whenever a resource of {@code types} is written or deleted by any process: the number
+   * of their versions and the time of the newest (history is append-only).
+   */
+  public String historyFingerprint(Collection<String> types) {
+    return run(c -> {
+      try (PreparedStatement ps = c.prepareStatement(HISTORY_FINGERPRINT)) {
+        ps.setArray(1, c.createArrayOf("text", types.toArray()));
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getString(1);
+        }
+      }
+    });
+  }
+
   // ---------------------------------------------------------------- history
 
   /**

@@ -60,7 +60,10 @@ import org.slf4j.LoggerFactory;
  * resources of the IG ({@code FHIR_IG_PATH}) overlaid by those stored through the API (so a
  * profile written with PUT replaces the IG's one of the same URL), terminology from the loaded
  * CodeSystems and ValueSets only (no remote terminology server). The DSTU3 definitions come first
- * in the chain: a stored resource cannot redefine the base specification.
+ * in the chain: a stored resource cannot redefine the base specification. The stored ones are
+ * read from the database at start-up, and again when their fingerprint there changed (another
+ * process on the same database wrote one): looked at every ten seconds at most, and at once (once
+ * a second at most) when a resource claims a profile not known here.
  *
  * <p>Cheap by reuse. Everything the validator looks things up in is one {@link Generation}: a
  * {@link ValidationSupportChain} (which caches since HAPI 8, that deprecated
@@ -116,12 +119,38 @@ public final class ProfileValidator {
   private static final JsonFactory JSON = new JsonFactory();
 
   /**
+   * Where the conformance resources written through the API are kept (the database), which
+   * other server processes on the same database write to as well.
+   */
+  public interface StoredConformance {
+    /** Changes whenever one of them is written or deleted, by any process. */
+    String fingerprint();
+
+    /** (type, id, json) of each current one. */
+    List<String[]> all();
+  }
+
+  /** How often the validator looks whether other processes changed conformance resources. */
+  static final long REFRESH_NANOS = 10_000_000_000L;
+  /** At most this often when a resource claims a profile not known here. */
+  static final long UNKNOWN_REFRESH_NANOS = 1_000_000_000L;
+  private final StoredConformance source;
+  private final Object refreshLock = new Object();
+  private String fingerprint;
+  /** When the fingerprint was last looked at; never, at first (nanoTime can be negative). */
+  private volatile long checkedAt = System.nanoTime() - REFRESH_NANOS;
+
+  /**
    * @param ig                   the IG's conformance resources (empty when no IG is configured)
    * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not an error
+   * @param source               the conformance resources stored through the API, read now and
+   *                             again when another process changed them; null for none
    */
-  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, boolean allowUnknownProfiles) {
+  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, boolean allowUnknownProfiles,
+      StoredConformance source) {
     this.ctx = ctx;
     this.allowUnknownProfiles = allowUnknownProfiles;
+    this.source = source;
     this.base = new DefaultProfileValidationSupport(ctx);
     this.commonCodes = new CommonCodeSystemsTerminologyService(ctx);
     this.inMemoryTerminology = new InMemoryTerminologyServerValidationSupport(ctx);
@@ -131,7 +160,16 @@ public final class ProfileValidator {
         fromIg.put(key, r);
       }
     }
+    if (source != null) {
+      fingerprint = source.fingerprint();
+      loadStored(source.all());
+    }
     rebuild();
+  }
+
+  /** How many conformance resources written through the API the validator uses. */
+  public synchronized int storedCount() {
+    return stored.size();
   }
 
   /**
@@ -160,6 +198,11 @@ public final class ProfileValidator {
   public List<OperationOutcomeIssueComponent> validate(IBaseResource resource) {
     if (!(resource instanceof Resource r) || !r.getMeta().hasProfile()) {
       return List.of();
+    }
+    refreshIfChanged(REFRESH_NANOS);
+    if (!generation().knowsAll(profileUrls(r))) {
+      // perhaps written a moment ago through another process on the same database
+      refreshIfChanged(UNKNOWN_REFRESH_NANOS);
     }
     List<ValidationMessage> messages;
     try {
@@ -209,8 +252,40 @@ public final class ProfileValidator {
     }
   }
 
-  /** At start-up: the conformance resources stored in the database, as (type, id, json) rows. */
-  public synchronized void loadStored(List<String[]> rows) {
+  /**
+   * Reads the stored conformance resources again when their fingerprint changed (another process
+   * wrote or deleted one), looking at most once per {@code interval}; one thread looks, the others
+   * go on with what is known.
+   */
+  private void refreshIfChanged(long interval) {
+    if (source == null || System.nanoTime() - checkedAt < interval) {
+      return;
+    }
+    synchronized (refreshLock) {
+      if (System.nanoTime() - checkedAt < interval) {
+        return;
+      }
+      checkedAt = System.nanoTime();
+      try {
+        String now = source.fingerprint();
+        if (!now.equals(fingerprint)) {
+          List<String[]> rows = source.all();
+          synchronized (this) {
+            stored.clear();
+            loadStored(rows);
+            stale = true;
+          }
+          fingerprint = now;
+        }
+      } catch (RuntimeException e) {
+        // the database is away: validate with what is known; the write will meet the database itself
+        log.warn("conformance resources not refreshed: {}", e.toString());
+      }
+    }
+  }
+
+  /** The conformance resources stored in the database, as (type, id, json) rows. */
+  private synchronized void loadStored(List<String[]> rows) {
     for (String[] row : rows) {
       // most such resources in a database that holds the specification's examples are the
       // specification's own: skipped before parsing, which is what costs
@@ -222,7 +297,6 @@ public final class ProfileValidator {
         stored.put(row[0] + "/" + row[1], r);
       }
     }
-    rebuild();
   }
 
   /**
@@ -416,6 +490,16 @@ public final class ProfileValidator {
     private synchronized Pooled newPooled() {
       Pooled p = idle.pollFirst();
       return p != null ? p : new Pooled(newInstanceValidator(), newParser());
+    }
+
+    /** Whether every one of these profiles is known (an unknown one is looked up again each time). */
+    boolean knowsAll(List<String> profileUrls) {
+      for (String url : profileUrls) {
+        if (worker.fetchResource(StructureDefinition.class, url) == null) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /** Makes the first validator of the generation ahead of the first request that needs one. */
