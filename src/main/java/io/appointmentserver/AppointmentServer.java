@@ -16,6 +16,7 @@ import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.validation.IgLoader;
 import io.appointmentserver.validation.ProfileValidator;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -97,8 +98,8 @@ public final class AppointmentServer implements AutoCloseable {
           }
 
           @Override
-          public List<String[]> all() {
-            return store.currentOfTypes(ProfileValidator.CONFORMANCE_TYPES);
+          public List<ResourceStore.Current> changedSince(Instant since) {
+            return store.changedSince(ProfileValidator.CONFORMANCE_TYPES, since);
           }
         });
     if (config.igPath() != null || validator.storedCount() > 0) {

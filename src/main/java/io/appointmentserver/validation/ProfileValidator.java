@@ -14,6 +14,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
+import io.appointmentserver.store.ResourceStore;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -126,9 +129,15 @@ public final class ProfileValidator {
     /** Changes whenever one of them is written or deleted, by any process. */
     String fingerprint();
 
-    /** (type, id, json) of each current one. */
-    List<String[]> all();
+    /** Those whose current version (a deletion included) was written after {@code since}. */
+    List<ResourceStore.Current> changedSince(Instant since);
   }
+
+  /**
+   * Versions are stamped with the clock of the process that wrote them: a refresh reads again
+   * what changed this long before the newest version it saw, for processes whose clocks differ.
+   */
+  static final Duration CLOCK_MARGIN = Duration.ofSeconds(5);
 
   /** How often the validator looks whether other processes changed conformance resources. */
   static final long REFRESH_NANOS = 10_000_000_000L;
@@ -137,6 +146,8 @@ public final class ProfileValidator {
   private final StoredConformance source;
   private final Object refreshLock = new Object();
   private String fingerprint;
+  /** The newest version read from the source; guarded by this. */
+  private Instant seenUpTo = Instant.EPOCH;
   /** When the fingerprint was last looked at; never, at first (nanoTime can be negative). */
   private volatile long checkedAt = System.nanoTime() - REFRESH_NANOS;
 
@@ -162,7 +173,7 @@ public final class ProfileValidator {
     }
     if (source != null) {
       fingerprint = source.fingerprint();
-      loadStored(source.all());
+      apply(source.changedSince(seenUpTo));
     }
     rebuild();
   }
@@ -269,12 +280,8 @@ public final class ProfileValidator {
       try {
         String now = source.fingerprint();
         if (!now.equals(fingerprint)) {
-          List<String[]> rows = source.all();
-          synchronized (this) {
-            stored.clear();
-            loadStored(rows);
-            stale = true;
-          }
+          // what changed since the last look (and a little before), not everything again
+          apply(source.changedSince(seenUpTo.minus(CLOCK_MARGIN)));
           fingerprint = now;
         }
       } catch (RuntimeException e) {
@@ -284,18 +291,19 @@ public final class ProfileValidator {
     }
   }
 
-  /** The conformance resources stored in the database, as (type, id, json) rows. */
-  private synchronized void loadStored(List<String[]> rows) {
-    for (String[] row : rows) {
-      // most such resources in a database that holds the specification's examples are the
+  /** Takes in conformance resources read from the database: written, or deleted. */
+  private synchronized void apply(List<ResourceStore.Current> rows) {
+    for (ResourceStore.Current row : rows) {
+      String key = row.type() + "/" + row.id();
+      if (row.lastUpdated().isAfter(seenUpTo)) {
+        seenUpTo = row.lastUpdated();
+      }
+      // in a database that holds the specification's examples most of them are the
       // specification's own: skipped before parsing, which is what costs
-      if (definedByTheBase(row[0], urlOf(row[2]))) {
-        continue;
-      }
-      IBaseResource r = parse(row[2], row[0] + "/" + row[1]);
-      if (r != null && key(r) != null) {
-        stored.put(row[0] + "/" + row[1], r);
-      }
+      IBaseResource r = row.deleted() || definedByTheBase(row.type(), urlOf(row.json())) ? null
+          : parse(row.json(), key);
+      IBaseResource old = r == null || key(r) == null ? stored.remove(key) : stored.put(key, r);
+      changed(row.type(), old != null || r != null);
     }
   }
 
@@ -314,7 +322,6 @@ public final class ProfileValidator {
     if (stale) {
       synchronized (this) {
         if (stale) {
-          stale = false;
           rebuild();
         }
       }
@@ -361,6 +368,7 @@ public final class ProfileValidator {
 
   /** A new generation: the IG overlaid by the stored resources, new caches, new validators. */
   private synchronized void rebuild() {
+    stale = false; // a change from now on makes another one
     Map<String, IBaseResource> effective = new LinkedHashMap<>(fromIg);
     for (IBaseResource r : stored.values()) {
       effective.put(key(r), r);
