@@ -125,6 +125,19 @@ class ProfileValidationTest {
   }
 
   @Test
+  void aWriterOutsideTheAppointmentsCareTeamIsRefused403BeforeAnyValidation() throws IOException {
+    ObjectNode appointment = seed();
+    appointment.remove("extension"); // invalid, and for another team than the writer's
+    String token = Tokens.sign(TestServer.dataDir(), "PRACTITIONER", List.of("Appointment.*"),
+        java.util.Map.of("care_team_id", "http://organization.fut.trifork.com/fhir/CareTeam/another-team"),
+        "http://organization.fut.trifork.com/fhir/Practitioner/35205", 300);
+
+    HttpResponse<String> r = Http.post(base + "/Appointment", appointment.toString(), "Authorization", "Bearer " + token);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+  }
+
+  @Test
   void responsibleTeamThatTakesNoPartIsRefusedByTheProfilesInvariant() throws IOException {
     ObjectNode appointment = seed();
     ((ObjectNode) appointment.at("/extension/0/valueReference")).put("reference", "CareTeam/somebody-else");

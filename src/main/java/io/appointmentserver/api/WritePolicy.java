@@ -13,9 +13,10 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * What every write does to a resource before it is stored: references to this server's own base
  * URL become relative; (unless switched off) the local references are collected so the store
  * can reject those whose target does not exist, in the write's transaction; its access tags
- * are computed from the final content; and a resource that claims profiles is validated against
- * them (errors refuse the write, warnings go with the response). Once a write has committed,
- * conformance resources (profiles, value sets, code systems) reach the validator.
+ * are computed from the final content; and, once the write is allowed, a resource that claims
+ * profiles is validated against them (errors refuse the write, warnings go with the response).
+ * Once a write has committed, conformance resources (profiles, value sets, code systems) reach
+ * the validator.
  */
 public final class WritePolicy {
   private final References references;
@@ -33,11 +34,8 @@ public final class WritePolicy {
     this.validator = validator;
   }
 
-  /**
-   * A resource ready to store: the references that must exist, its access tags, and what the
-   * profile validation found that does not block the write (warnings, information).
-   */
-  public record Prepared(Set<String> references, String[] tags, List<OperationOutcomeIssueComponent> warnings) {}
+  /** A resource ready to store: the references that must exist, and its access tags. */
+  public record Prepared(Set<String> references, String[] tags) {}
 
   public Prepared prepare(String type, IBaseResource resource, RequestDetails request) {
     List<String> bases = new ArrayList<>(2);
@@ -49,9 +47,16 @@ public final class WritePolicy {
       bases.add(requestBase.endsWith("/") ? requestBase.substring(0, requestBase.length() - 1) : requestBase);
     }
     Set<String> targets = references.localize(resource, bases);
-    // validated as it will be stored (own-base references relative); throws on errors
-    List<OperationOutcomeIssueComponent> warnings = validator.validate(resource);
-    return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource), warnings);
+    return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource));
+  }
+
+  /**
+   * Validates the prepared resource (as it will be stored: own-base references relative) against
+   * the profiles it claims, once the writer is known to be allowed to write it: throws
+   * {@code ProfileValidationException} on errors, returns the warnings and information.
+   */
+  public List<OperationOutcomeIssueComponent> validate(IBaseResource resource) {
+    return validator.validate(resource);
   }
 
   /** After a create or update of {@code type/id} committed with {@code json}. */
