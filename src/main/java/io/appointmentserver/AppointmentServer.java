@@ -19,6 +19,7 @@ import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.validation.IgLoader;
 import io.appointmentserver.validation.ProfileValidator;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -33,12 +34,14 @@ public final class AppointmentServer implements AutoCloseable {
   private final HttpServer http;
   private final AuditLog audit;
   private final String baseUrl;
+  private final ProfileValidator validator;
 
-  private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl) {
+  private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl, ProfileValidator validator) {
     this.db = db;
     this.http = http;
     this.audit = audit;
     this.baseUrl = baseUrl;
+    this.validator = validator;
   }
 
   public static AppointmentServer start(Config config) throws Exception {
@@ -79,7 +82,7 @@ public final class AppointmentServer implements AutoCloseable {
             + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
             config.dataDir().toAbsolutePath());
       }
-      return new AppointmentServer(db, http, audit, base);
+      return new AppointmentServer(db, http, audit, base, validator);
     } catch (Exception | Error e) {
       db.close();
       throw e;
@@ -94,16 +97,31 @@ public final class AppointmentServer implements AutoCloseable {
     long t0 = System.nanoTime();
     List<IgLoader.Loaded> ig = config.igPath() == null ? List.of() : IgLoader.load(ctx, config.igPath());
     ProfileValidator validator = new ProfileValidator(ctx, ig.stream().map(IgLoader.Loaded::resource).toList(),
-        config.allowUnknownProfiles());
-    List<String[]> stored = store.currentOfTypes(ProfileValidator.CONFORMANCE_TYPES);
-    if (!stored.isEmpty()) {
-      validator.loadStored(stored);
-    }
-    if (config.igPath() != null || !stored.isEmpty()) {
-      log.info("profile validation: {} conformance resources from {}, {} stored ({} ms)", ig.size(),
-          config.igPath() == null ? "no IG" : config.igPath(), stored.size(), (System.nanoTime() - t0) / 1_000_000);
+        config.allowUnknownProfiles(), new ProfileValidator.StoredConformance() {
+          @Override
+          public String fingerprint() {
+            return store.historyFingerprint(ProfileValidator.CONFORMANCE_TYPES);
+          }
+
+          @Override
+          public List<ResourceStore.Current> changedSince(Instant since) {
+            return store.changedSince(ProfileValidator.CONFORMANCE_TYPES, since);
+          }
+        });
+    if (config.igPath() != null || validator.storedCount() > 0) {
+      log.info("profile validation: {} conformance resources from {}, {} written through the API ({} ms)", ig.size(),
+          config.igPath() == null ? "no IG" : config.igPath(), validator.storedCount(),
+          (System.nanoTime() - t0) / 1_000_000);
     }
     return validator;
+  }
+
+  /**
+   * Prepares profile validation in the background, so that the first resource claiming a profile
+   * does not wait seconds for it (the serve command does; tests take the wait when they need it).
+   */
+  public void warmUpValidation() {
+    validator.warmUpInBackground();
   }
 
   public int port() {

@@ -36,6 +36,7 @@ public final class Main implements Callable<Integer> {
         config = config.withPort(port);
       }
       AppointmentServer server = AppointmentServer.start(config);
+      server.warmUpValidation();
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {

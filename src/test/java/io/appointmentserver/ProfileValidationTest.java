@@ -127,6 +127,19 @@ class ProfileValidationTest {
   }
 
   @Test
+  void aWriterOutsideTheAppointmentsCareTeamIsRefused403BeforeAnyValidation() throws IOException {
+    ObjectNode appointment = seed();
+    appointment.remove("extension"); // invalid, and for another team than the writer's
+    String token = Tokens.sign(TestServer.dataDir(), "PRACTITIONER", List.of("Appointment.*"),
+        java.util.Map.of("care_team_id", "http://organization.fut.trifork.com/fhir/CareTeam/another-team"),
+        "http://organization.fut.trifork.com/fhir/Practitioner/35205", 300);
+
+    HttpResponse<String> r = Http.post(base + "/Appointment", appointment.toString(), "Authorization", "Bearer " + token);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+  }
+
+  @Test
   void responsibleTeamThatTakesNoPartIsRefusedByTheProfilesInvariant() throws IOException {
     ObjectNode appointment = seed();
     ((ObjectNode) appointment.at("/extension/0/valueReference")).put("reference", "CareTeam/somebody-else");
@@ -290,6 +303,25 @@ class ProfileValidationTest {
       assertThat(Json.parse(without.body()).at("/issue/0/diagnostics").asText()).contains("Patient.birthDate");
       assertThat(Http.post(other + "/Patient", patientClaiming(url, ",\"birthDate\":\"1970-01-01\"")).statusCode())
           .isEqualTo(201);
+    }
+  }
+
+  @Test
+  void profileWrittenThroughOneServerIsKnownAtOnceToAnotherOnTheSameDatabase() throws Exception {
+    try (AppointmentServer other = TestServer.another(c -> c)) {
+      String url = "http://example.org/fhir/StructureDefinition/" + newId("elsewhere");
+      // the other server, running already, is asked first: it does not know the profile
+      assertThat(Http.post(other.baseUrl() + "/Patient", patientClaiming(url, "")).statusCode()).isEqualTo(422);
+
+      assertThat(Http.post(base + "/StructureDefinition", patientProfile(null, url, "birthDate")).statusCode())
+          .isEqualTo(201);
+      Thread.sleep(1100); // an unknown profile makes a server look in the database once a second at most
+
+      HttpResponse<String> without = Http.post(other.baseUrl() + "/Patient", patientClaiming(url, ""));
+      assertThat(without.statusCode()).as(without.body()).isEqualTo(422);
+      assertThat(Json.parse(without.body()).at("/issue/0/diagnostics").asText()).contains("Patient.birthDate");
+      assertThat(Http.post(other.baseUrl() + "/Patient", patientClaiming(url, ",\"birthDate\":\"1970-01-01\""))
+          .statusCode()).isEqualTo(201);
     }
   }
 

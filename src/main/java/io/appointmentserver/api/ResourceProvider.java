@@ -30,12 +30,14 @@ import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.ResourceStore.WriteResult;
 import io.appointmentserver.store.StoredResource;
 import io.appointmentserver.api.WritePolicy.Prepared;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.hl7.fhir.dstu3.model.IdType;
 import org.hl7.fhir.dstu3.model.InstantType;
 import org.hl7.fhir.dstu3.model.OperationOutcome;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
+import org.hl7.fhir.dstu3.model.OperationOutcome.OperationOutcomeIssueComponent;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
@@ -105,10 +107,11 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     policy.rules().onCreate(type, resource, Access.principal(request));
     Prepared prepared = policy.prepare(type, resource, request);
     access.check(request, type, prepared.tags());
+    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
     WriteResult r = store.create(type, prepared.references(), prepared.tags(), prepared.bookings(),
         (id, version, at) -> codec.stamp(resource, type, id, version, at), access.trail(request, "C", "create"));
     policy.committed(type, r.resource().id(), r.resource().json());
-    return outcome(r, resource, "Created", prepared, request);
+    return outcome(r, resource, "Created", warnings, request);
   }
 
   /** update, which creates the resource when the client chose a new id. */
@@ -188,11 +191,12 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     Prepared prepared = policy.prepare(type, resource, request);
     // nobody moves a resource into someone else's reach, nor out of their own
     access.check(request, type, prepared.tags());
+    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
     WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
         prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
         access.trail(request, "U", subtype));
     policy.committed(type, idPart, r.resource().json());
-    return outcome(r, resource, r.created() ? "Created" : "Updated", prepared, request);
+    return outcome(r, resource, r.created() ? "Created" : "Updated", warnings, request);
   }
 
   /** delete: writes a tombstone version; reading the resource then answers 410 Gone. */
@@ -237,14 +241,15 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
    * representation the warnings also come as {@code X-FHIR-Request-Validation} headers, as HAPI's
    * validating interceptor sends them.
    */
-  private MethodOutcome outcome(WriteResult r, T resource, String verb, Prepared prepared, RequestDetails request) {
+  private MethodOutcome outcome(WriteResult r, T resource, String verb, List<OperationOutcomeIssueComponent> warnings,
+      RequestDetails request) {
     StoredResource s = r.resource();
     MethodOutcome outcome = new MethodOutcome(new IdType(type, s.id(), Long.toString(s.version())));
     outcome.setCreated(r.created());
     outcome.setResource(resource);
     OperationOutcome oo = Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
         verb + " " + type + "/" + s.id() + " (version " + s.version() + ")");
-    oo.getIssue().addAll(prepared.warnings());
+    oo.getIssue().addAll(warnings);
     for (String other : r.overlaps()) {
       String msg = "Double booking: " + type + "/" + s.id() + " overlaps " + other
           + ", which books one of the same participants at the same time";
@@ -255,7 +260,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       }
     }
     outcome.setOperationOutcome(oo);
-    Outcomes.warningHeaders(prepared.warnings(), request);
+    Outcomes.warningHeaders(warnings, request);
     return outcome;
   }
 

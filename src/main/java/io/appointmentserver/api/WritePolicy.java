@@ -16,9 +16,10 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * What every write does to a resource before it is stored: references to this server's own base
  * URL become relative; (unless switched off) the local references are collected so the store
  * can reject those whose target does not exist, in the write's transaction; its access tags
- * are computed from the final content; and a resource that claims profiles is validated against
- * them (errors refuse the write, warnings go with the response). Once a write has committed,
- * conformance resources (profiles, value sets, code systems) reach the validator.
+ * are computed from the final content; and, once the write is allowed, a resource that claims
+ * profiles is validated against them (errors refuse the write, warnings go with the response).
+ * Once a write has committed, conformance resources (profiles, value sets, code systems) reach
+ * the validator.
  */
 public final class WritePolicy {
   private final References references;
@@ -44,12 +45,8 @@ public final class WritePolicy {
     return rules;
   }
 
-  /**
-   * A resource ready to store: the references that must exist, its access tags, its bookings, and
-   * what the profile validation found that does not block the write (warnings, information).
-   */
-  public record Prepared(Set<String> references, String[] tags, Bookings bookings,
-      List<OperationOutcomeIssueComponent> warnings) {}
+  /** A resource ready to store: the references that must exist, its access tags, its bookings. */
+  public record Prepared(Set<String> references, String[] tags, Bookings bookings) {}
 
   /** What a deletion of {@code type} books: nothing, or null when the type never books. */
   Bookings noBookings(String type) {
@@ -67,11 +64,18 @@ public final class WritePolicy {
     }
     Set<String> targets = references.localize(resource, bases);
     rules.checkContent(type, resource);
-    // validated as it will be stored (own-base references relative); throws on errors
-    List<OperationOutcomeIssueComponent> warnings = validator.validate(resource);
     Function<IBaseResource, Bookings> booked = bookings.get(type);
     return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource),
-        booked == null ? null : booked.apply(resource), warnings);
+        booked == null ? null : booked.apply(resource));
+  }
+
+  /**
+   * Validates the prepared resource (as it will be stored: own-base references relative) against
+   * the profiles it claims, once the writer is known to be allowed to write it: throws
+   * {@code ProfileValidationException} on errors, returns the warnings and information.
+   */
+  public List<OperationOutcomeIssueComponent> validate(IBaseResource resource) {
+    return validator.validate(resource);
   }
 
   /** After a create or update of {@code type/id} committed with {@code json}. */

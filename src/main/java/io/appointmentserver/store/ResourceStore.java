@@ -83,21 +83,47 @@ public final class ResourceStore {
     return query(VREAD, type, id, version, rs -> json(type, id, rs));
   }
 
-  private static final String CURRENT_OF_TYPES = """
-      SELECT res_type, res_id, body FROM resource WHERE res_type = ANY(?::text[]) AND NOT deleted""";
+  private static final String CHANGED_SINCE = """
+      SELECT res_type, res_id, deleted, body, last_updated FROM resource
+       WHERE res_type = ANY(?::text[]) AND last_updated > ?""";
 
-  /** The current, not deleted resources of {@code types} as (type, id, json) rows. */
-  public List<String[]> currentOfTypes(Collection<String> types) {
+  /** A resource as it is now (json null when deleted), and when it became so. */
+  public record Current(String type, String id, boolean deleted, String json, Instant lastUpdated) {}
+
+  /** The resources of {@code types} whose current version was written after {@code since}, deletions included. */
+  public List<Current> changedSince(Collection<String> types, Instant since) {
     return run(c -> {
-      try (PreparedStatement ps = c.prepareStatement(CURRENT_OF_TYPES)) {
+      try (PreparedStatement ps = c.prepareStatement(CHANGED_SINCE)) {
         ps.setArray(1, c.createArrayOf("text", types.toArray()));
-        List<String[]> out = new ArrayList<>();
+        ps.setObject(2, ts(since));
+        List<Current> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            out.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+            out.add(new Current(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getString(4),
+                rs.getObject(5, OffsetDateTime.class).toInstant()));
           }
         }
         return out;
+      }
+    });
+  }
+
+  private static final String HISTORY_FINGERPRINT = """
+      SELECT count(*) || '@' || coalesce(max(last_updated)::text, '') FROM resource_history
+       WHERE res_type = ANY(?::text[])""";
+
+  /**
+   * Changes whenever a resource of {@code types} is written or deleted by any process: the number
+   * of their versions and the time of the newest (history is append-only).
+   */
+  public String historyFingerprint(Collection<String> types) {
+    return run(c -> {
+      try (PreparedStatement ps = c.prepareStatement(HISTORY_FINGERPRINT)) {
+        ps.setArray(1, c.createArrayOf("text", types.toArray()));
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getString(1);
+        }
       }
     });
   }

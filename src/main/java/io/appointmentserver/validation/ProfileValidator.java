@@ -12,8 +12,13 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
+import io.appointmentserver.store.ResourceStore;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,7 +63,10 @@ import org.slf4j.LoggerFactory;
  * resources of the IG ({@code FHIR_IG_PATH}) overlaid by those stored through the API (so a
  * profile written with PUT replaces the IG's one of the same URL), terminology from the loaded
  * CodeSystems and ValueSets only (no remote terminology server). The DSTU3 definitions come first
- * in the chain: a stored resource cannot redefine the base specification.
+ * in the chain: a stored resource cannot redefine the base specification. The stored ones are
+ * read from the database at start-up, and again when their fingerprint there changed (another
+ * process on the same database wrote one): looked at every ten seconds at most, and at once (once
+ * a second at most) when a resource claims a profile not known here.
  *
  * <p>Cheap by reuse. Everything the validator looks things up in is one {@link Generation}: a
  * {@link ValidationSupportChain} (which caches since HAPI 8, that deprecated
@@ -73,8 +81,11 @@ import org.slf4j.LoggerFactory;
  * <p>Why not {@code FhirInstanceValidator}: it builds a new {@link InstanceValidator} for every
  * resource, and that constructor parses a 1.5 MB OID registry (about 20 ms, far more than the
  * validation itself). This class does what HAPI's {@code ValidatorWrapper} does with the same
- * settings, but keeps one {@code InstanceValidator} per thread in use, renewed every
- * {@value #USES_PER_VALIDATOR} validations (it keeps a little per-resource state).
+ * settings, but keeps one {@code InstanceValidator} (and its element-model parser, whose
+ * constructor costs more than the seed's validation too) per thread in use. And a generation
+ * remembers the outcome for the last {@value #RECENT_OUTCOMES} contents it validated: the same
+ * appointment sent again costs an encoding and a lookup (about 50 us for the seed, against about
+ * 0.5 ms or more to validate it).
  */
 public final class ProfileValidator {
   private static final Logger log = LoggerFactory.getLogger(ProfileValidator.class);
@@ -83,7 +94,17 @@ public final class ProfileValidator {
   public static final Set<String> CONFORMANCE_TYPES =
       Set.of("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter");
 
-  static final int USES_PER_VALIDATOR = 1000;
+  /**
+   * The one InstanceValidator field that grows with every resource validated (the narrative XHTML
+   * of each, by element). Cleared after each use, a validator can be kept; if a HAPI version lacks
+   * it, validators are renewed every 1000 uses instead.
+   */
+  private static final Field XHTML_BY_ELEMENT = field(InstanceValidator.class, "xhtmlElementMap");
+  static final int USES_PER_VALIDATOR = XHTML_BY_ELEMENT != null ? 1_000_000 : 1000;
+  /** How many outcomes a generation remembers, and the largest resource (JSON characters) it remembers one for. */
+  static final int RECENT_OUTCOMES = 2000;
+  static final int RECENT_MAX_LENGTH = 100_000;
+  private static final Set<String> SERVER_OWNED = Set.of("*.meta.versionId", "*.meta.lastUpdated");
 
   private final FhirContext ctx;
   private final boolean allowUnknownProfiles;
@@ -101,12 +122,46 @@ public final class ProfileValidator {
   private static final JsonFactory JSON = new JsonFactory();
 
   /**
+   * Where the conformance resources written through the API are kept (the database), which
+   * other server processes on the same database write to as well.
+   */
+  public interface StoredConformance {
+    /** Changes whenever one of them is written or deleted, by any process. */
+    String fingerprint();
+
+    /** Those whose current version (a deletion included) was written after {@code since}. */
+    List<ResourceStore.Current> changedSince(Instant since);
+  }
+
+  /**
+   * Versions are stamped with the clock of the process that wrote them: a refresh reads again
+   * what changed this long before the newest version it saw, for processes whose clocks differ.
+   */
+  static final Duration CLOCK_MARGIN = Duration.ofSeconds(5);
+
+  /** How often the validator looks whether other processes changed conformance resources. */
+  static final long REFRESH_NANOS = 10_000_000_000L;
+  /** At most this often when a resource claims a profile not known here. */
+  static final long UNKNOWN_REFRESH_NANOS = 1_000_000_000L;
+  private final StoredConformance source;
+  private final Object refreshLock = new Object();
+  private String fingerprint;
+  /** The newest version read from the source; guarded by this. */
+  private Instant seenUpTo = Instant.EPOCH;
+  /** When the fingerprint was last looked at; never, at first (nanoTime can be negative). */
+  private volatile long checkedAt = System.nanoTime() - REFRESH_NANOS;
+
+  /**
    * @param ig                   the IG's conformance resources (empty when no IG is configured)
    * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not an error
+   * @param source               the conformance resources stored through the API, read now and
+   *                             again when another process changed them; null for none
    */
-  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, boolean allowUnknownProfiles) {
+  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, boolean allowUnknownProfiles,
+      StoredConformance source) {
     this.ctx = ctx;
     this.allowUnknownProfiles = allowUnknownProfiles;
+    this.source = source;
     this.base = new DefaultProfileValidationSupport(ctx);
     this.commonCodes = new CommonCodeSystemsTerminologyService(ctx);
     this.inMemoryTerminology = new InMemoryTerminologyServerValidationSupport(ctx);
@@ -116,13 +171,35 @@ public final class ProfileValidator {
         fromIg.put(key, r);
       }
     }
+    if (source != null) {
+      fingerprint = source.fingerprint();
+      apply(source.changedSince(seenUpTo));
+    }
     rebuild();
   }
 
-  /** How many conformance resources the validator knows beyond the DSTU3 base. */
-  public int knownCount() {
-    PrePopulatedValidationSupport known = current.known;
-    return known.fetchAllConformanceResources().size() + known.fetchAllSearchParameters().size();
+  /** How many conformance resources written through the API the validator uses. */
+  public synchronized int storedCount() {
+    return stored.size();
+  }
+
+  /**
+   * Prepares the validator in the background (the DSTU3 definitions, the IG's snapshots: seconds),
+   * so that the first resource that claims a profile does not wait for it.
+   */
+  public void warmUpInBackground() {
+    Thread t = new Thread(() -> {
+      long t0 = System.nanoTime();
+      try {
+        generation().warmUp();
+        log.info("profile validation ready ({} ms)", (System.nanoTime() - t0) / 1_000_000);
+      } catch (RuntimeException e) {
+        log.warn("profile validation warm-up failed", e);
+      }
+    }, "validation-warm-up");
+    t.setDaemon(true);
+    t.setPriority(Thread.MIN_PRIORITY);
+    t.start();
   }
 
   /**
@@ -133,9 +210,17 @@ public final class ProfileValidator {
     if (!(resource instanceof Resource r) || !r.getMeta().hasProfile()) {
       return List.of();
     }
+    refreshIfChanged(REFRESH_NANOS);
+    if (!generation().knowsAll(profileUrls(r))) {
+      // perhaps written a moment ago through another process on the same database
+      refreshIfChanged(UNKNOWN_REFRESH_NANOS);
+    }
     List<ValidationMessage> messages;
     try {
-      messages = generation().validate(ctx.newJsonParser().encodeResourceToString(r), profileUrls(r));
+      // as it will be stored, but for what the server sets itself on every version
+      String json = ctx.newJsonParser().setOmitResourceId(true).setDontEncodeElements(SERVER_OWNED)
+          .encodeResourceToString(r);
+      messages = generation().validate(json, profileUrls(r));
     } catch (RuntimeException e) {
       // a profile that cannot be used (a broken snapshot, an unknown base): the claim cannot be checked
       log.warn("validating {} against {} failed", r.getResourceType(), profileUrls(r), e);
@@ -178,20 +263,48 @@ public final class ProfileValidator {
     }
   }
 
-  /** At start-up: the conformance resources stored in the database, as (type, id, json) rows. */
-  public synchronized void loadStored(List<String[]> rows) {
-    for (String[] row : rows) {
-      // most such resources in a database that holds the specification's examples are the
-      // specification's own: skipped before parsing, which is what costs
-      if (definedByTheBase(row[0], urlOf(row[2]))) {
-        continue;
+  /**
+   * Reads the stored conformance resources again when their fingerprint changed (another process
+   * wrote or deleted one), looking at most once per {@code interval}; one thread looks, the others
+   * go on with what is known.
+   */
+  private void refreshIfChanged(long interval) {
+    if (source == null || System.nanoTime() - checkedAt < interval) {
+      return;
+    }
+    synchronized (refreshLock) {
+      if (System.nanoTime() - checkedAt < interval) {
+        return;
       }
-      IBaseResource r = parse(row[2], row[0] + "/" + row[1]);
-      if (r != null && key(r) != null) {
-        stored.put(row[0] + "/" + row[1], r);
+      checkedAt = System.nanoTime();
+      try {
+        String now = source.fingerprint();
+        if (!now.equals(fingerprint)) {
+          // what changed since the last look (and a little before), not everything again
+          apply(source.changedSince(seenUpTo.minus(CLOCK_MARGIN)));
+          fingerprint = now;
+        }
+      } catch (RuntimeException e) {
+        // the database is away: validate with what is known; the write will meet the database itself
+        log.warn("conformance resources not refreshed: {}", e.toString());
       }
     }
-    rebuild();
+  }
+
+  /** Takes in conformance resources read from the database: written, or deleted. */
+  private synchronized void apply(List<ResourceStore.Current> rows) {
+    for (ResourceStore.Current row : rows) {
+      String key = row.type() + "/" + row.id();
+      if (row.lastUpdated().isAfter(seenUpTo)) {
+        seenUpTo = row.lastUpdated();
+      }
+      // in a database that holds the specification's examples most of them are the
+      // specification's own: skipped before parsing, which is what costs
+      IBaseResource r = row.deleted() || definedByTheBase(row.type(), urlOf(row.json())) ? null
+          : parse(row.json(), key);
+      IBaseResource old = r == null || key(r) == null ? stored.remove(key) : stored.put(key, r);
+      changed(row.type(), old != null || r != null);
+    }
   }
 
   /**
@@ -209,7 +322,6 @@ public final class ProfileValidator {
     if (stale) {
       synchronized (this) {
         if (stale) {
-          stale = false;
           rebuild();
         }
       }
@@ -256,6 +368,7 @@ public final class ProfileValidator {
 
   /** A new generation: the IG overlaid by the stored resources, new caches, new validators. */
   private synchronized void rebuild() {
+    stale = false; // a change from now on makes another one
     Map<String, IBaseResource> effective = new LinkedHashMap<>(fromIg);
     for (IBaseResource r : stored.values()) {
       effective.put(key(r), r);
@@ -334,6 +447,14 @@ public final class ProfileValidator {
     final WorkerContextValidationSupportAdapter worker;
     /** Validators not in use; one is taken per validation, so at most one per thread validating. */
     final ConcurrentLinkedDeque<Pooled> idle = new ConcurrentLinkedDeque<>();
+    /** Recent outcomes by the JSON validated, least recently used dropped first. */
+    final Map<String, List<ValidationMessage>> recent = Collections.synchronizedMap(
+        new LinkedHashMap<>(256, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, List<ValidationMessage>> eldest) {
+            return size() > RECENT_OUTCOMES;
+          }
+        });
 
     Generation(PrePopulatedValidationSupport known) {
       this.known = known;
@@ -341,18 +462,57 @@ public final class ProfileValidator {
       this.worker = WorkerContextValidationSupportAdapter.newVersionSpecificWorkerContextWrapper(chain);
     }
 
+    /**
+     * The outcome for {@code json}: remembered when this content was validated before (validation
+     * resolves no references, so the same content against the same definitions gives the same
+     * outcome, and a client that sends the same appointment again pays nothing), else validated.
+     */
     List<ValidationMessage> validate(String json, List<String> profileUrls) {
+      List<ValidationMessage> known = recent.get(json);
+      if (known != null) {
+        return known;
+      }
       Pooled p = idle.pollFirst();
       if (p == null) {
-        p = new Pooled(newInstanceValidator(), newParser());
+        p = newPooled();
       }
+      List<ValidationMessage> messages;
       try {
-        return validate(p, json, profileUrls);
+        messages = List.copyOf(validate(p, json, profileUrls));
       } finally {
+        forget(p.validator);
         if (++p.uses < USES_PER_VALIDATOR && current == this && !stale) {
           idle.offerFirst(p);
         }
       }
+      if (json.length() <= RECENT_MAX_LENGTH) {
+        recent.put(json, messages);
+      }
+      return messages;
+    }
+
+    /**
+     * One at a time: the first one of a generation converts every definition and makes the
+     * snapshots, which validators made at the same time would each do again.
+     */
+    private synchronized Pooled newPooled() {
+      Pooled p = idle.pollFirst();
+      return p != null ? p : new Pooled(newInstanceValidator(), newParser());
+    }
+
+    /** Whether every one of these profiles is known (an unknown one is looked up again each time). */
+    boolean knowsAll(List<String> profileUrls) {
+      for (String url : profileUrls) {
+        if (worker.fetchResource(StructureDefinition.class, url) == null) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Makes the first validator of the generation ahead of the first request that needs one. */
+    void warmUp() {
+      idle.offerFirst(newPooled());
     }
 
     /**
@@ -419,6 +579,27 @@ public final class ProfileValidator {
       v.setAllowExamples(false);
       v.setAllowXsiLocation(true);
       return v;
+    }
+  }
+
+  private static Field field(Class<?> type, String name) {
+    try {
+      Field f = type.getDeclaredField(name);
+      f.setAccessible(true);
+      return Map.class.isAssignableFrom(f.getType()) ? f : null;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Drops what the validator kept of the resource it validated last. */
+  private static void forget(InstanceValidator v) {
+    if (XHTML_BY_ELEMENT != null) {
+      try {
+        ((Map<?, ?>) XHTML_BY_ELEMENT.get(v)).clear();
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
+      }
     }
   }
 
