@@ -9,6 +9,7 @@ import io.appointmentserver.ehealth.AppointmentRules;
 import io.appointmentserver.api.ResourceCodec;
 import io.appointmentserver.api.WritePolicy;
 import io.appointmentserver.ehealth.EhealthAppointment;
+import io.appointmentserver.ehealth.VideoMeetings;
 import io.appointmentserver.http.HttpServer;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AccessTags;
@@ -59,7 +60,11 @@ public final class AppointmentServer implements AutoCloseable {
       String defaultBase = config.effectiveBaseUrl(config.port());
       AccessTags accessTags = new AccessTags(ctx, Map.of("Appointment", EhealthAppointment::addTags));
       AccessPolicy access = new AccessPolicy(Map.of("Appointment", EhealthAppointment::rule));
-      Rules rules = new Rules(Map.of("Appointment", AppointmentRules::onCreate),
+      VideoMeetings meetings = new VideoMeetings(config.videoMeetingBaseUrl());
+      Rules rules = new Rules(Map.of("Appointment", (r, p) -> {
+            AppointmentRules.onCreate(r, p);
+            meetings.onCreate(r);
+          }),
           Map.of("Appointment", AppointmentRules::checkContent),
           Map.of("Appointment", AppointmentRules::checkChange));
       ProfileValidator validator = validator(ctx, config, store);

@@ -21,6 +21,8 @@ import java.util.Map;
  *                        ({@code FHIR_IG_PATH}: a folder or a {@code .tgz} package); null for none
  * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not a 422
  *                        ({@code FHIR_VALIDATION_UNKNOWN_PROFILES=allow})
+ * @param videoMeetingBaseUrl the video meeting service whose meetings the server adds to the video
+ *                        appointments it creates ({@code FHIR_VIDEO_MEETING_BASE_URL}); null for none
  */
 public record Config(
     String host,
@@ -41,7 +43,8 @@ public record Config(
     Bookings.Mode appointmentOverlap,
     boolean embeddedFsync,
     Path igPath,
-    boolean allowUnknownProfiles) {
+    boolean allowUnknownProfiles,
+    String videoMeetingBaseUrl) {
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -68,7 +71,8 @@ public record Config(
         Bookings.Mode.valueOf(env.getOrDefault("FHIR_APPOINTMENT_OVERLAP", "warn").trim().toUpperCase(java.util.Locale.ROOT)),
         !env.getOrDefault("FHIR_DB_FSYNC", "on").trim().equalsIgnoreCase("off"),
         blankToNull(env.get("FHIR_IG_PATH")) == null ? null : Path.of(env.get("FHIR_IG_PATH").trim()),
-        unknownProfiles(env.getOrDefault("FHIR_VALIDATION_UNKNOWN_PROFILES", "reject")));
+        unknownProfiles(env.getOrDefault("FHIR_VALIDATION_UNKNOWN_PROFILES", "reject")),
+        blankToNull(env.get("FHIR_VIDEO_MEETING_BASE_URL")));
   }
 
   private static boolean unknownProfiles(String value) {
@@ -87,44 +91,50 @@ public record Config(
 
   public Config withPort(int newPort) {
     return new Config(host, newPort, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
   }
 
   public Config withDatabase(String url, String user, String password) {
     return new Config(host, port, dataDir, url, user, password, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
   }
 
   public Config withCheckReferences(boolean check) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles);
+        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
   }
 
   public Config withBaseUrl(String url) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, url, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
   }
 
   public Config withAuth(String issuer, String jwks) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles);
+        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
   }
 
   public Config withAppointmentOverlap(Bookings.Mode mode) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode, embeddedFsync, igPath, allowUnknownProfiles);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
   }
 
   public Config withIgPath(Path path) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
         maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, path, allowUnknownProfiles);
+        appointmentOverlap, embeddedFsync, path, allowUnknownProfiles, videoMeetingBaseUrl);
   }
 
   public Config withAllowUnknownProfiles(boolean allow) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
         maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, igPath, allow);
+        appointmentOverlap, embeddedFsync, igPath, allow, videoMeetingBaseUrl);
+  }
+
+  public Config withVideoMeetingBaseUrl(String url) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
+        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, url);
   }
 
   private static String blankToNull(String s) {

@@ -18,7 +18,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -26,28 +25,31 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The Appointment exchanges recorded in the eHealth IG ({@code exampleOperations/*.md}) replayed
- * over HTTP: the recorded request (headers with the recorded token's claims re-signed; the security work
- * will add, and body as recorded) must get the recorded status and body, but for the values a
- * server sets itself ({@code id} of a create, {@code meta.lastUpdated}, meta extensions such as
- * HAPI's resource-meta-source).
+ * over HTTP: the recorded request (headers as recorded, the token's claims re-signed with the test
+ * key; body as recorded) must get the recorded status and body, but for the values a server sets
+ * itself ({@code id} of a create, {@code meta.lastUpdated}, meta extensions such as HAPI's
+ * resource-meta-source, the eHealth identifier, a video meeting's URL and PIN).
  *
  * <p>They run on a server of their own on a new, empty database, configured with the base URL
  * the recordings use ({@code http://localhost:8080/fhir}), so that versions count as they did when
  * recorded and the bodies go out unchanged, and with the eHealth IG loaded
  * ({@code FHIR_IG_PATH}), so that every body that claims an eHealth profile is validated against
- * it, as the eHealth service does. Before each exchange the test writes what the
+ * it, as the eHealth service does, and with a video meeting service ({@link #MEETING_SERVICE}).
+ * Before each exchange the test writes what the
  * exchange needs (the patient, the appointment at the version its {@code If-Match} or GET names,
  * taken from the recorded bodies).
  *
- * <p>The PATCH exchanges start from the recorded result with another appointment type. Formerly not
- * replayed: {@code PATCH_Appointment_5} and {@code PATCH_Appointment_Video} (JSON Patch,
- * not built yet). No Appointment exchange of the IG needs search.
+ * <p>Every {@code *Appointment*} exchange is replayed; the PATCH exchanges start from the recorded
+ * result with another appointment type. No Appointment exchange of the IG needs search. The IG's
+ * example instances ({@code examples/appointment/}) are created by {@code IgAppointmentExamplesTest}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class IgExchangesTest {
   /** The base URL of the server the exchanges were recorded against. */
   static final String RECORDED_BASE = "http://localhost:8080/fhir";
   private static final String EHEALTH_SD = "http://ehealth.sundhed.dk/fhir/StructureDefinition/";
+  /** The video meeting service of the replaying server ({@code FHIR_VIDEO_MEETING_BASE_URL}). */
+  static final String MEETING_SERVICE = "https://dummy-video-url.dk";
 
   private static AppointmentServer server;
   /** Where that server really listens. */
@@ -57,7 +59,7 @@ class IgExchangesTest {
   static void start() throws Exception {
     TestServer.shared();
     Config config = TestServer.withFreshDatabase(TestServer.config(), "ig_exchanges").withBaseUrl(RECORDED_BASE)
-        .withIgPath(ProfileValidationTest.igResources());
+        .withIgPath(ProfileValidationTest.igResources()).withVideoMeetingBaseUrl(MEETING_SERVICE);
     server = TestServer.another(c -> config);
     base = "http://127.0.0.1:" + server.port() + "/fhir";
   }
@@ -86,6 +88,18 @@ class IgExchangesTest {
         assertThat(x.header("Content-Type")).as(name).isNotNull();
       }
     }
+  }
+
+  /** The Appointment exchanges of the IG, each replayed by a test below. */
+  @Test
+  void everyAppointmentExchangeOfTheIgIsReplayedHere() throws IOException {
+    List<String> names = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(IgExchange.folder(), "*Appointment*.md")) {
+      ds.forEach(f -> names.add(f.getFileName().toString().replace(".md", "")));
+    }
+    assertThat(names).containsExactlyInAnyOrder("GET_Appointment_5", "GET_Appointment_Video", "PATCH_Appointment_5",
+        "PATCH_Appointment_Video", "POST_Appointment_7", "POST_Appointment_Video", "POST_Group_Appointment",
+        "PUT_Appointment_5", "PUT_Appointment_Video");
   }
 
   @Test
@@ -205,33 +219,18 @@ class IgExchangesTest {
     assertSameResource(withoutId(created), withoutId(Json.parse(x.response())));
   }
 
-  @Test
-  @Order(7)
-  void postAppointmentVideoStoresWhatWasSent() throws IOException {
-    IgExchange x = IgExchange.load("POST_Appointment_Video");
-    assertThat(x.method() + " " + x.path()).isEqualTo("POST /Appointment");
-    ensurePatient("257");
-
-    HttpResponse<byte[]> r = replay(x, base, x.body(), null);
-
-    assertThat(r.statusCode()).as(Gzip.decode(r)).isEqualTo(201);
-    ObjectNode created = json(r);
-    assertThat(created.at("/participant/2/actor/reference").asText()).isEqualTo("Patient/257");
-    // everything the client sent comes back as recorded; what the eHealth video service adds
-    // (see postAppointmentVideoGetsTheMeetingTheEhealthServiceAdds) is left out on both sides
-    assertSameResource(withoutVideoServiceAdditions(withoutId(created)),
-        withoutVideoServiceAdditions(withoutId(Json.parse(x.response()))));
-  }
-
   /**
-   * The recorded eHealth service answers a video appointment with what it added: the meeting URL
-   * and PIN code of the video meeting it booked, and the base ehealth-appointment profile.
+   * The recorded eHealth service answers a video appointment with what it added: the base
+   * ehealth-appointment profile, and the meeting URL and PIN code of the video meeting it booked
+   * (its values are the meeting service's: here the configured {@link #MEETING_SERVICE} and a
+   * new meeting id, and a new four-digit PIN; the recording shows {@code https://dummy-video-url.dk/123}
+   * and {@code 1234}). All else is stored as sent.
    */
   @Test
-  @Order(8)
-  @Disabled("the eHealth video meeting (ehealth-meeting-url, ehealth-pin-code) comes with the eHealth Appointment rules")
-  void postAppointmentVideoGetsTheMeetingTheEhealthServiceAdds() throws IOException {
+  @Order(7)
+  void postAppointmentVideoAnswersTheRecordedResponseWithANewMeeting() throws IOException {
     IgExchange x = IgExchange.load("POST_Appointment_Video");
+    assertThat(x.method() + " " + x.path()).isEqualTo("POST /Appointment");
     ObjectNode recorded = Json.parse(x.response());
     assertThat(Json.parse(x.body()).toString()).doesNotContain("ehealth-meeting-url", "ehealth-pin-code");
     ensurePatient("257");
@@ -240,11 +239,21 @@ class IgExchangesTest {
 
     assertThat(r.statusCode()).as(Gzip.decode(r)).isEqualTo(201);
     ObjectNode created = json(r);
-    assertThat(created.at("/meta/profile")).as("meta.profile").isEqualTo(recorded.at("/meta/profile"));
-    assertThat(extensionValue(created, EHEALTH_SD + "ehealth-meeting-url", "valueUri"))
-        .as("ehealth-meeting-url").isNotBlank();
-    assertThat(extensionValue(created, EHEALTH_SD + "ehealth-pin-code", "valueString"))
-        .as("ehealth-pin-code").isNotBlank();
+    String id = created.path("id").asText();
+    assertThat(created.at("/participant/2/actor/reference").asText()).isEqualTo("Patient/257");
+    String meeting = extensionValue(created, EHEALTH_SD + "ehealth-meeting-url", "valueUri");
+    assertThat(meeting).as("ehealth-meeting-url").startsWith(MEETING_SERVICE + "/").hasSizeGreaterThan(MEETING_SERVICE.length() + 8);
+    String pin = extensionValue(created, EHEALTH_SD + "ehealth-pin-code", "valueString");
+    assertThat(pin).as("ehealth-pin-code").matches("[0-9]{4}");
+    ObjectNode expected = withMeeting(withoutId(recorded), meeting, pin);
+    assertSameResource(withoutId(created), expected);
+    // and that is what is stored
+    assertSameResource(read("Appointment", id), withId(expected, id));
+
+    // every appointment gets a meeting of its own
+    HttpResponse<byte[]> again = replay(x, base, x.body(), null);
+    assertThat(again.statusCode()).as(Gzip.decode(again)).isEqualTo(201);
+    assertThat(extensionValue(json(again), EHEALTH_SD + "ehealth-meeting-url", "valueUri")).isNotEqualTo(meeting);
   }
 
   @Test
@@ -461,22 +470,15 @@ class IgExchangesTest {
     return copy;
   }
 
-  /** Without the meeting URL, the PIN code and the base profile that the eHealth video service adds. */
-  private static ObjectNode withoutVideoServiceAdditions(ObjectNode resource) {
+  /** The recorded resource with the meeting this server booked instead of the recorded one. */
+  private static ObjectNode withMeeting(ObjectNode resource, String meetingUrl, String pin) {
     ObjectNode copy = resource.deepCopy();
-    if (copy.get("extension") instanceof ArrayNode exts) {
-      for (int i = exts.size() - 1; i >= 0; i--) {
-        String url = exts.get(i).path("url").asText();
-        if (url.equals(EHEALTH_SD + "ehealth-meeting-url") || url.equals(EHEALTH_SD + "ehealth-pin-code")) {
-          exts.remove(i);
-        }
-      }
-    }
-    if (copy.at("/meta/profile") instanceof ArrayNode profiles) {
-      for (int i = profiles.size() - 1; i >= 0; i--) {
-        if (profiles.get(i).asText().equals(EHEALTH_SD + "ehealth-appointment")) {
-          profiles.remove(i);
-        }
+    for (JsonNode ext : copy.path("extension")) {
+      String url = ext.path("url").asText();
+      if (url.equals(EHEALTH_SD + "ehealth-meeting-url")) {
+        ((ObjectNode) ext).put("valueUri", meetingUrl);
+      } else if (url.equals(EHEALTH_SD + "ehealth-pin-code")) {
+        ((ObjectNode) ext).put("valueString", pin);
       }
     }
     return copy;

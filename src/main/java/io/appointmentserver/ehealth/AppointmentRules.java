@@ -37,8 +37,11 @@ public final class AppointmentRules {
   private AppointmentRules() {}
 
   /**
-   * On create the server gives the appointment its eHealth identifier, and a group appointment
-   * its creator: the care team in the creating user's context (another value is refused).
+   * On create with a server-assigned id (POST) the server gives the appointment its eHealth
+   * identifier (replacing one the client chose), and a group appointment its creator: the care
+   * team in the creating user's context (another value is refused). A PUT that creates is not a
+   * POST: its identifiers are stored as sent, as the eHealth service answered the seed PUT (no
+   * identifier); one given there is protected by {@link #checkChange} from then on.
    */
   public static void onCreate(IBaseResource resource, Principal p) {
     Appointment a = (Appointment) resource;
@@ -101,10 +104,14 @@ public final class AppointmentRules {
     }
   }
 
-  /** Group appointments (ehealth-group-appointment and its video variant) have many patients. */
+  /**
+   * Group appointments (ehealth-group-appointment and its video variant, whose canonical URL is
+   * {@code ehealth-group-videoappointment}, in the file {@code ehealth-group-video-appointment.xml})
+   * have many patients.
+   */
   static boolean isGroup(Appointment a) {
     return a.getMeta().getProfile().stream().anyMatch(p -> p.getValue() != null
-        && (p.getValue().endsWith("/ehealth-group-appointment") || p.getValue().endsWith("/ehealth-group-video-appointment")));
+        && (p.getValue().equals(EhealthAppointment.GROUP) || p.getValue().equals(VideoMeetings.GROUP_VIDEO_APPOINTMENT)));
   }
 
   /** responsible-1: the responsible care team takes part (as a participant's care team or actor). */

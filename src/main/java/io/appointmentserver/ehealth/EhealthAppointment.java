@@ -22,6 +22,7 @@ public final class EhealthAppointment {
   public static final String RESPONSIBLE = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-responsible";
   public static final String CARETEAM = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-ext-careteam";
   public static final String CREATOR = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-creator";
+  public static final String GROUP = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-group-appointment";
 
   private EhealthAppointment() {}
 
