@@ -79,7 +79,12 @@ class AppointmentRulesTest {
     assertViolates(a.deepCopy(), "single-patient-appointment");
     a.putObject("meta").putArray("profile")
         .add("http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-group-appointment");
-    assertThat(put(a).statusCode()).as("a group appointment has many patients").isEqualTo(201);
+    assertThat(put(a.deepCopy()).statusCode()).as("a group appointment has many patients").isEqualTo(201);
+    // and so has a group video appointment (its canonical URL is ehealth-group-videoappointment)
+    a.put("id", a.get("id").asText() + "-video");
+    ((ArrayNode) a.at("/meta/profile")).removeAll()
+        .add("http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-group-videoappointment");
+    assertThat(put(a).statusCode()).as("a group video appointment has many patients").isEqualTo(201);
   }
 
   @Test
@@ -139,6 +144,33 @@ class AppointmentRulesTest {
     assertThat(Http.put(url, removed.toString()).statusCode()).isEqualTo(422);
     assertThat(Http.send("PATCH", url, "[{\"op\":\"remove\",\"path\":\"/identifier\"}]",
         "Content-Type", "application/json-patch+json").statusCode()).isEqualTo(422);
+  }
+
+  /**
+   * The identifier comes with a POST only. A PUT that creates (the client chose the id) stores the
+   * identifiers as sent: the eHealth service's recorded answer to the seed PUT has none, and a
+   * client that writes an appointment under its own id (a migration, the IG's exchanges replayed)
+   * gets back what it wrote. An eHealth identifier given with such a PUT is kept, and from then on
+   * nobody may change or remove it, as one the server gave.
+   */
+  @Test
+  void aPutThatCreatesStoresTheIdentifiersAsSentAndAddsNoEhealthIdentifier() {
+    ObjectNode a = appointment();
+    assertThat(a.has("identifier")).isFalse();
+    HttpResponse<String> created = put(a);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertThat(Json.parse(created.body()).has("identifier")).as(created.body()).isFalse();
+    assertThat(Json.parse(Http.get(BASE + "/Appointment/" + a.get("id").asText()).body()).has("identifier")).isFalse();
+
+    ObjectNode given = appointment();
+    given.putArray("identifier").addObject().put("system", IDENTIFIER).put("value", "given-by-client");
+    HttpResponse<String> r = put(given);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(Json.parse(r.body()).get("identifier")).isEqualTo(given.get("identifier"));
+    ((ObjectNode) given.at("/identifier/0")).put("value", "changed");
+    HttpResponse<String> changed = put(given);
+    assertThat(changed.statusCode()).as(changed.body()).isEqualTo(422);
+    assertThat(Json.parse(changed.body()).at("/issue/0/diagnostics").asText()).contains("given-by-client");
   }
 
   @Test

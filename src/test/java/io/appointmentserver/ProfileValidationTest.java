@@ -375,30 +375,4 @@ class ProfileValidationTest {
     assertThat(r.headers().allValues("X-FHIR-Request-Validation"))
         .anySatisfy(h -> assertThat(h).contains("http://terminology.hl7.org/CodeSystem/v3-ParticipationType"));
   }
-
-  /**
-   * The IG's example of a video appointment ({@code examples/appointment/videoappointment-valid.xml})
-   * does not conform to the profile it claims: it was written for an older version of the
-   * profiles (meeting URL as a string, a responsible extension with sub-extensions, a SNOMED reason
-   * code the reason value set does not contain). The server refuses it, saying why.
-   */
-  @Test
-  void igVideoAppointmentExampleDoesNotConformToItsOwnProfileAndIsRefused() throws IOException {
-    String xml = Files.readString(
-        TestServer.sharedDir().resolve("ehealth-ig/examples/appointment/videoappointment-valid.xml"));
-
-    HttpResponse<String> r = Http.post(base + "/Appointment", xml, "Content-Type", "application/fhir+xml");
-
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
-    List<String> errors = new ArrayList<>();
-    Json.resource(r.body(), r.headers().firstValue("Content-Type").orElse(null)).get("issue").forEach(i -> {
-      if (i.get("severity").asText().equals("error")) {
-        errors.add(i.at("/expression/0").asText() + ": " + i.get("diagnostics").asText());
-      }
-    });
-    assertThat(errors)
-        .anySatisfy(e -> assertThat(e).contains("ehealth-meeting-url").contains("found type string"))
-        .anySatisfy(e -> assertThat(e).contains("Sub-extension url 'type' is not defined").contains(RESPONSIBLE))
-        .anySatisfy(e -> assertThat(e).startsWith("Appointment.reason[0].coding[0]: ").contains("412776001"));
-  }
 }
