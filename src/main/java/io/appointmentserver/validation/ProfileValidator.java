@@ -23,7 +23,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport;
@@ -444,7 +447,7 @@ public final class ProfileValidator {
   /** What one set of known conformance resources validates with; never changes once made. */
   private final class Generation {
     final PrePopulatedValidationSupport known;
-    final WorkerContextValidationSupportAdapter worker;
+    final RememberingWorkerContext worker;
     /** Validators not in use; one is taken per validation, so at most one per thread validating. */
     final ConcurrentLinkedDeque<Pooled> idle = new ConcurrentLinkedDeque<>();
     /** Recent outcomes by the JSON validated, least recently used dropped first. */
@@ -459,7 +462,7 @@ public final class ProfileValidator {
     Generation(PrePopulatedValidationSupport known) {
       this.known = known;
       ValidationSupportChain chain = new ValidationSupportChain(base, known, commonCodes, inMemoryTerminology);
-      this.worker = WorkerContextValidationSupportAdapter.newVersionSpecificWorkerContextWrapper(chain);
+      this.worker = new RememberingWorkerContext(chain);
     }
 
     /**
@@ -579,6 +582,53 @@ public final class ProfileValidator {
       v.setAllowExamples(false);
       v.setAllowXsiLocation(true);
       return v;
+    }
+  }
+
+  /**
+   * HAPI's worker context, remembering what each URL resolved to. The validator looks definitions
+   * up by URL all the time (each element's type, each extension, each binding: hundreds of times
+   * for the seed), and each lookup of HAPI's adapter goes through the chain's modules and then
+   * locks the definition it found to read its converted form: about a tenth of a validation's CPU
+   * (JFR), and contention between threads validating at once. A generation's definitions never
+   * change, so neither does what a URL resolves to; unknown URLs are remembered too, up to a bound
+   * (they come from the resources validated).
+   */
+  static final class RememberingWorkerContext extends WorkerContextValidationSupportAdapter {
+    static final int MAX_UNKNOWN = 10_000;
+    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    private final Map<Class<?>, Map<String, Optional<org.hl7.fhir.r5.model.Resource>>> byType = new ConcurrentHashMap<>();
+    private final AtomicInteger unknown = new AtomicInteger();
+
+    RememberingWorkerContext(IValidationSupport chain) {
+      super(chain);
+    }
+
+    @Override
+    public <T extends org.hl7.fhir.r5.model.Resource> T fetchResource(Class<T> type, String uri) {
+      if (uri == null) {
+        return null;
+      }
+      Map<String, Optional<org.hl7.fhir.r5.model.Resource>> known = byType.computeIfAbsent(type, t -> new ConcurrentHashMap<>());
+      Optional<org.hl7.fhir.r5.model.Resource> found = known.get(uri);
+      if (found != null) {
+        return type.cast(found.orElse(null));
+      }
+      int[] depth = DEPTH.get();
+      depth[0]++;
+      T fetched;
+      try {
+        fetched = super.fetchResource(type, uri);
+      } finally {
+        depth[0]--;
+      }
+      // what a lookup made while a snapshot is being generated finds is not final (a profile
+      // without its snapshot yet): only the outermost lookups, and only complete definitions
+      boolean complete = !(fetched instanceof StructureDefinition sd) || sd.hasSnapshot();
+      if (depth[0] == 0 && complete && (fetched != null || unknown.incrementAndGet() <= MAX_UNKNOWN)) {
+        known.put(uri, Optional.ofNullable(fetched));
+      }
+      return fetched;
     }
   }
 
