@@ -75,15 +75,20 @@ public final class TestServer {
     return dataDir;
   }
 
-  /** A SYSTEM token with every privilege, accepted by the shared server and its siblings. */
+  /**
+   * A SYSTEM token with every privilege, accepted by the shared server and its siblings. It lives
+   * five minutes and a whole test run can take longer on a busy machine: signed anew each minute.
+   */
   public static synchronized String systemToken() {
-    if (systemToken == null) {
+    if (systemToken == null || System.nanoTime() - systemTokenSignedAt > 60_000_000_000L) {
       systemToken = Tokens.system(dataDir());
+      systemTokenSignedAt = System.nanoTime();
     }
     return systemToken;
   }
 
   private static String systemToken;
+  private static long systemTokenSignedAt;
 
   /**
    * A new, empty database {@code name} in the test PostgreSQL (dropped first if it exists), for a
