@@ -13,8 +13,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +39,7 @@ public final class AuditLog implements AutoCloseable {
 
   private final ResourceStore store;
   private final Clock clock;
-  private final LinkedBlockingQueue<StoredResource> pending = new LinkedBlockingQueue<>();
+  private final ConcurrentLinkedQueue<StoredResource> pending = new ConcurrentLinkedQueue<>();
   private final Thread writer;
   private volatile boolean closing;
 
@@ -221,43 +220,55 @@ public final class AuditLog implements AutoCloseable {
     pending.addAll(events);
   }
 
+  /**
+   * How long read events are gathered before they are stored together: the writer sleeps between
+   * batches rather than waking for every event (which would cost each read a thread wake-up and
+   * the database a commit for every few events).
+   */
+  private static final long GATHER_MILLIS = 100;
+  private static final int MAX_BATCH = 5_000;
+
   private void drain() {
     List<StoredResource> batch = new ArrayList<>();
-    long backoff = 100;
+    long backoff = GATHER_MILLIS;
     while (true) {
-      try {
-        if (batch.isEmpty()) {
-          StoredResource first = pending.poll(200, TimeUnit.MILLISECONDS);
-          if (first == null) {
-            if (closing) {
-              return;
-            }
-            continue;
-          }
-          batch.add(first);
-          pending.drainTo(batch, 999);
+      boolean last = closing; // close() comes after the last request: all its events are queued
+      for (StoredResource e; batch.size() < MAX_BATCH && (e = pending.poll()) != null; ) {
+        batch.add(e);
+      }
+      if (batch.isEmpty()) {
+        if (last) {
+          return;
         }
+        pause(GATHER_MILLIS);
+        continue;
+      }
+      try {
+        int stored = batch.size();
         store.appendAudit(batch);
         batch.clear();
-        backoff = 100;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        closing = true;
+        backoff = GATHER_MILLIS;
+        if (stored < MAX_BATCH && !closing) {
+          pause(GATHER_MILLIS);
+        }
       } catch (StoreUnavailableException | IllegalStateException e) {
         // keep the batch and try again: audit events are never dropped
         log.warn("audit events not yet stored ({} waiting): {}", batch.size() + pending.size(), e.getMessage());
-        try {
-          Thread.sleep(backoff);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          closing = true;
-        }
+        pause(backoff);
         backoff = Math.min(backoff * 2, 5_000);
         if (closing && backoff >= 5_000) {
           log.error("{} audit events could not be stored before shutdown", batch.size() + pending.size());
           return;
         }
       }
+    }
+  }
+
+  private void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      closing = true; // nobody else interrupts this thread: take it as the end
     }
   }
 
