@@ -211,4 +211,37 @@ class AuditTest {
     }
     assertThat(found).isEqualTo(reads);
   }
+
+  /**
+   * The writer retries a batch until it is stored; a retry after a commit whose acknowledgement
+   * was lost stores nothing twice (and COPY's escapes hold for what the values may contain).
+   */
+  @Test
+  void aBatchStoredAgainIsStoredOnce() {
+    var store = new io.appointmentserver.store.ResourceStore(TestServer.postgres().getPostgresDatabase(),
+        java.time.Clock.systemUTC());
+    java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    List<io.appointmentserver.store.StoredResource> batch = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      String id = io.appointmentserver.store.ResourceStore.newAuditId(now);
+      ids.add(id);
+      String json = "{\"resourceType\":\"AuditEvent\",\t\r\n\"id\":\"" + id + "\",\"outcomeDesc\":\"tab\\there\\\\n " + i + "\"}";
+      batch.add(new io.appointmentserver.store.StoredResource("AuditEvent", id, 1, now, false, json,
+          new String[] {"patient:Patient/" + PATIENT}));
+    }
+    store.appendAudit(batch);
+    store.appendAudit(batch.subList(1, 3)); // as a retry would
+    store.appendAudit(batch);
+    for (int i = 0; i < 3; i++) {
+      var r = Http.get(BASE + "/AuditEvent/" + ids.get(i));
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo(batch.get(i).json());
+      assertThat(Json.parse(Http.get(BASE + "/AuditEvent/" + ids.get(i) + "/_history").body()).get("total").asInt())
+          .isEqualTo(1);
+    }
+    String thePatient = "Bearer " + Tokens.sign(TestServer.dataDir(), "PATIENT", List.of("AuditEvent.read"), Map.of(),
+        BASE + "/Patient/" + PATIENT, 300);
+    assertThat(Http.get(BASE + "/AuditEvent/" + ids.get(0), "Authorization", thePatient).statusCode()).isEqualTo(200);
+  }
 }

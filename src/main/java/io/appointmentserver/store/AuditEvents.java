@@ -62,7 +62,9 @@ final class AuditEvents {
              CASE WHEN patient IS NULL THEN '{}'::text[] ELSE ARRAY['patient:' || patient] END
         FROM audit_event WHERE id = ?""";
 
-  private static final String INSERT = "INSERT INTO audit_event (id, recorded, patient, body) VALUES (?, ?, ?, ?)";
+  /** ON CONFLICT: a batch retried after its commit's acknowledgement was lost is stored once. */
+  private static final String INSERT = """
+      INSERT INTO audit_event (id, recorded, patient, body) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING""";
 
   /** A write's events, in the write's transaction (usually one). */
   static void insert(Connection c, List<StoredResource> events) throws SQLException {
@@ -93,7 +95,7 @@ final class AuditEvents {
     StringBuilder data = new StringBuilder(events.size() * 1400);
     for (StoredResource e : events) {
       data.append(e.id()).append('\t');
-      data.append(OffsetDateTime.ofInstant(e.lastUpdated(), ZoneOffset.UTC)).append('\t');
+      data.append(e.lastUpdated()).append('\t'); // ISO 8601 in UTC, as PostgreSQL reads it
       String patient = patient(e.tags());
       if (patient == null) {
         data.append("\\N");
@@ -107,6 +109,12 @@ final class AuditEvents {
     try {
       c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY audit_event (id, recorded, patient, body) FROM STDIN",
           new ByteArrayInputStream(data.toString().getBytes(StandardCharsets.UTF_8)));
+    } catch (SQLException e) {
+      if (!"23505".equals(e.getSQLState())) {
+        throw e;
+      }
+      // some of the batch was stored by an attempt whose success went unheard: store the rest
+      insert(c, events);
     } catch (IOException e) {
       throw new SQLException("COPY of audit events failed: " + e.getMessage(), e);
     }
