@@ -75,15 +75,20 @@ public final class TestServer {
     return dataDir;
   }
 
-  /** A SYSTEM token with every privilege, accepted by the shared server and its siblings. */
+  /**
+   * A SYSTEM token with every privilege, accepted by the shared server and its siblings; signed
+   * again after four of its five minutes, since a whole test run takes longer on a busy machine.
+   */
   public static synchronized String systemToken() {
-    if (systemToken == null) {
+    if (systemToken == null || System.nanoTime() - systemTokenSigned > 240_000_000_000L) {
       systemToken = Tokens.system(dataDir());
+      systemTokenSigned = System.nanoTime();
     }
     return systemToken;
   }
 
   private static String systemToken;
+  private static long systemTokenSigned;
 
   /**
    * A new, empty database {@code name} in the test PostgreSQL (dropped first if it exists), for a
