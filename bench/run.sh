@@ -22,6 +22,10 @@
 # flushes are slow), SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT, JAR (the
 # jar to measure, e.g. one built from an older commit; default target/appointment-server.jar,
 # built when missing or older than the sources).
+#
+# ONLY=security measures just the security model's cost: after the JIT warm-up, ROUNDS (3) rounds
+# of read and seed PUT as a SYSTEM user (privileges only) and as a PRACTITIONER (context check and
+# audit), side by side in each round, so that the ratios compare like with like on a shared machine.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +36,8 @@ SECONDS_EACH=${SECONDS_EACH:-20}
 WARMUP=${WARMUP:-5}
 JIT_WARMUP=${JIT_WARMUP:-20}
 GZIP_READS=${GZIP_READS:-1}
+ONLY=${ONLY:-}
+ROUNDS=${ROUNDS:-3}
 SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-}
 CLIENT_JAVA_OPTS=${CLIENT_JAVA_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC}
 OUT=${OUT:-$REPO/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
@@ -213,13 +219,49 @@ run_load() {
 
 # ------------------------------------------------------------------ the server's JIT warm-up
 
-for w in put read create; do
+for w in put read $([[ $ONLY == security ]] || echo create); do
   log "JIT warm-up: $w for ${JIT_WARMUP}s"
   # shellcheck disable=SC2086
   timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
     --url "$BASE" --workload "$w" --clients "$CLIENTS" --seconds "$JIT_WARMUP" --warmup 0 --seed "$SEED" \
     "${AUTH[@]}" >"$OUT/jit-warmup-$w.txt" 2>&1 || die "JIT warm-up $w failed: $(tail -3 "$OUT/jit-warmup-$w.txt")"
 done
+
+# ------------------------------------------------------------------ ONLY=security: rounds of A/B
+
+if [[ $ONLY == security ]]; then
+  [[ ${#PRACTITIONER_AUTH[@]} -gt 0 ]] || die "this jar makes no tokens"
+  FORMAT='%-22s %9s %7s %7s | %6s %6s %6s | %5s\n'
+  cpu() { sed -n "s/^CPU.* $2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
+  total_cpu() { awk -v a="$(cpu "$1" server_ms_per_req)" -v b="$(cpu "$1" pg_ms_per_req)" \
+    -v d="$(cpu "$1" client_ms_per_req)" 'BEGIN { printf "%.3f", a + b + d }'; }
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+  for r in $(seq "$ROUNDS"); do
+    for w in read put; do
+      run_load "$w-system-$r" --url "$BASE" --workload "$w" "${AUTH[@]}"
+      run_load "$w-practitioner-$r" --url "$BASE" --workload "$w" "${PRACTITIONER_AUTH[@]}"
+    done
+  done
+  {
+    echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up, $ROUNDS rounds ($(date -u '+%Y-%m-%d %H:%M UTC'))."
+    # shellcheck disable=SC2059
+    printf "$FORMAT" workload 'req/s' 'p50 ms' 'p99 ms' server pg client other
+    for f in "$OUT"/read-*-[0-9]*.txt "$OUT"/put-*-[0-9]*.txt; do
+      # shellcheck disable=SC2059
+      printf "$FORMAT" "$(basename "$f" .txt)" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" \
+        "$(cpu "$f" server_ms_per_req)" "$(cpu "$f" pg_ms_per_req)" "$(cpu "$f" client_ms_per_req)" "$(cpu "$f" other_cpu_pct)"
+    done
+    echo "practitioner / system, per round: throughput ratio (CPU per request, all processes: system vs practitioner)"
+    for r in $(seq "$ROUNDS"); do
+      for w in read put; do
+        echo "  round $r $w: $(ratio "$(field "$OUT/$w-practitioner-$r.txt" rps)" "$(field "$OUT/$w-system-$r.txt" rps)")" \
+          "($(total_cpu "$OUT/$w-system-$r.txt") vs $(total_cpu "$OUT/$w-practitioner-$r.txt") ms)"
+      done
+    done
+  } | tee "$OUT/summary.txt"
+  log "results in $OUT"
+  exit 0
+fi
 
 # ------------------------------------------------------------------ writes: server, then pgbench
 

@@ -140,4 +140,108 @@ class AuditTest {
     assertThat(eventsOf(refusedTrace, 0)).isEmpty();
     assertThat(eventsOf(headTrace, 0)).isEmpty();
   }
+
+  /** The id of the one event carrying {@code traceId}. */
+  static String idOf(String traceId) throws InterruptedException {
+    List<JsonNode> events = eventsOf(traceId, 1);
+    assertThat(events).hasSize(1);
+    return events.get(0).get("id").asText();
+  }
+
+  @Test
+  void recordedEventsAreReadAsAuditEventResourcesByUsersWithThePrivilege() throws Exception {
+    String trace = "e" + RUN + "4444444444444444";
+    assertThat(Http.get(BASE + "/Appointment/" + APPOINTMENT, "Authorization", practitioner(List.of("Appointment.read")),
+        "x-b3-traceid", trace).statusCode()).isEqualTo(200);
+    String id = idOf(trace);
+    var read = Http.get(BASE + "/AuditEvent/" + id);
+    assertThat(read.statusCode()).isEqualTo(200);
+    JsonNode event = Json.parse(read.body());
+    assertThat(event.get("id").asText()).isEqualTo(id);
+    assertThat(event.get("meta").get("versionId").asText()).isEqualTo("1");
+    assertThat(read.headers().firstValue("ETag")).hasValue("W/\"1\"");
+    assertThat(entityWithRole(event, "21").get("identifier").get("value").asText()).isEqualTo(trace);
+    // the same through HAPI (XML), as a version, and as its instance history
+    var xml = Http.get(BASE + "/AuditEvent/" + id + "?_format=xml");
+    assertThat(xml.statusCode()).isEqualTo(200);
+    assertThat(xml.body()).contains("<AuditEvent").contains(trace);
+    assertThat(Http.get(BASE + "/AuditEvent/" + id + "/_history/1").body()).isEqualTo(read.body());
+    assertThat(Http.get(BASE + "/AuditEvent/" + id + "/_history/1?_format=xml").statusCode()).isEqualTo(200);
+    assertThat(Http.get(BASE + "/AuditEvent/" + id + "/_history/2").statusCode()).isEqualTo(404);
+    JsonNode history = Json.parse(Http.get(BASE + "/AuditEvent/" + id + "/_history").body());
+    assertThat(history.get("total").asInt()).isEqualTo(1);
+    // an audit event cannot be deleted or replaced through the API
+    assertThat(Http.send("DELETE", BASE + "/AuditEvent/" + id, null).statusCode()).isBetween(400, 499);
+    assertThat(Http.get(BASE + "/AuditEvent/" + id).body()).isEqualTo(read.body());
+
+    // users: the AuditEvent privilege, and the patient of the event within their context
+    String otherPatient = "Bearer " + Tokens.sign(TestServer.dataDir(), "PATIENT", List.of("AuditEvent.read"), Map.of(),
+        BASE + "/Patient/someone-else-" + RUN, 300);
+    String thePatient = "Bearer " + Tokens.sign(TestServer.dataDir(), "PATIENT", List.of("AuditEvent.read"), Map.of(),
+        BASE + "/Patient/" + PATIENT, 300);
+    assertThat(Http.get(BASE + "/AuditEvent/" + id, "Authorization", practitioner(List.of("Appointment.read")))
+        .statusCode()).isEqualTo(403);
+    assertThat(Http.get(BASE + "/AuditEvent/" + id, "Authorization", practitioner(List.of("AuditEvent.read")))
+        .statusCode()).isEqualTo(200);
+    assertThat(Http.get(BASE + "/AuditEvent/" + id, "Authorization", otherPatient).statusCode()).isEqualTo(403);
+    assertThat(Http.get(BASE + "/AuditEvent/" + id + "?_format=xml", "Authorization", otherPatient).statusCode())
+        .isEqualTo(403);
+    assertThat(Http.get(BASE + "/AuditEvent/" + id, "Authorization", thePatient).statusCode()).isEqualTo(200);
+  }
+
+  /** Read events still queued when a server stops are stored before it stops. */
+  @Test
+  void queuedEventsAreStoredOnShutdown() throws Exception {
+    String trace = "q" + RUN;
+    int reads = 50;
+    try (AppointmentServer other = TestServer.another(c -> c)) {
+      String token = practitioner(List.of("Appointment.read"));
+      for (int i = 0; i < reads; i++) {
+        assertThat(Http.get(other.baseUrl() + "/Appointment/" + APPOINTMENT, "Authorization", token,
+            "x-b3-traceid", trace + String.format("%016d", i)).statusCode()).isEqualTo(200);
+      }
+    }
+    // no waiting: the server was closed, so its events are in the database
+    JsonNode page = Json.parse(Http.get(BASE + "/AuditEvent/_history?_count=500").body());
+    long found = 0;
+    for (JsonNode e : page.get("entry")) {
+      if (e.get("resource").toString().contains("\"" + trace)) {
+        found++;
+      }
+    }
+    assertThat(found).isEqualTo(reads);
+  }
+
+  /**
+   * The writer retries a batch until it is stored; a retry after a commit whose acknowledgement
+   * was lost stores nothing twice (and COPY's escapes hold for what the values may contain).
+   */
+  @Test
+  void aBatchStoredAgainIsStoredOnce() {
+    var store = new io.appointmentserver.store.ResourceStore(TestServer.postgres().getPostgresDatabase(),
+        java.time.Clock.systemUTC());
+    java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    List<io.appointmentserver.store.StoredResource> batch = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      String id = io.appointmentserver.store.ResourceStore.newAuditId(now);
+      ids.add(id);
+      String json = "{\"resourceType\":\"AuditEvent\",\t\r\n\"id\":\"" + id + "\",\"outcomeDesc\":\"tab\\there\\\\n " + i + "\"}";
+      batch.add(new io.appointmentserver.store.StoredResource("AuditEvent", id, 1, now, false, json,
+          new String[] {"patient:Patient/" + PATIENT}));
+    }
+    store.appendAudit(batch);
+    store.appendAudit(batch.subList(1, 3)); // as a retry would
+    store.appendAudit(batch);
+    for (int i = 0; i < 3; i++) {
+      var r = Http.get(BASE + "/AuditEvent/" + ids.get(i));
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo(batch.get(i).json());
+      assertThat(Json.parse(Http.get(BASE + "/AuditEvent/" + ids.get(i) + "/_history").body()).get("total").asInt())
+          .isEqualTo(1);
+    }
+    String thePatient = "Bearer " + Tokens.sign(TestServer.dataDir(), "PATIENT", List.of("AuditEvent.read"), Map.of(),
+        BASE + "/Patient/" + PATIENT, 300);
+    assertThat(Http.get(BASE + "/AuditEvent/" + ids.get(0), "Authorization", thePatient).statusCode()).isEqualTo(200);
+  }
 }

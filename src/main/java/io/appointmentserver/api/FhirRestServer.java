@@ -3,17 +3,21 @@ package io.appointmentserver.api;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.ETagSupportEnum;
 import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.method.BaseMethodBinding;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.store.ResourceStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
@@ -28,6 +32,7 @@ public final class FhirRestServer extends RestfulServer {
   private final transient AccessPolicy accessPolicy;
   private final transient AuditLog audit;
   private final String configuredBase;
+  private final transient PrivilegeCheck privileges;
 
   public FhirRestServer(FhirContext ctx, ResourceStore store, ResourceCodec codec, WritePolicy policy,
       AccessPolicy accessPolicy, AuditLog audit, String configuredBase) {
@@ -38,6 +43,29 @@ public final class FhirRestServer extends RestfulServer {
     this.accessPolicy = accessPolicy;
     this.audit = audit;
     this.configuredBase = configuredBase;
+    this.privileges = new PrivilegeCheck(accessPolicy);
+  }
+
+  /**
+   * The method for the request, once the user is known to have the privilege it needs. A refusal
+   * thrown here is answered like any error of the interactions (see {@link ErrorInterceptor}).
+   */
+  @Override
+  public BaseMethodBinding determineResourceMethod(RequestDetails request, String requestPath) {
+    BaseMethodBinding method = super.determineResourceMethod(request, requestPath);
+    RestOperationTypeEnum operation = method.getRestOperationType(request);
+    privileges.check(request, operation);
+    if (PrivilegeCheck.isConditional(request, operation)) {
+      // rather than a plain create that ignores If-None-Exist, or an update without an id
+      throw Outcomes.status(400, IssueType.NOTSUPPORTED, "Conditional " + operation.getCode()
+          + " is not supported yet: address the resource by its id");
+    }
+    if ((operation == RestOperationTypeEnum.DELETE || operation == RestOperationTypeEnum.PATCH)
+        && (request.getId() == null || !request.getId().hasIdPart())) {
+      throw Outcomes.status(400, IssueType.REQUIRED, "A " + operation.getCode()
+          + " must address the resource by its id: [base]/" + request.getResourceName() + "/[id]");
+    }
+    return method;
   }
 
   @Override
@@ -56,7 +84,6 @@ public final class FhirRestServer extends RestfulServer {
     setDefaultPageSize(HistoryQueries.DEFAULT_PAGE_SIZE);
     setMaximumPageSize(HistoryQueries.MAX_PAGE_SIZE);
     registerInterceptor(new ErrorInterceptor());
-    registerInterceptor(new PrivilegeInterceptor(accessPolicy));
     Access access = new Access(accessPolicy, audit);
 
     List<IResourceProvider> providers = new ArrayList<>();

@@ -4,11 +4,6 @@ import io.appointmentserver.security.Principal.UserType;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.StoredResource;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -18,19 +13,17 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The audit trail: one DSTU3 AuditEvent per request and per patient involved, stored as an
- * ordinary AuditEvent resource (readable through the API with the AuditEvent privileges). A
- * write's events go into the write's own transaction; a read's are queued and written in batches
- * by one thread, at the latest a second later, on shutdown too, and retried (never dropped)
- * while the database is away. SYSTEM users, HEAD requests and refused requests are not audited.
+ * The audit trail: one DSTU3 AuditEvent per request and per patient involved, stored in the
+ * append-only audit table and readable through the API as AuditEvent resources (with the
+ * AuditEvent privileges). A write's events go into the write's own transaction; a read's are
+ * queued and written in batches (one COPY) by one thread, at the latest a second later, on
+ * shutdown too, and retried (never dropped) while the database is away. SYSTEM users, HEAD requests and refused requests are not audited.
  */
 public final class AuditLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
@@ -46,7 +39,7 @@ public final class AuditLog implements AutoCloseable {
 
   private final ResourceStore store;
   private final Clock clock;
-  private final LinkedBlockingQueue<StoredResource> pending = new LinkedBlockingQueue<>();
+  private final ConcurrentLinkedQueue<StoredResource> pending = new ConcurrentLinkedQueue<>();
   private final Thread writer;
   private volatile boolean closing;
 
@@ -85,7 +78,7 @@ public final class AuditLog implements AutoCloseable {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
     List<StoredResource> out = new ArrayList<>(patients.size());
     for (String patient : patients) {
-      String id = UUID.randomUUID().toString();
+      String id = ResourceStore.newAuditId(now);
       String[] eventTags = patient == null ? new String[0] : new String[] {AccessTags.PATIENT + patient};
       out.add(new StoredResource("AuditEvent", id, 1, now, false,
           json(id, p, info, action, subtype, type, resourceRef, patient, now), eventTags));
@@ -93,145 +86,133 @@ public final class AuditLog implements AutoCloseable {
     return out;
   }
 
-  private static final JsonFactory JSON = new JsonFactory();
   private static final DateTimeFormatter INSTANT =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneOffset.UTC);
 
+  private static String coding(String field, String system, String code, String display) {
+    return "\"" + field + "\":" + codingObject(system, code, display);
+  }
+
+  private static String codingObject(String system, String code, String display) {
+    return "{\"system\":\"" + system + "\",\"code\":\"" + code + "\",\"display\":\"" + display + "\"}";
+  }
+
+  // the constant parts of every event, JSON text as it is sent
+  private static final String TYPE = "," + coding("type", "http://hl7.org/fhir/audit-event-type", "rest",
+      "RESTful Operation");
+  private static final String SOURCE = ",\"source\":{\"site\":\"appointment-server\",\"identifier\":"
+      + "{\"value\":\"appointment-server\"},\"type\":[" + codingObject("http://hl7.org/fhir/security-source-type",
+      "4", "Application Server") + "]}";
+  private static final String PATIENT_ENTITY = "}," + coding("type", "http://hl7.org/fhir/audit-entity-type", "1",
+      "Person") + "," + coding("role", "http://hl7.org/fhir/object-role", "1", "Patient") + "},";
+  private static final String RESOURCE_ENTITY = coding("type", "http://hl7.org/fhir/audit-entity-type", "2",
+      "System Object") + "," + coding("role", "http://hl7.org/fhir/object-role", "4", "Domain Resource");
+  private static final String TRACE_ENTITY = "}," + coding("type", "http://hl7.org/fhir/audit-entity-type", "2",
+      "System Object") + "," + coding("role", "http://hl7.org/fhir/object-role", "21", "Job Stream")
+      + ",\"name\":\"x-b3-traceid\"}]}";
+
   /**
-   * The DSTU3 AuditEvent as JSON, written straight with Jackson: it is made for every audited
-   * request, so it skips building HAPI's model (the tests read it back through the API).
+   * The DSTU3 AuditEvent as JSON, written straight into one buffer from constant parts and the
+   * request's values: it is made for every audited request, so it skips HAPI's model and a
+   * generator (the tests read it back through the API).
    */
-  private static String json(String id, Principal p, RequestInfo info, String action, String subtype, String type,
+  static String json(String id, Principal p, RequestInfo info, String action, String subtype, String type,
       String resourceRef, String patient, Instant now) {
-    StringWriter out = new StringWriter(1024);
-    try (JsonGenerator g = JSON.createGenerator(out)) {
-      String at = INSTANT.format(now);
-      g.writeStartObject();
-      g.writeStringField("resourceType", "AuditEvent");
-      g.writeStringField("id", id);
-      g.writeObjectFieldStart("meta");
-      g.writeStringField("versionId", "1");
-      g.writeStringField("lastUpdated", at);
-      g.writeEndObject();
-      coding(g, "type", "http://hl7.org/fhir/audit-event-type", "rest", "RESTful Operation");
-      g.writeArrayFieldStart("subtype");
-      g.writeStartObject();
-      g.writeStringField("system", subtype.startsWith("$")
-          ? "http://hl7.org/fhir/ValueSet/operation" : "http://hl7.org/fhir/restful-interaction");
-      g.writeStringField("code", subtype);
-      g.writeEndObject();
-      g.writeEndArray();
-      g.writeStringField("action", action);
-      g.writeStringField("recorded", at);
-      g.writeStringField("outcome", "0");
-      g.writeStringField("outcomeDesc", type);
+    String at = INSTANT.format(now);
+    StringBuilder b = new StringBuilder(1500);
+    b.append("{\"resourceType\":\"AuditEvent\",\"id\":");
+    str(b, id);
+    b.append(",\"meta\":{\"versionId\":\"1\",\"lastUpdated\":\"").append(at).append("\"}").append(TYPE);
+    b.append(",\"subtype\":[{\"system\":\"").append(subtype.startsWith("$")
+        ? "http://hl7.org/fhir/ValueSet/operation" : "http://hl7.org/fhir/restful-interaction").append("\",\"code\":");
+    str(b, subtype);
+    b.append("}],\"action\":");
+    str(b, action);
+    b.append(",\"recorded\":\"").append(at).append("\",\"outcome\":\"0\",\"outcomeDesc\":");
+    str(b, type);
 
-      g.writeArrayFieldStart("agent");
-      g.writeStartObject();
-      if (p.context().organization() != null) {
-        g.writeArrayFieldStart("extension");
-        g.writeStartObject();
-        g.writeStringField("url", CONTEXT_ORGANIZATION);
-        g.writeObjectFieldStart("valueReference");
-        g.writeStringField("reference", p.context().organization());
-        g.writeEndObject();
-        g.writeEndObject();
-        g.writeEndArray();
-      }
-      g.writeArrayFieldStart("role");
-      g.writeStartObject();
-      g.writeStringField("text", p.userType().name());
-      g.writeEndObject();
-      g.writeEndArray();
-      if (p.userId() != null) {
-        g.writeObjectFieldStart("reference");
-        g.writeStringField("reference", p.userId());
-        if (p.name() != null) {
-          g.writeStringField("display", p.name());
-        }
-        g.writeEndObject();
-      }
-      if (p.subject() != null) {
-        g.writeObjectFieldStart("userId");
-        g.writeStringField("value", p.subject());
-        g.writeEndObject();
-      }
-      if (p.name() != null) {
-        g.writeStringField("name", p.name());
-      }
-      g.writeBooleanField("requestor", true);
-      if (info.clientAddress() != null) {
-        g.writeObjectFieldStart("network");
-        g.writeStringField("address", info.clientAddress());
-        g.writeStringField("type", "2");
-        g.writeEndObject();
-      }
-      g.writeEndObject();
-      g.writeEndArray();
-
-      g.writeObjectFieldStart("source");
-      g.writeStringField("site", "appointment-server");
-      g.writeObjectFieldStart("identifier");
-      g.writeStringField("value", "appointment-server");
-      g.writeEndObject();
-      g.writeArrayFieldStart("type");
-      codingObject(g, "http://hl7.org/fhir/security-source-type", "4", "Application Server");
-      g.writeEndArray();
-      g.writeEndObject();
-
-      g.writeArrayFieldStart("entity");
-      if (patient != null) {
-        g.writeStartObject();
-        g.writeObjectFieldStart("reference");
-        g.writeStringField("reference", patient);
-        g.writeEndObject();
-        coding(g, "type", "http://hl7.org/fhir/audit-entity-type", "1", "Person");
-        coding(g, "role", "http://hl7.org/fhir/object-role", "1", "Patient");
-        g.writeEndObject();
-      }
-      g.writeStartObject();
-      if (resourceRef != null) {
-        g.writeObjectFieldStart("reference");
-        g.writeStringField("reference", resourceRef);
-        g.writeEndObject();
-      }
-      coding(g, "type", "http://hl7.org/fhir/audit-entity-type", "2", "System Object");
-      coding(g, "role", "http://hl7.org/fhir/object-role", "4", "Domain Resource");
-      if (resourceRef == null) {
-        g.writeStringField("name", type);
-      }
-      if (info.query() != null && !info.query().isEmpty()) {
-        g.writeStringField("query", Base64.getEncoder().encodeToString(maskCpr(info.query()).getBytes(StandardCharsets.UTF_8)));
-      }
-      g.writeEndObject();
-      g.writeStartObject();
-      g.writeObjectFieldStart("identifier");
-      g.writeStringField("value", info.traceId());
-      g.writeEndObject();
-      coding(g, "type", "http://hl7.org/fhir/audit-entity-type", "2", "System Object");
-      coding(g, "role", "http://hl7.org/fhir/object-role", "21", "Job Stream");
-      g.writeStringField("name", "x-b3-traceid");
-      g.writeEndObject();
-      g.writeEndArray();
-      g.writeEndObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    b.append(",\"agent\":[{");
+    if (p.context().organization() != null) {
+      b.append("\"extension\":[{\"url\":\"" + CONTEXT_ORGANIZATION + "\",\"valueReference\":{\"reference\":");
+      str(b, p.context().organization());
+      b.append("}}],");
     }
-    return out.toString();
+    b.append("\"role\":[{\"text\":");
+    str(b, p.userType().name());
+    b.append("}]");
+    if (p.userId() != null) {
+      b.append(",\"reference\":{\"reference\":");
+      str(b, p.userId());
+      if (p.name() != null) {
+        b.append(",\"display\":");
+        str(b, p.name());
+      }
+      b.append('}');
+    }
+    if (p.subject() != null) {
+      b.append(",\"userId\":{\"value\":");
+      str(b, p.subject());
+      b.append('}');
+    }
+    if (p.name() != null) {
+      b.append(",\"name\":");
+      str(b, p.name());
+    }
+    b.append(",\"requestor\":true");
+    if (info.clientAddress() != null) {
+      b.append(",\"network\":{\"address\":");
+      str(b, info.clientAddress());
+      b.append(",\"type\":\"2\"}");
+    }
+    b.append("}]").append(SOURCE);
+
+    b.append(",\"entity\":[");
+    if (patient != null) {
+      b.append("{\"reference\":{\"reference\":");
+      str(b, patient);
+      b.append(PATIENT_ENTITY);
+    }
+    b.append('{');
+    if (resourceRef != null) {
+      b.append("\"reference\":{\"reference\":");
+      str(b, resourceRef);
+      b.append("},");
+    }
+    b.append(RESOURCE_ENTITY);
+    if (resourceRef == null) {
+      b.append(",\"name\":");
+      str(b, type);
+    }
+    if (info.query() != null && !info.query().isEmpty()) {
+      b.append(",\"query\":\"")
+          .append(Base64.getEncoder().encodeToString(maskCpr(info.query()).getBytes(StandardCharsets.UTF_8)))
+          .append('"');
+    }
+    b.append("},{\"identifier\":{\"value\":");
+    str(b, info.traceId());
+    return b.append(TRACE_ENTITY).toString();
   }
 
-  private static void coding(JsonGenerator g, String field, String system, String code, String display)
-      throws IOException {
-    g.writeFieldName(field);
-    codingObject(g, system, code, display);
-  }
-
-  private static void codingObject(JsonGenerator g, String system, String code, String display) throws IOException {
-    g.writeStartObject();
-    g.writeStringField("system", system);
-    g.writeStringField("code", code);
-    g.writeStringField("display", display);
-    g.writeEndObject();
+  /** A JSON string: quotes, backslashes and control characters escaped, the rest as it is. */
+  private static void str(StringBuilder b, String s) {
+    b.append('"');
+    int start = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"' || c == '\\' || c < 0x20) {
+        b.append(s, start, i);
+        switch (c) {
+          case '"' -> b.append("\\\"");
+          case '\\' -> b.append("\\\\");
+          case '\n' -> b.append("\\n");
+          case '\r' -> b.append("\\r");
+          case '\t' -> b.append("\\t");
+          default -> b.append(String.format("\\u%04X", (int) c));
+        }
+        start = i + 1;
+      }
+    }
+    b.append(s, start, s.length()).append('"');
   }
 
   /** Queues a read's events; they are stored within a second. */
@@ -239,43 +220,55 @@ public final class AuditLog implements AutoCloseable {
     pending.addAll(events);
   }
 
+  /**
+   * How long read events are gathered before they are stored together: the writer sleeps between
+   * batches rather than waking for every event (which would cost each read a thread wake-up and
+   * the database a commit for every few events).
+   */
+  private static final long GATHER_MILLIS = 100;
+  private static final int MAX_BATCH = 5_000;
+
   private void drain() {
     List<StoredResource> batch = new ArrayList<>();
-    long backoff = 100;
+    long backoff = GATHER_MILLIS;
     while (true) {
-      try {
-        if (batch.isEmpty()) {
-          StoredResource first = pending.poll(200, TimeUnit.MILLISECONDS);
-          if (first == null) {
-            if (closing) {
-              return;
-            }
-            continue;
-          }
-          batch.add(first);
-          pending.drainTo(batch, 999);
+      boolean last = closing; // close() comes after the last request: all its events are queued
+      for (StoredResource e; batch.size() < MAX_BATCH && (e = pending.poll()) != null; ) {
+        batch.add(e);
+      }
+      if (batch.isEmpty()) {
+        if (last) {
+          return;
         }
-        store.insertAll(batch);
+        pause(GATHER_MILLIS);
+        continue;
+      }
+      try {
+        int stored = batch.size();
+        store.appendAudit(batch);
         batch.clear();
-        backoff = 100;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        closing = true;
+        backoff = GATHER_MILLIS;
+        if (stored < MAX_BATCH && !closing) {
+          pause(GATHER_MILLIS);
+        }
       } catch (StoreUnavailableException | IllegalStateException e) {
         // keep the batch and try again: audit events are never dropped
         log.warn("audit events not yet stored ({} waiting): {}", batch.size() + pending.size(), e.getMessage());
-        try {
-          Thread.sleep(backoff);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          closing = true;
-        }
+        pause(backoff);
         backoff = Math.min(backoff * 2, 5_000);
         if (closing && backoff >= 5_000) {
           log.error("{} audit events could not be stored before shutdown", batch.size() + pending.size());
           return;
         }
       }
+    }
+  }
+
+  private void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      closing = true; // nobody else interrupts this thread: take it as the end
     }
   }
 

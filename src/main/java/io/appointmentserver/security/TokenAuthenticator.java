@@ -45,7 +45,7 @@ public final class TokenAuthenticator {
   private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
   private final JWKSource<SecurityContext> keys;
   /** Tokens already verified, with the id of the key that signed them. */
-  private final Cache<String, Verified> verified;
+  private final Cache<TokenKey, Verified> verified;
   private final long clockSkewSeconds;
   private final String issuer;
 
@@ -110,7 +110,8 @@ public final class TokenAuthenticator {
     }
     String token = authorization.substring(7).trim();
     long now = System.currentTimeMillis() / 1000;
-    Verified cached = verified.getIfPresent(token);
+    TokenKey key = new TokenKey(token);
+    Verified cached = verified.getIfPresent(key);
     if (cached != null && now <= cached.principal().expiresAtEpochSecond() + clockSkewSeconds
         && keyStillPublished(cached.keyId())) {
       return cached.principal();
@@ -131,11 +132,33 @@ public final class TokenAuthenticator {
       throw new AuthenticationException("Invalid token: " + e.getMessage());
     }
     Principal p = principal(claims);
-    verified.put(token, new Verified(p, keyId));
+    verified.put(key, new Verified(p, keyId));
     return p;
   }
 
   private record Verified(Principal principal, String keyId) {}
+
+  /**
+   * A token as the cache's key: equal only to the very same token, hashed on the last characters
+   * of its signature, which differ from token to token anyway. String's own hash would read the
+   * whole token (a kilobyte) on every request; only verified tokens get into the cache, so
+   * nobody can choose what collides.
+   */
+  private record TokenKey(String token) {
+    @Override
+    public int hashCode() {
+      int h = 0;
+      for (int i = Math.max(0, token.length() - 24); i < token.length(); i++) {
+        h = 31 * h + token.charAt(i);
+      }
+      return h;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof TokenKey k && k.token.equals(token);
+    }
+  }
 
   /** A rotated-out key invalidates the tokens it signed, even those verified before. */
   private boolean keyStillPublished(String keyId) {

@@ -61,7 +61,8 @@ public final class ResourceStore {
 
   /** The current version, a tombstone if deleted, or null if the resource never existed. */
   public StoredResource read(String type, String id) {
-    return query(READ, type, id, rs -> row(type, id, rs));
+    StoredResource audited = audited(type, id, 1, rs -> row(type, id, rs));
+    return audited != null ? audited : query(READ, type, id, rs -> row(type, id, rs));
   }
 
   private static final String VREAD = """
@@ -70,17 +71,29 @@ public final class ResourceStore {
 
   /** One version, or null if there is no such version. */
   public StoredResource vread(String type, String id, long version) {
-    return query(VREAD, type, id, version, rs -> row(type, id, rs));
+    StoredResource audited = audited(type, id, version, rs -> row(type, id, rs));
+    return audited != null ? audited : query(VREAD, type, id, version, rs -> row(type, id, rs));
   }
 
   /** {@link #read} as the stored UTF-8 bytes, for sending them as they are. */
   public StoredJson readJson(String type, String id) {
-    return query(READ, type, id, rs -> json(type, id, rs));
+    StoredJson audited = audited(type, id, 1, rs -> json(type, id, rs));
+    return audited != null ? audited : query(READ, type, id, rs -> json(type, id, rs));
   }
 
   /** {@link #vread} as the stored UTF-8 bytes, for sending them as they are. */
   public StoredJson vreadJson(String type, String id, long version) {
-    return query(VREAD, type, id, version, rs -> json(type, id, rs));
+    StoredJson audited = audited(type, id, version, rs -> json(type, id, rs));
+    return audited != null ? audited : query(VREAD, type, id, version, rs -> json(type, id, rs));
+  }
+
+  /**
+   * An event of the audit trail, version 1 of an AuditEvent, looked up before the AuditEvents
+   * written through the API (so that none of these can stand in for a recorded one); null if
+   * {@code type/id} is not one, or if another version is asked for.
+   */
+  private <T> T audited(String type, String id, long version, RowMapper<T> mapper) {
+    return type.equals(AuditEvents.TYPE) && version == 1 ? query(AuditEvents.READ, id, mapper) : null;
   }
 
   private static final String CHANGED_SINCE = """
@@ -137,6 +150,13 @@ public final class ResourceStore {
    */
   public record HistoryQuery(String type, String id, String[] types, Instant since, Instant until,
       String filter, List<Object> filterParams) {
+    /** resource_history, with the audit trail when the query may list AuditEvents. */
+    String from() {
+      boolean audit = type != null ? type.equals(AuditEvents.TYPE)
+          : types == null || java.util.Arrays.asList(types).contains(AuditEvents.TYPE);
+      return audit ? AuditEvents.HISTORY_WITH_AUDIT : "resource_history";
+    }
+
     String where() {
       StringBuilder w = new StringBuilder(" WHERE last_updated <= ?");
       if (type != null) w.append(" AND res_type = ?");
@@ -164,7 +184,7 @@ public final class ResourceStore {
   }
 
   public int historyCount(HistoryQuery q) {
-    String sql = "SELECT count(*) FROM resource_history" + q.where();
+    String sql = "SELECT count(*) FROM " + q.from() + q.where();
     return run(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         q.bind(ps);
@@ -178,7 +198,7 @@ public final class ResourceStore {
 
   /** Newest first: the versions at positions [offset, offset + limit). */
   public List<StoredResource> historyPage(HistoryQuery q, int offset, int limit) {
-    String sql = "SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM resource_history"
+    String sql = "SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM " + q.from()
         + q.where() + " ORDER BY last_updated DESC, res_type, res_id, version DESC OFFSET ? LIMIT ?";
     return run(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -257,48 +277,19 @@ public final class ResourceStore {
     List<StoredResource> eventsFor(StoredResource written, String[] tags);
   }
 
-  private static final String INSERT_MANY = """
-      WITH cur AS (
-        INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body, tags)
-        SELECT t, i, 1, l, false, b, '{}'::text[]
-          FROM unnest(?::text[], ?::text[], ?::timestamptz[], ?::text[]) AS x(t, i, l, b)
-        RETURNING res_type, res_id, version, last_updated, deleted, body, tags)
-      INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
-      SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM cur""";
-
-  /** Inserts new resources (version 1, untagged) in one statement: audit events. */
-  public void insertAll(List<StoredResource> resources) {
-    if (!resources.isEmpty()) {
-      transaction(c -> {
-        insertAll(c, resources);
+  /** Appends audit events (read events, batched) in one COPY. */
+  public void appendAudit(List<StoredResource> events) {
+    if (!events.isEmpty()) {
+      run(c -> {
+        AuditEvents.copy(c, events);
         return null;
       });
     }
   }
 
-  private static void insertAll(Connection c, List<StoredResource> resources) throws SQLException {
-    if (resources.isEmpty()) {
-      return;
-    }
-    int n = resources.size();
-    String[] types = new String[n];
-    String[] ids = new String[n];
-    OffsetDateTime[] times = new OffsetDateTime[n];
-    String[] bodies = new String[n];
-    for (int i = 0; i < n; i++) {
-      StoredResource r = resources.get(i);
-      types[i] = r.type();
-      ids[i] = r.id();
-      times[i] = ts(r.lastUpdated());
-      bodies[i] = r.json();
-    }
-    try (PreparedStatement ps = c.prepareStatement(INSERT_MANY)) {
-      ps.setArray(1, c.createArrayOf("text", types));
-      ps.setArray(2, c.createArrayOf("text", ids));
-      ps.setArray(3, c.createArrayOf("timestamptz", times));
-      ps.setArray(4, c.createArrayOf("text", bodies));
-      ps.executeUpdate();
-    }
+  /** The id of a new audit event made at {@code at}: time-ordered, unique across processes. */
+  public static String newAuditId(Instant at) {
+    return AuditEvents.newId(at);
   }
 
   /** Refused by a {@link Guard}: nothing was written. */
@@ -325,7 +316,7 @@ public final class ResourceStore {
         if (insert(c, type, id, 1, now, json, tags)) {
           StoredResource written = new StoredResource(type, id, 1, now, false, json, tags);
           List<String> overlaps = book(c, type, id, bookings);
-          insertAll(c, audit.eventsFor(written, tags));
+          AuditEvents.insert(c, audit.eventsFor(written, tags));
           return new WriteResult(written, true, overlaps);
         }
       }
@@ -369,7 +360,7 @@ public final class ResourceStore {
         if (written) {
           StoredResource stored = new StoredResource(type, id, version, now, false, json, tags);
           List<String> overlaps = book(c, type, id, bookings);
-          insertAll(c, audit.eventsFor(stored, tags));
+          AuditEvents.insert(c, audit.eventsFor(stored, tags));
           // re-creating a deleted resource counts as a create
           return new WriteResult(stored, !exists || baseDeleted, overlaps);
         }
@@ -411,7 +402,7 @@ public final class ResourceStore {
         if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering)) {
           StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0]);
           book(c, type, id, bookings);
-          insertAll(c, audit.eventsFor(tombstone, oldTags[0]));
+          AuditEvents.insert(c, audit.eventsFor(tombstone, oldTags[0]));
           return tombstone;
         }
       }
@@ -642,6 +633,17 @@ public final class ResourceStore {
   @FunctionalInterface
   private interface RowMapper<T> {
     T map(ResultSet rs) throws SQLException;
+  }
+
+  private <T> T query(String sql, String id, RowMapper<T> mapper) {
+    return run(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          return mapper.map(rs);
+        }
+      }
+    });
   }
 
   private <T> T query(String sql, String type, String id, RowMapper<T> mapper) {

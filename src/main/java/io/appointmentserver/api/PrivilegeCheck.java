@@ -1,7 +1,5 @@
 package io.appointmentserver.api;
 
-import ca.uhn.fhir.interceptor.api.Hook;
-import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import io.appointmentserver.security.AccessPolicy;
@@ -14,18 +12,23 @@ import io.appointmentserver.security.Privileges.Op;
  * The role check for everything HAPI's RestfulServer handles, once it knows which interaction a
  * request is: the privilege it needs ({@link Privileges}), then that the user has a context where
  * one is required. The context itself is checked against the resources, in the interactions.
+ * Called by {@link FhirRestServer} when it has chosen the method, before the body is parsed; not
+ * an interceptor hook, since HAPI logs every exception out of a hook as a server error, and a
+ * client's missing privilege is none.
  */
-public final class PrivilegeInterceptor {
+final class PrivilegeCheck {
   private final AccessPolicy policy;
 
-  public PrivilegeInterceptor(AccessPolicy policy) {
+  PrivilegeCheck(AccessPolicy policy) {
     this.policy = policy;
   }
 
-  @Hook(Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED)
-  public void check(RequestDetails request, RestOperationTypeEnum operation) {
+  void check(RequestDetails request, RestOperationTypeEnum operation) {
     if (operation == RestOperationTypeEnum.METADATA) {
       return;
+    }
+    if (operation == null) {
+      throw new ForbiddenException("SECURITY_TOKEN_INSUFFICIENT_PERMISSION: Insufficient permission for this request");
     }
     Principal p = Access.principal(request);
     String type = request.getResourceName();
@@ -45,8 +48,24 @@ public final class PrivilegeInterceptor {
       default -> throw new ForbiddenException(
           "SECURITY_TOKEN_INSUFFICIENT_PERMISSION: Insufficient permission for " + operation.getCode());
     }
+    if (isConditional(request, operation)) {
+      Privileges.require(p, type, Op.SEARCH); // a conditional interaction searches
+    }
     if (type != null) {
       policy.rule(p, type); // SECURITY_TOKEN_CONTEXT_MISSING before any work
     }
+  }
+
+  /**
+   * A conditional create ({@code If-None-Exist}), or an update, patch or delete addressed by
+   * search parameters instead of an id ({@code PUT Appointment?identifier=x}).
+   */
+  static boolean isConditional(RequestDetails request, RestOperationTypeEnum operation) {
+    return switch (operation) {
+      case CREATE -> request.getHeader("If-None-Exist") != null;
+      case UPDATE, PATCH, DELETE -> (request.getId() == null || !request.getId().hasIdPart())
+          && !request.getParameters().isEmpty();
+      default -> false;
+    };
   }
 }
