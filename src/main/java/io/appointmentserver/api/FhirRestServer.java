@@ -57,6 +57,7 @@ public final class FhirRestServer extends RestfulServer {
     setMaximumPageSize(HistoryQueries.MAX_PAGE_SIZE);
     registerInterceptor(new ErrorInterceptor());
     registerInterceptor(new PrivilegeInterceptor(accessPolicy));
+    registerInterceptor(new StoredResponses());
     Access access = new Access(accessPolicy, audit);
 
     List<IResourceProvider> providers = new ArrayList<>();
