@@ -63,6 +63,8 @@ public final class StoredResponses {
     if (request.getRequestId() != null) {
       resp.setHeader("X-Request-ID", request.getRequestId());
     }
+    // and those added for HAPI to send (the validation warnings)
+    request.getResponse().getHeaders().forEach((name, values) -> values.forEach(v -> resp.addHeader(name, v)));
     resp.setContentType(encoding.getResourceContentType() + ";charset=utf-8");
     resp.setHeader("ETag", "W/\"" + s.version() + "\"");
     resp.setDateHeader("Last-Modified", s.lastUpdated().toEpochMilli());
