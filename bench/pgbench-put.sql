@@ -39,8 +39,8 @@ cur AS (
   RETURNING r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.body, r.tags,
     old.tags AS old_tags, old.body AS old_body),
 hist AS (
-  INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
-  SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM cur)
+  INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags, method)
+  SELECT res_type, res_id, version, last_updated, deleted, body, tags, 'PUT' FROM cur)
 SELECT old_tags, old_body FROM cur;
 -- ResourceStore.BOOK (FHIR_APPOINTMENT_OVERLAP=warn): the appointment's bookings brought up to
 -- date (unchanged here: nothing written) and the overlapping appointments listed

@@ -146,7 +146,10 @@ class AuthorizationTest {
     }
   }
 
-  /** A history listing followed through all its pages: its total and "fullUrl|request.url" per entry. */
+  /**
+   * A history listing followed through all its pages: its total and "fullUrl|type/id/_history/version"
+   * per entry ("fullUrl|type/id/_history/deleted" for a deletion).
+   */
   record Listing(int total, List<String> entries) {
     boolean lists(String typeAndId) {
       return entries.stream().anyMatch(s -> s.contains("/" + typeAndId + "|"));
@@ -162,7 +165,12 @@ class AuthorizationTest {
       JsonNode page = Json.parse(r.body());
       total = page.get("total").asInt();
       if (page.has("entry")) {
-        page.get("entry").forEach(e -> seen.add(e.get("fullUrl").asText() + "|" + e.get("request").get("url").asText()));
+        page.get("entry").forEach(e -> {
+          String fullUrl = e.get("fullUrl").asText();
+          String typeAndId = fullUrl.substring(fullUrl.lastIndexOf('/', fullUrl.lastIndexOf('/') - 1) + 1);
+          JsonNode version = e.path("resource").path("meta").path("versionId");
+          seen.add(fullUrl + "|" + typeAndId + "/_history/" + (version.isMissingNode() ? "deleted" : version.asText()));
+        });
       }
       url = null;
       for (JsonNode link : page.get("link")) {

@@ -84,6 +84,7 @@ public final class FhirRestServer extends RestfulServer {
     setDefaultPageSize(HistoryQueries.DEFAULT_PAGE_SIZE);
     setMaximumPageSize(HistoryQueries.MAX_PAGE_SIZE);
     registerInterceptor(new ErrorInterceptor());
+    registerInterceptor(new StoredResponses());
     Access access = new Access(accessPolicy, audit);
 
     List<IResourceProvider> providers = new ArrayList<>();

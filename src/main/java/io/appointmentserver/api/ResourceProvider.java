@@ -247,6 +247,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     MethodOutcome outcome = new MethodOutcome(new IdType(type, s.id(), Long.toString(s.version())));
     outcome.setCreated(r.created());
     outcome.setResource(resource);
+    StoredResponses.written(request, resource, s);
     OperationOutcome oo = Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
         verb + " " + type + "/" + s.id() + " (version " + s.version() + ")");
     oo.getIssue().addAll(warnings);

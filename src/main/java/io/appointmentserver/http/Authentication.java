@@ -62,9 +62,7 @@ final class Authentication extends HttpFilter {
       errors.write(req, resp, Outcomes.toResponse(e));
       return;
     }
-    StringBuffer url = req.getRequestURL();
-    String requestBase = url.substring(0, url.length() - (path == null ? 0 : path.length()));
-    req.setAttribute(Principal.ATTRIBUTE, principal.localized(List.of(defaultBase, requestBase)));
+    req.setAttribute(Principal.ATTRIBUTE, principal.localized(List.of(defaultBase, RequestBase.of(req))));
     String traceId = req.getHeader("x-b3-traceid");
     if (traceId == null || traceId.isBlank() || traceId.length() > 64) {
       traceId = newTraceId();

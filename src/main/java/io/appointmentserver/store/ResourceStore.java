@@ -198,7 +198,7 @@ public final class ResourceStore {
 
   /** Newest first: the versions at positions [offset, offset + limit). */
   public List<StoredResource> historyPage(HistoryQuery q, int offset, int limit) {
-    String sql = "SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM " + q.from()
+    String sql = "SELECT res_type, res_id, version, last_updated, deleted, body, tags, method FROM " + q.from()
         + q.where() + " ORDER BY last_updated DESC, res_type, res_id, version DESC OFFSET ? LIMIT ?";
     return run(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -209,7 +209,8 @@ public final class ResourceStore {
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             out.add(new StoredResource(rs.getString(1), rs.getString(2), rs.getLong(3),
-                rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getBoolean(5), rs.getString(6), tags(rs, 7)));
+                rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getBoolean(5), rs.getString(6), tags(rs, 7),
+                rs.getString(8)));
           }
         }
         return out;
@@ -227,8 +228,8 @@ public final class ResourceStore {
         VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT DO NOTHING
         RETURNING res_type, res_id, version, last_updated, deleted, body, tags)
-      INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
-      SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM cur""";
+      INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags, method)
+      SELECT res_type, res_id, version, last_updated, deleted, body, tags, ?::text FROM cur""";
 
   private static final String UPDATE = """
       WITH old AS (
@@ -241,8 +242,8 @@ public final class ResourceStore {
         RETURNING r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.body, r.tags,
           old.tags AS old_tags, old.body AS old_body),
       hist AS (
-        INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
-        SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM cur)
+        INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags, method)
+        SELECT res_type, res_id, version, last_updated, deleted, body, tags, ?::text FROM cur)
       SELECT old_tags, old_body FROM cur""";
 
   private static final String CURRENT_VERSION = """
@@ -313,8 +314,8 @@ public final class ResourceStore {
         Instant now = now();
         String json = renderer.render(id, 1, now);
         // a client may already have chosen this id with PUT: then take the next one
-        if (insert(c, type, id, 1, now, json, tags)) {
-          StoredResource written = new StoredResource(type, id, 1, now, false, json, tags);
+        if (insert(c, type, id, 1, now, json, tags, "POST")) {
+          StoredResource written = new StoredResource(type, id, 1, now, false, json, tags, "POST");
           List<String> overlaps = book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(written, tags));
           return new WriteResult(written, true, overlaps);
@@ -355,10 +356,10 @@ public final class ResourceStore {
         Instant now = now();
         String json = renderer.render(id, version, now);
         boolean written = exists
-            ? update(c, type, id, base, baseDeleted, version, now, false, json, tags, guard)
-            : insert(c, type, id, version, now, json, tags);
+            ? update(c, type, id, base, baseDeleted, version, now, false, json, tags, guard, "PUT")
+            : insert(c, type, id, version, now, json, tags, "PUT");
         if (written) {
-          StoredResource stored = new StoredResource(type, id, version, now, false, json, tags);
+          StoredResource stored = new StoredResource(type, id, version, now, false, json, tags, "PUT");
           List<String> overlaps = book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(stored, tags));
           // re-creating a deleted resource counts as a create
@@ -399,8 +400,8 @@ public final class ResourceStore {
           oldTags[0] = old;
           return guard.allows(old, oldJson);
         };
-        if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering)) {
-          StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0]);
+        if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering, "DELETE")) {
+          StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0], "DELETE");
           book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(tombstone, oldTags[0]));
           return tombstone;
@@ -532,7 +533,7 @@ public final class ResourceStore {
   }
 
   private static boolean insert(Connection c, String type, String id, long version, Instant now, String json,
-      String[] tags) throws SQLException {
+      String[] tags, String method) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(INSERT)) {
       ps.setString(1, type);
       ps.setString(2, id);
@@ -541,13 +542,15 @@ public final class ResourceStore {
       ps.setBoolean(5, false);
       ps.setString(6, json);
       ps.setObject(7, tags);
+      ps.setString(8, method);
       return ps.executeUpdate() == 1;
     }
   }
 
   /** The conditional update; {@code tags} null keeps the old ones (deletions). */
   private static boolean update(Connection c, String type, String id, long base, boolean baseDeleted,
-      long version, Instant now, boolean deleted, String json, String[] tags, Guard guard) throws SQLException {
+      long version, Instant now, boolean deleted, String json, String[] tags, Guard guard, String method)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
       ps.setString(1, type);
       ps.setString(2, id);
@@ -560,6 +563,7 @@ public final class ResourceStore {
       ps.setObject(9, tags, java.sql.Types.ARRAY);
       ps.setString(10, type);
       ps.setString(11, id);
+      ps.setString(12, method);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return false;

@@ -459,6 +459,9 @@ public final class ProfileValidator {
           }
         });
 
+    /** Profiles looked up in vain in this generation. */
+    final Set<String> unknown = ConcurrentHashMap.newKeySet();
+
     Generation(PrePopulatedValidationSupport known) {
       this.known = known;
       ValidationSupportChain chain = new ValidationSupportChain(base, known, commonCodes, inMemoryTerminology);
@@ -503,10 +506,18 @@ public final class ProfileValidator {
       return p != null ? p : new Pooled(newInstanceValidator(), newParser());
     }
 
-    /** Whether every one of these profiles is known (an unknown one is looked up again each time). */
+    /**
+     * Whether every one of these profiles is known. A generation never learns a profile (a new one
+     * comes with the next generation), so the ones it does not know are remembered: looking one up
+     * in vain walks the whole support chain, at every write of a resource claiming it.
+     */
     boolean knowsAll(List<String> profileUrls) {
       for (String url : profileUrls) {
+        if (unknown.contains(url)) {
+          return false;
+        }
         if (worker.fetchResource(StructureDefinition.class, url) == null) {
+          unknown.add(url);
           return false;
         }
       }
@@ -525,7 +536,7 @@ public final class ProfileValidator {
     private List<ValidationMessage> validate(Pooled p, String json, List<String> profileUrls) {
       List<StructureDefinition> profiles = new ArrayList<>();
       for (String url : profileUrls) {
-        StructureDefinition sd = worker.fetchResource(StructureDefinition.class, url);
+        StructureDefinition sd = unknown.contains(url) ? null : worker.fetchResource(StructureDefinition.class, url);
         if (sd != null) {
           profiles.add(sd);
         }
