@@ -31,6 +31,7 @@ public final class ResourceStore {
   private final DataSource ds;
   private final Clock clock;
   private final Bookings.Mode overlapMode;
+  private final Indexer indexer;
 
   /** Renders the JSON of a resource once its id, version and lastUpdated are known. */
   @FunctionalInterface
@@ -49,9 +50,22 @@ public final class ResourceStore {
   }
 
   public ResourceStore(DataSource ds, Clock clock, Bookings.Mode overlapMode) {
+    this(ds, clock, overlapMode, Indexer.NONE);
+  }
+
+  public ResourceStore(DataSource ds, Clock clock, Bookings.Mode overlapMode, Indexer indexer) {
     this.ds = ds;
     this.clock = clock;
     this.overlapMode = overlapMode;
+    this.indexer = indexer;
+  }
+
+  /** Keeps the search index in step with every version written, inside the write's transaction. */
+  @FunctionalInterface
+  public interface Indexer {
+    Indexer NONE = (c, written) -> {};
+
+    void index(Connection c, StoredResource written) throws SQLException;
   }
 
   // ---------------------------------------------------------------- reads
@@ -276,7 +290,7 @@ public final class ResourceStore {
     }
   }
 
-  private static void insertAll(Connection c, List<StoredResource> resources) throws SQLException {
+  private void insertAll(Connection c, List<StoredResource> resources) throws SQLException {
     if (resources.isEmpty()) {
       return;
     }
@@ -298,6 +312,9 @@ public final class ResourceStore {
       ps.setArray(3, c.createArrayOf("timestamptz", times));
       ps.setArray(4, c.createArrayOf("text", bodies));
       ps.executeUpdate();
+    }
+    for (StoredResource r : resources) {
+      indexer.index(c, r);
     }
   }
 
@@ -324,6 +341,7 @@ public final class ResourceStore {
         // a client may already have chosen this id with PUT: then take the next one
         if (insert(c, type, id, 1, now, json, tags)) {
           StoredResource written = new StoredResource(type, id, 1, now, false, json, tags);
+          indexer.index(c, written);
           List<String> overlaps = book(c, type, id, bookings);
           insertAll(c, audit.eventsFor(written, tags));
           return new WriteResult(written, true, overlaps);
@@ -368,6 +386,7 @@ public final class ResourceStore {
             : insert(c, type, id, version, now, json, tags);
         if (written) {
           StoredResource stored = new StoredResource(type, id, version, now, false, json, tags);
+          indexer.index(c, stored);
           List<String> overlaps = book(c, type, id, bookings);
           insertAll(c, audit.eventsFor(stored, tags));
           // re-creating a deleted resource counts as a create
@@ -410,6 +429,7 @@ public final class ResourceStore {
         };
         if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering)) {
           StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0]);
+          indexer.index(c, tombstone);
           book(c, type, id, bookings);
           insertAll(c, audit.eventsFor(tombstone, oldTags[0]));
           return tombstone;
@@ -718,7 +738,7 @@ public final class ResourceStore {
   }
 
   /** Connection trouble becomes {@link StoreUnavailableException}; anything else is a bug. */
-  static RuntimeException translate(SQLException e) {
+  public static RuntimeException translate(SQLException e) {
     String state = e.getSQLState();
     if (e instanceof SQLTransientConnectionException || e instanceof SQLNonTransientConnectionException
         || (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")))) {
