@@ -244,6 +244,94 @@ class SearchTest {
     assertThat(appointments("status:not=booked")).containsExactly("a2");
   }
 
+  @Test
+  void numberQuantityAndUri() {
+    put("RiskAssessment", "ra-" + RUN, "{\"resourceType\":\"RiskAssessment\",\"id\":\"ra-" + RUN + "\",\"status\":\"final\","
+        + "\"identifier\":{\"system\":\"" + SYS + "\",\"value\":\"ra\"},\"prediction\":[{\"probabilityDecimal\":0.25}]}");
+    // 0.25 is within [0.245, 0.255) of 0.25; 0.3 means [0.25, 0.35)
+    assertThat(ids("RiskAssessment?identifier=" + q(SYS + "|") + "&probability=0.25")).containsExactly("ra");
+    assertThat(ids("RiskAssessment?identifier=" + q(SYS + "|") + "&probability=0.3")).containsExactly("ra");
+    assertThat(ids("RiskAssessment?identifier=" + q(SYS + "|") + "&probability=0.2")).isEmpty();
+    assertThat(ids("RiskAssessment?identifier=" + q(SYS + "|") + "&probability=gt0.2")).containsExactly("ra");
+    assertThat(ids("RiskAssessment?identifier=" + q(SYS + "|") + "&probability=lt0.25")).isEmpty();
+
+    put("Observation", "ob-" + RUN, "{\"resourceType\":\"Observation\",\"id\":\"ob-" + RUN + "\",\"status\":\"final\","
+        + "\"identifier\":[{\"system\":\"" + SYS + "\",\"value\":\"ob\"}],\"code\":{\"text\":\"weight\"},"
+        + "\"valueQuantity\":{\"value\":72.5,\"unit\":\"kg\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"kg\"}}");
+    String obs = "Observation?identifier=" + q(SYS + "|") + "&value-quantity=";
+    assertThat(ids(obs + q("72.5|http://unitsofmeasure.org|kg"))).containsExactly("ob");
+    assertThat(ids(obs + q("72.5||kg"))).containsExactly("ob");
+    assertThat(ids(obs + q("72.5||g"))).isEmpty();
+    assertThat(ids(obs + "72")).isEmpty();
+    assertThat(ids(obs + "ge72.5")).containsExactly("ob");
+    assertThat(ids(obs + "gt72.5")).isEmpty();
+
+    String url = "http://example.org/fhir/Questionnaire/" + RUN + "/intake";
+    put("Questionnaire", "qu-" + RUN, "{\"resourceType\":\"Questionnaire\",\"id\":\"qu-" + RUN + "\",\"status\":\"draft\","
+        + "\"identifier\":[{\"system\":\"" + SYS + "\",\"value\":\"qu\"}],\"url\":\"" + url + "\"}");
+    String qs = "Questionnaire?identifier=" + q(SYS + "|") + "&url";
+    assertThat(ids(qs + "=" + q(url))).containsExactly("qu");
+    assertThat(ids(qs + "=" + q("http://example.org/fhir/Questionnaire/" + RUN))).isEmpty();
+    assertThat(ids(qs + ":below=" + q("http://example.org/fhir/Questionnaire/" + RUN))).containsExactly("qu");
+    assertThat(ids(qs + ":above=" + q(url + "/v2"))).containsExactly("qu");
+    assertThat(ids(qs + ":above=" + q("http://example.org/fhir/"))).isEmpty();
+  }
+
+  @Test
+  void deletingARemovesItsIndexRows() throws Exception {
+    String id = "del-" + RUN;
+    put("Patient", id, patient(id, "Deleted", null, "2001-01-01", "other", true).replace(SYS, SYS + "-del"));
+    assertThat(indexRows("Patient", id)).isGreaterThan(0);
+    assertThat(Http.send("DELETE", BASE + "/Patient/" + id, null).statusCode()).isEqualTo(200);
+    assertThat(indexRows("Patient", id)).isZero();
+    assertThat(ids("Patient?identifier=" + q(SYS + "-del|"))).isEmpty();
+  }
+
+  static int indexRows(String type, String id) throws java.sql.SQLException {
+    int n = 0;
+    try (java.sql.Connection c = TestServer.postgres().getPostgresDatabase().getConnection()) {
+      for (String table : List.of("search_string", "search_token", "search_reference", "search_date", "search_number",
+          "search_quantity", "search_uri")) {
+        try (java.sql.PreparedStatement ps = c.prepareStatement(
+            "SELECT count(*) FROM " + table + " WHERE res_type = ? AND res_id = ?")) {
+          ps.setString(1, type);
+          ps.setString(2, id);
+          try (java.sql.ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            n += rs.getInt(1);
+          }
+        }
+      }
+    }
+    return n;
+  }
+
+  /** A resource stored before the search index existed (written straight into the tables) is indexed on start-up. */
+  @Test
+  void resourcesStoredBeforeTheIndexAreIndexedOnStartUp() throws Exception {
+    String id = "old-" + RUN;
+    String json = patient(id, "Oldtimer", null, "1950-01-01", null, null).replace("{\"resourceType\":\"Patient\",",
+        "{\"resourceType\":\"Patient\",\"meta\":{\"versionId\":\"1\",\"lastUpdated\":\"2019-01-01T00:00:00.000+00:00\"},")
+        .replace(SYS, SYS + "-old");
+    try (java.sql.Connection c = TestServer.postgres().getPostgresDatabase().getConnection()) {
+      for (String table : List.of("resource", "resource_history")) {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
+            + " (res_type, res_id, version, last_updated, deleted, body) VALUES ('Patient', ?, 1, '2019-01-01T00:00:00Z', false, ?)")) {
+          ps.setString(1, id);
+          ps.setString(2, json);
+          ps.executeUpdate();
+        }
+      }
+    }
+    String old = "Patient?identifier=" + q(SYS + "-old|");
+    assertThat(ids(old + "&family=oldtimer")).isEmpty();
+    try (AppointmentServer restarted = TestServer.another(c -> c)) {
+      assertThat(restarted.reindexed().get(120, java.util.concurrent.TimeUnit.SECONDS)).isGreaterThanOrEqualTo(1);
+      assertThat(ids(old + "&family=oldtimer")).containsExactly("old");
+      assertThat(ids(old + "&birthdate=1950")).containsExactly("old");
+    }
+  }
+
   // ---------------------------------------------------------------- paging, sorting, totals
 
   @Test

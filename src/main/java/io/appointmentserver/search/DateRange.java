@@ -14,9 +14,9 @@ import org.hl7.fhir.dstu3.model.DateTimeType;
  * is all of July. Values without a time of day are days in the server's time zone.
  */
 public record DateRange(Instant lo, Instant hi) {
-  /** For open period ends: PostgreSQL's infinities. */
-  public static final Instant MIN = Instant.parse("-4712-01-01T00:00:00Z");
-  public static final Instant MAX = Instant.parse("+99999-12-31T00:00:00Z");
+  /** For open period ends, and anything outside years 1 to 9999: PostgreSQL's infinities. */
+  public static final Instant MIN = Instant.parse("0001-01-01T00:00:00Z");
+  public static final Instant MAX = Instant.parse("9999-12-31T00:00:00Z");
 
   public static DateRange of(BaseDateTimeType v, ZoneId zone) {
     if (v == null || v.getValue() == null) {

@@ -97,7 +97,14 @@ public final class Extractor {
         continue;
       }
       for (IBase v : values) {
-        add(rows, p, v);
+        try {
+          add(rows, p, v);
+        } catch (RuntimeException e) {
+          // a value the index cannot hold (a date beyond what it compares) must not refuse the write
+          if (reported.add(type + "." + p.name() + ":value")) {
+            log.warn("search parameter {}.{}: a value not indexed: {}", type, p.name(), e.toString());
+          }
+        }
       }
     }
     return rows;
