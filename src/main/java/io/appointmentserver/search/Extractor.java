@@ -1,8 +1,6 @@
 package io.appointmentserver.search;
 
 import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.fhirpath.IFhirPath;
-import ca.uhn.fhir.fhirpath.IFhirPath.IParsedExpression;
 import io.appointmentserver.search.SearchParameters.Param;
 import io.appointmentserver.security.AccessTags;
 import java.util.regex.Pattern;
@@ -13,7 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.hl7.fhir.dstu3.hapi.fluentpath.FhirPathDstu3;
+import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport;
+import org.hl7.fhir.dstu3.fhirpath.ExpressionNode;
+import org.hl7.fhir.dstu3.fhirpath.FHIRPathEngine;
+import org.hl7.fhir.dstu3.hapi.ctx.HapiWorkerContext;
+import org.hl7.fhir.dstu3.model.Base;
 import org.hl7.fhir.dstu3.model.Address;
 import org.hl7.fhir.dstu3.model.BaseDateTimeType;
 import org.hl7.fhir.dstu3.model.BooleanType;
@@ -41,7 +43,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The index rows of a resource: each search parameter's FHIRPath expression evaluated with HAPI's
- * DSTU3 engine ({@link FhirPathDstu3}), each value turned into rows of its parameter's kind.
+ * DSTU3 engine ({@link FHIRPathEngine}), each value turned into rows of its parameter's kind. The
+ * engine gets an empty set of definitions: the search expressions navigate and filter by type
+ * name and extension URL only, and loading all of DSTU3's StructureDefinitions would cost each
+ * server seconds and a hundred megabytes more (the validator loads its own when it needs them).
  * An expression that selects an extension indexes the extension's value (as the eHealth
  * SearchParameters do). {@code _id} and {@code _lastUpdated} are columns of the resource itself.
  */
@@ -57,13 +62,14 @@ public final class Extractor {
   private final ThreadLocal<Engine> engines;
   private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
-  private record Engine(IFhirPath path, Map<String, IParsedExpression> parsed) {}
+  private record Engine(FHIRPathEngine path, Map<String, ExpressionNode> parsed) {}
 
   public Extractor(FhirContext ctx, SearchParameters params, ZoneId zone) {
     this.ctx = ctx;
     this.params = params;
     this.zone = zone;
-    this.engines = ThreadLocal.withInitial(() -> new Engine(new FhirPathDstu3(ctx), new HashMap<>()));
+    this.engines = ThreadLocal.withInitial(() -> new Engine(
+        new FHIRPathEngine(new HapiWorkerContext(ctx, new PrePopulatedValidationSupport(ctx))), new HashMap<>()));
   }
 
   public FhirContext context() {
@@ -82,21 +88,21 @@ public final class Extractor {
       if (p.expression() == null || FROM_COLUMNS.contains(p.name())) {
         continue;
       }
-      List<IBase> values;
+      List<Base> values;
       try {
-        IParsedExpression expr = engine.parsed().get(p.expression());
+        ExpressionNode expr = engine.parsed().get(p.expression());
         if (expr == null) {
           expr = engine.path().parse(p.expression());
           engine.parsed().put(p.expression(), expr);
         }
-        values = engine.path().evaluate(resource, expr, IBase.class);
+        values = engine.path().evaluate((Base) resource, expr);
       } catch (Exception e) {
         if (reported.add(type + "." + p.name())) {
           log.warn("search parameter {}.{} ({}) not indexed: {}", type, p.name(), p.expression(), e.getMessage());
         }
         continue;
       }
-      for (IBase v : values) {
+      for (Base v : values) {
         try {
           add(rows, p, v);
         } catch (RuntimeException e) {
