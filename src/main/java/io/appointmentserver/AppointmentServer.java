@@ -40,15 +40,17 @@ public final class AppointmentServer implements AutoCloseable {
   private final String baseUrl;
   private final ProfileValidator validator;
   private final CompletableFuture<Long> reindexed;
+  private final java.util.concurrent.atomic.AtomicBoolean closing;
 
   private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl, ProfileValidator validator,
-      CompletableFuture<Long> reindexed) {
+      CompletableFuture<Long> reindexed, java.util.concurrent.atomic.AtomicBoolean closing) {
     this.db = db;
     this.http = http;
     this.audit = audit;
     this.baseUrl = baseUrl;
     this.validator = validator;
     this.reindexed = reindexed;
+    this.closing = closing;
   }
 
   public static AppointmentServer start(Config config) throws Exception {
@@ -95,7 +97,8 @@ public final class AppointmentServer implements AutoCloseable {
             + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
             config.dataDir().toAbsolutePath());
       }
-      return new AppointmentServer(db, http, audit, base, validator, reindex(searchIndex, db));
+      java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+      return new AppointmentServer(db, http, audit, base, validator, reindex(searchIndex, db, closing), closing);
     } catch (Exception | Error e) {
       db.close();
       throw e;
@@ -133,17 +136,20 @@ public final class AppointmentServer implements AutoCloseable {
    * Indexes, in the background, the resources stored before the search index or before their
    * type's search parameters were what they are now; searches meanwhile miss them.
    */
-  private static CompletableFuture<Long> reindex(SearchIndex index, Database db) {
+  private static CompletableFuture<Long> reindex(SearchIndex index, Database db,
+      java.util.concurrent.atomic.AtomicBoolean closing) {
     return CompletableFuture.supplyAsync(() -> {
       long t0 = System.nanoTime();
       try {
-        long n = index.reindex(db.dataSource());
+        long n = index.reindex(db.dataSource(), closing::get);
         if (n > 0) {
           log.info("search index: {} stored resources indexed ({} ms)", n, (System.nanoTime() - t0) / 1_000_000);
         }
         return n;
       } catch (RuntimeException e) {
-        log.error("search index: reindexing the stored resources failed", e);
+        if (!closing.get()) {
+          log.error("search index: reindexing the stored resources failed", e);
+        }
         throw e;
       }
     }, r -> {
@@ -177,7 +183,13 @@ public final class AppointmentServer implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    closing.set(true);
     try {
+      try {
+        reindexed.get(30, java.util.concurrent.TimeUnit.SECONDS); // its batch done, before the database goes
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        // logged by the job; closing goes on
+      }
       http.close();
       audit.close(); // what was read until now is audited before the database goes
     } finally {

@@ -75,15 +75,20 @@ public final class TestServer {
     return dataDir;
   }
 
-  /** A SYSTEM token with every privilege, accepted by the shared server and its siblings. */
+  /**
+   * A SYSTEM token with every privilege, accepted by the shared server and its siblings; signed
+   * again once a minute, as it lives five and a test run takes longer.
+   */
   public static synchronized String systemToken() {
-    if (systemToken == null) {
+    if (systemToken == null || System.nanoTime() - systemTokenAt > 60_000_000_000L) {
       systemToken = Tokens.system(dataDir());
+      systemTokenAt = System.nanoTime();
     }
     return systemToken;
   }
 
   private static String systemToken;
+  private static long systemTokenAt;
 
   /**
    * A new, empty database {@code name} in the test PostgreSQL (dropped first if it exists), for a
