@@ -28,12 +28,9 @@ public final class SearchIndex implements ResourceStore.Indexer {
     this.extractor = extractor;
   }
 
-  /**
-   * One statement replaces every row of a resource: all its parts see the same snapshot, so the
-   * deletes remove the old rows and never the new ones.
-   */
-  private static final String REPLACE = """
-      WITH k AS (SELECT ?::text AS t, ?::text AS i),
+  private static final String KEY = "WITH k AS (SELECT ?::text AS t, ?::text AS i),\n";
+
+  private static final String DELETES = """
       d1 AS (DELETE FROM search_string x USING k WHERE x.res_type = k.t AND x.res_id = k.i),
       d2 AS (DELETE FROM search_token x USING k WHERE x.res_type = k.t AND x.res_id = k.i),
       d3 AS (DELETE FROM search_reference x USING k WHERE x.res_type = k.t AND x.res_id = k.i),
@@ -41,6 +38,9 @@ public final class SearchIndex implements ResourceStore.Indexer {
       d5 AS (DELETE FROM search_number x USING k WHERE x.res_type = k.t AND x.res_id = k.i),
       d6 AS (DELETE FROM search_quantity x USING k WHERE x.res_type = k.t AND x.res_id = k.i),
       d7 AS (DELETE FROM search_uri x USING k WHERE x.res_type = k.t AND x.res_id = k.i),
+      """;
+
+  private static final String INSERTS = """
       i1 AS (INSERT INTO search_string (res_type, res_id, param, norm, exact)
              SELECT k.t, k.i, p, n, e FROM k, unnest(?::text[], ?::text[], ?::text[]) AS x(p, n, e)),
       i2 AS (INSERT INTO search_token (res_type, res_id, param, system, code)
@@ -58,10 +58,18 @@ public final class SearchIndex implements ResourceStore.Indexer {
       INSERT INTO search_indexed (res_type, res_id, fingerprint) SELECT k.t, k.i, ? FROM k
       ON CONFLICT (res_type, res_id) DO UPDATE SET fingerprint = excluded.fingerprint""";
 
+  /**
+   * One statement replaces every row of a resource: all its parts see the same snapshot, so the
+   * deletes remove the old rows and never the new ones.
+   */
+  private static final String REPLACE = KEY + DELETES + INSERTS;
+  /** A first version has no rows yet: nothing to delete. */
+  private static final String FIRST = KEY + INSERTS;
+
   @Override
   public void index(Connection c, StoredResource written) throws SQLException {
     IndexRows rows = written.deleted() || written.json() == null ? IndexRows.none() : extract(written);
-    write(c, written.type(), written.id(), rows);
+    write(c, written.type(), written.id(), rows, written.version() == 1 && !written.deleted());
   }
 
   private IndexRows extract(StoredResource written) {
@@ -75,8 +83,8 @@ public final class SearchIndex implements ResourceStore.Indexer {
     return extractor.extract(written.type(), resource);
   }
 
-  void write(Connection c, String type, String id, IndexRows r) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(REPLACE)) {
+  void write(Connection c, String type, String id, IndexRows r, boolean first) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(first ? FIRST : REPLACE)) {
       int i = 1;
       i = bind(ps, i, type, id);
       i = texts(c, ps, i, r.stringParam, r.stringNorm, r.stringExact);
