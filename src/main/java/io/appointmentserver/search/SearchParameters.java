@@ -9,7 +9,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -103,7 +102,4 @@ public final class SearchParameters {
       throw new IllegalStateException(e);
     }
   }
-
-  /** The names of the parameters that only a later version of the search handles, for the 400 they answer. */
-  static final List<String> NOT_YET = List.of("_has", "_content", "_text", "_list", "_query", "_filter");
 }
