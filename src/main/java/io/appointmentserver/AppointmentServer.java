@@ -11,6 +11,10 @@ import io.appointmentserver.api.WritePolicy;
 import io.appointmentserver.ehealth.EhealthAppointment;
 import io.appointmentserver.ehealth.VideoMeetings;
 import io.appointmentserver.http.HttpServer;
+import io.appointmentserver.search.Extractor;
+import io.appointmentserver.search.SearchIndex;
+import io.appointmentserver.search.SearchParameters;
+import io.appointmentserver.search.Searcher;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AccessTags;
 import io.appointmentserver.security.AuditLog;
@@ -36,13 +40,18 @@ public final class AppointmentServer implements AutoCloseable {
   private final AuditLog audit;
   private final String baseUrl;
   private final ProfileValidator validator;
+  private final CompletableFuture<Long> reindexed;
+  private final java.util.concurrent.atomic.AtomicBoolean closing;
 
-  private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl, ProfileValidator validator) {
+  private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl, ProfileValidator validator,
+      CompletableFuture<Long> reindexed, java.util.concurrent.atomic.AtomicBoolean closing) {
     this.db = db;
     this.http = http;
     this.audit = audit;
     this.baseUrl = baseUrl;
     this.validator = validator;
+    this.reindexed = reindexed;
+    this.closing = closing;
   }
 
   public static AppointmentServer start(Config config) throws Exception {
@@ -53,7 +62,12 @@ public final class AppointmentServer implements AutoCloseable {
         config.dbPoolSize(), config.embeddedFsync());
     try {
       FhirContext ctx = ctxFuture.join();
-      ResourceStore store = new ResourceStore(db.dataSource(), Clock.systemUTC(), config.appointmentOverlap());
+      List<IgLoader.Loaded> ig = config.igPath() == null ? List.of() : IgLoader.load(ctx, config.igPath());
+      SearchParameters searchParams = new SearchParameters(ctx, ig.stream().map(IgLoader.Loaded::resource).toList());
+      SearchIndex searchIndex = new SearchIndex(new Extractor(ctx, searchParams, config.timeZone()));
+      ResourceStore store = new ResourceStore(db.dataSource(), Clock.systemUTC(), config.appointmentOverlap(),
+          searchIndex);
+      Searcher searcher = new Searcher(db.dataSource(), searchParams, config.timeZone(), Clock.systemUTC());
       ResourceCodec codec = new ResourceCodec(ctx, config.timeZone());
       // references to the public base (configured, or http://localhost:PORT/fhir by default) or
       // to the base a request was sent to are stored relative
@@ -67,7 +81,7 @@ public final class AppointmentServer implements AutoCloseable {
           }),
           Map.of("Appointment", AppointmentRules::checkContent),
           Map.of("Appointment", AppointmentRules::checkChange));
-      ProfileValidator validator = validator(ctx, config, store);
+      ProfileValidator validator = validator(ctx, config, store, ig);
       WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences(),
           rules, Map.of("Appointment", AppointmentBookings::of), validator);
       TokenAuthenticator authenticator = TokenAuthenticator.create(config.authIssuer(), config.authJwks(),
@@ -75,7 +89,8 @@ public final class AppointmentServer implements AutoCloseable {
       // links and Location headers use the configured base, else the one the request was sent to
       String publicBase = config.baseUrl() == null ? null : defaultBase;
       AuditLog audit = new AuditLog(store, Clock.systemUTC());
-      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, audit, publicBase);
+      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, audit, publicBase, searcher,
+          defaultBase);
       HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
           defaultBase, db, store, fhir, authenticator, access, audit);
       http.start();
@@ -87,7 +102,8 @@ public final class AppointmentServer implements AutoCloseable {
             + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
             config.dataDir().toAbsolutePath());
       }
-      return new AppointmentServer(db, http, audit, base, validator);
+      java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+      return new AppointmentServer(db, http, audit, base, validator, reindex(searchIndex, db, closing), closing);
     } catch (Exception | Error e) {
       db.close();
       throw e;
@@ -98,9 +114,9 @@ public final class AppointmentServer implements AutoCloseable {
    * The profile validator: the IG's conformance resources ({@code FHIR_IG_PATH}), then those
    * stored through the API, so that profiles written before a restart are known after it.
    */
-  private static ProfileValidator validator(FhirContext ctx, Config config, ResourceStore store) {
+  private static ProfileValidator validator(FhirContext ctx, Config config, ResourceStore store,
+      List<IgLoader.Loaded> ig) {
     long t0 = System.nanoTime();
-    List<IgLoader.Loaded> ig = config.igPath() == null ? List.of() : IgLoader.load(ctx, config.igPath());
     ProfileValidator validator = new ProfileValidator(ctx, ig.stream().map(IgLoader.Loaded::resource).toList(),
         config.allowUnknownProfiles(), new ProfileValidator.StoredConformance() {
           @Override
@@ -122,6 +138,38 @@ public final class AppointmentServer implements AutoCloseable {
   }
 
   /**
+   * Indexes, in the background, the resources stored before the search index or before their
+   * type's search parameters were what they are now; searches meanwhile miss them.
+   */
+  private static CompletableFuture<Long> reindex(SearchIndex index, Database db,
+      java.util.concurrent.atomic.AtomicBoolean closing) {
+    return CompletableFuture.supplyAsync(() -> {
+      long t0 = System.nanoTime();
+      try {
+        long n = index.reindex(db.dataSource(), closing::get);
+        if (n > 0) {
+          log.info("search index: {} stored resources indexed ({} ms)", n, (System.nanoTime() - t0) / 1_000_000);
+        }
+        return n;
+      } catch (RuntimeException e) {
+        if (!closing.get()) {
+          log.error("search index: reindexing the stored resources failed", e);
+        }
+        throw e;
+      }
+    }, r -> {
+      Thread t = new Thread(r, "search-reindex");
+      t.setDaemon(true);
+      t.start();
+    });
+  }
+
+  /** Completes when the resources stored before the current search parameters are indexed. */
+  public CompletableFuture<Long> reindexed() {
+    return reindexed;
+  }
+
+  /**
    * Prepares profile validation in the background, so that the first resource claiming a profile
    * does not wait seconds for it (the serve command does; tests take the wait when they need it).
    */
@@ -140,7 +188,13 @@ public final class AppointmentServer implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    closing.set(true);
     try {
+      try {
+        reindexed.get(30, java.util.concurrent.TimeUnit.SECONDS); // its batch done, before the database goes
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        // logged by the job; closing goes on
+      }
       http.close();
       audit.close(); // what was read until now is audited before the database goes
     } finally {

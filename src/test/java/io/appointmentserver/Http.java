@@ -15,6 +15,12 @@ public final class Http {
       .version(HttpClient.Version.HTTP_1_1)
       .build();
 
+  /**
+   * Requests wait up to two minutes: the first validation of a new server loads the DSTU3
+   * definitions, which takes half a minute when the machine is shared by several builds.
+   */
+  private static final Duration TIMEOUT = Duration.ofSeconds(120);
+
   /** Pass as the Authorization header's value to send none. */
   public static final String NO_AUTH = "<none>";
 
@@ -46,7 +52,7 @@ public final class Http {
   }
 
   public static HttpResponse<String> sendBytes(String method, String url, byte[] body, String... headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofByteArray(body));
     headers(b, headers);
@@ -61,7 +67,7 @@ public final class Http {
   }
 
   public static HttpResponse<byte[]> sendForBytes(String method, String url, byte[] body, String... headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofByteArray(body));
     headers(b, headers);

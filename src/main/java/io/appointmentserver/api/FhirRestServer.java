@@ -12,6 +12,7 @@ import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.method.BaseMethodBinding;
 import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.search.Searcher;
 import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.store.ResourceStore;
 import java.util.ArrayList;
@@ -33,9 +34,11 @@ public final class FhirRestServer extends RestfulServer {
   private final transient AuditLog audit;
   private final String configuredBase;
   private final transient PrivilegeCheck privileges;
+  private final transient Searcher searcher;
+  private final String defaultBase;
 
   public FhirRestServer(FhirContext ctx, ResourceStore store, ResourceCodec codec, WritePolicy policy,
-      AccessPolicy accessPolicy, AuditLog audit, String configuredBase) {
+      AccessPolicy accessPolicy, AuditLog audit, String configuredBase, Searcher searcher, String defaultBase) {
     super(ctx);
     this.store = store;
     this.codec = codec;
@@ -44,6 +47,8 @@ public final class FhirRestServer extends RestfulServer {
     this.audit = audit;
     this.configuredBase = configuredBase;
     this.privileges = new PrivilegeCheck(accessPolicy);
+    this.searcher = searcher;
+    this.defaultBase = defaultBase;
   }
 
   /**
@@ -86,11 +91,12 @@ public final class FhirRestServer extends RestfulServer {
     registerInterceptor(new ErrorInterceptor());
     registerInterceptor(new StoredResponses());
     Access access = new Access(accessPolicy, audit);
+    Searches searches = new Searches(searcher, codec, access, defaultBase, HistoryQueries.MAX_PAGE_SIZE);
 
     List<IResourceProvider> providers = new ArrayList<>();
     for (String name : new TreeSet<>(getFhirContext().getResourceTypes())) {
       RuntimeResourceDefinition def = getFhirContext().getResourceDefinition(name);
-      providers.add(provider(def.getImplementingClass(), history, access));
+      providers.add(provider(def.getImplementingClass(), history, access, searches));
     }
     setResourceProviders(providers);
     registerProvider(new SystemProvider(history, getFhirContext().getResourceTypes()));
@@ -98,7 +104,7 @@ public final class FhirRestServer extends RestfulServer {
   }
 
   private <T extends IBaseResource> ResourceProvider<T> provider(Class<T> cls, HistoryQueries history,
-      Access access) {
-    return new ResourceProvider<>(cls, store, codec, policy, history, access);
+      Access access, Searches searches) {
+    return new ResourceProvider<>(cls, store, codec, policy, history, access, searches);
   }
 }

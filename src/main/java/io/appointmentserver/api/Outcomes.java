@@ -1,5 +1,6 @@
 package io.appointmentserver.api;
 
+import io.appointmentserver.search.InvalidSearchException;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
@@ -116,6 +117,9 @@ public final class Outcomes {
       return new InvalidRequestException("Invalid resource: " + e.getMessage(),
           error(IssueType.STRUCTURE, "Invalid resource: " + e.getMessage()));
     }
+    if (cause instanceof InvalidSearchException e) {
+      return new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()));
+    }
     if (cause instanceof BaseServerResponseException e) {
       return e;
     }
@@ -130,7 +134,7 @@ public final class Outcomes {
           || cur instanceof AuthenticationException || cur instanceof ForbiddenException
           || cur instanceof GuardRefusedException || cur instanceof Bookings.OverlapException
           || cur instanceof StoreUnavailableException || cur instanceof DataFormatException
-          || cur instanceof ProfileValidationException) {
+          || cur instanceof ProfileValidationException || cur instanceof InvalidSearchException) {
         return cur;
       }
       cur = cur.getCause();

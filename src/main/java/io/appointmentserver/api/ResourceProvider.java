@@ -17,6 +17,7 @@ import io.appointmentserver.api.Rules.ChangeRule;
 import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.ResourceParam;
+import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.annotation.Since;
 import ca.uhn.fhir.rest.annotation.Update;
 import ca.uhn.fhir.rest.api.MethodOutcome;
@@ -55,9 +56,10 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   private final WritePolicy policy;
   private final HistoryQueries history;
   private final Access access;
+  private final Searches searches;
 
   public ResourceProvider(Class<T> resourceClass, ResourceStore store, ResourceCodec codec,
-      WritePolicy policy, HistoryQueries history, Access access) {
+      WritePolicy policy, HistoryQueries history, Access access, Searches searches) {
     this.resourceClass = resourceClass;
     this.type = codec.context().getResourceType(resourceClass);
     this.store = store;
@@ -65,6 +67,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     this.policy = policy;
     this.history = history;
     this.access = access;
+    this.searches = searches;
   }
 
   @Override
@@ -233,6 +236,12 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       RequestDetails request) {
     return history.of(request, type, null, null, since, count, offset, access.filter(request, type),
         tags -> access.audited(request, "history-type", type, null, tags));
+  }
+
+  /** search-type, GET and POST {@code _search}: every parameter is read by {@link Searches}. */
+  @Search(allowUnknownParams = true)
+  public org.hl7.fhir.dstu3.model.Bundle search(RequestDetails request) {
+    return searches.search(type, request);
   }
 
   /**

@@ -1,5 +1,9 @@
 package io.appointmentserver.http;
 
+import java.net.URLDecoder;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
@@ -154,6 +158,53 @@ final class RequestGuard extends HttpFilter {
     @Override
     public int getContentLength() {
       return body.length;
+    }
+
+    private Map<String, String[]> parameters;
+
+    /**
+     * The query's parameters and, for a form ({@code POST [type]/_search}), the body's: the
+     * container can no longer read them from the body, which was read here.
+     */
+    @Override
+    public Map<String, String[]> getParameterMap() {
+      if (parameters == null) {
+        Map<String, String[]> all = new LinkedHashMap<>(super.getParameterMap());
+        String type = getContentType();
+        if (type != null && type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")
+            && body.length > 0) {
+          for (String pair : new String(body, StandardCharsets.UTF_8).split("&")) {
+            if (pair.isEmpty()) {
+              continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            String[] old = all.get(name);
+            String[] now = old == null ? new String[1] : Arrays.copyOf(old, old.length + 1);
+            now[now.length - 1] = value;
+            all.put(name, now);
+          }
+        }
+        parameters = Collections.unmodifiableMap(all);
+      }
+      return parameters;
+    }
+
+    @Override
+    public String getParameter(String name) {
+      String[] v = getParameterMap().get(name);
+      return v == null || v.length == 0 ? null : v[0];
+    }
+
+    @Override
+    public String[] getParameterValues(String name) {
+      return getParameterMap().get(name);
+    }
+
+    @Override
+    public Enumeration<String> getParameterNames() {
+      return Collections.enumeration(getParameterMap().keySet());
     }
 
     @Override

@@ -31,6 +31,7 @@ public final class ResourceStore {
   private final DataSource ds;
   private final Clock clock;
   private final Bookings.Mode overlapMode;
+  private final Indexer indexer;
 
   /** Renders the JSON of a resource once its id, version and lastUpdated are known. */
   @FunctionalInterface
@@ -49,9 +50,22 @@ public final class ResourceStore {
   }
 
   public ResourceStore(DataSource ds, Clock clock, Bookings.Mode overlapMode) {
+    this(ds, clock, overlapMode, Indexer.NONE);
+  }
+
+  public ResourceStore(DataSource ds, Clock clock, Bookings.Mode overlapMode, Indexer indexer) {
     this.ds = ds;
     this.clock = clock;
     this.overlapMode = overlapMode;
+    this.indexer = indexer;
+  }
+
+  /** Keeps the search index in step with every version written, inside the write's transaction. */
+  @FunctionalInterface
+  public interface Indexer {
+    Indexer NONE = (c, written) -> {};
+
+    void index(Connection c, StoredResource written) throws SQLException;
   }
 
   // ---------------------------------------------------------------- reads
@@ -316,6 +330,7 @@ public final class ResourceStore {
         // a client may already have chosen this id with PUT: then take the next one
         if (insert(c, type, id, 1, now, json, tags, "POST")) {
           StoredResource written = new StoredResource(type, id, 1, now, false, json, tags, "POST");
+          indexer.index(c, written);
           List<String> overlaps = book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(written, tags));
           return new WriteResult(written, true, overlaps);
@@ -360,6 +375,7 @@ public final class ResourceStore {
             : insert(c, type, id, version, now, json, tags, "PUT");
         if (written) {
           StoredResource stored = new StoredResource(type, id, version, now, false, json, tags, "PUT");
+          indexer.index(c, stored);
           List<String> overlaps = book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(stored, tags));
           // re-creating a deleted resource counts as a create
@@ -402,6 +418,7 @@ public final class ResourceStore {
         };
         if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering, "DELETE")) {
           StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0], "DELETE");
+          indexer.index(c, tombstone);
           book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(tombstone, oldTags[0]));
           return tombstone;
@@ -724,7 +741,7 @@ public final class ResourceStore {
   }
 
   /** Connection trouble becomes {@link StoreUnavailableException}; anything else is a bug. */
-  static RuntimeException translate(SQLException e) {
+  public static RuntimeException translate(SQLException e) {
     String state = e.getSQLState();
     if (e instanceof SQLTransientConnectionException || e instanceof SQLNonTransientConnectionException
         || (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")))) {

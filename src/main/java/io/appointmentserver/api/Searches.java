@@ -1,0 +1,133 @@
+package io.appointmentserver.api;
+
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import io.appointmentserver.search.Searcher;
+import io.appointmentserver.security.ContextRule;
+import io.appointmentserver.store.StoredResource;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.hl7.fhir.dstu3.model.Bundle;
+import org.hl7.fhir.dstu3.model.Bundle.BundleType;
+import org.hl7.fhir.dstu3.model.Bundle.SearchEntryMode;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
+import org.hl7.fhir.dstu3.model.Resource;
+
+/**
+ * Type search (<a href="https://hl7.org/fhir/STU3/http.html#search">DSTU3 search</a>), GET
+ * {@code [type]?params} and POST {@code [type]/_search}: the parameters go to the
+ * {@link Searcher} with the user's context as part of the query; the answer is a searchset
+ * Bundle whose {@code next} link continues after the page's last resource.
+ */
+public final class Searches {
+  static final int DEFAULT_COUNT = 20;
+
+  private final Searcher searcher;
+  private final ResourceCodec codec;
+  private final Access access;
+  private final String defaultBase;
+  private final int maxCount;
+
+  public Searches(Searcher searcher, ResourceCodec codec, Access access, String defaultBase, int maxCount) {
+    this.searcher = searcher;
+    this.codec = codec;
+    this.access = access;
+    this.defaultBase = defaultBase;
+    this.maxCount = maxCount;
+  }
+
+  public Bundle search(String type, RequestDetails request) {
+    Map<String, String[]> parameters = new LinkedHashMap<>(request.getParameters());
+    int count = count(parameters.get("_count"));
+    String totalMode = parameters.containsKey("_total") ? parameters.get("_total")[0] : "accurate";
+    if (!Set.of("none", "estimate", "accurate").contains(totalMode)) {
+      throw invalid("_total must be none, estimate or accurate, not " + totalMode);
+    }
+    String base = base(request);
+    List<String> ownBases = new ArrayList<>();
+    ownBases.add(base);
+    if (defaultBase != null && !defaultBase.equals(base)) {
+      ownBases.add(defaultBase);
+    }
+    ContextRule.Sql filter = access.filter(request, type);
+    String prefer = request.getHeader("Prefer");
+    boolean lenient = prefer != null && prefer.replace(" ", "").contains("handling=lenient");
+    Searcher.Page page = searcher.search(new Searcher.Request(type, parameters, lenient, ownBases, count,
+        !totalMode.equals("none"), filter == null ? null : filter.condition(), filter == null ? null : filter.params()));
+
+    Bundle bundle = new Bundle();
+    bundle.setType(BundleType.SEARCHSET);
+    if (page.total() != null) {
+      bundle.setTotal(page.total());
+    }
+    bundle.addLink().setRelation("self").setUrl(link(base, type, parameters, null));
+    if (page.next() != null && count > 0) {
+      bundle.addLink().setRelation("next").setUrl(link(base, type, parameters, page.next()));
+    }
+    Set<String> tags = new TreeSet<>();
+    for (StoredResource s : page.resources()) {
+      bundle.addEntry().setFullUrl(base + "/" + type + "/" + s.id())
+          .setResource((Resource) codec.decode(s))
+          .getSearch().setMode(SearchEntryMode.MATCH);
+      if (s.tags() != null) {
+        tags.addAll(List.of(s.tags()));
+      }
+    }
+    // one event per search (and per patient it showed), the query in it
+    access.audited(request, "search-type", type, null, tags.toArray(String[]::new));
+    return bundle;
+  }
+
+  private int count(String[] given) {
+    if (given == null) {
+      return DEFAULT_COUNT;
+    }
+    try {
+      int n = Integer.parseInt(given[0]);
+      if (n < 0) {
+        throw invalid("_count must not be negative");
+      }
+      return Math.min(n, maxCount);
+    } catch (NumberFormatException e) {
+      throw invalid("_count must be a number, not " + given[0]);
+    }
+  }
+
+  private static String base(RequestDetails request) {
+    String b = request.getFhirServerBase();
+    return b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
+  }
+
+  /** The search as a GET URL, with the given cursor instead of the request's. */
+  private static String link(String base, String type, Map<String, String[]> parameters, String cursor) {
+    StringBuilder sb = new StringBuilder(base).append('/').append(type);
+    char sep = '?';
+    for (Map.Entry<String, String[]> e : parameters.entrySet()) {
+      if (cursor != null && e.getKey().equals(Searcher.CURSOR)) {
+        continue;
+      }
+      for (String v : e.getValue()) {
+        sb.append(sep).append(encode(e.getKey())).append('=').append(encode(v));
+        sep = '&';
+      }
+    }
+    if (cursor != null) {
+      sb.append(sep).append(Searcher.CURSOR).append('=').append(cursor);
+    }
+    return sb.toString();
+  }
+
+  private static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("%3A", ":").replace("%2C", ",");
+  }
+
+  private static InvalidRequestException invalid(String msg) {
+    return new InvalidRequestException(msg, Outcomes.error(IssueType.VALUE, msg));
+  }
+}

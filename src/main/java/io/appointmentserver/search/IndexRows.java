@@ -1,0 +1,95 @@
+package io.appointmentserver.search;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The index rows of one resource, by kind, as parallel columns ready to be sent as arrays. */
+public final class IndexRows {
+  final List<String> stringParam = new ArrayList<>();
+  final List<String> stringNorm = new ArrayList<>();
+  final List<String> stringExact = new ArrayList<>();
+  final List<String> tokenParam = new ArrayList<>();
+  final List<String> tokenSystem = new ArrayList<>();
+  final List<String> tokenCode = new ArrayList<>();
+  final List<String> refParam = new ArrayList<>();
+  final List<String> ref = new ArrayList<>();
+  final List<String> dateParam = new ArrayList<>();
+  final List<String> dateLo = new ArrayList<>();
+  final List<String> dateHi = new ArrayList<>();
+  final List<String> numberParam = new ArrayList<>();
+  final List<BigDecimal> number = new ArrayList<>();
+  final List<String> quantityParam = new ArrayList<>();
+  final List<BigDecimal> quantity = new ArrayList<>();
+  final List<String> quantitySystem = new ArrayList<>();
+  final List<String> quantityCode = new ArrayList<>();
+  final List<String> uriParam = new ArrayList<>();
+  final List<String> uri = new ArrayList<>();
+
+  /** No rows: what a deleted resource has. */
+  public static IndexRows none() {
+    return new IndexRows();
+  }
+
+  void string(String param, String value) {
+    if (value != null && !value.isBlank()) {
+      stringParam.add(param);
+      stringNorm.add(Strings.clip(Strings.normalize(value)));
+      stringExact.add(value);
+    }
+  }
+
+  void token(String param, String system, String code) {
+    if (code != null && !code.isEmpty()) {
+      tokenParam.add(param);
+      tokenSystem.add(system == null || system.isEmpty() ? null : system);
+      tokenCode.add(Strings.clip(code));
+    }
+  }
+
+  void reference(String param, String value) {
+    refParam.add(param);
+    ref.add(value);
+  }
+
+  void date(String param, DateRange r) {
+    dateParam.add(param);
+    dateLo.add(sql(r.lo()));
+    dateHi.add(sql(r.hi()));
+  }
+
+  void number(String param, BigDecimal v) {
+    numberParam.add(param);
+    number.add(v);
+  }
+
+  void quantity(String param, BigDecimal v, String system, String code) {
+    quantityParam.add(param);
+    quantity.add(v);
+    quantitySystem.add(system);
+    quantityCode.add(code);
+  }
+
+  void uri(String param, String value) {
+    if (value != null && !value.isEmpty()) {
+      uriParam.add(param);
+      uri.add(value);
+    }
+  }
+
+  /** A date as PostgreSQL reads it, open ends as its infinities. */
+  static String sql(java.time.Instant i) {
+    if (!i.isAfter(DateRange.MIN)) {
+      return "-infinity";
+    }
+    if (!i.isBefore(DateRange.MAX)) {
+      return "infinity";
+    }
+    return i.toString();
+  }
+
+  public int size() {
+    return stringParam.size() + tokenParam.size() + refParam.size() + dateParam.size() + numberParam.size()
+        + quantityParam.size() + uriParam.size();
+  }
+}
