@@ -19,6 +19,8 @@ import org.hl7.fhir.dstu3.model.Bundle;
 import org.hl7.fhir.dstu3.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.dstu3.model.Bundle.HTTPVerb;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What HAPI would otherwise serialize again:
@@ -33,6 +35,7 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * </ul>
  */
 public final class StoredResponses {
+  private static final Logger LOG = LoggerFactory.getLogger(StoredResponses.class);
   private static final String KEY = StoredResponses.class.getName();
 
   /** The version a write stored, and the model object HAPI would serialize for its response. */
@@ -74,16 +77,22 @@ public final class StoredResponses {
       resp.setHeader("Location", location);
     }
     byte[] json = s.json().getBytes(StandardCharsets.UTF_8);
-    if (request.isRespondGzip()) {
-      resp.setHeader("Content-Encoding", "gzip");
-      try (OutputStream out = new GZIPOutputStream(resp.getOutputStream())) {
-        out.write(json);
+    try {
+      if (request.isRespondGzip()) {
+        resp.setHeader("Content-Encoding", "gzip");
+        try (OutputStream out = new GZIPOutputStream(resp.getOutputStream())) {
+          out.write(json);
+        }
+      } else {
+        resp.setContentLength(json.length);
+        try (OutputStream out = resp.getOutputStream()) {
+          out.write(json);
+        }
       }
-    } else {
-      resp.setContentLength(json.length);
-      try (OutputStream out = resp.getOutputStream()) {
-        out.write(json);
-      }
+    } catch (IOException e) {
+      // the client went away: the write is committed all the same, and nobody is left to answer
+      LOG.debug("{} {}: the client left before the response was sent ({})", request.getRequestType(),
+          request.getCompleteUrl(), e.toString());
     }
     return false; // answered
   }

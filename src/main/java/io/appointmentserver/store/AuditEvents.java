@@ -50,11 +50,12 @@ final class AuditEvents {
   static final String AS_VERSIONS = """
       SELECT 'AuditEvent' AS res_type, id AS res_id, 1::bigint AS version, recorded AS last_updated,
              false AS deleted, body,
-             CASE WHEN patient IS NULL THEN '{}'::text[] ELSE ARRAY['patient:' || patient] END AS tags
+             CASE WHEN patient IS NULL THEN '{}'::text[] ELSE ARRAY['patient:' || patient] END AS tags,
+             'POST' AS method
         FROM audit_event""";
 
   /** resource_history together with the audit trail. */
-  static final String HISTORY_WITH_AUDIT = "(SELECT res_type, res_id, version, last_updated, deleted, body, tags"
+  static final String HISTORY_WITH_AUDIT = "(SELECT res_type, res_id, version, last_updated, deleted, body, tags, method"
       + " FROM resource_history UNION ALL " + AS_VERSIONS + ") h";
 
   static final String READ = """
