@@ -270,6 +270,9 @@ run_load put --url "$BASE" --workload put "${AUTH[@]}"
 BODY=$("${PSQL[@]}" -c "SELECT body FROM resource WHERE res_type = 'Appointment' AND res_id = 'bench-0'")
 [[ -n $BODY ]] || die "Appointment/bench-0 is not in the database"
 TAGS=$("${PSQL[@]}" -c "SELECT tags FROM resource WHERE res_type = 'Appointment' AND res_id = 'bench-0'")
+INDEX_ROWS=$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM search_token WHERE res_id = 'bench-0')
+  + (SELECT count(*) FROM search_reference WHERE res_id = 'bench-0') + (SELECT count(*) FROM search_date WHERE res_id = 'bench-0')")
+[[ $INDEX_ROWS -gt 0 ]] || die "Appointment/bench-0 has no search index rows to copy for pgbench"
 cp "$REPO/bench/pgbench-put.sql" "$WORK/pgbench-put.sql"
 
 # pgbench_run NAME ID_BASE SECONDS [extra pgbench options]: $CLIENTS rows at version 1, then pgbench
@@ -287,6 +290,7 @@ SQL
     -c "$CLIENTS" -j "$(nproc)" -T "$secs" -f pgbench-put.sql \
     -D res_type=Appointment -D id_base="$base" -D version=1 -D "now=$(date -u '+%Y-%m-%d %H:%M:%S.000+00')" \
     -D deleted=false -D 'ref_types={Patient}' -D 'ref_ids={240}' -D "body=$BODY" -D "tags=$TAGS" \
+    -D index_source=bench-0 \
     -D "participants={http://organization.fut.trifork.com/fhir/Practitioner/35205,Patient/240}" \
     -D "start=2019-07-01 07:00:00+00" -D "end=2019-07-01 09:00:00+00" "$@" postgres) \
     >"$OUT/$name.txt" 2>&1 || die "pgbench failed: $(tail -5 "$OUT/$name.txt")"
