@@ -215,6 +215,15 @@ class SearchTest {
   }
 
   @Test
+  void theBundleIsStampedInTheServersZoneLikeItsResources() {
+    JsonNode page = pages(BASE + "/Patient?identifier=" + q(SYS + "|")).get(0);
+    String bundle = page.get("meta").get("lastUpdated").asText();
+    String resource = page.get("entry").get(0).get("resource").get("meta").get("lastUpdated").asText();
+    // both end in the offset of FHIR_TIMEZONE (the seed's "+01:00" in Copenhagen winter time)
+    assertThat(bundle.substring(bundle.length() - 6)).isEqualTo(resource.substring(resource.length() - 6));
+  }
+
+  @Test
   void lastUpdated() {
     assertThat(patients("_lastUpdated=gt2000-01-01")).containsExactly("p1", "p2", "p3", "p4");
     assertThat(patients("_lastUpdated=lt2000-01-01")).isEmpty();

@@ -63,6 +63,8 @@ public final class Searches {
 
     Bundle bundle = new Bundle();
     bundle.setType(BundleType.SEARCHSET);
+    // in FHIR_TIMEZONE like every meta.lastUpdated the server writes (HAPI would use the JVM's zone)
+    bundle.getMeta().setLastUpdatedElement(codec.lastUpdated(java.time.Instant.now()));
     if (page.total() != null) {
       bundle.setTotal(page.total());
     }
