@@ -162,6 +162,17 @@ class RestInteractionsTest {
   }
 
   @Test
+  void historyBundleIsStampedInTheServersZoneLikeItsVersions() {
+    String id = newId();
+    Http.put(base + "/Patient/" + id, patient(id, "Zone"));
+    JsonNode page = Json.parse(Http.get(base + "/Patient/" + id + "/_history").body());
+    String bundle = page.get("meta").get("lastUpdated").asText();
+    String version = page.get("entry").get(0).get("resource").get("meta").get("lastUpdated").asText();
+    // both carry the offset of FHIR_TIMEZONE (HAPI would stamp the bundle in the JVM's zone)
+    assertThat(bundle.substring(bundle.length() - 6)).isEqualTo(version.substring(version.length() - 6));
+  }
+
+  @Test
   void historyPagesNewestFirstWithSinceAndCount() {
     String id = newId();
     for (int i = 1; i <= 5; i++) {

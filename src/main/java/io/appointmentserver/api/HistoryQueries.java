@@ -93,7 +93,7 @@ public final class HistoryQueries {
 
     @Override
     public IPrimitiveType<Date> getPublished() {
-      return new InstantType(Date.from(query.until()));
+      return codec.lastUpdated(query.until()); // in FHIR_TIMEZONE, as the versions it lists
     }
 
     /** Positions are relative to this page's offset. */
