@@ -20,6 +20,7 @@ import io.appointmentserver.store.VersionConflictException;
 import io.appointmentserver.validation.ProfileValidationException;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import java.util.List;
+import java.util.function.Function;
 import org.hl7.fhir.dstu3.model.OperationOutcome;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
@@ -79,66 +80,64 @@ public final class Outcomes {
     return new UnclassifiedServerFailureException(status, diagnostics, error(code, diagnostics));
   }
 
-  /** Maps a failure to the response it deserves; unknown failures stay 500 (a bug). */
-  public static BaseServerResponseException toResponse(Throwable t) {
-    Throwable cause = rootOfInterest(t);
-    if (cause instanceof VersionConflictException e) {
-      return new PreconditionFailedException(e.getMessage(), error(IssueType.CONFLICT, e.getMessage()));
+  /** A failure of type {@code E} and the response it deserves. */
+  private record Mapping<E extends Throwable>(Class<E> type, Function<E, BaseServerResponseException> response) {
+    BaseServerResponseException apply(Throwable t) {
+      return response.apply(type.cast(t));
     }
-    if (cause instanceof MissingReferenceException e) {
-      return new InvalidRequestException(e.getMessage(), error(IssueType.NOTFOUND, e.getMessage()));
-    }
-    if (cause instanceof AuthenticationException e) {
-      ca.uhn.fhir.rest.server.exceptions.AuthenticationException r =
-          new ca.uhn.fhir.rest.server.exceptions.AuthenticationException(e.getMessage());
-      r.setOperationOutcome(error(IssueType.LOGIN, e.getMessage()));
-      r.addResponseHeader("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\""
-          + e.getMessage().replace('"', '\'') + "\"");
-      return r;
-    }
-    if (cause instanceof ForbiddenException e) {
-      return new ForbiddenOperationException(e.getMessage(), error(IssueType.FORBIDDEN, e.getMessage()));
-    }
-    if (cause instanceof GuardRefusedException) {
-      String msg = AccessPolicy.NOT_MATCHING + ": the stored resource is outside the token's context";
-      return new ForbiddenOperationException(msg, error(IssueType.FORBIDDEN, msg));
-    }
-    if (cause instanceof Bookings.OverlapException e) {
-      return status(409, IssueType.CONFLICT, "Double booking: " + e.getMessage());
-    }
-    if (cause instanceof StoreUnavailableException) {
-      return status(503, IssueType.TRANSIENT,
-          "The database is not available at the moment; nothing was changed. Retry later.");
-    }
-    if (cause instanceof ProfileValidationException e) {
-      return new UnprocessableEntityException(e.getMessage(), e.outcome());
-    }
-    if (cause instanceof DataFormatException e) {
-      return new InvalidRequestException("Invalid resource: " + e.getMessage(),
-          error(IssueType.STRUCTURE, "Invalid resource: " + e.getMessage()));
-    }
-    if (cause instanceof InvalidSearchException e) {
-      return new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()));
-    }
-    if (cause instanceof BaseServerResponseException e) {
-      return e;
-    }
-    return new InternalErrorException(cause.getMessage() == null ? cause.toString() : cause.getMessage(), cause);
   }
 
-  /** The innermost exception we know how to map, looking through HAPI's wrappers. */
-  private static Throwable rootOfInterest(Throwable t) {
+  private static <E extends Throwable> Mapping<E> map(Class<E> type, Function<E, BaseServerResponseException> response) {
+    return new Mapping<>(type, response);
+  }
+
+  /** Every failure we know how to answer: the one table the cause chain is matched against. */
+  private static final List<Mapping<?>> MAPPINGS = List.of(
+      map(VersionConflictException.class,
+          e -> new PreconditionFailedException(e.getMessage(), error(IssueType.CONFLICT, e.getMessage()))),
+      map(MissingReferenceException.class,
+          e -> new InvalidRequestException(e.getMessage(), error(IssueType.NOTFOUND, e.getMessage()))),
+      map(AuthenticationException.class, e -> {
+        ca.uhn.fhir.rest.server.exceptions.AuthenticationException r =
+            new ca.uhn.fhir.rest.server.exceptions.AuthenticationException(e.getMessage());
+        r.setOperationOutcome(error(IssueType.LOGIN, e.getMessage()));
+        r.addResponseHeader("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\""
+            + e.getMessage().replace('"', '\'') + "\"");
+        return r;
+      }),
+      map(ForbiddenException.class,
+          e -> new ForbiddenOperationException(e.getMessage(), error(IssueType.FORBIDDEN, e.getMessage()))),
+      map(GuardRefusedException.class, e -> {
+        String msg = AccessPolicy.NOT_MATCHING + ": the stored resource is outside the token's context";
+        return new ForbiddenOperationException(msg, error(IssueType.FORBIDDEN, msg));
+      }),
+      map(Bookings.OverlapException.class, e -> status(409, IssueType.CONFLICT, "Double booking: " + e.getMessage())),
+      map(StoreUnavailableException.class, e -> status(503, IssueType.TRANSIENT,
+          "The database is not available at the moment; nothing was changed. Retry later.")),
+      map(ProfileValidationException.class, e -> new UnprocessableEntityException(e.getMessage(), e.outcome())),
+      map(DataFormatException.class, e -> new InvalidRequestException("Invalid resource: " + e.getMessage(),
+          error(IssueType.STRUCTURE, "Invalid resource: " + e.getMessage()))),
+      map(InvalidSearchException.class,
+          e -> new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()))));
+
+  /**
+   * Maps a failure to the response it deserves: the outermost exception in its cause chain that
+   * {@link #MAPPINGS} knows (looking through HAPI's wrappers); else the failure itself when it is
+   * already an HTTP response; unknown failures stay 500 (a bug).
+   */
+  public static BaseServerResponseException toResponse(Throwable t) {
     Throwable cur = t;
     for (int depth = 0; cur != null && depth < 10; depth++) {
-      if (cur instanceof VersionConflictException || cur instanceof MissingReferenceException
-          || cur instanceof AuthenticationException || cur instanceof ForbiddenException
-          || cur instanceof GuardRefusedException || cur instanceof Bookings.OverlapException
-          || cur instanceof StoreUnavailableException || cur instanceof DataFormatException
-          || cur instanceof ProfileValidationException || cur instanceof InvalidSearchException) {
-        return cur;
+      for (Mapping<?> m : MAPPINGS) {
+        if (m.type().isInstance(cur)) {
+          return m.apply(cur);
+        }
       }
       cur = cur.getCause();
     }
-    return t;
+    if (t instanceof BaseServerResponseException e) {
+      return e;
+    }
+    return new InternalErrorException(t.getMessage() == null ? t.toString() : t.getMessage(), t);
   }
 }
