@@ -46,22 +46,19 @@ final class AuditEvents {
 
   private static final String PATIENT_TAG = "patient:";
 
+  /** An event's access tags, derived from its patient column as the write path tags resources. */
+  private static final String TAGS =
+      "CASE WHEN patient IS NULL THEN '{}'::text[] ELSE ARRAY['" + PATIENT_TAG + "' || patient] END";
+
   /** The table's rows as resource versions, for the history queries. */
-  static final String AS_VERSIONS = """
-      SELECT 'AuditEvent' AS res_type, id AS res_id, 1::bigint AS version, recorded AS last_updated,
-             false AS deleted, body,
-             CASE WHEN patient IS NULL THEN '{}'::text[] ELSE ARRAY['patient:' || patient] END AS tags,
-             'POST' AS method
-        FROM audit_event""";
+  static final String AS_VERSIONS = "SELECT 'AuditEvent' AS res_type, id AS res_id, 1::bigint AS version,"
+      + " recorded AS last_updated, false AS deleted, body, " + TAGS + " AS tags, 'POST' AS method FROM audit_event";
 
   /** resource_history together with the audit trail. */
   static final String HISTORY_WITH_AUDIT = "(SELECT res_type, res_id, version, last_updated, deleted, body, tags, method"
       + " FROM resource_history UNION ALL " + AS_VERSIONS + ") h";
 
-  static final String READ = """
-      SELECT 1::bigint, recorded, false, body,
-             CASE WHEN patient IS NULL THEN '{}'::text[] ELSE ARRAY['patient:' || patient] END
-        FROM audit_event WHERE id = ?""";
+  static final String READ = "SELECT 1::bigint, recorded, false, body, " + TAGS + " FROM audit_event WHERE id = ?";
 
   /** ON CONFLICT: a batch retried after its commit's acknowledgement was lost is stored once. */
   private static final String INSERT = """
