@@ -67,7 +67,8 @@ public final class AppointmentServer implements AutoCloseable {
       SearchIndex searchIndex = new SearchIndex(new Extractor(ctx, searchParams, config.timeZone()));
       ResourceStore store = new ResourceStore(db.dataSource(), Clock.systemUTC(), config.appointmentOverlap(),
           searchIndex);
-      Searcher searcher = new Searcher(db.dataSource(), searchParams, config.timeZone(), Clock.systemUTC());
+      Searcher searcher = new Searcher(db.dataSource(), searchParams, config.timeZone(), Clock.systemUTC(),
+          config.searchMaxIncludes());
       ResourceCodec codec = new ResourceCodec(ctx, config.timeZone());
       // references to the public base (configured, or http://localhost:PORT/fhir by default) or
       // to the base a request was sent to are stored relative

@@ -23,6 +23,8 @@ import java.util.Map;
  *                        ({@code FHIR_VALIDATION_UNKNOWN_PROFILES=allow})
  * @param videoMeetingBaseUrl the video meeting service whose meetings the server adds to the video
  *                        appointments it creates ({@code FHIR_VIDEO_MEETING_BASE_URL}); null for none
+ * @param searchMaxIncludes the most resources one search page includes ({@code _include},
+ *                        {@code _revinclude}, iterated); beyond, a warning entry ({@code FHIR_SEARCH_MAX_INCLUDES})
  */
 public record Config(
     String host,
@@ -44,7 +46,8 @@ public record Config(
     boolean embeddedFsync,
     Path igPath,
     boolean allowUnknownProfiles,
-    String videoMeetingBaseUrl) {
+    String videoMeetingBaseUrl,
+    int searchMaxIncludes) {
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -72,7 +75,8 @@ public record Config(
         !env.getOrDefault("FHIR_DB_FSYNC", "on").trim().equalsIgnoreCase("off"),
         blankToNull(env.get("FHIR_IG_PATH")) == null ? null : Path.of(env.get("FHIR_IG_PATH").trim()),
         unknownProfiles(env.getOrDefault("FHIR_VALIDATION_UNKNOWN_PROFILES", "reject")),
-        blankToNull(env.get("FHIR_VIDEO_MEETING_BASE_URL")));
+        blankToNull(env.get("FHIR_VIDEO_MEETING_BASE_URL")),
+        Integer.parseInt(env.getOrDefault("FHIR_SEARCH_MAX_INCLUDES", "1000").trim()));
   }
 
   private static boolean unknownProfiles(String value) {
@@ -91,50 +95,56 @@ public record Config(
 
   public Config withPort(int newPort) {
     return new Config(host, newPort, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
   }
 
   public Config withDatabase(String url, String user, String password) {
     return new Config(host, port, dataDir, url, user, password, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
   }
 
   public Config withCheckReferences(boolean check) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
+        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
   }
 
   public Config withBaseUrl(String url) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, url, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
   }
 
   public Config withAuth(String issuer, String jwks) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
+        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
   }
 
   public Config withAppointmentOverlap(Bookings.Mode mode) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
   }
 
   public Config withIgPath(Path path) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
         maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, path, allowUnknownProfiles, videoMeetingBaseUrl);
+        appointmentOverlap, embeddedFsync, path, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
   }
 
   public Config withAllowUnknownProfiles(boolean allow) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
         maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, igPath, allow, videoMeetingBaseUrl);
+        appointmentOverlap, embeddedFsync, igPath, allow, videoMeetingBaseUrl, searchMaxIncludes);
   }
 
   public Config withVideoMeetingBaseUrl(String url) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
         maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, url);
+        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, url, searchMaxIncludes);
+  }
+
+  public Config withSearchMaxIncludes(int max) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
+        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, max);
   }
 
   private static String blankToNull(String s) {

@@ -426,7 +426,8 @@ class SearchTest {
   void badValuesAre400() {
     for (String query : List.of("birthdate=yesterday", "birthdate=ge1980-13", "active:missing=maybe", "gender:exact=male",
         "_count=many", "_count=-1", "_sort=colour", "_cursor=nonsense", "general-practitioner:Observation=1",
-        "organization.name=x", "_include=Patient:organization")) {
+        "organization.colour=x", "organization.name.family=x", "_include=Patient:colour", "_revinclude=*",
+        "_include:deep=Patient:organization", "_has:Observation:subject", "_has:Observation:colour:code=x")) {
       HttpResponse<String> r = Http.get(BASE + "/Patient?" + query.replace("[", "%5B"));
       assertThat(r.statusCode()).as(query + " -> " + r.body()).isEqualTo(400);
       assertThat(Json.parse(r.body()).get("resourceType").asText()).isEqualTo("OperationOutcome");

@@ -7,7 +7,10 @@ import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.AuditLog.RequestInfo;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.ContextRule;
+import io.appointmentserver.search.Searcher;
 import io.appointmentserver.security.Principal;
+import io.appointmentserver.security.Privileges;
+import io.appointmentserver.security.Privileges.Op;
 import io.appointmentserver.store.ResourceStore.AuditTrail;
 import io.appointmentserver.store.ResourceStore.Guard;
 
@@ -63,6 +66,43 @@ public final class Access {
   public Guard guard(RequestDetails request, String type) {
     ContextRule rule = policy.rule(principal(request), type);
     return rule == null ? Guard.NONE : (oldTags, oldJson) -> rule.allows(oldTags);
+  }
+
+  /**
+   * What the user may see of other types, for includes, chains and {@code _has}: a type needs
+   * its read or search privilege (without it an include leaves the type out; a chain or
+   * {@code _has}, which cannot be answered without it, is a 403), then its context applies.
+   */
+  public Searcher.Scope scope(RequestDetails request, java.util.Set<String> types) {
+    Principal p = principal(request);
+    return new Searcher.Scope() {
+      @Override
+      public Searcher.Filter of(String type, boolean required) {
+        if (!Privileges.allows(p.roles(), type, Op.READ) && !Privileges.allows(p.roles(), type, Op.SEARCH)) {
+          if (required) {
+            Privileges.require(p, type, Op.SEARCH);
+          }
+          return null;
+        }
+        ContextRule rule = policy.rule(p, type);
+        if (rule == null) {
+          return Searcher.Filter.ALL;
+        }
+        ContextRule.Sql sql = rule.sql();
+        return new Searcher.Filter(sql.condition(), sql.params());
+      }
+
+      @Override
+      public java.util.Set<String> types() {
+        return types;
+      }
+    };
+  }
+
+  /** The one patient whose resources of {@code type} the user may see, or null when not limited so. */
+  public String onlyPatient(RequestDetails request, String type) {
+    ContextRule rule = policy.rule(principal(request), type);
+    return rule == null ? null : rule.onlyPatient();
   }
 
   /** The context as an SQL condition for lists, or null when the user is not limited. */

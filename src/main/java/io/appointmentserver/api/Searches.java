@@ -16,6 +16,7 @@ import java.util.TreeSet;
 import org.hl7.fhir.dstu3.model.Bundle;
 import org.hl7.fhir.dstu3.model.Bundle.BundleType;
 import org.hl7.fhir.dstu3.model.Bundle.SearchEntryMode;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 import org.hl7.fhir.dstu3.model.Resource;
 
@@ -33,6 +34,7 @@ public final class Searches {
   private final Access access;
   private final String defaultBase;
   private final int maxCount;
+  private final Set<String> types;
 
   public Searches(Searcher searcher, ResourceCodec codec, Access access, String defaultBase, int maxCount) {
     this.searcher = searcher;
@@ -40,6 +42,7 @@ public final class Searches {
     this.access = access;
     this.defaultBase = defaultBase;
     this.maxCount = maxCount;
+    this.types = Set.copyOf(codec.context().getResourceTypes());
   }
 
   public Bundle search(String type, RequestDetails request) {
@@ -56,10 +59,12 @@ public final class Searches {
       ownBases.add(defaultBase);
     }
     ContextRule.Sql filter = access.filter(request, type);
+    SearchContext.check(codec.context(), type, parameters, access.onlyPatient(request, type), ownBases);
     String prefer = request.getHeader("Prefer");
     boolean lenient = prefer != null && prefer.replace(" ", "").contains("handling=lenient");
     Searcher.Page page = searcher.search(new Searcher.Request(type, parameters, lenient, ownBases, count,
-        !totalMode.equals("none"), filter == null ? null : filter.condition(), filter == null ? null : filter.params()));
+        !totalMode.equals("none"), filter == null ? null : filter.condition(), filter == null ? null : filter.params(),
+        access.scope(request, types)));
 
     Bundle bundle = new Bundle();
     bundle.setType(BundleType.SEARCHSET);
@@ -80,6 +85,20 @@ public final class Searches {
       if (s.tags() != null) {
         tags.addAll(List.of(s.tags()));
       }
+    }
+    for (StoredResource s : page.included()) {
+      bundle.addEntry().setFullUrl(base + "/" + s.type() + "/" + s.id())
+          .setResource((Resource) codec.decode(s))
+          .getSearch().setMode(SearchEntryMode.INCLUDE);
+      if (s.tags() != null) {
+        tags.addAll(List.of(s.tags()));
+      }
+    }
+    if (page.includesTruncated()) {
+      bundle.addEntry().setResource(Outcomes.issue(IssueSeverity.WARNING, IssueType.TOOCOSTLY,
+              "More resources are included than this server includes in one page (" + page.included().size()
+                  + "); the rest are left out"))
+          .getSearch().setMode(SearchEntryMode.OUTCOME);
     }
     // one event per search (and per patient it showed), the query in it
     access.audited(request, "search-type", type, null, tags.toArray(String[]::new));

@@ -20,16 +20,23 @@ import java.util.Set;
 public final class SearchQuery {
   /** The parameters that steer the search rather than select resources. */
   static final Set<String> CONTROL = Set.of("_count", "_sort", Searcher.CURSOR, "_format", "_pretty", "_summary",
-      "_elements", "_total");
+      "_elements", "_total", Includes.INCLUDE, Includes.REVINCLUDE);
   /** Known to FHIR but not answered yet: a 400 that says so (ignored under lenient handling). */
-  static final Set<String> NOT_YET = Set.of("_include", "_revinclude", "_has", "_content", "_text", "_list",
-      "_query", "_filter", "_contained", "_containedType");
+  static final Set<String> NOT_YET = Set.of("_content", "_text", "_list", "_query", "_filter", "_contained",
+      "_containedType");
 
   private final String type;
   private final SearchParameters params;
   private final ZoneId zone;
   private final List<String> ownBases;
   private final Instant now;
+  /** The alias of the searched {@code resource} row in the SQL: {@code r}, or that of a chain's or _has's subquery. */
+  private final String alias;
+  /** What the user may see of the types that chains and {@code _has} look into. */
+  private final Searcher.Scope scope;
+  /** Whether chains and _has may come in this query: not in a chain's (one level), no _has in a _has's. */
+  private final boolean chains;
+  private final boolean has;
   final StringBuilder where = new StringBuilder();
   final List<Object> binds = new ArrayList<>();
 
@@ -37,12 +44,22 @@ public final class SearchQuery {
    * {@code ownBases} are this server's base URLs (without trailing slash): an absolute reference
    * to one of them is searched as the relative reference the server stores.
    */
-  SearchQuery(String type, SearchParameters params, ZoneId zone, List<String> ownBases, Instant now) {
+  SearchQuery(String type, SearchParameters params, ZoneId zone, List<String> ownBases, Instant now,
+      Searcher.Scope scope) {
+    this(type, params, zone, ownBases, now, scope, "r", true, true);
+  }
+
+  private SearchQuery(String type, SearchParameters params, ZoneId zone, List<String> ownBases, Instant now,
+      Searcher.Scope scope, String alias, boolean chains, boolean has) {
     this.type = type;
     this.params = params;
     this.zone = zone;
     this.ownBases = ownBases;
     this.now = now;
+    this.scope = scope;
+    this.alias = alias;
+    this.chains = chains;
+    this.has = has;
   }
 
   /** Adds the conditions of all selecting parameters; {@code lenient} skips the unknown ones. */
@@ -55,7 +72,18 @@ public final class SearchQuery {
       if (CONTROL.contains(name)) {
         continue;
       }
-      if (NOT_YET.contains(name) || name.contains(".")) {
+      if (name.equals("_has") || key.contains(".")) {
+        if (!(name.equals("_has") ? has : chains)) {
+          throw new InvalidSearchException("Only one level of chaining is supported: " + key);
+        }
+        if (name.equals("_has")) {
+          has(key, e.getValue(), lenient);
+        } else {
+          chain(key, e.getValue(), lenient);
+        }
+        continue;
+      }
+      if (NOT_YET.contains(name)) {
         if (lenient) {
           continue;
         }
@@ -88,7 +116,7 @@ public final class SearchQuery {
         and(missing ? "false" : "true");
         return;
       }
-      and((missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + table(p.kind()) + " x WHERE x.res_type = ? AND x.res_id = r.res_id AND x.param = ?)");
+      and((missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + table(p.kind()) + " x WHERE x.res_type = ? AND x.res_id = " + alias + ".res_id AND x.param = ?)");
       binds.add(type);
       binds.add(p.name());
       return;
@@ -103,7 +131,7 @@ public final class SearchQuery {
         noModifier(p, modifier);
         List<String> alts = new ArrayList<>();
         for (String v : values) {
-          alts.add(dateCondition(p, v, "r.last_updated", "(r.last_updated + interval '1 millisecond')"));
+          alts.add(dateCondition(p, v, alias + ".last_updated", "(" + alias + ".last_updated + interval '1 millisecond')"));
         }
         and(or(alts));
       }
@@ -115,7 +143,7 @@ public final class SearchQuery {
     if (modifier != null && !modifier.equals("not")) {
       throw new InvalidSearchException("The modifier :" + modifier + " is not supported on _id");
     }
-    and(("not".equals(modifier) ? "NOT " : "") + "r.res_id = ANY(?::text[])");
+    and(("not".equals(modifier) ? "NOT " : "") + alias + ".res_id = ANY(?::text[])");
     binds.add(values.toArray(String[]::new));
   }
 
@@ -166,7 +194,7 @@ public final class SearchQuery {
     }
     // the parameter's bind values come first: they are in the text before the alternatives'
     String head = (negate ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + table(p.kind())
-        + " x WHERE x.res_type = ? AND x.res_id = r.res_id AND x.param = ? AND ";
+        + " x WHERE x.res_type = ? AND x.res_id = " + alias + ".res_id AND x.param = ? AND ";
     int at = binds.size() - countBinds(alts);
     binds.add(at, p.name());
     binds.add(at, type);
@@ -184,6 +212,100 @@ public final class SearchQuery {
       }
     }
     return n;
+  }
+
+  /**
+   * One level of chaining (<a href="https://hl7.org/fhir/STU3/search.html#chaining">chained
+   * parameters</a>), {@code patient.name=x} or {@code subject:Patient.name=x}: the reference
+   * points at a resource of a target type that the chained parameter selects, and that the user
+   * may see (its context is part of the subquery, so a chain reveals nothing outside it).
+   */
+  private void chain(String key, String[] values, boolean lenient) {
+    int dot = key.indexOf('.');
+    String left = key.substring(0, dot);
+    String right = key.substring(dot + 1);
+    if (right.contains(".")) {
+      throw new InvalidSearchException("Only one level of chaining is supported: " + key);
+    }
+    int colon = left.indexOf(':');
+    String name = colon < 0 ? left : left.substring(0, colon);
+    String typeModifier = colon < 0 ? null : left.substring(colon + 1);
+    Param p = params.get(type, name);
+    if (p == null || p.kind() != RestSearchParameterTypeEnum.REFERENCE) {
+      if (lenient) {
+        return;
+      }
+      throw new InvalidSearchException(p == null ? "Unknown search parameter " + name + " for " + type
+          : "The search parameter " + name + " of " + type + " is no reference and cannot be chained");
+    }
+    if (typeModifier != null && !isTypeModifier(p, typeModifier)) {
+      throw new InvalidSearchException(name + " of " + type + " cannot point at " + typeModifier);
+    }
+    String chained = right.contains(":") ? right.substring(0, right.indexOf(':')) : right;
+    List<String> targets = new ArrayList<>();
+    for (String t : typeModifier != null ? List.of(typeModifier)
+        : new java.util.TreeSet<>(p.targets().isEmpty() ? params.types() : p.targets())) {
+      if (params.get(t, chained) != null || Extractor.FROM_COLUMNS.contains(chained)) {
+        targets.add(t);
+      }
+    }
+    if (targets.isEmpty()) {
+      if (lenient) {
+        return;
+      }
+      throw new InvalidSearchException("Unknown search parameter " + chained + " in the chain " + key);
+    }
+    StringBuilder cond = new StringBuilder("EXISTS (SELECT 1 FROM search_reference x WHERE x.res_type = ? AND x.res_id = ")
+        .append(alias).append(".res_id AND x.param = ? AND (");
+    binds.add(type);
+    binds.add(p.name());
+    for (int i = 0; i < targets.size(); i++) {
+      String t = targets.get(i);
+      Searcher.Filter f = scope.of(t, true);
+      SearchQuery sub = new SearchQuery(t, params, zone, ownBases, now, scope, "c", false, false);
+      sub.addAll(Map.of(right, values), lenient);
+      cond.append(i == 0 ? "" : " OR ").append("x.ref IN (SELECT ? || c.res_id FROM resource c WHERE c.res_type = ?"
+          + " AND NOT c.deleted").append(sub.where).append(" AND ").append(f.condition()).append(')');
+      binds.add(t + "/");
+      binds.add(t);
+      binds.addAll(sub.binds);
+      binds.addAll(f.params());
+    }
+    and(cond.append("))").toString());
+  }
+
+  /**
+   * Reverse chaining (<a href="https://hl7.org/fhir/STU3/search.html#has">_has</a>),
+   * {@code _has:Observation:patient:code=x}: a resource of that type that the user may see
+   * refers to this one by that parameter and matches the last one. Resources outside the
+   * user's context never count, so their existence does not show.
+   */
+  private void has(String key, String[] values, boolean lenient) {
+    String[] parts = key.split(":", 4);
+    if (parts.length < 4 || parts[1].isEmpty() || parts[2].isEmpty() || parts[3].isEmpty()) {
+      throw new InvalidSearchException("_has is _has:[type]:[reference parameter]:[parameter], not " + key);
+    }
+    String other = parts[1];
+    Param ref = params.types().contains(other) ? params.get(other, parts[2]) : null;
+    if (ref == null || ref.kind() != RestSearchParameterTypeEnum.REFERENCE
+        || (!ref.targets().isEmpty() && !ref.targets().contains(type))) {
+      if (lenient) {
+        return;
+      }
+      throw new InvalidSearchException("In " + key + ", " + parts[2] + " is no reference parameter of " + other
+          + " that can point at " + type);
+    }
+    Searcher.Filter f = scope.of(other, true);
+    SearchQuery sub = new SearchQuery(other, params, zone, ownBases, now, scope, "h", true, false);
+    sub.addAll(Map.of(parts[3], values), lenient);
+    and("EXISTS (SELECT 1 FROM search_reference hx JOIN resource h ON h.res_type = hx.res_type AND h.res_id = hx.res_id"
+        + " WHERE hx.res_type = ? AND hx.param = ? AND hx.ref = ? || " + alias + ".res_id AND NOT h.deleted"
+        + sub.where + " AND " + f.condition() + ")");
+    binds.add(other);
+    binds.add(ref.name());
+    binds.add(type + "/");
+    binds.addAll(sub.binds);
+    binds.addAll(f.params());
   }
 
   private static boolean isTypeModifier(Param p, String modifier) {

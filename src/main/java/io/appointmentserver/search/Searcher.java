@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
@@ -38,12 +39,31 @@ public final class Searcher {
   private final SearchParameters params;
   private final ZoneId zone;
   private final Clock clock;
+  private final int maxIncludes;
 
-  public Searcher(DataSource ds, SearchParameters params, ZoneId zone, Clock clock) {
+  public Searcher(DataSource ds, SearchParameters params, ZoneId zone, Clock clock, int maxIncludes) {
     this.ds = ds;
     this.params = params;
     this.zone = zone;
     this.clock = clock;
+    this.maxIncludes = maxIncludes;
+  }
+
+  /** An SQL condition over the column {@code tags} with its bind values; {@code true} when not limited. */
+  public record Filter(String condition, List<Object> params) {
+    public static final Filter ALL = new Filter("true", List.of());
+  }
+
+  /**
+   * What the user may see of each type that includes, chains and {@code _has} look into: the
+   * context as a {@link Filter}; when the user may not see the type at all, null, or (where
+   * {@code required}, as for a chain: the search cannot be answered without it) a 403.
+   */
+  public interface Scope {
+    Filter of(String type, boolean required);
+
+    /** Every type the server knows. */
+    Set<String> types();
   }
 
   /**
@@ -51,17 +71,22 @@ public final class Searcher {
    * each repeat); {@code filter}/{@code filterParams} the context condition or null.
    */
   public record Request(String type, Map<String, String[]> parameters, boolean lenient, List<String> ownBases,
-      int count, boolean total, String filter, List<Object> filterParams) {}
+      int count, boolean total, String filter, List<Object> filterParams, Scope scope) {}
 
-  /** A page, the total (null when not asked for) and the cursor of the next page (null on the last). */
-  public record Page(List<StoredResource> resources, Integer total, String next) {}
+  /**
+   * A page, the total (null when not asked for), the cursor of the next page (null on the last),
+   * the resources included for it and whether the limit of included resources left some out.
+   */
+  public record Page(List<StoredResource> resources, Integer total, String next, List<StoredResource> included,
+      boolean includesTruncated) {}
 
   /** One key of the order: an SQL expression, descending or not. */
   private record SortKey(String expression, boolean descending, String cast) {}
 
   public Page search(Request req) {
-    SearchQuery q = new SearchQuery(req.type(), params, zone, req.ownBases(), clock.instant());
+    SearchQuery q = new SearchQuery(req.type(), params, zone, req.ownBases(), clock.instant(), req.scope());
     q.addAll(req.parameters(), req.lenient());
+    List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.lenient());
     if (req.filter() != null) {
       q.and(req.filter());
       q.binds.addAll(req.filterParams());
@@ -113,7 +138,9 @@ public final class Searcher {
           if (req.total()) {
             total = count(c, from, req.type(), q.binds);
           }
-          return new Page(found, total, more ? encode(lastKeys) : null);
+          Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
+              : Includes.resolve(c, found, includes, req.scope(), maxIncludes);
+          return new Page(found, total, more ? encode(lastKeys) : null, inc.resources(), inc.truncated());
         }
       }
     } catch (SQLException e) {

@@ -12,6 +12,8 @@ import java.util.Map;
 public final class AccessPolicy {
   public static final String CONTEXT_MISSING = "SECURITY_TOKEN_CONTEXT_MISSING";
   public static final String NOT_MATCHING = "SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT";
+  /** eHealth's code for a search whose parameters ask for what the context excludes (ehealth-security errors). */
+  public static final String SEARCH_NOT_MATCHING = "SECURITY_SEARCH_PARAM_NOT_MATCHING_TOKEN_CONTEXT";
 
   /** The context rule of one resource type for one user; null means unrestricted. */
   @FunctionalInterface
