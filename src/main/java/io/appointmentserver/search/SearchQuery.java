@@ -2,6 +2,7 @@ package io.appointmentserver.search;
 
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import io.appointmentserver.search.SearchParameters.Param;
+import io.appointmentserver.store.AuditEvents;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,6 +73,22 @@ public final class SearchQuery {
       if (CONTROL.contains(name)) {
         continue;
       }
+      if (type.equals(AuditEvents.TYPE) && !name.equals("_id") && !name.equals("_lastUpdated")) {
+        // the audit trail is not in the index: its own parameters, over its own table
+        if (AuditTrailParameters.supports(name) && !key.contains(".")) {
+          for (String value : e.getValue()) {
+            List<String> values = split(value, ',');
+            if (!values.stream().allMatch(String::isEmpty)) {
+              AuditTrailParameters.add(this, name, modifier, values, alias, ownBases);
+            }
+          }
+        } else if (!lenient) {
+          throw new InvalidSearchException("The search parameter " + key + " is not supported for AuditEvent"
+              + " (supported: date, patient, entity, agent, user, type, subtype, action, outcome, entity-type,"
+              + " entity-role, _id, _lastUpdated)");
+        }
+        continue;
+      }
       if (name.equals("_has") || key.contains(".")) {
         if (!(name.equals("_has") ? has : chains)) {
           throw new InvalidSearchException("Only one level of chaining is supported: " + key);
@@ -131,7 +148,7 @@ public final class SearchQuery {
         noModifier(p, modifier);
         List<String> alts = new ArrayList<>();
         for (String v : values) {
-          alts.add(dateCondition(p, v, alias + ".last_updated", "(" + alias + ".last_updated + interval '1 millisecond')"));
+          alts.add(dateCondition(p.name(), v, alias + ".last_updated", "(" + alias + ".last_updated + interval '1 millisecond')"));
         }
         and(or(alts));
       }
@@ -185,7 +202,7 @@ public final class SearchQuery {
         case STRING -> stringCondition(modifier, v);
         case TOKEN -> tokenCondition(v);
         case REFERENCE -> referenceCondition(p, modifier, v);
-        case DATE -> dateCondition(p, v, "x.lo", "x.hi");
+        case DATE -> dateCondition(p.name(), v, "x.lo", "x.hi");
         case NUMBER -> numberCondition(p, v, "x.value");
         case QUANTITY -> quantityCondition(p, v);
         case URI -> uriCondition(modifier, v);
@@ -392,12 +409,12 @@ public final class SearchQuery {
    * A date prefix over the value's range {@code [vlo, vhi)} and the resource's {@code [lo, hi)}
    * (<a href="https://hl7.org/fhir/STU3/search.html#prefix">prefixes</a>).
    */
-  private String dateCondition(Param p, String v, String lo, String hi) {
+  String dateCondition(String name, String v, String lo, String hi) {
     String prefix = prefix(v);
     String raw = prefix == null ? v : v.substring(2);
     DateRange range = DateRange.parse(raw, zone);
     if (range == null) {
-      throw new InvalidSearchException("Invalid date for " + p.name() + ": " + v);
+      throw new InvalidSearchException("Invalid date for " + name + ": " + v);
     }
     String vlo = IndexRows.sql(range.lo());
     String vhi = IndexRows.sql(range.hi());

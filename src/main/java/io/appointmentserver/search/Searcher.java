@@ -4,6 +4,7 @@ import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.appointmentserver.search.SearchParameters.Param;
+import io.appointmentserver.store.AuditEvents;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.StoredResource;
@@ -98,7 +99,13 @@ public final class Searcher {
     for (int i = 0; i < keys.size(); i++) {
       select.append(", ").append(keys.get(i).expression()).append("::text AS k").append(i);
     }
-    String from = " FROM resource r WHERE r.res_type = ? AND NOT r.deleted" + q.where;
+    boolean audit = req.type().equals(AuditEvents.TYPE);
+    if (audit && includes.stream().anyMatch(i -> !i.reverse())) {
+      throw new InvalidSearchException("_include is not supported for AuditEvent");
+    }
+    // the audit trail is a table of its own, read as if it were resources
+    String from = " FROM " + (audit ? AuditEvents.AS_RESOURCES : "resource") + " r WHERE r.res_type = ? AND NOT r.deleted"
+        + q.where;
     List<Object> pageBinds = new ArrayList<>();
     pageBinds.add(req.type());
     pageBinds.addAll(q.binds);
@@ -209,10 +216,17 @@ public final class Searcher {
     for (String s : sort.split(",")) {
       boolean desc = s.startsWith("-");
       String name = desc ? s.substring(1) : s;
+      boolean audit = type.equals(AuditEvents.TYPE);
+      if (audit && name.equals("date")) {
+        name = "_lastUpdated"; // an event's date is when it was recorded
+      }
       switch (name) {
         case "_id" -> keys.add(new SortKey("r.res_id", desc, "text"));
         case "_lastUpdated" -> keys.add(new SortKey("r.last_updated", desc, "timestamptz"));
         default -> {
+          if (audit) {
+            throw new InvalidSearchException("AuditEvent is sorted by date, _lastUpdated or _id, not " + name);
+          }
           Param p = params.get(type, name);
           if (p == null) {
             throw new InvalidSearchException("Unknown search parameter " + name + " in _sort for " + type);

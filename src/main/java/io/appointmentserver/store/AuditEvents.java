@@ -19,8 +19,8 @@ import org.postgresql.PGConnection;
  * (no current row and history row as for other resources: an AuditEvent never changes). Reads,
  * vreads and history of the type AuditEvent see these rows as version 1 of the resource.
  */
-final class AuditEvents {
-  static final String TYPE = "AuditEvent";
+public final class AuditEvents {
+  public static final String TYPE = "AuditEvent";
 
   private AuditEvents() {}
 
@@ -49,6 +49,14 @@ final class AuditEvents {
   /** An event's access tags, derived from its patient column as the write path tags resources. */
   private static final String TAGS =
       "CASE WHEN patient IS NULL THEN '{}'::text[] ELSE ARRAY['" + PATIENT_TAG + "' || patient] END";
+
+  /**
+   * The table's rows as the current resources a search reads (the columns of {@code resource},
+   * and {@code patient}), to select from as a table: PostgreSQL inlines it, so conditions on
+   * {@code patient} and {@code last_updated} use the table's indexes.
+   */
+  public static final String AS_RESOURCES = "(SELECT 'AuditEvent'::text AS res_type, id AS res_id, 1::bigint AS version,"
+      + " recorded AS last_updated, false AS deleted, body, " + TAGS + " AS tags, patient FROM audit_event)";
 
   /** The table's rows as resource versions, for the history queries. */
   static final String AS_VERSIONS = "SELECT 'AuditEvent' AS res_type, id AS res_id, 1::bigint AS version,"
