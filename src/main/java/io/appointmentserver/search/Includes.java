@@ -27,8 +27,11 @@ final class Includes {
   static final String INCLUDE = "_include";
   static final String REVINCLUDE = "_revinclude";
 
-  /** One include: {@code source:param[:target]}; param null for every reference parameter ({@code *}). */
-  record Spec(boolean reverse, boolean iterate, String source, String param, String target) {}
+  /**
+   * One include: {@code source:param[:target]}; param null for every reference parameter ({@code *});
+   * {@code only} the one type the parameter can point at, when there is one.
+   */
+  record Spec(boolean reverse, boolean iterate, String source, String param, String target, String only) {}
 
   /** The included resources, in the order found, and whether some were left out for the limit. */
   record Result(List<StoredResource> resources, boolean truncated) {}
@@ -65,7 +68,7 @@ final class Includes {
 
   private static Spec spec(boolean reverse, boolean iterate, String v, SearchParameters params) {
     if (v.equals("*") && !reverse) {
-      return new Spec(false, iterate, null, null, null);
+      return new Spec(false, iterate, null, null, null, null);
     }
     String[] parts = v.split(":", -1);
     if (parts.length < 2 || parts.length > 3 || !params.types().contains(parts[0])) {
@@ -76,14 +79,15 @@ final class Includes {
       return null;
     }
     if (parts[1].equals("*") && !reverse) {
-      return new Spec(false, iterate, parts[0], null, target);
+      return new Spec(false, iterate, parts[0], null, target, target);
     }
     Param p = params.get(parts[0], parts[1]);
     if (p == null || p.kind() != RestSearchParameterTypeEnum.REFERENCE
         || (target != null && !p.targets().isEmpty() && !p.targets().contains(target))) {
       return null;
     }
-    return new Spec(reverse, iterate, parts[0], p.name(), target);
+    String only = target != null ? target : p.targets().size() == 1 ? p.targets().iterator().next() : null;
+    return new Spec(reverse, iterate, parts[0], p.name(), target, only);
   }
 
   /**
@@ -140,6 +144,20 @@ final class Includes {
   /** {@code _include}: the resources that the given resources of {@code type} refer to by the spec's parameter. */
   private static List<StoredResource> referred(Connection c, Spec s, String type, List<String> ids,
       Searcher.Scope scope, int limit) throws SQLException {
+    if (s.only() != null && s.param() != null) {
+      // one type to look in (Appointment:patient): one statement from the reference rows to the resources
+      Searcher.Filter f = scope.of(s.only(), false);
+      if (f == null) {
+        return List.of();
+      }
+      List<Object> binds = new ArrayList<>(List.of(s.only(), s.only().length() + 2, type,
+          ids.toArray(String[]::new), s.param(), s.only() + "/%"));
+      binds.addAll(f.params());
+      binds.add(limit);
+      return select(c, "r.res_type = ? AND r.res_id IN (SELECT substr(x.ref, ?) FROM search_reference x"
+          + " WHERE x.res_type = ? AND x.res_id = ANY(?::text[]) AND x.param = ? AND x.ref LIKE ?) AND " + f.condition(),
+          binds);
+    }
     Map<String, List<String>> byType = new LinkedHashMap<>();
     Set<String> types = scope.types();
     String sql = "SELECT DISTINCT x.ref FROM search_reference x WHERE x.res_type = ? AND x.res_id = ANY(?::text[])"
