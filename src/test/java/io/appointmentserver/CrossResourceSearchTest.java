@@ -262,6 +262,13 @@ class CrossResourceSearchTest {
     HttpResponse<String> r = Http.get(BASE + "/" + appointments("patient.name=beta" + RUN), "Authorization", appointmentsOnly);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
     assertThat(r.body()).contains("SECURITY_TOKEN_INSUFFICIENT_PERMISSION");
+    // among several possible targets, the ones the user may not see match nothing
+    String practitionersOnly = token("PRACTITIONER", List.of("Appointment.read", "Appointment.search",
+        "Practitioner.read"), T1, null);
+    assertThat(page(appointments("actor.identifier=" + q(SYS + "|pr")), "Authorization", practitionersOnly).entries())
+        .containsExactly("match:a1");
+    r = Http.get(BASE + "/" + appointments("actor:Patient.name=beta" + RUN), "Authorization", practitionersOnly);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
     r = Http.get(BASE + "/Appointment?_has:Observation:patient:code=x", "Authorization", appointmentsOnly);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400); // Observation's patient cannot point at an Appointment
   }

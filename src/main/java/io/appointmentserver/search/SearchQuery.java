@@ -276,17 +276,26 @@ public final class SearchQuery {
         .append(alias).append(".res_id AND x.param = ? AND (");
     binds.add(type);
     binds.add(p.name());
-    for (int i = 0; i < targets.size(); i++) {
-      String t = targets.get(i);
-      Searcher.Filter f = scope.of(t, true);
+    String or = "";
+    for (String t : targets) {
+      // a type the search names (by modifier, or as the only target) must be visible: 403; among
+      // several possible targets, those the user may not see just match nothing
+      Searcher.Filter f = scope.of(t, targets.size() == 1);
+      if (f == null) {
+        continue;
+      }
       SearchQuery sub = new SearchQuery(t, params, zone, ownBases, now, scope, "c", false, false);
       sub.addAll(Map.of(right, values), lenient);
-      cond.append(i == 0 ? "" : " OR ").append("x.ref IN (SELECT ? || c.res_id FROM resource c WHERE c.res_type = ?"
+      cond.append(or).append("x.ref IN (SELECT ? || c.res_id FROM resource c WHERE c.res_type = ?"
           + " AND NOT c.deleted").append(sub.where).append(" AND ").append(f.condition()).append(')');
+      or = " OR ";
       binds.add(t + "/");
       binds.add(t);
       binds.addAll(sub.binds);
       binds.addAll(f.params());
+    }
+    if (or.isEmpty()) {
+      cond.append("false");
     }
     and(cond.append("))").toString());
   }
