@@ -273,6 +273,21 @@ class CrossResourceSearchTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400); // Observation's patient cannot point at an Appointment
   }
 
+  @Test
+  void malformedIncludesChainsAndHasAre400() {
+    for (String query : List.of("Appointment?_include=", "Appointment?_include=:", "Appointment?_include=Appointment:",
+        "Appointment?_include=Foo:bar", "Appointment?_include:iterate=Appointment:patient:Foo",
+        "Appointment?_revinclude=Appointment:patient:Organization", "Appointment?_include:deep=*",
+        "Patient?_has:::=x", "Patient?_has:Appointment:patient:=x", "Patient?_has:Appointment::status=x",
+        "Patient?_has:Appointment:patient:colour=x", "Patient?_has:Appointment:patient:_has:Observation:subject:code=x",
+        "Appointment?patient.=x", "Appointment?.name=x", "Appointment?patient:.name=x", "Appointment?patient:Foo.name=x",
+        "Appointment?status.name=x", "Appointment?patient.name:colour=x", "Observation?subject.organization.name=x")) {
+      HttpResponse<String> r = Http.get(BASE + "/" + query);
+      assertThat(r.statusCode()).as(query + " -> " + r.body()).isEqualTo(400);
+      assertThat(Json.parse(r.body()).get("resourceType").asText()).isEqualTo("OperationOutcome");
+    }
+  }
+
   // ---------------------------------------------------------------- parameters against the context
 
   @Test
