@@ -26,6 +26,12 @@
 # ONLY=security measures just the security model's cost: after the JIT warm-up, ROUNDS (3) rounds
 # of read and seed PUT as a SYSTEM user (privileges only) and as a PRACTITIONER (context check and
 # audit), side by side in each round, so that the ratios compare like with like on a shared machine.
+#
+# ONLY=validation measures what the IG's profile validation costs: two servers, one without an IG
+# (the seed's profile unknown and let through, the resource validated against the base
+# Appointment) and one with FHIR_IG_PATH (default ../shared/ehealth-ig/resources); after the JIT
+# warm-up of each, ROUNDS rounds of VALIDATION_WORKLOADS (default "edit put create") on one, then
+# the other. "edit" changes the comment on every request, so no validation outcome is remembered.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -78,21 +84,28 @@ WORK=$(mktemp -d /tmp/appointment-bench.XXXXXX)
 chmod 755 "$WORK" # nginx's workers read the static file as nobody
 mkdir -p "$OUT"
 SERVER_PID= JAVA_PID= NGINX_PID= PG_PID=
+SERVERS=() # "timeout-pid java-pid postgres-pid" of every server started
+
+stop_server() {
+  local server=$1 java=$2 pg=$3
+  kill "$server" 2>/dev/null # timeout passes TERM on; the server stops its PostgreSQL
+  for _ in $(seq 30); do kill -0 "$server" 2>/dev/null || break; sleep 1; done
+  [[ -n $java ]] && kill -KILL "$java" 2>/dev/null
+  if [[ -n $pg ]] && kill -0 "$pg" 2>/dev/null; then
+    kill -INT "$pg" 2>/dev/null # fast shutdown of a PostgreSQL left behind
+    sleep 2
+    kill -KILL "$pg" 2>/dev/null
+  fi
+}
 
 cleanup() {
-  local rc=$?
+  local rc=$? s
   set +e
   if [[ -n $NGINX_PID ]]; then kill "$NGINX_PID" 2>/dev/null; fi
-  if [[ -n $SERVER_PID ]]; then
-    kill "$SERVER_PID" 2>/dev/null # timeout passes TERM on; the server stops its PostgreSQL
-    for _ in $(seq 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 1; done
-    [[ -n $JAVA_PID ]] && kill -KILL "$JAVA_PID" 2>/dev/null
-  fi
-  if [[ -n $PG_PID ]] && kill -0 "$PG_PID" 2>/dev/null; then
-    kill -INT "$PG_PID" 2>/dev/null # fast shutdown of a PostgreSQL left behind
-    sleep 2
-    kill -KILL "$PG_PID" 2>/dev/null
-  fi
+  for s in "${SERVERS[@]}"; do
+    # shellcheck disable=SC2086
+    stop_server $s
+  done
   [[ -n $NGINX_PID ]] && { sleep 0.5; kill -KILL "$NGINX_PID" 2>/dev/null; }
   rm -rf "$WORK"
   exit "$rc"
@@ -107,32 +120,50 @@ ORIGINAL_JAR=$JAR
 cp "$JAR" "$WORK/appointment-server.jar"
 JAR=$WORK/appointment-server.jar
 
-HTTP_PORT=$(free_port 18080)
-log "starting the server on port $HTTP_PORT (data in $WORK/data)"
-# shellcheck disable=SC2086
-FHIR_DATA_DIR=$WORK/data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on} \
-  FHIR_IG_PATH=${FHIR_IG_PATH:-} FHIR_VALIDATION_UNKNOWN_PROFILES=$([[ -n ${FHIR_IG_PATH:-} ]] && echo reject || echo allow) \
-  timeout 3600 java $SERVER_JAVA_OPTS -jar "$JAR" >"$OUT/server.log" 2>&1 &
-SERVER_PID=$!
-for i in $(seq 120); do
-  curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || die "the server did not start: $(tail -5 "$OUT/server.log")"
-  ((i < 120)) || die "the server did not answer /health in 60 s"
-  sleep 0.5
-done
-JAVA_PID=$(pgrep -P "$SERVER_PID" java || true)
-[[ -n $JAVA_PID ]] || JAVA_PID=$SERVER_PID
-PG_PORT=$(sed -n 's/.*embedded PostgreSQL on port \([0-9]*\).*/\1/p' "$OUT/server.log" | head -1)
-[[ -n $PG_PORT ]] || die "no 'embedded PostgreSQL on port' in the server log"
-PG_PID=$(head -1 "$WORK/data/pg/postmaster.pid")
-PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -X -q -A -t -v ON_ERROR_STOP=1)
-BASE=http://127.0.0.1:$HTTP_PORT/fhir
+# start_server DATA_DIR IG_PATH LOG: a server on its own embedded PostgreSQL, with the IG at IG_PATH
+# (none when empty); sets SERVER_PID, JAVA_PID, PG_PID, PG_PORT, HTTP_PORT, BASE, PSQL
+start_server() {
+  local data=$1 ig=$2 logfile=$3 i
+  HTTP_PORT=$(free_port 18080)
+  log "starting a server on port $HTTP_PORT (data in $data, IG: ${ig:-none})"
+  # shellcheck disable=SC2086
+  FHIR_DATA_DIR=$data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on} \
+    FHIR_IG_PATH=$ig FHIR_VALIDATION_UNKNOWN_PROFILES=$([[ -n $ig ]] && echo reject || echo allow) \
+    timeout 3600 java $SERVER_JAVA_OPTS -jar "$JAR" >"$logfile" 2>&1 &
+  SERVER_PID=$!
+  SERVERS+=("$SERVER_PID")
+  for i in $(seq 120); do
+    curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null && break
+    kill -0 "$SERVER_PID" 2>/dev/null || die "the server did not start: $(tail -5 "$logfile")"
+    ((i < 120)) || die "the server did not answer /health in 60 s"
+    sleep 0.5
+  done
+  JAVA_PID=$(pgrep -P "$SERVER_PID" java || true)
+  [[ -n $JAVA_PID ]] || JAVA_PID=$SERVER_PID
+  PG_PORT=$(sed -n 's/.*embedded PostgreSQL on port \([0-9]*\).*/\1/p' "$logfile" | head -1)
+  [[ -n $PG_PORT ]] || die "no 'embedded PostgreSQL on port' in the server log"
+  PG_PID=$(head -1 "$data/pg/postmaster.pid")
+  SERVERS[-1]="$SERVER_PID $JAVA_PID $PG_PID"
+  PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -X -q -A -t -v ON_ERROR_STOP=1)
+  BASE=http://127.0.0.1:$HTTP_PORT/fhir
+}
+
+if [[ $ONLY == validation ]]; then
+  FHIR_IG_PATH=${FHIR_IG_PATH:-$REPO/../shared/ehealth-ig/resources}
+  [[ -d $FHIR_IG_PATH || -f $FHIR_IG_PATH ]] || die "no IG at $FHIR_IG_PATH"
+  # the second server, with the IG; the first one below runs without it
+  start_server "$WORK/data-ig" "$FHIR_IG_PATH" "$OUT/server-ig.log"
+  IG_SERVER=("$JAVA_PID" "$PG_PID" "$BASE" "$WORK/data-ig" "$HTTP_PORT")
+  IG_PATH_USED=$FHIR_IG_PATH
+  FHIR_IG_PATH=
+fi
+start_server "$WORK/data" "${FHIR_IG_PATH:-}" "$OUT/server.log"
 
 # Tokens from the server's own dev key: a SYSTEM user (privileges only, not audited) for the main
 # workloads, and a PRACTITIONER of the seed's care team (context check and audit on every request)
 # for the cost of the security model. A jar from before the security work has no token command:
 # then no token is sent.
-token() { FHIR_DATA_DIR=$WORK/data FHIR_PORT=$HTTP_PORT java -cp "$JAR" io.appointmentserver.Main token "$@" 2>/dev/null || true; }
+token() { FHIR_DATA_DIR=${TOKEN_DATA:-$WORK/data} FHIR_PORT=$HTTP_PORT java -cp "$JAR" io.appointmentserver.Main token "$@" 2>/dev/null || true; }
 SYSTEM_TOKEN=$(token --user-type SYSTEM --roles 'Appointment.*,Patient.*')
 PRACTITIONER_TOKEN=$(token --user-type PRACTITIONER --roles 'Appointment.*,Patient.*' \
   --care-team http://organization.fut.trifork.com/fhir/CareTeam/35102 \
@@ -175,6 +206,23 @@ TIMEFORMAT='%U %S' # for bash's time: user and system seconds
 time_ticks() { awk -v hz="$TICK" '{ printf "%d", ($1 + $2) * hz }' "$1"; }
 per_request_ms() { awk -v t="$1" -v n="$2" -v hz="$TICK" 'BEGIN { printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0) }'; }
 field() { sed -n "s/^RESULT .*[ ]$2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
+cpu() { sed -n "s/^CPU.* $2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# CPU per request of every process involved (client included): the ratio that throughputs have
+# on a machine that nothing else uses, when both sides are CPU-bound, as they are here
+total_cpu() { awk -v a="$(cpu "$1" server_ms_per_req)" -v b="$(cpu "$1" pg_ms_per_req)" -v c="$(cpu "$1" nginx_ms_per_req)" \
+  -v d="$(cpu "$1" client_ms_per_req)" 'BEGIN { printf "%.3f", a + b + c + d }'; }
+# ab_rounds "WORKLOADS" A B: for each round and workload, the throughput of OUT/<w>-B-<r> over
+# that of OUT/<w>-A-<r>, and the CPU per request of all processes of each
+ab_rounds() {
+  local r w
+  for r in $(seq "$ROUNDS"); do
+    for w in $1; do
+      echo "  round $r $w: $(ratio "$(field "$OUT/$w-$3-$r.txt" rps)" "$(field "$OUT/$w-$2-$r.txt" rps)")" \
+        "($(total_cpu "$OUT/$w-$2-$r.txt") vs $(total_cpu "$OUT/$w-$3-$r.txt") ms)"
+    done
+  done
+}
 
 # run_load NAME [LoadGenerator options...]: one measured run; OUT/NAME.txt gets the output plus
 # the CPU that the server (JVM), PostgreSQL and nginx spent per request during the whole run
@@ -217,6 +265,65 @@ run_load() {
   echo "server JVM options: ${SERVER_JAVA_OPTS:-(defaults)}; load generator JVM options: $CLIENT_JAVA_OPTS"
 } >"$OUT/machine.txt"
 
+# ------------------------------------------------------------------ ONLY=validation: rounds of A/B
+
+# The same workloads on a server without the IG (the seed's profile unknown and let through, the
+# resource validated against the base Appointment) and on one with it, side by side in each round.
+if [[ $ONLY == validation ]]; then
+  NOIG_SERVER=("$JAVA_PID" "$PG_PID" "$BASE")
+  NOIG_AUTH=("${AUTH[@]}")
+  IG_TOKEN=$(TOKEN_DATA=${IG_SERVER[3]} HTTP_PORT=${IG_SERVER[4]} token --user-type SYSTEM --roles 'Appointment.*,Patient.*')
+  IG_AUTH=(); [[ -n $IG_TOKEN ]] && IG_AUTH=(--token "$IG_TOKEN")
+  use() { # use noig|ig: the server that run_load measures
+    if [[ $1 == ig ]]; then
+      JAVA_PID=${IG_SERVER[0]} PG_PID=${IG_SERVER[1]} BASE=${IG_SERVER[2]} AUTH=("${IG_AUTH[@]}")
+    else
+      JAVA_PID=${NOIG_SERVER[0]} PG_PID=${NOIG_SERVER[1]} BASE=${NOIG_SERVER[2]} AUTH=("${NOIG_AUTH[@]}")
+    fi
+  }
+  WORKLOADS=${VALIDATION_WORKLOADS:-edit put create}
+  for w in $WORKLOADS; do
+    for side in noig ig; do
+      use "$side"
+      log "JIT warm-up: $w on $side for ${JIT_WARMUP}s"
+      # shellcheck disable=SC2086
+      timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
+        --url "$BASE" --workload "$w" --clients "$CLIENTS" --seconds "$JIT_WARMUP" --warmup 0 --seed "$SEED" \
+        "${AUTH[@]}" >"$OUT/jit-warmup-$w-$side.txt" 2>&1 || die "JIT warm-up $w failed: $(tail -3 "$OUT/jit-warmup-$w-$side.txt")"
+    done
+  done
+  for r in $(seq "$ROUNDS"); do
+    for w in $WORKLOADS; do
+      for side in noig ig; do
+        use "$side"
+        run_load "$w-$side-$r" --url "$BASE" --workload "$w" "${AUTH[@]}"
+      done
+    done
+  done
+  FORMAT='%-16s %9s %7s %7s %6s | %6s %6s %6s | %5s\n'
+  {
+    echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up, $ROUNDS rounds ($(date -u '+%Y-%m-%d %H:%M UTC'))."
+    echo "noig: no IG (the seed's profile let through, base validation); ig: FHIR_IG_PATH=$IG_PATH_USED"
+    # shellcheck disable=SC2059
+    printf "$FORMAT" workload 'req/s' 'p50 ms' 'p99 ms' errors server pg client other
+    for w in $WORKLOADS; do
+      for r in $(seq "$ROUNDS"); do
+        for side in noig ig; do
+          f=$OUT/$w-$side-$r.txt
+          # shellcheck disable=SC2059
+          printf "$FORMAT" "$w-$side-$r" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" \
+            "$(field "$f" errors)" "$(cpu "$f" server_ms_per_req)" "$(cpu "$f" pg_ms_per_req)" \
+            "$(cpu "$f" client_ms_per_req)" "$(cpu "$f" other_cpu_pct)"
+        done
+      done
+    done
+    echo "with the IG / without, per round: throughput ratio (CPU per request, all processes: without vs with)"
+    ab_rounds "$WORKLOADS" noig ig
+  } | tee "$OUT/summary.txt"
+  log "results in $OUT"
+  exit 0
+fi
+
 # ------------------------------------------------------------------ the server's JIT warm-up
 
 for w in put read $([[ $ONLY == security ]] || echo create); do
@@ -232,10 +339,6 @@ done
 if [[ $ONLY == security ]]; then
   [[ ${#PRACTITIONER_AUTH[@]} -gt 0 ]] || die "this jar makes no tokens"
   FORMAT='%-22s %9s %7s %7s | %6s %6s %6s | %5s\n'
-  cpu() { sed -n "s/^CPU.* $2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
-  total_cpu() { awk -v a="$(cpu "$1" server_ms_per_req)" -v b="$(cpu "$1" pg_ms_per_req)" \
-    -v d="$(cpu "$1" client_ms_per_req)" 'BEGIN { printf "%.3f", a + b + d }'; }
-  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
   for r in $(seq "$ROUNDS"); do
     for w in read put; do
       run_load "$w-system-$r" --url "$BASE" --workload "$w" "${AUTH[@]}"
@@ -252,12 +355,7 @@ if [[ $ONLY == security ]]; then
         "$(cpu "$f" server_ms_per_req)" "$(cpu "$f" pg_ms_per_req)" "$(cpu "$f" client_ms_per_req)" "$(cpu "$f" other_cpu_pct)"
     done
     echo "practitioner / system, per round: throughput ratio (CPU per request, all processes: system vs practitioner)"
-    for r in $(seq "$ROUNDS"); do
-      for w in read put; do
-        echo "  round $r $w: $(ratio "$(field "$OUT/$w-practitioner-$r.txt" rps)" "$(field "$OUT/$w-system-$r.txt" rps)")" \
-          "($(total_cpu "$OUT/$w-system-$r.txt") vs $(total_cpu "$OUT/$w-practitioner-$r.txt") ms)"
-      done
-    done
+    ab_rounds "read put" system practitioner
   } | tee "$OUT/summary.txt"
   log "results in $OUT"
   exit 0
@@ -385,7 +483,6 @@ curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null || log "WARNING: the se
 
 # ------------------------------------------------------------------ summary
 
-cpu() { sed -n "s/^CPU.* $2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
 FORMAT='%-17s %9s %7s %7s %6s | %6s %6s %6s %6s | %5s\n'
 row() { # NAME FILE: one line of the table for a LoadGenerator run
   local f=$OUT/$2.txt
@@ -394,7 +491,6 @@ row() { # NAME FILE: one line of the table for a LoadGenerator run
     "$(cpu "$f" server_ms_per_req)" "$(cpu "$f" pg_ms_per_req)" "$(cpu "$f" nginx_ms_per_req)" \
     "$(cpu "$f" client_ms_per_req)" "$(cpu "$f" other_cpu_pct)"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 
 PGB=$OUT/pgbench-put.txt
@@ -406,10 +502,6 @@ READ_RPS=$(field "$OUT/read.txt" rps)
 NGINX_RPS=$(field "$OUT/nginx-read.txt" rps)
 PUT_RATIO=$(ratio "$PUT_RPS" "$PGB_TPS")
 READ_RATIO=$(ratio "$READ_RPS" "$NGINX_RPS")
-# CPU per request of every process involved (client included): the ratio that throughputs have
-# on a machine that nothing else uses, when both sides are CPU-bound, as they are here
-total_cpu() { awk -v a="$(cpu "$1" server_ms_per_req)" -v b="$(cpu "$1" pg_ms_per_req)" -v c="$(cpu "$1" nginx_ms_per_req)" \
-  -v d="$(cpu "$1" client_ms_per_req)" 'BEGIN { printf "%.3f", a + b + c + d }'; }
 PGB_TOTAL=$(awk -v a="$(cpu "$PGB" pg_ms_per_req)" -v b="$PGB_CLIENT" 'BEGIN { printf "%.3f", a + b }')
 {
   echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up ($(date -u '+%Y-%m-%d %H:%M UTC'))."

@@ -205,6 +205,42 @@ class ProfileValidationTest {
     assertThat(issue.at("/expression/0").asText()).isEqualTo("Patient.contact[0]");
   }
 
+  // ------------------------------------------------------------------ terminology resources
+
+  /** A ValueSet claiming shareablevalueset that includes a code system named by its OID. */
+  private static String valueSetOfAnOidSystem(String id, String publisher) {
+    return "{\"resourceType\":\"ValueSet\",\"id\":\"" + id + "\",\"meta\":{\"profile\":"
+        + "[\"http://hl7.org/fhir/StructureDefinition/shareablevalueset\"]},"
+        + "\"url\":\"http://example.org/fhir/ValueSet/" + id + "\",\"version\":\"1\",\"name\":\"OidExample\","
+        + "\"status\":\"draft\",\"experimental\":true," + publisher
+        + "\"description\":\"Codes of a system named by its OID\",\"compose\":{\"include\":[{"
+        + "\"system\":\"urn:oid:2.16.840.1.113883.3.1937.98.5.8\",\"concept\":[{\"code\":\"draft\",\"display\":\"Draft\"}]}]}}";
+  }
+
+  /**
+   * A ValueSet that includes a code system by its OID makes the validator look for CodeSystems
+   * with that identifier, which HAPI's worker context cannot list (HAPI-0650: the resource could
+   * not be validated and was refused). The server's context lists them: such a ValueSet is
+   * validated like any other, accepted when valid and refused with the profile's issue when not.
+   */
+  @Test
+  void valueSetIncludingACodeSystemByItsOidIsValidatedLikeAnyOther() {
+    String id = newId("oid-vs");
+    HttpResponse<String> accepted = Http.put(base + "/ValueSet/" + id, valueSetOfAnOidSystem(id, "\"publisher\":\"Example\","));
+
+    assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(201);
+    assertThat(accepted.headers().allValues("X-FHIR-Request-Validation")).noneMatch(h -> h.contains("HAPI-"));
+
+    String without = newId("oid-vs");
+    HttpResponse<String> refused = Http.put(base + "/ValueSet/" + without, valueSetOfAnOidSystem(without, ""));
+
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(422);
+    JsonNode issue = Json.parse(refused.body()).at("/issue/0");
+    assertThat(issue.get("severity").asText()).isEqualTo("error");
+    assertThat(issue.get("diagnostics").asText()).contains("ValueSet.publisher").doesNotContain("HAPI-");
+    assertThat(refused.body()).doesNotContain("HAPI-0650");
+  }
+
   // ------------------------------------------------------------------ profiles the server does not know
 
   @Test

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
@@ -40,6 +41,9 @@ import picocli.CommandLine.Option;
  *   <li>{@code put}: each client creates {@code Appointment/bench-<client>} from the seed body, then
  *       updates it again and again with {@code If-Match: "<version>"}, taking the next version
  *       from the response's ETag; anything but 200 is an error.
+ *   <li>{@code edit}: as {@code put}, but every request changes the appointment's {@code comment}
+ *       (a counter appended), as a client editing it does: the content is new each time, so the
+ *       server cannot answer validation from an outcome it remembers.
  *   <li>{@code read}: each client creates {@code Appointment/bench-<client>} and then reads it as
  *       JSON; anything but 200 is an error. With {@code --path} it reads that path under
  *       {@code --url} instead and needs no set-up: the same client then measures a static file
@@ -52,7 +56,7 @@ import picocli.CommandLine.Option;
     description = "Closed-loop HTTP load generator for the Appointment Server benchmark")
 public final class LoadGenerator implements Callable<Integer> {
 
-  enum Workload { put, read, create }
+  enum Workload { put, edit, read, create }
 
   enum ClientKind { raw, jdk }
 
@@ -60,7 +64,7 @@ public final class LoadGenerator implements Callable<Integer> {
       description = "FHIR base URL, e.g. http://127.0.0.1:8080/fhir (or a static server's root with --path)")
   URI url;
 
-  @Option(names = "--workload", required = true, description = "put, read or create")
+  @Option(names = "--workload", required = true, description = "put, edit, read or create")
   Workload workload;
 
   @Option(names = "--clients", defaultValue = "8", description = "concurrent connections (default: ${DEFAULT-VALUE})")
@@ -255,25 +259,49 @@ public final class LoadGenerator implements Callable<Integer> {
     return version(r);
   }
 
-  /** The seed PUT with If-Match, on this client's own appointment. */
+  /**
+   * The edits' counter, shared by the clients and starting from the clock: no content repeats
+   * within a run or in the next one (the server remembers outcomes by content, without the id).
+   */
+  private static final AtomicLong EDITS = new AtomicLong(System.currentTimeMillis() * 1000);
+
+  /**
+   * The seed PUT with If-Match, on this client's own appointment: the same body every time, or
+   * (edits) a body whose comment ends in a counter, made from the body's bytes around it.
+   */
   private static final class UpdateSession implements Session {
     private final Transport t;
     private final String path;
     private final List<String[]> headers;
     private final byte[] body;
+    /** Where the counter goes in {@code body}, or -1 for the same body every time. */
+    private final int counterAt;
     private long version;
 
-    UpdateSession(Transport t, String path, List<String[]> headers, byte[] body) throws IOException {
+    UpdateSession(Transport t, String path, List<String[]> headers, byte[] body, int counterAt) throws IOException {
       this.t = t;
       this.path = path;
       this.headers = headers;
       this.body = body;
-      this.version = put(t, path, headers, body);
+      this.counterAt = counterAt;
+      this.version = put(t, path, headers, body(EDITS.incrementAndGet()));
+    }
+
+    private byte[] body(long n) {
+      if (counterAt < 0) {
+        return body;
+      }
+      byte[] counter = Long.toString(n).getBytes(StandardCharsets.ISO_8859_1);
+      byte[] b = new byte[body.length + counter.length];
+      System.arraycopy(body, 0, b, 0, counterAt);
+      System.arraycopy(counter, 0, b, counterAt, counter.length);
+      System.arraycopy(body, counterAt, b, counterAt + counter.length, body.length - counterAt);
+      return b;
     }
 
     @Override
     public Request next() {
-      return new Request("PUT", path, with(headers, "If-Match", "\"" + version + "\""), body);
+      return new Request("PUT", path, with(headers, "If-Match", "\"" + version + "\""), body(EDITS.incrementAndGet()));
     }
 
     @Override
@@ -308,10 +336,21 @@ public final class LoadGenerator implements Callable<Integer> {
     }
     ObjectNode body = s.body().deepCopy();
     switch (workload) {
-      case put -> {
+      case put, edit -> {
         String id = "bench-" + client;
         body.put("id", id);
-        return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), pretty(body));
+        if (workload == Workload.put) {
+          return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), pretty(body), -1);
+        }
+        String marker = "\u0001edit\u0001"; // JSON escapes it: unique in the encoded body
+        body.put("comment", body.path("comment").asText() + " #" + marker);
+        byte[] json = pretty(body);
+        String encoded = new String(json, StandardCharsets.ISO_8859_1);
+        String escaped = JSON.writeValueAsString(marker);
+        int at = encoded.indexOf(escaped.substring(1, escaped.length() - 1));
+        byte[] withoutMarker = (encoded.substring(0, at) + encoded.substring(at + escaped.length() - 2))
+            .getBytes(StandardCharsets.ISO_8859_1);
+        return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), withoutMarker, at);
       }
       case read -> {
         String id = "bench-" + client;

@@ -40,7 +40,6 @@ import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 import org.hl7.fhir.dstu3.model.OperationOutcome.OperationOutcomeIssueComponent;
 import org.hl7.fhir.dstu3.model.Resource;
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r5.elementmodel.Manager;
 import org.hl7.fhir.r5.elementmodel.ParserBase;
 import org.hl7.fhir.r5.elementmodel.ValidatedFragment;
 import org.hl7.fhir.r5.model.StructureDefinition;
@@ -461,6 +460,8 @@ public final class ProfileValidator {
 
     /** Profiles looked up in vain in this generation. */
     final Set<String> unknown = ConcurrentHashMap.newKeySet();
+    /** The definition of each resource type the parsers met, by type name. */
+    final Map<String, StructureDefinition> resourceDefinitions = new ConcurrentHashMap<>();
 
     Generation(PrePopulatedValidationSupport known) {
       this.known = known;
@@ -572,7 +573,7 @@ public final class ProfileValidator {
     }
 
     private ParserBase newParser() {
-      ParserBase parser = Manager.makeParser(worker, Manager.FhirFormat.JSON);
+      ParserBase parser = new DefinitionRememberingJsonParser(worker, resourceDefinitions);
       parser.setupValidation(ParserBase.ValidationPolicy.EVERYTHING);
       return parser;
     }
@@ -611,8 +612,42 @@ public final class ProfileValidator {
     private final Map<Class<?>, Map<String, Optional<org.hl7.fhir.r5.model.Resource>>> byType = new ConcurrentHashMap<>();
     private final AtomicInteger unknown = new AtomicInteger();
 
+    private final IValidationSupport chain;
+    /** Every CodeSystem the chain knows, converted; made the first time the validator asks. */
+    private volatile List<org.hl7.fhir.r5.model.CodeSystem> codeSystems;
+
     RememberingWorkerContext(IValidationSupport chain) {
       super(chain);
+      this.chain = chain;
+    }
+
+    /**
+     * HAPI's adapter lists StructureDefinitions only and throws HAPI-0650 for anything else, but
+     * the validator lists CodeSystems too: a ValueSet that includes a system given by an
+     * identifier (an OID) is checked against the CodeSystems with that identifier. The list is
+     * made once per generation, when first asked (validating such a ValueSet, which is rare).
+     */
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T extends org.hl7.fhir.r5.model.Resource> List<T> fetchResourcesByType(Class<T> type) {
+      if (type != org.hl7.fhir.r5.model.CodeSystem.class) {
+        return super.fetchResourcesByType(type);
+      }
+      List<org.hl7.fhir.r5.model.CodeSystem> all = codeSystems;
+      if (all == null) {
+        List<IBaseResource> resources = chain.fetchAllConformanceResources();
+        List<org.hl7.fhir.r5.model.CodeSystem> found = new ArrayList<>();
+        for (IBaseResource r : resources == null ? List.<IBaseResource>of() : resources) {
+          if (r instanceof org.hl7.fhir.dstu3.model.CodeSystem cs && cs.hasUrl()) {
+            org.hl7.fhir.r5.model.CodeSystem converted = fetchResource(org.hl7.fhir.r5.model.CodeSystem.class, cs.getUrl());
+            if (converted != null && !found.contains(converted)) {
+              found.add(converted);
+            }
+          }
+        }
+        codeSystems = all = List.copyOf(found);
+      }
+      return (List<T>) all;
     }
 
     @Override
@@ -640,6 +675,34 @@ public final class ProfileValidator {
         known.put(uri, Optional.ofNullable(fetched));
       }
       return fetched;
+    }
+  }
+
+  /**
+   * The element-model JSON parser (what {@code Manager.makeParser} makes for JSON), remembering
+   * per generation the definition of each resource type it reads. HAPI's parser finds it, for
+   * the resource and each contained one, by walking the list of every StructureDefinition and
+   * building a URL to compare with each: a twentieth of a base validation's CPU (JFR). Found ones
+   * only: a type not found is reported by the parser each time, as before.
+   */
+  static final class DefinitionRememberingJsonParser extends org.hl7.fhir.r5.elementmodel.JsonParser {
+    private final Map<String, StructureDefinition> definitions;
+
+    DefinitionRememberingJsonParser(org.hl7.fhir.r5.context.IWorkerContext context, Map<String, StructureDefinition> definitions) {
+      super(context);
+      this.definitions = definitions;
+    }
+
+    @Override
+    protected StructureDefinition getDefinition(List<ValidationMessage> errors, int line, int col, String name) {
+      StructureDefinition sd = name == null ? null : definitions.get(name);
+      if (sd == null) {
+        sd = super.getDefinition(errors, line, col, name);
+        if (sd != null) {
+          definitions.put(name, sd);
+        }
+      }
+      return sd;
     }
   }
 
