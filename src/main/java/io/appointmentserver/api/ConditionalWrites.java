@@ -62,9 +62,11 @@ public final class ConditionalWrites {
   static Map<String, String[]> parse(String query) {
     String q = query.trim();
     int question = q.indexOf('?');
-    if (question >= 0) {
-      q = q.substring(question + 1);
-    }
+    return criteria(query(question >= 0 ? q.substring(question + 1) : q));
+  }
+
+  /** A query string's parameters, names and values URL-decoded, in their order. */
+  static Map<String, String[]> query(String q) {
     Map<String, List<String>> values = new LinkedHashMap<>();
     for (String pair : q.split("&")) {
       if (pair.isEmpty()) {
@@ -77,7 +79,7 @@ public final class ConditionalWrites {
     }
     Map<String, String[]> out = new LinkedHashMap<>();
     values.forEach((k, v) -> out.put(k, v.toArray(String[]::new)));
-    return criteria(out);
+    return out;
   }
 
   private static String decode(String s) {

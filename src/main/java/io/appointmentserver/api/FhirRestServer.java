@@ -17,6 +17,8 @@ import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.TransactionScope;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.TreeSet;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
@@ -99,11 +101,15 @@ public final class FhirRestServer extends RestfulServer {
     ConditionalWrites conditional = new ConditionalWrites(transactions, searcher, access, defaultBase, deleteMultiple);
 
     List<IResourceProvider> providers = new ArrayList<>();
+    Map<String, ResourceProvider<?>> byType = new HashMap<>();
     for (String name : new TreeSet<>(getFhirContext().getResourceTypes())) {
       RuntimeResourceDefinition def = getFhirContext().getResourceDefinition(name);
-      providers.add(provider(def.getImplementingClass(), history, access, searches, conditional));
+      ResourceProvider<?> p = provider(def.getImplementingClass(), history, access, searches, conditional);
+      providers.add(p);
+      byType.put(name, p);
     }
     setResourceProviders(providers);
+    registerProvider(new BundleProcessor(getFhirContext(), byType, conditional, privileges, store));
     registerProvider(new SystemProvider(history, getFhirContext().getResourceTypes()));
     registerProvider(new AppointmentOperations(store, codec, access));
   }

@@ -129,11 +129,17 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
 
   /** The plain create. */
   MethodOutcome create(T resource, RequestDetails request) {
+    return create(resource, request, null);
+  }
+
+  /** A create, with the id {@code assigned} beforehand (a transaction's) or a new one (null). */
+  MethodOutcome create(T resource, RequestDetails request, String assigned) {
     policy.rules().onCreate(type, resource, Access.principal(request));
     Prepared prepared = policy.prepare(type, resource, request);
     access.check(request, type, prepared.tags());
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
-    WriteResult r = store.create(type, prepared.references(), prepared.tags(), prepared.bookings(),
+    WriteResult r = store.create(type, assigned, BundleProcessor.toCheck(prepared.references(), request),
+        prepared.tags(), prepared.bookings(),
         (id, version, at) -> codec.stamp(resource, type, id, version, at), access.trail(request, "C", "create"));
     committed(r.resource());
     return outcome(r, resource, "Created", warnings, request);
@@ -242,7 +248,8 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     // nobody moves a resource into someone else's reach, nor out of their own
     access.check(request, type, prepared.tags());
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
-    WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
+    WriteResult r = store.update(type, idPart, expected, BundleProcessor.toCheck(prepared.references(), request),
+        prepared.tags(),
         prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
         access.trail(request, "U", subtype));
     committed(r.resource());
@@ -321,7 +328,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     return outcome;
   }
 
-  private static PreconditionFailedException multiple(String what) {
+  static PreconditionFailedException multiple(String what) {
     String msg = "Several resources match " + what + ": make them more selective";
     return new PreconditionFailedException(msg, Outcomes.error(IssueType.DUPLICATE, msg));
   }
@@ -329,6 +336,15 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   /** Conformance resources reach the validator once their transaction has committed. */
   private void committed(StoredResource s) {
     conditional.transactions().afterCommit(() -> policy.committed(type, s.id(), s.json()));
+  }
+
+  /** The resource type's model class, for a Bundle entry's resource. */
+  T cast(IBaseResource resource) {
+    if (!resourceClass.isInstance(resource)) {
+      String msg = "The entry's resource is a " + codec.context().getResourceType(resource) + ", not a " + type;
+      throw new InvalidRequestException(msg, Outcomes.error(IssueType.INVALID, msg));
+    }
+    return resourceClass.cast(resource);
   }
 
   @History
