@@ -178,6 +178,19 @@ public final class BundleProcessor {
           return null;
         });
       }
+      List<String> locks = new ArrayList<>();
+      for (Entry e : entries) {
+        failing(e, () -> {
+          String ifNoneExist = e.source.getRequest().getIfNoneExist();
+          if (e.method == HTTPVerb.POST && ifNoneExist != null && !ifNoneExist.isBlank()) {
+            locks.add(ConditionalWrites.key(e.type, ConditionalWrites.parse(ifNoneExist)));
+          } else if (e.method != HTTPVerb.GET && e.method != HTTPVerb.POST && e.id == null) {
+            locks.add(ConditionalWrites.key(e.type, ConditionalWrites.criteria(e.params)));
+          }
+          return null;
+        });
+      }
+      conditional.lockAll(locks);
       Map<String, String> ids = new HashMap<>();
       for (Entry e : entries) {
         failing(e, () -> {

@@ -117,6 +117,15 @@ public final class ConditionalWrites {
     });
   }
 
+  /**
+   * Takes the locks of several conditional writes at once, in one order (the transaction's own
+   * order could deadlock with another transaction taking the same locks in another order);
+   * {@link #underLock} then takes them again, which PostgreSQL allows.
+   */
+  void lockAll(List<String> keys) {
+    keys.stream().sorted().distinct().forEach(transactions::lock);
+  }
+
   /** The first {@code limit} matches of {@code criteria} within the user's context. */
   List<StoredResource> matches(RequestDetails request, String type, Map<String, String[]> criteria, int limit) {
     ContextRule.Sql filter = access.filter(request, type);
@@ -126,7 +135,7 @@ public final class ConditionalWrites {
   }
 
   /** The same criteria however their parameters and values are ordered. */
-  private static String key(String type, Map<String, String[]> criteria) {
+  static String key(String type, Map<String, String[]> criteria) {
     StringBuilder b = new StringBuilder("conditional:").append(type).append('?');
     new TreeMap<>(criteria).forEach((k, v) -> {
       String[] sorted = v.clone();
