@@ -21,6 +21,7 @@ import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.TokenAuthenticator;
 import io.appointmentserver.store.Database;
 import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.TransactionScope;
 import io.appointmentserver.validation.IgLoader;
 import io.appointmentserver.validation.ProfileValidator;
 import java.time.Clock;
@@ -65,9 +66,11 @@ public final class AppointmentServer implements AutoCloseable {
       List<IgLoader.Loaded> ig = config.igPath() == null ? List.of() : IgLoader.load(ctx, config.igPath());
       SearchParameters searchParams = new SearchParameters(ctx, ig.stream().map(IgLoader.Loaded::resource).toList());
       SearchIndex searchIndex = new SearchIndex(new Extractor(ctx, searchParams, config.timeZone()));
-      ResourceStore store = new ResourceStore(db.dataSource(), Clock.systemUTC(), config.appointmentOverlap(),
+      // the store and the searcher take part in a transaction of several calls (conditional writes)
+      TransactionScope transactions = new TransactionScope(db.dataSource());
+      ResourceStore store = new ResourceStore(transactions, Clock.systemUTC(), config.appointmentOverlap(),
           searchIndex);
-      Searcher searcher = new Searcher(db.dataSource(), searchParams, config.timeZone(), Clock.systemUTC(),
+      Searcher searcher = new Searcher(transactions, searchParams, config.timeZone(), Clock.systemUTC(),
           config.searchMaxIncludes());
       ResourceCodec codec = new ResourceCodec(ctx, config.timeZone());
       // references to the public base (configured, or http://localhost:PORT/fhir by default) or
@@ -91,7 +94,7 @@ public final class AppointmentServer implements AutoCloseable {
       String publicBase = config.baseUrl() == null ? null : defaultBase;
       AuditLog audit = new AuditLog(store, Clock.systemUTC());
       FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, audit, publicBase, searcher,
-          defaultBase);
+          defaultBase, transactions, config.conditionalDeleteMultiple());
       HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
           defaultBase, db, store, fhir, authenticator, access, audit);
       http.start();

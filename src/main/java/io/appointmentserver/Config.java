@@ -21,6 +21,8 @@ import java.util.Map;
  *                        ({@code FHIR_IG_PATH}: a folder or a {@code .tgz} package); null for none
  * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not a 422
  *                        ({@code FHIR_VALIDATION_UNKNOWN_PROFILES=allow})
+ * @param conditionalDeleteMultiple a conditional delete deletes every match, not only a single one
+ *                        ({@code FHIR_CONDITIONAL_DELETE_MULTIPLE}); else several matches are a 412
  * @param videoMeetingBaseUrl the video meeting service whose meetings the server adds to the video
  *                        appointments it creates ({@code FHIR_VIDEO_MEETING_BASE_URL}); null for none
  * @param searchMaxIncludes the most resources one search page includes ({@code _include},
@@ -47,7 +49,8 @@ public record Config(
     Path igPath,
     boolean allowUnknownProfiles,
     String videoMeetingBaseUrl,
-    int searchMaxIncludes) {
+    int searchMaxIncludes,
+    boolean conditionalDeleteMultiple) {
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -76,7 +79,9 @@ public record Config(
         blankToNull(env.get("FHIR_IG_PATH")) == null ? null : Path.of(env.get("FHIR_IG_PATH").trim()),
         unknownProfiles(env.getOrDefault("FHIR_VALIDATION_UNKNOWN_PROFILES", "reject")),
         blankToNull(env.get("FHIR_VIDEO_MEETING_BASE_URL")),
-        Integer.parseInt(env.getOrDefault("FHIR_SEARCH_MAX_INCLUDES", "1000").trim()));
+        Integer.parseInt(env.getOrDefault("FHIR_SEARCH_MAX_INCLUDES", "1000").trim()),
+
+        Boolean.parseBoolean(env.getOrDefault("FHIR_CONDITIONAL_DELETE_MULTIPLE", "false").trim()));
   }
 
   private static boolean unknownProfiles(String value) {
@@ -95,56 +100,62 @@ public record Config(
 
   public Config withPort(int newPort) {
     return new Config(host, newPort, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
   }
 
   public Config withDatabase(String url, String user, String password) {
     return new Config(host, port, dataDir, url, user, password, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
   }
 
   public Config withCheckReferences(boolean check) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
+        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
   }
 
   public Config withBaseUrl(String url) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, url, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
   }
 
   public Config withAuth(String issuer, String jwks) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
+        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
   }
 
   public Config withAppointmentOverlap(Bookings.Mode mode) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
   }
 
   public Config withIgPath(Path path) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
         maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, path, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes);
+        appointmentOverlap, embeddedFsync, path, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
   }
 
   public Config withAllowUnknownProfiles(boolean allow) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
         maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, igPath, allow, videoMeetingBaseUrl, searchMaxIncludes);
+        appointmentOverlap, embeddedFsync, igPath, allow, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
   }
 
   public Config withVideoMeetingBaseUrl(String url) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
         maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, url, searchMaxIncludes);
+        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, url, searchMaxIncludes, conditionalDeleteMultiple);
   }
 
   public Config withSearchMaxIncludes(int max) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
         maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, max);
+        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, max, conditionalDeleteMultiple);
+  }
+
+  public Config withConditionalDeleteMultiple(boolean multiple) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
+        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
+        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, multiple);
   }
 
   private static String blankToNull(String s) {

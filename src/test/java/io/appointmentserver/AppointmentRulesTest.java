@@ -62,6 +62,24 @@ class AppointmentRulesTest {
     assertThat(put(appointment()).statusCode()).isEqualTo(201);
   }
 
+  /** In a transaction each entry keeps the rules of its own request: one violation, nothing written. */
+  @Test
+  void aTransactionEntryKeepsTheRulesAndOneViolationWritesNothing() {
+    ObjectNode valid = appointment();
+    ObjectNode invalid = appointment();
+    ((ArrayNode) invalid.get("participant")).addObject().put("status", "accepted").putObject("actor")
+        .put("reference", "Patient/241");
+    String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"resource\":" + valid + ",\"request\":{\"method\":\"PUT\",\"url\":\"Appointment/" + valid.get("id").asText() + "\"}},"
+        + "{\"resource\":" + invalid + ",\"request\":{\"method\":\"PUT\",\"url\":\"Appointment/" + invalid.get("id").asText() + "\"}}]}";
+    HttpResponse<String> r = Http.post(BASE, bundle);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(Json.parse(r.body()).at("/issue/0/diagnostics").asText()).startsWith("Bundle entry 1")
+        .contains("single-patient-appointment");
+    assertThat(Http.get(BASE + "/Appointment/" + valid.get("id").asText()).statusCode()).isEqualTo(404);
+    assertThat(Http.get(BASE + "/Appointment/" + invalid.get("id").asText()).statusCode()).isEqualTo(404);
+  }
+
   @Test
   void responsible1TheResponsibleTeamMustTakePart() {
     ObjectNode a = appointment();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.appointmentserver.security.AuditLog;
 import java.nio.charset.StandardCharsets;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -107,6 +108,35 @@ class AuditTest {
     assertThat(events.get(0).get("action").asText()).isEqualTo("U");
     assertThat(entityWithRole(events.get(0), "4").get("reference").get("reference").asText())
         .startsWith("Appointment/" + APPOINTMENT + "/_history/");
+  }
+
+  /**
+   * Each entry of a transaction is audited as its own request, in the transaction; a refused
+   * transaction (its second entry outside the user's context) leaves no event.
+   */
+  @Test
+  void eachEntryOfATransactionIsAuditedAndARefusedOneIsNot() throws Exception {
+    String trace = "t" + RUN + "0000000000000000";
+    String newOne = AuthorizationTest.appointment(null, TEAM, PATIENT);
+    String update = AuthorizationTest.appointment(APPOINTMENT, TEAM, PATIENT);
+    String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"resource\":" + newOne + ",\"request\":{\"method\":\"POST\",\"url\":\"Appointment\"}},"
+        + "{\"resource\":" + update + ",\"request\":{\"method\":\"PUT\",\"url\":\"Appointment/" + APPOINTMENT + "\"}}]}";
+    String auth = practitioner(List.of("Appointment.*"));
+    assertThat(Http.post(BASE, bundle, "Authorization", auth, "x-b3-traceid", trace).statusCode()).isEqualTo(200);
+    List<JsonNode> events = eventsOf(trace, 2);
+    assertThat(events).hasSize(2);
+    assertThat(events.stream().map(e -> e.get("action").asText()).sorted().toList()).containsExactly("C", "U");
+
+    String refused = "r" + RUN + "0000000000000000";
+    String outside = AuthorizationTest.appointment(null, "http://organization.example.org/fhir/CareTeam/other", PATIENT);
+    String refusedBundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"resource\":" + newOne + ",\"request\":{\"method\":\"POST\",\"url\":\"Appointment\"}},"
+        + "{\"resource\":" + outside + ",\"request\":{\"method\":\"POST\",\"url\":\"Appointment\"}}]}";
+    HttpResponse<String> r = Http.post(BASE, refusedBundle, "Authorization", auth, "x-b3-traceid", refused);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+    assertThat(r.body()).contains("Bundle entry 1").contains("SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT");
+    assertThat(eventsOf(refused, 0)).isEmpty();
   }
 
   @Test

@@ -275,12 +275,13 @@ class AuthorizationTest {
   }
 
   /**
-   * Conditional interactions are not implemented yet (they come with search): whatever form a
-   * client tries, the answer is a 4xx OperationOutcome, nothing is written, nothing fails.
+   * A conditional interaction without criteria, or with criteria the search does not know, is a
+   * 400 OperationOutcome; nothing is written.
    */
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("conditionalRequests")
-  void conditionalInteractionsAreRefusedCleanly(String method, String path, String body, String header) {
+  void conditionalInteractionsWithoutUsableCriteriaAreRefusedCleanly(String method, String path, String body,
+      String header) {
     String before = Http.get(BASE + "/Appointment/" + A1).headers().firstValue("ETag").orElseThrow();
     HttpResponse<String> r = header == null
         ? Http.send(method, BASE + path, body, "Content-Type", "application/fhir+json")
@@ -288,6 +289,18 @@ class AuthorizationTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
     assertThat(Json.parse(r.body()).get("resourceType").asText()).isEqualTo("OperationOutcome");
     assertThat(Http.get(BASE + "/Appointment/" + A1).headers().firstValue("ETag").orElseThrow()).isEqualTo(before);
+  }
+
+  static Stream<Arguments> conditionalRequests() {
+    return Stream.of(
+        Arguments.of("PUT", "/Appointment?no-such-parameter=" + A1, appointment(A1, T1, P1), null),
+        Arguments.of("DELETE", "/Appointment?no-such-parameter=" + A1, null, null),
+        Arguments.of("PATCH", "/Appointment?no-such-parameter=" + A1, "[]", null),
+        Arguments.of("DELETE", "/Appointment", null, null),
+        Arguments.of("PUT", "/Appointment", appointment(A1, T1, P1), null),
+        Arguments.of("DELETE", "/Appointment?_count=5", null, null),
+        Arguments.of("POST", "/Appointment", appointment(null, T1, P1), "no-such-parameter=" + RUN),
+        Arguments.of("POST", "/Appointment", appointment(null, T1, P1), "_count=1"));
   }
 
   /** A conditional interaction searches: without the search privilege it is refused before anything else. */
@@ -300,22 +313,50 @@ class AuthorizationTest {
     r = Http.send("POST", BASE + "/Appointment", appointment(null, T1, P1), "Authorization", writer,
         "Content-Type", "application/fhir+json", "If-None-Exist", "identifier=urn:x%7C" + RUN);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
-    // with both privileges: not supported yet
-    r = Http.send("DELETE", BASE + "/Appointment?_id=" + A1, null, "Authorization", "Bearer " + T1_ALL.token());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
-    assertThat(Json.parse(r.body()).get("issue").get(0).get("code").asText()).isEqualTo("not-supported");
+    assertThat(Http.get(BASE + "/Appointment/" + A1).statusCode()).isEqualTo(200);
   }
 
-  static Stream<Arguments> conditionalRequests() {
-    String identifier = "/Appointment?identifier=urn:x%7C" + RUN;
-    return Stream.of(
-        Arguments.of("PUT", identifier, appointment(null, T1, P1), null),
-        Arguments.of("PUT", "/Appointment?_id=" + A1, appointment(A1, T1, P1), null),
-        Arguments.of("DELETE", identifier, null, null),
-        Arguments.of("DELETE", "/Appointment?_id=" + A1, null, null),
-        Arguments.of("PATCH", "/Appointment?_id=" + A1, "[]", null),
-        Arguments.of("DELETE", "/Appointment", null, null),
-        Arguments.of("POST", "/Appointment", appointment(null, T1, P1), "identifier=urn:x|" + RUN));
+  /**
+   * The criteria are searched within the user's context: a match outside it is neither revealed
+   * nor touched. Care team T1 does not find T2's appointment: deleting it is a 404, patching it a
+   * 404, a conditional create or update makes a new appointment of T1's.
+   */
+  @Test
+  void conditionalInteractionsDoNotSeeOrTouchMatchesOutsideTheContext() {
+    String t1 = "Bearer " + T1_ALL.token();
+    String before = Http.get(BASE + "/Appointment/" + A2).headers().firstValue("ETag").orElseThrow();
+    HttpResponse<String> r = Http.send("DELETE", BASE + "/Appointment?_id=" + A2, null, "Authorization", t1);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
+    r = Http.send("PATCH", BASE + "/Appointment?_id=" + A2, "[]", "Authorization", t1,
+        "Content-Type", "application/json-patch+json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
+    r = conditionalCreate(t1, T1, A2);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(Json.parse(r.body()).get("id").asText()).isNotEqualTo(A2);
+    r = conditionalUpdate(t1, T1, A2);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(Json.parse(r.body()).get("id").asText()).isNotEqualTo(A2);
+    assertThat(Http.get(BASE + "/Appointment/" + A2).headers().firstValue("ETag").orElseThrow()).isEqualTo(before);
+
+    // within the context the same criteria find A1: a conditional create returns it
+    r = conditionalCreate(t1, T1, A1);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(Json.parse(r.body()).get("id").asText()).isEqualTo(A1);
+    // and a conditional write of T1 cannot move its match into T2's care
+    r = conditionalUpdate(t1, T2, A1);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+  }
+
+  /** POST of an appointment of {@code team} with {@code If-None-Exist: _id=<id>}. */
+  private static HttpResponse<String> conditionalCreate(String auth, String team, String id) {
+    return Http.send("POST", BASE + "/Appointment", appointment(null, team, P1), "Authorization", auth,
+        "Content-Type", "application/fhir+json", "If-None-Exist", "_id=" + id);
+  }
+
+  /** PUT of an appointment of {@code team} to {@code Appointment?_id=<id>}. */
+  private static HttpResponse<String> conditionalUpdate(String auth, String team, String id) {
+    return Http.send("PUT", BASE + "/Appointment?_id=" + id, appointment(null, team, P1), "Authorization", auth,
+        "Content-Type", "application/fhir+json");
   }
 
   /**

@@ -249,6 +249,66 @@ class OfficialExamplesTest {
     assertThat(excludedButPassing).as("excluded examples that now pass: take them off EXCLUDED").isEmpty();
   }
 
+  /**
+   * The examples that are transaction or batch Bundles are accepted with POST [base]: 200 and a
+   * response entry per entry. {@code Bundle-bundle-transaction.json} assumes a server state (a
+   * Patient/123a at version 2, Patient/234, one Patient with identifier 123456, Patient/12334),
+   * which is made first; it also invokes {@code POST ValueSet/$lookup}, an operation this server
+   * does not have: as it is, the transaction is refused with a 400 naming that entry, and
+   * without that entry it is accepted. {@code Bundle-ussg-fht.json} holds a Questionnaire whose
+   * contained ValueSet claims the SDC profile {@code sdc-valueset}, which this server does not
+   * know: refused with 422 naming it, as a PUT of that Questionnaire alone is (unknown profiles
+   * are refused unless {@code FHIR_VALIDATION_UNKNOWN_PROFILES=allow}).
+   */
+  @Test
+  void theTransactionAndBatchExamplesAreAccepted() throws Exception {
+    Map<String, JsonNode> bundles = new TreeMap<>();
+    for (Path f : NpmPackage.jsonFiles(pkg)) {
+      if (!f.getFileName().toString().startsWith("Bundle-")) {
+        continue;
+      }
+      JsonNode node = JsonDiff.parse(Files.readString(f, StandardCharsets.UTF_8).replace("\uFEFF", ""));
+      String type = node.path("type").asText();
+      if (type.equals("transaction") || type.equals("batch")) {
+        bundles.put(f.getFileName().toString(), node);
+      }
+    }
+    assertThat(bundles).containsKeys("Bundle-bundle-transaction.json", "Bundle-xds.json", "Bundle-hla-1.json",
+        "Bundle-ussg-fht.json", "Bundle-bundle-request-medsallergies.json");
+
+    for (String id : List.of("123a", "234", "12334")) {
+      Http.put(base + "/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\"}");
+    }
+    Http.send("DELETE", base + "/Patient?identifier=123456", null);
+    Http.put(base + "/Patient/with-123456", "{\"resourceType\":\"Patient\",\"id\":\"with-123456\","
+        + "\"identifier\":[{\"value\":\"123456\"}]}");
+
+    ObjectNode transaction = (ObjectNode) bundles.get("Bundle-bundle-transaction.json");
+    // the example's If-Match W/"2" of Patient/123a: its current version, whatever ran before
+    String etag = Http.get(base + "/Patient/123a").headers().firstValue("ETag").orElseThrow();
+    ((ObjectNode) transaction.get("entry").get(4).get("request")).put("ifMatch", etag);
+    HttpResponse<String> r = Http.post(base, transaction.toString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(Json.parse(r.body()).at("/issue/0/diagnostics").asText()).contains("Bundle entry 7: POST ValueSet/$lookup is not supported");
+    ((com.fasterxml.jackson.databind.node.ArrayNode) transaction.get("entry")).remove(7);
+    bundles.put("Bundle-bundle-transaction.json", transaction);
+    r = Http.post(base, bundles.remove("Bundle-ussg-fht.json").toString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(Json.parse(r.body()).at("/issue/0/diagnostics").asText())
+        .contains("Bundle entry 1 (PUT http://hl7.org/fhir/us/sdc/Questionnaire/54127-6)")
+        .contains("'http://hl7.org/fhir/us/sdc/StructureDefinition/sdc-valueset'");
+
+    Map<String, String> failures = new TreeMap<>();
+    bundles.forEach((file, bundle) -> {
+      HttpResponse<String> response = Http.post(base, bundle.toString());
+      JsonNode body = Json.parse(response.body());
+      if (response.statusCode() != 200 || body.get("entry").size() != bundle.get("entry").size()) {
+        failures.put(file, response.statusCode() + ": " + JsonDiff.abbreviate(response.body(), 600));
+      }
+    });
+    assertThat(failures).isEmpty();
+  }
+
   /** An invalid file must be refused with 400 and an OperationOutcome; null when it is. */
   private static String refused(Example e) {
     String url = base + "/" + e.type() + "/" + e.id();

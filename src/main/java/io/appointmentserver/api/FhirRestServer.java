@@ -15,7 +15,10 @@ import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.search.Searcher;
 import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.TransactionScope;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.TreeSet;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
@@ -36,9 +39,12 @@ public final class FhirRestServer extends RestfulServer {
   private final transient PrivilegeCheck privileges;
   private final transient Searcher searcher;
   private final String defaultBase;
+  private final transient TransactionScope transactions;
+  private final boolean deleteMultiple;
 
   public FhirRestServer(FhirContext ctx, ResourceStore store, ResourceCodec codec, WritePolicy policy,
-      AccessPolicy accessPolicy, AuditLog audit, String configuredBase, Searcher searcher, String defaultBase) {
+      AccessPolicy accessPolicy, AuditLog audit, String configuredBase, Searcher searcher, String defaultBase,
+      TransactionScope transactions, boolean deleteMultiple) {
     super(ctx);
     this.store = store;
     this.codec = codec;
@@ -49,6 +55,8 @@ public final class FhirRestServer extends RestfulServer {
     this.privileges = new PrivilegeCheck(accessPolicy);
     this.searcher = searcher;
     this.defaultBase = defaultBase;
+    this.transactions = transactions;
+    this.deleteMultiple = deleteMultiple;
   }
 
   /**
@@ -60,15 +68,13 @@ public final class FhirRestServer extends RestfulServer {
     BaseMethodBinding method = super.determineResourceMethod(request, requestPath);
     RestOperationTypeEnum operation = method.getRestOperationType(request);
     privileges.check(request, operation);
-    if (PrivilegeCheck.isConditional(request, operation)) {
-      // rather than a plain create that ignores If-None-Exist, or an update without an id
-      throw Outcomes.status(400, IssueType.NOTSUPPORTED, "Conditional " + operation.getCode()
-          + " is not supported yet: address the resource by its id");
-    }
-    if ((operation == RestOperationTypeEnum.DELETE || operation == RestOperationTypeEnum.PATCH)
-        && (request.getId() == null || !request.getId().hasIdPart())) {
+    if ((operation == RestOperationTypeEnum.DELETE || operation == RestOperationTypeEnum.PATCH
+        || operation == RestOperationTypeEnum.UPDATE)
+        && (request.getId() == null || !request.getId().hasIdPart())
+        && !PrivilegeCheck.isConditional(request, operation)) {
       throw Outcomes.status(400, IssueType.REQUIRED, "A " + operation.getCode()
-          + " must address the resource by its id: [base]/" + request.getResourceName() + "/[id]");
+          + " must address the resource by its id ([base]/" + request.getResourceName()
+          + "/[id]) or by search parameters");
     }
     return method;
   }
@@ -92,19 +98,25 @@ public final class FhirRestServer extends RestfulServer {
     registerInterceptor(new StoredResponses());
     Access access = new Access(accessPolicy, audit);
     Searches searches = new Searches(searcher, codec, access, defaultBase, HistoryQueries.MAX_PAGE_SIZE);
+    ConditionalWrites conditional = new ConditionalWrites(transactions, searcher, access, defaultBase, deleteMultiple,
+        getFhirContext().getResourceTypes());
 
     List<IResourceProvider> providers = new ArrayList<>();
+    Map<String, ResourceProvider<?>> byType = new HashMap<>();
     for (String name : new TreeSet<>(getFhirContext().getResourceTypes())) {
       RuntimeResourceDefinition def = getFhirContext().getResourceDefinition(name);
-      providers.add(provider(def.getImplementingClass(), history, access, searches));
+      ResourceProvider<?> p = provider(def.getImplementingClass(), history, access, searches, conditional);
+      providers.add(p);
+      byType.put(name, p);
     }
     setResourceProviders(providers);
+    registerProvider(new BundleProcessor(getFhirContext(), byType, conditional, privileges, store));
     registerProvider(new SystemProvider(history, getFhirContext().getResourceTypes()));
     registerProvider(new AppointmentOperations(store, codec, access));
   }
 
   private <T extends IBaseResource> ResourceProvider<T> provider(Class<T> cls, HistoryQueries history,
-      Access access, Searches searches) {
-    return new ResourceProvider<>(cls, store, codec, policy, history, access, searches);
+      Access access, Searches searches, ConditionalWrites conditional) {
+    return new ResourceProvider<>(cls, store, codec, policy, history, access, searches, conditional);
   }
 }

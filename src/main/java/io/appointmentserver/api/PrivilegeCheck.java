@@ -45,6 +45,9 @@ final class PrivilegeCheck {
       case HISTORY_SYSTEM -> {
         // checked by the system provider, which limits the types
       }
+      case TRANSACTION, BATCH -> {
+        // each entry is checked as the request it stands for (BundleProcessor)
+      }
       default -> throw new ForbiddenException(
           "SECURITY_TOKEN_INSUFFICIENT_PERMISSION: Insufficient permission for " + operation.getCode());
     }

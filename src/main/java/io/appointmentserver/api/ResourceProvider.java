@@ -1,5 +1,6 @@
 package io.appointmentserver.api;
 
+import ca.uhn.fhir.rest.annotation.ConditionalUrlParam;
 import ca.uhn.fhir.rest.annotation.Count;
 import ca.uhn.fhir.rest.annotation.Create;
 import ca.uhn.fhir.rest.annotation.Delete;
@@ -25,6 +26,7 @@ import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import io.appointmentserver.store.ResourceStore;
@@ -32,6 +34,7 @@ import io.appointmentserver.store.ResourceStore.WriteResult;
 import io.appointmentserver.store.StoredResource;
 import io.appointmentserver.api.WritePolicy.Prepared;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.hl7.fhir.dstu3.model.IdType;
 import org.hl7.fhir.dstu3.model.InstantType;
@@ -57,9 +60,10 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   private final HistoryQueries history;
   private final Access access;
   private final Searches searches;
+  private final ConditionalWrites conditional;
 
   public ResourceProvider(Class<T> resourceClass, ResourceStore store, ResourceCodec codec,
-      WritePolicy policy, HistoryQueries history, Access access, Searches searches) {
+      WritePolicy policy, HistoryQueries history, Access access, Searches searches, ConditionalWrites conditional) {
     this.resourceClass = resourceClass;
     this.type = codec.context().getResourceType(resourceClass);
     this.store = store;
@@ -68,6 +72,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     this.history = history;
     this.access = access;
     this.searches = searches;
+    this.conditional = conditional;
   }
 
   @Override
@@ -104,22 +109,62 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     return codec.decode(s);
   }
 
-  /** create, with a server-assigned id (a client's id in the body is ignored). */
+  /**
+   * create, with a server-assigned id (a client's id in the body is ignored); with
+   * {@code If-None-Exist} a conditional create: one match within the user's context is returned
+   * as it is (200), several are a 412.
+   */
   @Create
-  public MethodOutcome create(@ResourceParam T resource, RequestDetails request) {
+  public MethodOutcome create(@ResourceParam T resource, @ConditionalUrlParam String ifNoneExist,
+      RequestDetails request) {
+    if (ifNoneExist == null) {
+      return create(resource, request);
+    }
+    return conditional.underLock(request, type, ConditionalWrites.parse(ifNoneExist), 2, matches -> switch (matches.size()) {
+      case 0 -> create(resource, request);
+      case 1 -> existing(matches.get(0), request);
+      default -> throw multiple("If-None-Exist");
+    });
+  }
+
+  /** The plain create. */
+  MethodOutcome create(T resource, RequestDetails request) {
+    return create(resource, request, null);
+  }
+
+  /** A create, with the id {@code assigned} beforehand (a transaction's) or a new one (null). */
+  MethodOutcome create(T resource, RequestDetails request, String assigned) {
     policy.rules().onCreate(type, resource, Access.principal(request));
     Prepared prepared = policy.prepare(type, resource, request);
     access.check(request, type, prepared.tags());
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
-    WriteResult r = store.create(type, prepared.references(), prepared.tags(), prepared.bookings(),
+    WriteResult r = store.create(type, assigned, BundleProcessor.toCheck(prepared.references(), request),
+        prepared.tags(), prepared.bookings(),
         (id, version, at) -> codec.stamp(resource, type, id, version, at), access.trail(request, "C", "create"));
-    policy.committed(type, r.resource().id(), r.resource().json());
+    committed(r.resource());
     return outcome(r, resource, "Created", warnings, request);
   }
 
-  /** update, which creates the resource when the client chose a new id. */
+  /**
+   * update, which creates the resource when the client chose a new id; without an id, addressed
+   * by search parameters, a conditional update: no match within the user's context creates
+   * (as a POST), one is updated, several are a 412.
+   */
   @Update
-  public MethodOutcome update(@IdParam IdType id, @ResourceParam T resource, RequestDetails request) {
+  public MethodOutcome update(@IdParam IdType id, @ResourceParam T resource, @ConditionalUrlParam String conditionalUrl,
+      RequestDetails request) {
+    if (id == null || !id.hasIdPart()) {
+      Map<String, String[]> criteria = ConditionalWrites.criteria(request.getParameters());
+      return conditional.underLock(request, type, criteria, 2, matches -> switch (matches.size()) {
+        case 0 -> create(resource, request);
+        case 1 -> {
+          String matched = matches.get(0).id();
+          resource.setId(new IdType(type, matched));
+          yield write(matched, resource, ifMatch(request), request, "update");
+        }
+        default -> throw multiple("the conditional update's criteria");
+      });
+    }
     String idPart = checkId(id.getIdPart());
     String bodyId = resource.getIdElement().getIdPart();
     if (bodyId == null || bodyId.isEmpty()) {
@@ -141,7 +186,15 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
    */
   @Patch
   public MethodOutcome patch(@IdParam IdType id, PatchTypeEnum patchType, @ResourceParam String body,
-      RequestDetails request) {
+      @ConditionalUrlParam String conditionalUrl, RequestDetails request) {
+    if (id == null || !id.hasIdPart()) {
+      Map<String, String[]> criteria = ConditionalWrites.criteria(request.getParameters());
+      return conditional.underLock(request, type, criteria, 2, matches -> switch (matches.size()) {
+        case 0 -> throw new ResourceNotFoundException("No " + type + " matches the conditional patch's criteria");
+        case 1 -> patch(new IdType(type, matches.get(0).id()), patchType, body, null, request);
+        default -> throw multiple("the conditional patch's criteria");
+      });
+    }
     String idPart = checkId(id.getIdPart());
     if (patchType != PatchTypeEnum.JSON_PATCH) {
       throw Outcomes.status(415, IssueType.NOTSUPPORTED, "Only JSON Patch (application/json-patch+json) is supported");
@@ -195,27 +248,103 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     // nobody moves a resource into someone else's reach, nor out of their own
     access.check(request, type, prepared.tags());
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
-    WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
+    WriteResult r = store.update(type, idPart, expected, BundleProcessor.toCheck(prepared.references(), request),
+        prepared.tags(),
         prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
         access.trail(request, "U", subtype));
-    policy.committed(type, idPart, r.resource().json());
+    committed(r.resource());
     return outcome(r, resource, r.created() ? "Created" : "Updated", warnings, request);
   }
 
-  /** delete: writes a tombstone version; reading the resource then answers 410 Gone. */
+  /**
+   * delete: writes a tombstone version; reading the resource then answers 410 Gone. Without an
+   * id, addressed by search parameters, a conditional delete: no match within the user's context
+   * is a 404, one is deleted, several are a 412 unless the server is set to delete them all.
+   */
   @Delete
-  public MethodOutcome delete(@IdParam IdType id, RequestDetails request) {
+  public MethodOutcome delete(@IdParam IdType id, @ConditionalUrlParam(supportsMultiple = true) String conditionalUrl,
+      RequestDetails request) {
+    if (id == null || !id.hasIdPart()) {
+      return conditionalDelete(ConditionalWrites.criteria(request.getParameters()), request);
+    }
     String idPart = checkId(id.getIdPart());
-    StoredResource s = store.delete(type, idPart, ifMatch(request), access.guard(request, type),
-        access.trail(request, "D", "delete"), policy.noBookings(type));
+    StoredResource s = deleteOne(idPart, ifMatch(request), request);
     if (s == null) {
       throw new ResourceNotFoundException(id);
     }
-    policy.deleted(type, idPart);
     MethodOutcome outcome = new MethodOutcome(new IdType(type, idPart, Long.toString(s.version())));
     outcome.setOperationOutcome(Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
         "Deleted " + type + "/" + idPart + " (version " + s.version() + ")"));
     return outcome;
+  }
+
+  private StoredResource deleteOne(String idPart, Long expected, RequestDetails request) {
+    StoredResource s = store.delete(type, idPart, expected, access.guard(request, type),
+        access.trail(request, "D", "delete"), policy.noBookings(type));
+    if (s != null) {
+      conditional.transactions().afterCommit(() -> policy.deleted(type, idPart));
+    }
+    return s;
+  }
+
+  /** Pages of matches are deleted until none is left (each deletion drops out of the next search). */
+  private MethodOutcome conditionalDelete(Map<String, String[]> criteria, RequestDetails request) {
+    int page = conditional.deleteMultiple() ? HistoryQueries.MAX_PAGE_SIZE : 2;
+    return conditional.underLock(request, type, criteria, page, first -> {
+      if (first.isEmpty()) {
+        throw new ResourceNotFoundException("No " + type + " matches the conditional delete's criteria");
+      }
+      if (first.size() > 1 && !conditional.deleteMultiple()) {
+        throw multiple("the conditional delete's criteria");
+      }
+      Long expected = first.size() == 1 ? ifMatch(request) : null;
+      int deleted = 0;
+      String last = null;
+      for (List<StoredResource> matches = first; !matches.isEmpty();
+          matches = conditional.matches(request, type, criteria, page)) {
+        for (StoredResource m : matches) {
+          deleteOne(m.id(), expected, request);
+          last = m.id() + "/_history/" + (m.version() + 1);
+          deleted++;
+        }
+      }
+      MethodOutcome outcome = deleted == 1 ? new MethodOutcome(new IdType(type + "/" + last)) : new MethodOutcome();
+      outcome.setOperationOutcome(Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
+          "Deleted " + deleted + " " + type + " matching the criteria"));
+      return outcome;
+    });
+  }
+
+  /** A conditional create's match: answered as it is stored (200), audited as a read. */
+  private MethodOutcome existing(StoredResource s, RequestDetails request) {
+    access.audited(request, "read", type, type + "/" + s.id() + "/_history/" + s.version(), s.tags());
+    IBaseResource resource = codec.decode(s);
+    MethodOutcome outcome = new MethodOutcome(new IdType(type, s.id(), Long.toString(s.version())));
+    outcome.setCreated(false);
+    outcome.setResource(resource);
+    StoredResponses.written(request, resource, s);
+    outcome.setOperationOutcome(Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
+        "Found " + type + "/" + s.id() + " matching If-None-Exist: nothing was created"));
+    return outcome;
+  }
+
+  static PreconditionFailedException multiple(String what) {
+    String msg = "Several resources match " + what + ": make them more selective";
+    return new PreconditionFailedException(msg, Outcomes.error(IssueType.DUPLICATE, msg));
+  }
+
+  /** Conformance resources reach the validator once their transaction has committed. */
+  private void committed(StoredResource s) {
+    conditional.transactions().afterCommit(() -> policy.committed(type, s.id(), s.json()));
+  }
+
+  /** The resource type's model class, for a Bundle entry's resource. */
+  T cast(IBaseResource resource) {
+    if (!resourceClass.isInstance(resource)) {
+      String msg = "The entry's resource is a " + codec.context().getResourceType(resource) + ", not a " + type;
+      throw new InvalidRequestException(msg, Outcomes.error(IssueType.INVALID, msg));
+    }
+    return resourceClass.cast(resource);
   }
 
   @History

@@ -53,11 +53,7 @@ public final class Searches {
       throw invalid("_total must be none, estimate or accurate, not " + totalMode);
     }
     String base = base(request);
-    List<String> ownBases = new ArrayList<>();
-    ownBases.add(base);
-    if (defaultBase != null && !defaultBase.equals(base)) {
-      ownBases.add(defaultBase);
-    }
+    List<String> ownBases = ownBases(request, defaultBase);
     ContextRule.Sql filter = access.filter(request, type);
     SearchContext.check(codec.context(), type, parameters, access.onlyPatient(request, type), ownBases);
     String prefer = request.getHeader("Prefer");
@@ -118,6 +114,17 @@ public final class Searches {
     } catch (NumberFormatException e) {
       throw invalid("_count must be a number, not " + given[0]);
     }
+  }
+
+  /** The base URLs that address this server: the request's and the configured default. */
+  static List<String> ownBases(RequestDetails request, String defaultBase) {
+    String base = base(request);
+    List<String> ownBases = new ArrayList<>();
+    ownBases.add(base);
+    if (defaultBase != null && !defaultBase.equals(base)) {
+      ownBases.add(defaultBase);
+    }
+    return ownBases;
   }
 
   private static String base(RequestDetails request) {

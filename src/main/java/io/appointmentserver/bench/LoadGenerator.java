@@ -49,6 +49,9 @@ import picocli.CommandLine.Option;
  *       {@code --url} instead and needs no set-up: the same client then measures a static file
  *       server.
  *   <li>{@code create}: POST of the seed body without its id; anything but 201 is an error.
+ *   <li>{@code ccreate}: the same as a conditional create: each POST carries an identifier of its
+ *       own and {@code If-None-Exist} naming it, so that every one searches (under its advisory
+ *       lock) and creates; anything but 201 is an error.
  * </ul>
  * {@code Patient/240}, which the seed appointment refers to, is written first.
  */
@@ -56,7 +59,7 @@ import picocli.CommandLine.Option;
     description = "Closed-loop HTTP load generator for the Appointment Server benchmark")
 public final class LoadGenerator implements Callable<Integer> {
 
-  enum Workload { put, edit, read, create }
+  enum Workload { put, edit, read, create, ccreate }
 
   enum ClientKind { raw, jdk }
 
@@ -64,7 +67,7 @@ public final class LoadGenerator implements Callable<Integer> {
       description = "FHIR base URL, e.g. http://127.0.0.1:8080/fhir (or a static server's root with --path)")
   URI url;
 
-  @Option(names = "--workload", required = true, description = "put, edit, read or create")
+  @Option(names = "--workload", required = true, description = "put, edit, read, create or ccreate")
   Workload workload;
 
   @Option(names = "--clients", defaultValue = "8", description = "concurrent connections (default: ${DEFAULT-VALUE})")
@@ -329,6 +332,41 @@ public final class LoadGenerator implements Callable<Integer> {
     }
   }
 
+  /** POSTs with an identifier never used before and {@code If-None-Exist} naming it: all creates. */
+  private static final class ConditionalCreateSession implements Session {
+    private final String path;
+    private final List<String[]> headers;
+    private final ObjectNode body;
+    private final String prefix;
+    private long n;
+
+    ConditionalCreateSession(String path, List<String[]> headers, ObjectNode body, int client) {
+      this.path = path;
+      this.headers = headers;
+      this.body = body;
+      this.prefix = "c" + client + "-" + System.nanoTime() + "-";
+    }
+
+    @Override
+    public Request next() {
+      String value = prefix + n++;
+      ObjectNode b = body.deepCopy();
+      b.putArray("identifier").addObject().put("system", "urn:bench").put("value", value);
+      List<String[]> h = new ArrayList<>(headers);
+      h.add(new String[] {"If-None-Exist", "identifier=urn:bench%7C" + value});
+      try {
+        return new Request("POST", path, h, pretty(b));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public boolean accept(Response r) {
+      return r.status() == 201;
+    }
+  }
+
   private Session session(Transport t, int client, Seed s) throws IOException {
     if (workload == Workload.read && path != null) {
       String p = path.startsWith("/") ? path.substring(1) : path;
@@ -361,6 +399,10 @@ public final class LoadGenerator implements Callable<Integer> {
       case create -> {
         body.remove("id");
         return new FixedSession(new Request("POST", fhirPath("Appointment"), s.headers(), pretty(body)), 201);
+      }
+      case ccreate -> {
+        body.remove("id");
+        return new ConditionalCreateSession(fhirPath("Appointment"), s.headers(), body, client);
       }
       default -> throw new IllegalArgumentException(workload.toString());
     }

@@ -317,14 +317,19 @@ public final class ResourceStore {
   /** Creates a resource with a server-assigned id. */
   public WriteResult create(String type, Collection<String> references, String[] tags, Bookings bookings,
       Renderer renderer, AuditTrail audit) {
+    return create(type, null, references, tags, bookings, renderer, audit);
+  }
+
+  /**
+   * Creates a resource with a server-assigned id, or with {@code assigned} when the id had to be
+   * known before (from {@link #newId}, for a transaction Bundle whose entries refer to it).
+   */
+  public WriteResult create(String type, String assigned, Collection<String> references, String[] tags,
+      Bookings bookings, Renderer renderer, AuditTrail audit) {
     return transaction(c -> {
       checkReferences(c, references, type, null);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        String id;
-        try (PreparedStatement ps = c.prepareStatement(NEXT_ID); ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          id = Long.toString(rs.getLong(1));
-        }
+        String id = assigned != null ? assigned : nextId(c);
         Instant now = now();
         String json = renderer.render(id, 1, now);
         // a client may already have chosen this id with PUT: then take the next one
@@ -335,9 +340,41 @@ public final class ResourceStore {
           AuditEvents.insert(c, audit.eventsFor(written, tags));
           return new WriteResult(written, true, overlaps);
         }
+        if (assigned != null) {
+          // a client chose the same id with PUT since newId looked
+          throw new VersionConflictException(type, id, 0, 1L);
+        }
       }
       throw new IllegalStateException("no free id for " + type + " after " + MAX_ATTEMPTS + " attempts");
     });
+  }
+
+  private static final String ID_TAKEN = "SELECT 1 FROM resource WHERE res_type = ? AND res_id = ?";
+
+  /** A server-assigned id for a new {@code type} that no resource has yet, for {@link #create} to use. */
+  public String newId(String type) {
+    return run(c -> {
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        String id = nextId(c);
+        try (PreparedStatement ps = c.prepareStatement(ID_TAKEN)) {
+          ps.setString(1, type);
+          ps.setString(2, id);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              return id;
+            }
+          }
+        }
+      }
+      throw new IllegalStateException("no free id for " + type + " after " + MAX_ATTEMPTS + " attempts");
+    });
+  }
+
+  private static String nextId(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(NEXT_ID); ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return Long.toString(rs.getLong(1));
+    }
   }
 
   /**
@@ -516,6 +553,17 @@ public final class ResourceStore {
       }
       return List.copyOf(out);
     }
+  }
+
+  /**
+   * Refuses ({@link MissingReferenceException}) the first of {@code references} ({@code Type/id})
+   * that is not a resource here: for writes that check theirs together once all are written.
+   */
+  public void checkReferencesExist(Collection<String> references) {
+    run(c -> {
+      checkReferences(c, references, null, null);
+      return null;
+    });
   }
 
   private void checkReferences(Connection c, Collection<String> references, String selfType, String selfId)
