@@ -112,7 +112,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     access.check(request, type, prepared.tags());
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
     WriteResult r = store.create(type, prepared.references(), prepared.tags(), prepared.bookings(),
-        (id, version, at) -> codec.stamp(resource, type, id, version, at), access.trail(request, "C", "create"));
+        (id, version, at) -> codec.stamp(resource, type, id, version, at), resource, access.trail(request, "C", "create"));
     policy.committed(type, r.resource().id(), r.resource().json());
     return outcome(r, resource, "Created", warnings, request);
   }
@@ -196,7 +196,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     access.check(request, type, prepared.tags());
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
     WriteResult r = store.update(type, idPart, expected, prepared.references(), prepared.tags(),
-        prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
+        prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at), resource,
         access.trail(request, "U", subtype));
     policy.committed(type, idPart, r.resource().json());
     return outcome(r, resource, r.created() ? "Created" : "Updated", warnings, request);

@@ -80,11 +80,16 @@ public final class Extractor {
     return params;
   }
 
-  /** The rows of {@code resource}, a {@code type}. */
+  /** The rows of {@code resource}, a {@code type}, under the current parameters. */
   public IndexRows extract(String type, IBaseResource resource) {
+    return extract(params.current(), type, resource);
+  }
+
+  /** The rows of {@code resource}, a {@code type}, under {@code defs}. */
+  public IndexRows extract(SearchParameters.Definitions defs, String type, IBaseResource resource) {
     IndexRows rows = new IndexRows();
     Engine engine = engines.get();
-    for (Param p : params.of(type).values()) {
+    for (Param p : defs.of(type).values()) {
       if (p.expression() == null || FROM_COLUMNS.contains(p.name())) {
         continue;
       }

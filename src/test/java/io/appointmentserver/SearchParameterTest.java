@@ -1,0 +1,178 @@
+package io.appointmentserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SearchParameter resources written through the API: they take effect without a restart, in this
+ * server and in another one on the same database, and the resources stored before them are
+ * indexed by the reindex job, also while they are being written.
+ */
+class SearchParameterTest {
+  static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+  static final String BASE = TestServer.base();
+  static final String SYS = "urn:sp:" + RUN;
+
+  static String basic(String id, String text, String display) {
+    return "{\"resourceType\":\"Basic\",\"id\":\"" + id + "\",\"identifier\":[{\"system\":\"" + SYS + "\",\"value\":\""
+        + id + "\"}],\"code\":{\"coding\":[{\"system\":\"urn:x\",\"code\":\"c\",\"display\":\"" + display + "\"}],"
+        + "\"text\":\"" + text + "\"}}";
+  }
+
+  static String searchParameter(String id, String code, String expression) {
+    return "{\"resourceType\":\"SearchParameter\",\"id\":\"" + id + "\",\"url\":\"http://example.org/sp/" + id
+        + "\",\"name\":\"" + code + "\",\"status\":\"active\",\"code\":\"" + code + "\",\"base\":[\"Basic\"],"
+        + "\"type\":\"string\",\"description\":\"test\",\"expression\":\"" + expression + "\"}";
+  }
+
+  static void put(String path, String json) {
+    HttpResponse<String> r = Http.put(BASE + "/" + path, json);
+    assertThat(r.statusCode()).as(r.body()).isIn(200, 201);
+  }
+
+  /** The ids of this run's Basic resources a search returns (all on one page). */
+  static Set<String> ids(String base, String param, String value) {
+    HttpResponse<String> r = Http.get(base + "/Basic?identifier=" + q(SYS + "|") + "&_count=1000&" + param + "=" + q(value));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Set<String> out = new TreeSet<>();
+    JsonNode page = Json.parse(r.body());
+    if (page.has("entry")) {
+      page.get("entry").forEach(e -> out.add(e.get("resource").get("id").asText().replace("-" + RUN, "")));
+    }
+    return out;
+  }
+
+  static String q(String s) {
+    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  static <T> T eventually(Supplier<T> value, java.util.function.Predicate<T> done) throws InterruptedException {
+    long until = System.nanoTime() + 90_000_000_000L;
+    T v = value.get();
+    while (!done.test(v) && System.nanoTime() < until) {
+      Thread.sleep(200);
+      v = value.get();
+    }
+    return v;
+  }
+
+  @Test
+  void aParameterWrittenThroughTheApiIndexesWhatIsStoredAndChangesAndGoesWithoutRestart() throws Exception {
+    String code = "label-" + RUN;
+    put("Basic/b1-" + RUN, basic("b1-" + RUN, "Ærlig hund", "Kat"));
+    put("Basic/b2-" + RUN, basic("b2-" + RUN, "Ærgerlig", "Hund"));
+    put("Basic/b3-" + RUN, basic("b3-" + RUN, "Kat", "Ærlig"));
+    HttpResponse<String> unknown = Http.get(BASE + "/Basic?" + code + "=aer");
+    assertThat(unknown.statusCode()).isEqualTo(400);
+    assertThat(unknown.body()).contains(code);
+
+    put("SearchParameter/sp1-" + RUN, searchParameter("sp1-" + RUN, code, "Basic.code.text"));
+    // known at once; the resources stored before it are found once the job indexed them
+    assertThat(eventually(() -> ids(BASE, code, "ærl"), s -> s.size() == 1)).containsExactly("b1");
+    assertThat(ids(BASE, code, "ÆR")).containsExactly("b1", "b2");
+    // a resource written now is indexed by its write
+    put("Basic/b4-" + RUN, basic("b4-" + RUN, "Ærø", "x"));
+    assertThat(ids(BASE, code, "ær")).containsExactly("b1", "b2", "b4");
+    JsonNode health = Json.parse(Http.get(BASE.replace("/fhir", "/health")).body());
+    assertThat(health.get("searchIndex").toString()).contains("\"type\":\"Basic\"");
+
+    // changed: the stored resources are indexed under the new expression
+    put("SearchParameter/sp1-" + RUN, searchParameter("sp1-" + RUN, code, "Basic.code.coding.display"));
+    assertThat(eventually(() -> ids(BASE, code, "ærl"), s -> s.equals(Set.of("b3")))).containsExactly("b3");
+    assertThat(ids(BASE, code, "kat")).containsExactly("b1");
+
+    // deleted: unknown again
+    assertThat(Http.send("DELETE", BASE + "/SearchParameter/sp1-" + RUN, null).statusCode()).isEqualTo(200);
+    assertThat(Http.get(BASE + "/Basic?" + code + "=kat").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void anotherServerOnTheSameDatabaseTakesUpTheParameter() throws Exception {
+    String code = "other-" + RUN;
+    put("Basic/o1-" + RUN, basic("o1-" + RUN, "Fjord", "x"));
+    try (AppointmentServer other = TestServer.another(c -> c)) {
+      HttpResponse<String> r = Http.put(other.baseUrl() + "/SearchParameter/sp2-" + RUN,
+          searchParameter("sp2-" + RUN, code, "Basic.code.text"));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+      assertThat(Http.get(other.baseUrl() + "/Basic?" + code + "=fj").statusCode()).isEqualTo(200);
+      // the shared server looks every few seconds
+      assertThat(eventually(() -> Http.get(BASE + "/Basic?identifier=" + q(SYS + "|") + "&" + code + "=fj").statusCode(),
+          s -> s == 200)).isEqualTo(200);
+      assertThat(eventually(() -> ids(BASE, code, "fj"), s -> !s.isEmpty())).containsExactly("o1");
+      assertThat(Http.send("DELETE", other.baseUrl() + "/SearchParameter/sp2-" + RUN, null).statusCode()).isEqualTo(200);
+    }
+  }
+
+  /**
+   * Writes racing the job: every resource ends with exactly the rows of its last version, none
+   * lost, none twice.
+   */
+  @Test
+  void writesWhileTheJobRunsLeaveExactlyTheRowsOfTheLastVersion() throws Exception {
+    String code = "race-" + RUN;
+    int n = 600;
+    for (int i = 0; i < n; i++) {
+      put("Basic/r" + i + "-" + RUN, basic("r" + i + "-" + RUN, "first " + i, "x"));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> writes = new ArrayList<>();
+      put("SearchParameter/sp3-" + RUN, searchParameter("sp3-" + RUN, code, "Basic.code.text"));
+      for (int t = 0; t < 4; t++) {
+        int from = t;
+        writes.add(pool.submit(() -> {
+          for (int i = from; i < n; i += 4) {
+            put("Basic/r" + i + "-" + RUN, basic("r" + i + "-" + RUN, "second " + i, "x"));
+          }
+        }));
+      }
+      for (Future<?> f : writes) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    Map<String, List<String>> rows = eventually(() -> rows(code), m -> m.size() == n);
+    assertThat(rows).hasSize(n);
+    for (int i = 0; i < n; i++) {
+      assertThat(rows.get("r" + i + "-" + RUN)).as("r" + i).containsExactly("second " + i);
+    }
+    assertThat(Http.send("DELETE", BASE + "/SearchParameter/sp3-" + RUN, null).statusCode()).isEqualTo(200);
+  }
+
+  /** The {@code code} string rows of this run's Basic resources, by id. */
+  private static Map<String, List<String>> rows(String code) {
+    Map<String, List<String>> out = new TreeMap<>();
+    try (Connection c = TestServer.postgres().getPostgresDatabase().getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT res_id, exact FROM search_string WHERE res_type = 'Basic' AND param = ? AND res_id LIKE ?")) {
+      ps.setString(1, code);
+      ps.setString(2, "r%-" + RUN);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2));
+        }
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return out;
+  }
+}
