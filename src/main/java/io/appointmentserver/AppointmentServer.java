@@ -1,6 +1,7 @@
 package io.appointmentserver;
 
 import ca.uhn.fhir.context.FhirContext;
+import io.appointmentserver.api.CapabilitySearchParameters;
 import io.appointmentserver.api.FhirRestServer;
 import io.appointmentserver.api.References;
 import io.appointmentserver.api.Rules;
@@ -93,6 +94,7 @@ public final class AppointmentServer implements AutoCloseable {
       AuditLog audit = new AuditLog(store, Clock.systemUTC());
       FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, audit, publicBase, searcher,
           defaultBase);
+      fhir.registerInterceptor(new CapabilitySearchParameters(searchParams));
       HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
           defaultBase, db, store, fhir, authenticator, access, audit, reindexer::status);
       http.start();

@@ -90,6 +90,7 @@ class SearchParameterTest {
     // a resource written now is indexed by its write
     put("Basic/b4-" + RUN, basic("b4-" + RUN, "Ærø", "x"));
     assertThat(ids(BASE, code, "ær")).containsExactly("b1", "b2", "b4");
+    assertThat(searchParams("Basic")).contains(code + ":string", "identifier:token", "_id:token");
     JsonNode health = Json.parse(Http.get(BASE.replace("/fhir", "/health")).body());
     assertThat(health.get("searchIndex").toString()).contains("\"type\":\"Basic\"");
 
@@ -155,6 +156,41 @@ class SearchParameterTest {
       assertThat(rows.get("r" + i + "-" + RUN)).as("r" + i).containsExactly("second " + i);
     }
     assertThat(Http.send("DELETE", BASE + "/SearchParameter/sp3-" + RUN, null).statusCode()).isEqualTo(200);
+  }
+
+  /** {@code :text} on a token: its CodeableConcept.text and Coding.display, starts-with, case and accents ignored. */
+  @Test
+  void tokenTextFindsTheTextAndDisplayOfTheCode() {
+    put("Basic/t1-" + RUN, basic("t1-" + RUN, "Blodprøve taget", "Hæmoglobin"));
+    put("Basic/t2-" + RUN, basic("t2-" + RUN, "Urinprøve", "Blodsukker"));
+    assertThat(ids(BASE, "code:text", "blod")).containsExactly("t1", "t2");
+    assertThat(ids(BASE, "code:text", "BLODPRØVE T")).containsExactly("t1");
+    assertThat(ids(BASE, "code:text", "hæmo")).containsExactly("t1");
+    assertThat(ids(BASE, "code:text", "urin,blodsuk")).containsExactly("t2");
+    assertThat(ids(BASE, "code:text", "taget")).isEmpty(); // starts-with, as string parameters
+    assertThat(ids(BASE, "code", "c")).contains("t1", "t2");
+  }
+
+  /** The search parameters /metadata lists for {@code type}, as name:type. */
+  static Set<String> searchParams(String type) {
+    HttpResponse<String> r = Http.get(BASE + "/metadata", "Cache-Control", "no-cache");
+    assertThat(r.statusCode()).isEqualTo(200);
+    Set<String> out = new TreeSet<>();
+    for (JsonNode res : Json.parse(r.body()).get("rest").get(0).get("resource")) {
+      if (res.get("type").asText().equals(type) && res.has("searchParam")) {
+        res.get("searchParam").forEach(p -> out.add(p.get("name").asText() + ":" + p.get("type").asText()));
+      }
+    }
+    return out;
+  }
+
+  /** The CapabilityStatement lists the parameters each type's search takes: DSTU3's, the IG's, not the composite ones. */
+  @Test
+  void theCapabilityStatementListsTheSearchParametersOfEachType() {
+    assertThat(searchParams("Appointment")).contains("patient:reference", "date:date", "status:token",
+        "actor:reference", "responsible:reference", "_lastUpdated:date");
+    assertThat(searchParams("Observation")).contains("code:token", "value-quantity:quantity")
+        .doesNotContain("code-value-quantity:composite");
   }
 
   /** The {@code code} string rows of this run's Basic resources, by id. */

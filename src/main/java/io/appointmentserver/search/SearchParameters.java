@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class SearchParameters {
   private static final Logger log = LoggerFactory.getLogger(SearchParameters.class);
   /** Changes when what the extractor makes of a parameter changes, so that stored resources are indexed again. */
-  private static final String EXTRACTION_VERSION = "1";
+  private static final String EXTRACTION_VERSION = "2"; // 2: the texts of tokens, for :text
 
   /** One parameter of one type: its FHIRPath expression (with the type for {@code Resource.}) and target types. */
   public record Param(String name, RestSearchParameterTypeEnum kind, String expression, Set<String> targets) {}
