@@ -41,7 +41,7 @@ if [[ ${SKIP_LOAD:-0} != 1 ]]; then
   echo "== load: $PATIENTS patients, $APPOINTMENTS appointments, $THREADS threads"
   timeout 7200 java -Xmx512m -cp "$W/app.jar" io.appointmentserver.bench.BulkLoad \
     --db-url "jdbc:postgresql://127.0.0.1:$PG/postgres" --patients "$PATIENTS" --appointments "$APPOINTMENTS" \
-    --threads "$THREADS" 2>&1 | grep -v DEBUG
+    --threads "$THREADS" 2>&1 | grep --line-buffered -v DEBUG
 fi
 "${PSQL[@]}" -c "VACUUM ANALYZE" >/dev/null
 
@@ -74,7 +74,7 @@ load() { # label path
   timeout $((WARMUP + SECONDS_EACH + 120)) java -Xms64m -Xmx256m -XX:+UseSerialGC -cp "$W/app.jar" \
     io.appointmentserver.bench.LoadGenerator --url "http://127.0.0.1:$PORT/fhir" --workload search \
     --path "$2" --range "$PATIENTS" --clients "$CLIENTS" --seconds "$SECONDS_EACH" --warmup "$WARMUP" \
-    --seed "$SEED" --token "$TOKEN" --label "$1" 2>&1 | grep -v DEBUG || true
+    --seed "$SEED" --token "$TOKEN" --label "$1" 2>&1 | grep --line-buffered -v DEBUG || true
 }
 echo "== searches at $CLIENTS clients"
 load patient-date 'Appointment?patient=Patient/bp{n}&date=ge2026-07-01&_count=20'
