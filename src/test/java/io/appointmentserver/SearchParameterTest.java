@@ -158,6 +158,48 @@ class SearchParameterTest {
     assertThat(Http.send("DELETE", BASE + "/SearchParameter/sp3-" + RUN, null).statusCode()).isEqualTo(200);
   }
 
+  /**
+   * A pass a restart interrupted goes on after the last resource it had done: the progress row
+   * says where; the resources before it are left for the next pass.
+   */
+  @Test
+  void anInterruptedPassGoesOnWhereItWasAfterARestart() throws Exception {
+    put("Basic/zr1-" + RUN, basic("zr1-" + RUN, "one", "x"));
+    put("Basic/zr2-" + RUN, basic("zr2-" + RUN, "two", "x"));
+    String fingerprint = sql("SELECT fingerprint FROM search_indexed WHERE res_type = 'Basic' AND res_id = 'zr1-" + RUN + "'");
+    // as if both were indexed under older definitions, and a pass had done zr1 when the server stopped
+    sql("UPDATE search_indexed SET fingerprint = 'older' WHERE res_type = 'Basic' AND res_id LIKE 'zr_-" + RUN + "'");
+    sql("DELETE FROM search_token WHERE res_type = 'Basic' AND res_id LIKE 'zr_-" + RUN + "'");
+    sql("INSERT INTO search_reindex (res_type, fingerprint, after_id, indexed, started, updated) VALUES ('Basic', '"
+        + fingerprint + "', 'zr1-" + RUN + "', 7, now(), now()) ON CONFLICT (res_type) DO UPDATE SET fingerprint = excluded.fingerprint,"
+        + " after_id = excluded.after_id, indexed = 7, finished = NULL");
+    try (AppointmentServer restarted = TestServer.another(c -> c)) {
+      restarted.reindexed().get(120, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(ids(restarted.baseUrl(), "code", "c")).contains("zr2").doesNotContain("zr1");
+      assertThat(Long.parseLong(sql("SELECT indexed FROM search_reindex WHERE res_type = 'Basic'"))).isGreaterThanOrEqualTo(8);
+      assertThat(sql("SELECT finished IS NOT NULL FROM search_reindex WHERE res_type = 'Basic'")).isEqualTo("t");
+    }
+    // the shared server's next pass over Basic (a parameter change) takes zr1 too
+    put("SearchParameter/sp4-" + RUN, searchParameter("sp4-" + RUN, "zr-" + RUN, "Basic.code.text"));
+    assertThat(eventually(() -> ids(BASE, "code", "c"), s -> s.contains("zr1"))).contains("zr1", "zr2");
+    assertThat(Http.send("DELETE", BASE + "/SearchParameter/sp4-" + RUN, null).statusCode()).isEqualTo(200);
+  }
+
+  /** Runs one statement on the test database; the first column of the first row, if any. */
+  private static String sql(String statement) {
+    try (Connection c = TestServer.postgres().getPostgresDatabase().getConnection();
+        PreparedStatement ps = c.prepareStatement(statement)) {
+      if (!ps.execute()) {
+        return null;
+      }
+      try (ResultSet rs = ps.getResultSet()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** {@code :text} on a token: its CodeableConcept.text and Coding.display, starts-with, case and accents ignored. */
   @Test
   void tokenTextFindsTheTextAndDisplayOfTheCode() {

@@ -74,10 +74,12 @@ public final class Reindexer {
   }
 
   /**
-   * Reads the stored SearchParameters, then starts the background job: first the passes of the
-   * start-up (every type whose resources are not all indexed under the current definitions: a
-   * database written before the index, a pass a restart interrupted, definitions changed while
-   * the server was down), then the passes the changes found later ask for.
+   * Reads the stored SearchParameters, then starts the background job: first a pass over each
+   * type that has resources (a pass a restart interrupted goes on where it was; finding the
+   * resources not indexed under the current definitions costs one scan of the type: a database
+   * written before the index, definitions changed while the server was down, a version written
+   * by a process that died before it saw a change), then the passes the changes found later ask
+   * for.
    */
   public void start() {
     refresh(false);
@@ -127,7 +129,7 @@ public final class Reindexer {
         if (closing.get()) {
           break;
         }
-        total += pass(type, false);
+        total += pass(type, true);
       }
       if (total > 0) {
         log.info("search index: {} stored resources indexed at start-up", total);
@@ -287,7 +289,7 @@ public final class Reindexer {
       }
     }
     // no pass yet, another fingerprint's, or a finished one to do again
-    if (!restart && !hasResources(c, type)) {
+    if (!hasResources(c, type)) {
       return null; // nothing stored: nothing to record either
     }
     try (PreparedStatement ps = c.prepareStatement(START)) {
