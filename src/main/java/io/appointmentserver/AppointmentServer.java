@@ -1,6 +1,7 @@
 package io.appointmentserver;
 
 import ca.uhn.fhir.context.FhirContext;
+import io.appointmentserver.api.CapabilitySearchParameters;
 import io.appointmentserver.api.FhirRestServer;
 import io.appointmentserver.api.References;
 import io.appointmentserver.api.Rules;
@@ -12,6 +13,7 @@ import io.appointmentserver.ehealth.EhealthAppointment;
 import io.appointmentserver.ehealth.VideoMeetings;
 import io.appointmentserver.http.HttpServer;
 import io.appointmentserver.search.Extractor;
+import io.appointmentserver.search.Reindexer;
 import io.appointmentserver.search.SearchIndex;
 import io.appointmentserver.search.SearchParameters;
 import io.appointmentserver.search.Searcher;
@@ -41,18 +43,16 @@ public final class AppointmentServer implements AutoCloseable {
   private final AuditLog audit;
   private final String baseUrl;
   private final ProfileValidator validator;
-  private final CompletableFuture<Long> reindexed;
-  private final java.util.concurrent.atomic.AtomicBoolean closing;
+  private final Reindexer reindexer;
 
   private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl, ProfileValidator validator,
-      CompletableFuture<Long> reindexed, java.util.concurrent.atomic.AtomicBoolean closing) {
+      Reindexer reindexer) {
     this.db = db;
     this.http = http;
     this.audit = audit;
     this.baseUrl = baseUrl;
     this.validator = validator;
-    this.reindexed = reindexed;
-    this.closing = closing;
+    this.reindexer = reindexer;
   }
 
   public static AppointmentServer start(Config config) throws Exception {
@@ -70,6 +70,8 @@ public final class AppointmentServer implements AutoCloseable {
       TransactionScope transactions = new TransactionScope(db.dataSource());
       ResourceStore store = new ResourceStore(transactions, Clock.systemUTC(), config.appointmentOverlap(),
           searchIndex);
+      Reindexer reindexer = new Reindexer(db.dataSource(), searchIndex, searchParams, storedSearchParameters(ctx, store));
+      reindexer.start();
       Searcher searcher = new Searcher(transactions, searchParams, config.timeZone(), Clock.systemUTC(),
           config.searchMaxIncludes());
       ResourceCodec codec = new ResourceCodec(ctx, config.timeZone());
@@ -87,7 +89,8 @@ public final class AppointmentServer implements AutoCloseable {
           Map.of("Appointment", AppointmentRules::checkChange));
       ProfileValidator validator = validator(ctx, config, store, ig);
       WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences(),
-          rules, Map.of("Appointment", AppointmentBookings::of), validator);
+          rules, Map.of("Appointment", AppointmentBookings::of), validator,
+          Map.of(Reindexer.SEARCH_PARAMETER, reindexer::changed));
       TokenAuthenticator authenticator = TokenAuthenticator.create(config.authIssuer(), config.authJwks(),
           config.authAudience(), config.authClockSkewSeconds(), config.dataDir());
       // links and Location headers use the configured base, else the one the request was sent to
@@ -95,8 +98,9 @@ public final class AppointmentServer implements AutoCloseable {
       AuditLog audit = new AuditLog(store, Clock.systemUTC());
       FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, audit, publicBase, searcher,
           defaultBase, transactions, config.conditionalDeleteMultiple());
+      fhir.registerInterceptor(new CapabilitySearchParameters(searchParams));
       HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
-          defaultBase, db, store, fhir, authenticator, access, audit);
+          defaultBase, db, store, fhir, authenticator, access, audit, reindexer::status);
       http.start();
       String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
           : "http://" + config.host() + ":" + http.port() + "/fhir";
@@ -106,8 +110,7 @@ public final class AppointmentServer implements AutoCloseable {
             + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
             config.dataDir().toAbsolutePath());
       }
-      java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
-      return new AppointmentServer(db, http, audit, base, validator, reindex(searchIndex, db, closing), closing);
+      return new AppointmentServer(db, http, audit, base, validator, reindexer);
     } catch (Exception | Error e) {
       db.close();
       throw e;
@@ -141,36 +144,31 @@ public final class AppointmentServer implements AutoCloseable {
     return validator;
   }
 
-  /**
-   * Indexes, in the background, the resources stored before the search index or before their
-   * type's search parameters were what they are now; searches meanwhile miss them.
-   */
-  private static CompletableFuture<Long> reindex(SearchIndex index, Database db,
-      java.util.concurrent.atomic.AtomicBoolean closing) {
-    return CompletableFuture.supplyAsync(() -> {
-      long t0 = System.nanoTime();
-      try {
-        long n = index.reindex(db.dataSource(), closing::get);
-        if (n > 0) {
-          log.info("search index: {} stored resources indexed ({} ms)", n, (System.nanoTime() - t0) / 1_000_000);
-        }
-        return n;
-      } catch (RuntimeException e) {
-        if (!closing.get()) {
-          log.error("search index: reindexing the stored resources failed", e);
-        }
-        throw e;
+  /** The SearchParameters written through the API, as the store has them now. */
+  private static Reindexer.Source storedSearchParameters(FhirContext ctx, ResourceStore store) {
+    List<String> types = List.of(Reindexer.SEARCH_PARAMETER);
+    return new Reindexer.Source() {
+      @Override
+      public String fingerprint() {
+        return store.historyFingerprint(types);
       }
-    }, r -> {
-      Thread t = new Thread(r, "search-reindex");
-      t.setDaemon(true);
-      t.start();
-    });
+
+      @Override
+      public List<org.hl7.fhir.instance.model.api.IBaseResource> current() {
+        List<org.hl7.fhir.instance.model.api.IBaseResource> out = new java.util.ArrayList<>();
+        for (ResourceStore.Current row : store.changedSince(types, Instant.EPOCH)) {
+          if (!row.deleted()) {
+            out.add(ctx.newJsonParser().parseResource(row.json()));
+          }
+        }
+        return out;
+      }
+    };
   }
 
   /** Completes when the resources stored before the current search parameters are indexed. */
   public CompletableFuture<Long> reindexed() {
-    return reindexed;
+    return reindexer.startUp();
   }
 
   /**
@@ -192,13 +190,8 @@ public final class AppointmentServer implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    closing.set(true);
     try {
-      try {
-        reindexed.get(30, java.util.concurrent.TimeUnit.SECONDS); // its batch done, before the database goes
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        // logged by the job; closing goes on
-      }
+      reindexer.close(); // its batch done, before the database goes
       http.close();
       audit.close(); // what was read until now is audited before the database goes
     } finally {

@@ -5,10 +5,10 @@ import ca.uhn.fhir.context.PerformanceOptionsEnum;
 import ca.uhn.fhir.parser.StrictErrorHandler;
 
 /** The one FHIR DSTU3 context of the server, with the parser options the store relies on. */
-final class FhirServerContext {
+public final class FhirServerContext {
   private FhirServerContext() {}
 
-  static FhirContext create() {
+  public static FhirContext create() {
     FhirContext ctx = FhirContext.forDstu3();
     ctx.setPerformanceOptions(PerformanceOptionsEnum.DEFERRED_MODEL_SCANNING);
     // references are kept exactly as sent: no stripping of versions, no id rewriting in bundles

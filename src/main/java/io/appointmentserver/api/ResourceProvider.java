@@ -140,7 +140,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
     WriteResult r = store.create(type, assigned, BundleProcessor.toCheck(prepared.references(), request),
         prepared.tags(), prepared.bookings(),
-        (id, version, at) -> codec.stamp(resource, type, id, version, at), access.trail(request, "C", "create"));
+        (id, version, at) -> codec.stamp(resource, type, id, version, at), resource, access.trail(request, "C", "create"));
     committed(r.resource());
     return outcome(r, resource, "Created", warnings, request);
   }
@@ -250,7 +250,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
     WriteResult r = store.update(type, idPart, expected, BundleProcessor.toCheck(prepared.references(), request),
         prepared.tags(),
-        prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at),
+        prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at), resource,
         access.trail(request, "U", subtype));
     committed(r.resource());
     return outcome(r, resource, r.created() ? "Created" : "Updated", warnings, request);

@@ -19,7 +19,7 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * are computed from the final content; and, once the write is allowed, a resource that claims
  * profiles is validated against them (errors refuse the write, warnings go with the response).
  * Once a write has committed, conformance resources (profiles, value sets, code systems) reach
- * the validator.
+ * the validator, and SearchParameters the search.
  */
 public final class WritePolicy {
   private final References references;
@@ -29,9 +29,13 @@ public final class WritePolicy {
   private final Rules rules;
   private final Map<String, Function<IBaseResource, Bookings>> bookings;
   private final ProfileValidator validator;
+  private final Map<String, Runnable> afterWrite;
 
+  /** {@code afterWrite}: what to do once a write (or delete) of a type committed, e.g. SearchParameter. */
   public WritePolicy(References references, AccessTags accessTags, String configuredBase, boolean checkReferences,
-      Rules rules, Map<String, Function<IBaseResource, Bookings>> bookings, ProfileValidator validator) {
+      Rules rules, Map<String, Function<IBaseResource, Bookings>> bookings, ProfileValidator validator,
+      Map<String, Runnable> afterWrite) {
+    this.afterWrite = Map.copyOf(afterWrite);
     this.bookings = Map.copyOf(bookings);
     this.validator = validator;
     this.references = references;
@@ -81,10 +85,12 @@ public final class WritePolicy {
   /** After a create or update of {@code type/id} committed with {@code json}. */
   public void committed(String type, String id, String json) {
     validator.stored(type, id, json);
+    afterWrite.getOrDefault(type, () -> {}).run();
   }
 
   /** After a delete of {@code type/id} committed. */
   public void deleted(String type, String id) {
     validator.deleted(type, id);
+    afterWrite.getOrDefault(type, () -> {}).run();
   }
 }

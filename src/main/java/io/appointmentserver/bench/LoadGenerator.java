@@ -52,6 +52,8 @@ import picocli.CommandLine.Option;
  *   <li>{@code ccreate}: the same as a conditional create: each POST carries an identifier of its
  *       own and {@code If-None-Exist} naming it, so that every one searches (under its advisory
  *       lock) and creates; anything but 201 is an error.
+ *   <li>{@code search}: GET {@code --path} with {@code {n}} replaced by a random number below
+ *       {@code --range} each time (e.g. a patient of the search benchmark); anything but 200 is an error.
  * </ul>
  * {@code Patient/240}, which the seed appointment refers to, is written first.
  */
@@ -59,7 +61,7 @@ import picocli.CommandLine.Option;
     description = "Closed-loop HTTP load generator for the Appointment Server benchmark")
 public final class LoadGenerator implements Callable<Integer> {
 
-  enum Workload { put, edit, read, create, ccreate }
+  enum Workload { put, edit, read, create, ccreate, search }
 
   enum ClientKind { raw, jdk }
 
@@ -67,7 +69,7 @@ public final class LoadGenerator implements Callable<Integer> {
       description = "FHIR base URL, e.g. http://127.0.0.1:8080/fhir (or a static server's root with --path)")
   URI url;
 
-  @Option(names = "--workload", required = true, description = "put, edit, read, create or ccreate")
+  @Option(names = "--workload", required = true, description = "put, edit, read, create, ccreate or search")
   Workload workload;
 
   @Option(names = "--clients", defaultValue = "8", description = "concurrent connections (default: ${DEFAULT-VALUE})")
@@ -79,8 +81,12 @@ public final class LoadGenerator implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "5", description = "unmeasured seconds first (default: ${DEFAULT-VALUE})")
   int warmup;
 
-  @Option(names = "--path", description = "read: GET this path under --url instead of Appointment/<id>")
+  @Option(names = "--path", description = "read: GET this path under --url instead of Appointment/<id>; search: the query, with {n}")
   String path;
+
+  @Option(names = "--range", defaultValue = "1",
+      description = "search: each request replaces {n} in --path by a random number below this (default: ${DEFAULT-VALUE})")
+  int range;
 
   @Option(names = "--seed", defaultValue = "../shared/seed",
       description = "folder with request-body.json and request-headers.txt (default: ${DEFAULT-VALUE})")
@@ -368,6 +374,22 @@ public final class LoadGenerator implements Callable<Integer> {
   }
 
   private Session session(Transport t, int client, Seed s) throws IOException {
+    if (workload == Workload.search) {
+      String p = fhirPath(path.startsWith("/") ? path.substring(1) : path);
+      java.util.SplittableRandom rnd = new java.util.SplittableRandom(client);
+      List<String[]> headers = readHeaders();
+      return new Session() {
+        @Override
+        public Request next() {
+          return new Request("GET", p.replace("{n}", Integer.toString(rnd.nextInt(range))), headers, null);
+        }
+
+        @Override
+        public boolean accept(Response r) {
+          return r.status() == 200;
+        }
+      };
+    }
     if (workload == Workload.read && path != null) {
       String p = path.startsWith("/") ? path.substring(1) : path;
       return new FixedSession(new Request("GET", fhirPath(p), readHeaders(), null), 200);
@@ -467,8 +489,11 @@ public final class LoadGenerator implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (workload != Workload.read && path != null) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--path is for --workload read only");
+    if (workload != Workload.read && workload != Workload.search && path != null) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--path is for --workload read or search only");
+    }
+    if (workload == Workload.search && path == null) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--workload search needs --path");
     }
     if (clients < 1 || seconds < 1 || warmup < 0) {
       throw new CommandLine.ParameterException(new CommandLine(this),

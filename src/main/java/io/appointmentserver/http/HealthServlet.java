@@ -1,17 +1,27 @@
 package io.appointmentserver.http;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.appointmentserver.store.Database;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 
-/** {@code GET /health}: 200 while the database answers, 503 while it does not. */
+/**
+ * {@code GET /health}: 200 while the database answers, 503 while it does not; with the search
+ * index's reindex passes of the last hour ({@code searchIndex}: type, resources indexed, state).
+ */
 final class HealthServlet extends HttpServlet {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final transient Database db;
+  private final transient Supplier<?> reindexStatus;
 
-  HealthServlet(Database db) {
+  HealthServlet(Database db, Supplier<?> reindexStatus) {
     this.db = db;
+    this.reindexStatus = reindexStatus;
   }
 
   @Override
@@ -19,6 +29,16 @@ final class HealthServlet extends HttpServlet {
     boolean up = db.isReachable();
     resp.setStatus(up ? 200 : 503);
     resp.setContentType("application/json");
-    resp.getWriter().write(up ? "{\"status\":\"UP\",\"database\":\"UP\"}" : "{\"status\":\"DOWN\",\"database\":\"DOWN\"}");
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("status", up ? "UP" : "DOWN");
+    body.put("database", up ? "UP" : "DOWN");
+    if (up) {
+      try {
+        body.put("searchIndex", reindexStatus.get());
+      } catch (RuntimeException e) {
+        // the database went away in between: the status says enough
+      }
+    }
+    resp.getWriter().write(JSON.writeValueAsString(body));
   }
 }

@@ -29,7 +29,7 @@ public final class HttpServer implements AutoCloseable {
 
   public HttpServer(String host, int port, long maxBody, String configuredBase, String defaultBase, Database db,
       ResourceStore store, FhirRestServer fhir, TokenAuthenticator authenticator, AccessPolicy access,
-      AuditLog audit) {
+      AuditLog audit, java.util.function.Supplier<?> reindexStatus) {
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("http");
     jetty = new Server(threads);
@@ -53,7 +53,7 @@ public final class HttpServer implements AutoCloseable {
     ServletHolder fhirHolder = new ServletHolder("fhir", fhir);
     fhirHolder.setInitOrder(1);
     context.addServlet(fhirHolder, "/fhir/*");
-    context.addServlet(new ServletHolder("health", new HealthServlet(db)), "/health");
+    context.addServlet(new ServletHolder("health", new HealthServlet(db, reindexStatus)), "/health");
     jetty.setHandler(context);
   }
 

@@ -53,7 +53,13 @@ import org.slf4j.LoggerFactory;
 public final class Extractor {
   private static final Logger log = LoggerFactory.getLogger(Extractor.class);
   /** {@code _id} and {@code _lastUpdated} are read from the resource table's own columns. */
-  static final Set<String> FROM_COLUMNS = Set.of("_id", "_lastUpdated");
+  public static final Set<String> FROM_COLUMNS = Set.of("_id", "_lastUpdated");
+  /**
+   * A token parameter's texts (CodeableConcept.text, Coding.display, Identifier.type.text) are
+   * string rows of the parameter named with this suffix, for {@code :text}: no search parameter
+   * name has a colon.
+   */
+  static final String TEXT = ":text";
 
   private final FhirContext ctx;
   private final SearchParameters params;
@@ -80,11 +86,16 @@ public final class Extractor {
     return params;
   }
 
-  /** The rows of {@code resource}, a {@code type}. */
+  /** The rows of {@code resource}, a {@code type}, under the current parameters. */
   public IndexRows extract(String type, IBaseResource resource) {
+    return extract(params.current(), type, resource);
+  }
+
+  /** The rows of {@code resource}, a {@code type}, under {@code defs}. */
+  public IndexRows extract(SearchParameters.Definitions defs, String type, IBaseResource resource) {
     IndexRows rows = new IndexRows();
     Engine engine = engines.get();
-    for (Param p : params.of(type).values()) {
+    for (Param p : defs.of(type).values()) {
       if (p.expression() == null || FROM_COLUMNS.contains(p.name())) {
         continue;
       }
@@ -185,10 +196,16 @@ public final class Extractor {
   private static void token(IndexRows rows, String param, IBase v) {
     if (v instanceof Coding c) {
       rows.token(param, c.getSystem(), c.getCode());
+      rows.string(param + TEXT, c.getDisplay());
     } else if (v instanceof CodeableConcept cc) {
       cc.getCoding().forEach(c -> rows.token(param, c.getSystem(), c.getCode()));
+      rows.string(param + TEXT, cc.getText());
+      cc.getCoding().forEach(c -> rows.string(param + TEXT, c.getDisplay()));
     } else if (v instanceof Identifier i) {
       rows.token(param, i.getSystem(), i.getValue());
+      if (i.hasType()) {
+        rows.string(param + TEXT, i.getType().getText());
+      }
     } else if (v instanceof ContactPoint c) {
       rows.token(param, null, c.getValue());
     } else if (v instanceof Enumeration<?> e) {

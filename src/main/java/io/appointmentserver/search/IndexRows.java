@@ -88,6 +88,18 @@ public final class IndexRows {
     return i.toString();
   }
 
+  /** A bit for each kind that has rows: string 1, token 2, reference 4, date 8, number 16, quantity 32, uri 64. */
+  int kinds() {
+    int k = 0;
+    List<?>[] firsts = {stringParam, tokenParam, refParam, dateParam, numberParam, quantityParam, uriParam};
+    for (int b = 0; b < firsts.length; b++) {
+      if (!firsts[b].isEmpty()) {
+        k |= 1 << b;
+      }
+    }
+    return k;
+  }
+
   public int size() {
     return stringParam.size() + tokenParam.size() + refParam.size() + dateParam.size() + numberParam.size()
         + quantityParam.size() + uriParam.size();

@@ -166,6 +166,11 @@ public final class SearchQuery {
 
   /** EXISTS a row of the parameter's table matching one of the values (NOT EXISTS for :not). */
   private void indexCondition(Param p, String modifier, List<String> values) {
+    if (p.kind() == RestSearchParameterTypeEnum.TOKEN && "text".equals(modifier)) {
+      // the texts of the codes are string rows of their own parameter (see Extractor.TEXT)
+      p = new Param(p.name() + Extractor.TEXT, RestSearchParameterTypeEnum.STRING, p.expression(), p.targets());
+      modifier = null;
+    }
     boolean negate = false;
     switch (p.kind()) {
       case TOKEN -> {
@@ -173,7 +178,7 @@ public final class SearchQuery {
           negate = true;
         } else if (modifier != null) {
           throw new InvalidSearchException("The modifier :" + modifier + " is not supported on the token parameter "
-              + p.name() + " (supported: :not, :missing)");
+              + p.name() + " (supported: :not, :text, :missing)");
         }
       }
       case STRING -> {

@@ -63,9 +63,13 @@ public final class ResourceStore {
   /** Keeps the search index in step with every version written, inside the write's transaction. */
   @FunctionalInterface
   public interface Indexer {
-    Indexer NONE = (c, written) -> {};
+    Indexer NONE = (c, written, model) -> {};
 
-    void index(Connection c, StoredResource written) throws SQLException;
+    /**
+     * {@code model} is the written version as the caller's model object when it has one (the
+     * object its {@link Renderer} serialized), so that the JSON need not be parsed again; else null.
+     */
+    void index(Connection c, StoredResource written, Object model) throws SQLException;
   }
 
   // ---------------------------------------------------------------- reads
@@ -316,8 +320,8 @@ public final class ResourceStore {
 
   /** Creates a resource with a server-assigned id. */
   public WriteResult create(String type, Collection<String> references, String[] tags, Bookings bookings,
-      Renderer renderer, AuditTrail audit) {
-    return create(type, null, references, tags, bookings, renderer, audit);
+      Renderer renderer, Object model, AuditTrail audit) {
+    return create(type, null, references, tags, bookings, renderer, model, audit);
   }
 
   /**
@@ -325,7 +329,7 @@ public final class ResourceStore {
    * known before (from {@link #newId}, for a transaction Bundle whose entries refer to it).
    */
   public WriteResult create(String type, String assigned, Collection<String> references, String[] tags,
-      Bookings bookings, Renderer renderer, AuditTrail audit) {
+      Bookings bookings, Renderer renderer, Object model, AuditTrail audit) {
     return transaction(c -> {
       checkReferences(c, references, type, null);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -335,7 +339,7 @@ public final class ResourceStore {
         // a client may already have chosen this id with PUT: then take the next one
         if (insert(c, type, id, 1, now, json, tags, "POST")) {
           StoredResource written = new StoredResource(type, id, 1, now, false, json, tags, "POST");
-          indexer.index(c, written);
+          indexer.index(c, written, model);
           List<String> overlaps = book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(written, tags));
           return new WriteResult(written, true, overlaps);
@@ -384,7 +388,7 @@ public final class ResourceStore {
    */
   public WriteResult update(String type, String id, Long expectedVersion,
       Collection<String> references, String[] tags, Bookings bookings, Guard guard, Renderer renderer,
-      AuditTrail audit) {
+      Object model, AuditTrail audit) {
     return transaction(c -> {
       checkReferences(c, references, type, id);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -412,7 +416,7 @@ public final class ResourceStore {
             : insert(c, type, id, version, now, json, tags, "PUT");
         if (written) {
           StoredResource stored = new StoredResource(type, id, version, now, false, json, tags, "PUT");
-          indexer.index(c, stored);
+          indexer.index(c, stored, model);
           List<String> overlaps = book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(stored, tags));
           // re-creating a deleted resource counts as a create
@@ -455,7 +459,7 @@ public final class ResourceStore {
         };
         if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering, "DELETE")) {
           StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0], "DELETE");
-          indexer.index(c, tombstone);
+          indexer.index(c, tombstone, null);
           book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(tombstone, oldTags[0]));
           return tombstone;

@@ -1,0 +1,53 @@
+package io.appointmentserver.api;
+
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
+import io.appointmentserver.search.Extractor;
+import io.appointmentserver.search.SearchParameters;
+import java.util.Map;
+import java.util.TreeMap;
+import org.hl7.fhir.dstu3.model.CapabilityStatement;
+import org.hl7.fhir.dstu3.model.CapabilityStatement.CapabilityStatementRestComponent;
+import org.hl7.fhir.dstu3.model.CapabilityStatement.CapabilityStatementRestResourceComponent;
+import org.hl7.fhir.dstu3.model.Enumerations.SearchParamType;
+import org.hl7.fhir.instance.model.api.IBaseConformance;
+
+/**
+ * The search parameters in the CapabilityStatement ({@code /metadata}, DSTU3
+ * <a href="https://hl7.org/fhir/STU3/capabilitystatement.html">CapabilityStatement</a>
+ * {@code rest.resource.searchParam}): for each type, the ones its searches take now — HAPI's
+ * DSTU3 parameters, the IG's and those written through the API — leaving out the kinds the
+ * search refuses (composite, special). HAPI keeps the statement for a minute (a request with
+ * {@code Cache-Control: no-cache} gets a new one).
+ */
+@Interceptor
+public final class CapabilitySearchParameters {
+  private final SearchParameters params;
+
+  public CapabilitySearchParameters(SearchParameters params) {
+    this.params = params;
+  }
+
+  @Hook(Pointcut.SERVER_CAPABILITY_STATEMENT_GENERATED)
+  public void generated(IBaseConformance statement) {
+    if (!(statement instanceof CapabilityStatement cs)) {
+      return;
+    }
+    SearchParameters.Definitions defs = params.current();
+    for (CapabilityStatementRestComponent rest : cs.getRest()) {
+      for (CapabilityStatementRestResourceComponent resource : rest.getResource()) {
+        Map<String, SearchParameters.Param> byName = new TreeMap<>(defs.of(resource.getType()));
+        resource.getSearchParam().clear();
+        for (SearchParameters.Param p : byName.values()) {
+          if (p.kind() == RestSearchParameterTypeEnum.COMPOSITE || p.kind() == RestSearchParameterTypeEnum.SPECIAL
+              || (p.expression() == null && !Extractor.FROM_COLUMNS.contains(p.name()))) {
+            continue;
+          }
+          resource.addSearchParam().setName(p.name()).setType(SearchParamType.fromCode(p.kind().getCode()));
+        }
+      }
+    }
+  }
+}
