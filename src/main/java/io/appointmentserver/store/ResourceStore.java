@@ -14,7 +14,11 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
@@ -32,6 +36,7 @@ public final class ResourceStore {
   private final Clock clock;
   private final Bookings.Mode overlapMode;
   private final Indexer indexer;
+  private final CoalescedReads currentReads;
 
   /** Renders the JSON of a resource once its id, version and lastUpdated are known. */
   @FunctionalInterface
@@ -58,6 +63,7 @@ public final class ResourceStore {
     this.clock = clock;
     this.overlapMode = overlapMode;
     this.indexer = indexer;
+    this.currentReads = new CoalescedReads(this::readCurrent, READS_IN_FLIGHT);
   }
 
   /** Keeps the search index in step with every version written, inside the write's transaction. */
@@ -93,10 +99,56 @@ public final class ResourceStore {
     return audited != null ? audited : query(VREAD, type, id, version, rs -> row(type, id, rs));
   }
 
-  /** {@link #read} as the stored UTF-8 bytes, for sending them as they are. */
+  /**
+   * {@link #read} as the stored UTF-8 bytes, for sending them as they are. Concurrent calls share
+   * round trips to the database ({@link CoalescedReads}), each still as fresh as its own query.
+   */
   public StoredJson readJson(String type, String id) {
-    StoredJson audited = audited(type, id, 1, rs -> json(type, id, rs));
-    return audited != null ? audited : query(READ, type, id, rs -> json(type, id, rs));
+    if (type.equals(AuditEvents.TYPE)) {
+      StoredJson audited = audited(type, id, 1, rs -> json(type, id, rs));
+      return audited != null ? audited : query(READ, type, id, rs -> json(type, id, rs));
+    }
+    return currentReads.read(type, id);
+  }
+
+  /**
+   * How many coalesced read queries may run at once (see {@link CoalescedReads}): one per two
+   * cores. On 2 cores at 8 clients, 1 cut PostgreSQL's CPU per read from 0.051-0.058 ms to
+   * 0.016-0.017 ms, 2 only to 0.024 ms (smaller batches).
+   */
+  private static final int READS_IN_FLIGHT = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+
+  private static final String READ_MANY = """
+      SELECT version, last_updated, deleted, body, tags, res_id FROM resource WHERE res_type = ? AND res_id = ANY(?)""";
+
+  /** The current rows of a batch of reads: one statement for one read, else one per type. */
+  private Map<String, StoredJson> readCurrent(List<CoalescedReads.Pending> batch) {
+    if (batch.size() == 1) {
+      CoalescedReads.Pending p = batch.get(0);
+      StoredJson s = query(READ, p.type, p.id, rs -> json(p.type, p.id, rs));
+      return s == null ? Map.of() : Map.of(CoalescedReads.key(p.type, p.id), s);
+    }
+    Map<String, Set<String>> idsByType = new HashMap<>();
+    for (CoalescedReads.Pending p : batch) {
+      idsByType.computeIfAbsent(p.type, t -> new HashSet<>()).add(p.id);
+    }
+    return run(c -> {
+      Map<String, StoredJson> found = new HashMap<>();
+      try (PreparedStatement ps = c.prepareStatement(READ_MANY)) {
+        for (Map.Entry<String, Set<String>> e : idsByType.entrySet()) {
+          String type = e.getKey();
+          ps.setString(1, type);
+          ps.setArray(2, c.createArrayOf("text", e.getValue().toArray()));
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String id = rs.getString(6);
+              found.put(CoalescedReads.key(type, id), jsonRow(type, id, rs));
+            }
+          }
+        }
+      }
+      return found;
+    });
   }
 
   /** {@link #vread} as the stored UTF-8 bytes, for sending them as they are. */
@@ -691,9 +743,10 @@ public final class ResourceStore {
 
   /** The body as the bytes PostgreSQL sent: a text column comes in the client encoding, UTF-8. */
   private static StoredJson json(String type, String id, ResultSet rs) throws SQLException {
-    if (!rs.next()) {
-      return null;
-    }
+    return rs.next() ? jsonRow(type, id, rs) : null;
+  }
+
+  private static StoredJson jsonRow(String type, String id, ResultSet rs) throws SQLException {
     return new StoredJson(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getBoolean(3),
         rs.getBytes(4), tags(rs, 5));
   }
