@@ -163,13 +163,14 @@ print(f"  server resident peak (VmHWM): {hwm_before / 1024:.0f} MB before, {hwm_
 
 # the ingest: every patient bundle ROUNDS times, CLIENTS at a time, biggest first (no long tail)
 work = sorted(range(len(patients)), key=lambda i: -counts[i]) * rounds
-t = time.monotonic()
-with concurrent.futures.ThreadPoolExecutor(clients) as pool:
-    for i, (status, data) in zip(work, pool.map(lambda i: post(patients[i]), work)):
-        check(f"patient {i}", status, data, counts[i])
-wall = time.monotonic() - t
-total = sum(counts[i] for i in work)
-print(f"ingest at {clients} clients: {len(work)} transactions, {total} resources in {wall:.1f} s: "
-      f"{total / wall:.0f} resources/s")
+if work:
+    t = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        for i, (status, data) in zip(work, pool.map(lambda i: post(patients[i]), work)):
+            check(f"patient {i}", status, data, counts[i])
+    wall = time.monotonic() - t
+    total = sum(counts[i] for i in work)
+    print(f"ingest at {clients} clients: {len(work)} transactions, {total} resources in {wall:.1f} s: "
+          f"{total / wall:.0f} resources/s")
 EOF
 log "load after: $(cat /proc/loadavg)"
