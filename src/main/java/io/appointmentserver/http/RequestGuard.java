@@ -108,8 +108,30 @@ final class RequestGuard extends HttpFilter {
   }
 
   private void tooLarge(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    discardRest(req);
     errors.write(req, resp, 413, IssueType.TOOCOSTLY,
         "The request body is larger than the limit of " + maxBody + " bytes");
+  }
+
+  /**
+   * Reads and drops what is left of the body, up to as much again as the limit, before the 413:
+   * a client still sending would otherwise have its connection reset under it and never read the
+   * answer. A body declared larger than twice the limit is not read at all (the connection closes).
+   */
+  private void discardRest(HttpServletRequest req) {
+    if (req.getContentLengthLong() > 2 * maxBody) {
+      return;
+    }
+    try {
+      InputStream in = req.getInputStream();
+      byte[] buf = new byte[65536];
+      long left = 2 * maxBody;
+      for (int n; left > 0 && (n = in.read(buf)) > 0; ) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      // the client went away or broke off: the answer goes nowhere either way
+    }
   }
 
   /** The whole body, or null when it is larger than the limit. */
