@@ -104,6 +104,45 @@ class BundleTest {
     assertThat(count(identifier)).isZero();
   }
 
+  /**
+   * Two transactions writing the same two resources in opposite orders may deadlock in
+   * PostgreSQL, which then rolls one back: that one is a 409 to send again, never a 500, and
+   * nothing of it is written (each resource's version counts exactly the transactions that won).
+   */
+  @Test
+  void transactionsCrossingEachOtherAreEachWhollyWrittenOrA409() throws Exception {
+    String x = "bt-x-" + uid();
+    String y = "bt-y-" + uid();
+    assertThat(Http.put(BASE + "/Patient/" + x, patient(x, x)).statusCode()).isEqualTo(201);
+    assertThat(Http.put(BASE + "/Patient/" + y, patient(y, y)).statusCode()).isEqualTo(201);
+    String forward = bundle("transaction", entry(null, patient(x, x), "PUT", "Patient/" + x, null),
+        entry(null, patient(y, y), "PUT", "Patient/" + y, null));
+    String backward = bundle("transaction", entry(null, patient(y, y), "PUT", "Patient/" + y, null),
+        entry(null, patient(x, x), "PUT", "Patient/" + x, null));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    int won = 0;
+    try {
+      for (int round = 0; round < 10; round++) {
+        var a = pool.submit(() -> post(forward));
+        var b = pool.submit(() -> post(backward));
+        for (HttpResponse<String> r : List.of(a.get(), b.get())) {
+          assertThat(r.statusCode()).as(r.body()).isIn(200, 409);
+          if (r.statusCode() == 200) {
+            won++;
+          } else {
+            assertThat(Json.parse(r.body()).at("/issue/0/code").asText()).isEqualTo("conflict");
+          }
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    for (String id : List.of(x, y)) {
+      JsonNode stored = Json.parse(Http.get(BASE + "/Patient/" + id).body());
+      assertThat(stored.at("/meta/versionId").asText()).isEqualTo(Integer.toString(1 + won));
+    }
+  }
+
   @Test
   void twoEntriesWritingOneResourceAre400() {
     String id = "bt-d-" + uid();

@@ -15,6 +15,7 @@ import io.appointmentserver.security.ForbiddenException;
 import io.appointmentserver.store.Bookings;
 import io.appointmentserver.store.MissingReferenceException;
 import io.appointmentserver.store.ResourceStore.GuardRefusedException;
+import io.appointmentserver.store.ConcurrentWriteException;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.VersionConflictException;
 import io.appointmentserver.validation.ProfileValidationException;
@@ -112,6 +113,7 @@ public final class Outcomes {
         return new ForbiddenOperationException(msg, error(IssueType.FORBIDDEN, msg));
       }),
       map(Bookings.OverlapException.class, e -> status(409, IssueType.CONFLICT, "Double booking: " + e.getMessage())),
+      map(ConcurrentWriteException.class, e -> status(409, IssueType.CONFLICT, e.getMessage())),
       map(StoreUnavailableException.class, e -> status(503, IssueType.TRANSIENT,
           "The database is not available at the moment; nothing was changed. Retry later.")),
       map(ProfileValidationException.class, e -> new UnprocessableEntityException(e.getMessage(), e.outcome())),

@@ -845,9 +845,16 @@ public final class ResourceStore {
     }
   }
 
-  /** Connection trouble becomes {@link StoreUnavailableException}; anything else is a bug. */
+  /**
+   * Connection trouble becomes {@link StoreUnavailableException}, a deadlock or serialization
+   * failure {@link ConcurrentWriteException}; anything else is a bug.
+   */
   public static RuntimeException translate(SQLException e) {
     String state = e.getSQLState();
+    if ("40P01".equals(state) || "40001".equals(state)) {
+      return new ConcurrentWriteException("Another write to the same resources ran at the same moment and this one"
+          + " was rolled back (" + state + "); nothing was changed. Send it again.", e);
+    }
     if (e instanceof SQLTransientConnectionException || e instanceof SQLNonTransientConnectionException
         || (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")))) {
       return new StoreUnavailableException("The database is not reachable: " + e.getMessage(), e);
