@@ -143,7 +143,8 @@ public final class Searcher {
           }
           Integer total = null;
           if (req.total()) {
-            total = count(c, from, req.type(), q.binds);
+            // a first page that holds every match is its own count: no second query
+            total = cursor == null && !more ? found.size() : count(c, from, req.type(), q.binds);
           }
           Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
               : Includes.resolve(c, found, includes, req.scope(), maxIncludes);
