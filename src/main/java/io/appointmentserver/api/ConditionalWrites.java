@@ -2,7 +2,6 @@ package io.appointmentserver.api;
 
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import io.appointmentserver.search.Searcher;
-import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.store.StoredResource;
 import io.appointmentserver.store.TransactionScope;
 import java.net.URLDecoder;
@@ -32,18 +31,14 @@ public final class ConditionalWrites {
       "_pretty", "_summary", "_elements");
 
   private final TransactionScope transactions;
-  private final Searcher searcher;
-  private final Access access;
+  private final Searches searches;
   private final String defaultBase;
   private final boolean deleteMultiple;
-  private final Set<String> types;
 
-  public ConditionalWrites(TransactionScope transactions, Searcher searcher, Access access, String defaultBase,
-      boolean deleteMultiple, Set<String> types) {
+  public ConditionalWrites(TransactionScope transactions, Searches searches, String defaultBase,
+      boolean deleteMultiple) {
     this.transactions = transactions;
-    this.types = Set.copyOf(types);
-    this.searcher = searcher;
-    this.access = access;
+    this.searches = searches;
     this.defaultBase = defaultBase;
     this.deleteMultiple = deleteMultiple;
   }
@@ -130,11 +125,9 @@ public final class ConditionalWrites {
 
   /** The first {@code limit} matches of {@code criteria} within the user's context. */
   List<StoredResource> matches(RequestDetails request, String type, Map<String, String[]> criteria, int limit) {
-    ContextRule.Sql filter = access.filter(request, type);
-    Searcher.Page page = searcher.search(new Searcher.Request(type, criteria, false, Searches.ownBases(request,
-        defaultBase), limit, false, filter == null ? null : filter.condition(), filter == null ? null : filter.params(),
-        // chained criteria see only what the user may see of the other types
-        access.scope(request, types)));
+    // chained criteria see only what the user may see of the other types, as in a search
+    Searcher.Page page = searches.find(request, type, criteria, Searches.ownBases(request, defaultBase), false, limit,
+        false);
     return page.resources();
   }
 

@@ -98,8 +98,7 @@ public final class FhirRestServer extends RestfulServer {
     registerInterceptor(new StoredResponses());
     Access access = new Access(accessPolicy, audit);
     Searches searches = new Searches(searcher, codec, access, defaultBase, HistoryQueries.MAX_PAGE_SIZE);
-    ConditionalWrites conditional = new ConditionalWrites(transactions, searcher, access, defaultBase, deleteMultiple,
-        getFhirContext().getResourceTypes());
+    ConditionalWrites conditional = new ConditionalWrites(transactions, searches, defaultBase, deleteMultiple);
 
     List<IResourceProvider> providers = new ArrayList<>();
     Map<String, ResourceProvider<?>> byType = new HashMap<>();

@@ -45,6 +45,18 @@ public final class Searches {
     this.types = Set.copyOf(codec.context().getResourceTypes());
   }
 
+  /**
+   * The page of {@code type} that {@code parameters} select, within what the user may see: the
+   * context of {@code type} in the query, and of every type includes, chains and {@code _has}
+   * look into.
+   */
+  Searcher.Page find(RequestDetails request, String type, Map<String, String[]> parameters, List<String> ownBases,
+      boolean lenient, int count, boolean total) {
+    ContextRule.Sql filter = access.filter(request, type);
+    return searcher.search(new Searcher.Request(type, parameters, lenient, ownBases, count, total,
+        filter == null ? null : filter.condition(), filter == null ? null : filter.params(), access.scope(request, types)));
+  }
+
   public Bundle search(String type, RequestDetails request) {
     Map<String, String[]> parameters = new LinkedHashMap<>(request.getParameters());
     int count = count(parameters.get("_count"));
@@ -54,13 +66,10 @@ public final class Searches {
     }
     String base = base(request);
     List<String> ownBases = ownBases(request, defaultBase);
-    ContextRule.Sql filter = access.filter(request, type);
     SearchContext.check(codec.context(), type, parameters, access.onlyPatient(request, type), ownBases);
     String prefer = request.getHeader("Prefer");
     boolean lenient = prefer != null && prefer.replace(" ", "").contains("handling=lenient");
-    Searcher.Page page = searcher.search(new Searcher.Request(type, parameters, lenient, ownBases, count,
-        !totalMode.equals("none"), filter == null ? null : filter.condition(), filter == null ? null : filter.params(),
-        access.scope(request, types)));
+    Searcher.Page page = find(request, type, parameters, ownBases, lenient, count, !totalMode.equals("none"));
 
     Bundle bundle = new Bundle();
     bundle.setType(BundleType.SEARCHSET);
