@@ -3,6 +3,7 @@ package io.appointmentserver;
 import io.appointmentserver.store.Bookings;
 import java.nio.file.Path;
 import java.time.ZoneId;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -27,6 +28,7 @@ import java.util.Map;
  *                        appointments it creates ({@code FHIR_VIDEO_MEETING_BASE_URL}); null for none
  * @param searchMaxIncludes the most resources one search page includes ({@code _include},
  *                        {@code _revinclude}, iterated); beyond, a warning entry ({@code FHIR_SEARCH_MAX_INCLUDES})
+ * @param settings        the {@code FHIR_*} variables this was read from (for {@link #with})
  */
 public record Config(
     String host,
@@ -50,7 +52,8 @@ public record Config(
     boolean allowUnknownProfiles,
     String videoMeetingBaseUrl,
     int searchMaxIncludes,
-    boolean conditionalDeleteMultiple) {
+    boolean conditionalDeleteMultiple,
+    Map<String, String> settings) {
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -80,8 +83,19 @@ public record Config(
         unknownProfiles(env.getOrDefault("FHIR_VALIDATION_UNKNOWN_PROFILES", "reject")),
         blankToNull(env.get("FHIR_VIDEO_MEETING_BASE_URL")),
         Integer.parseInt(env.getOrDefault("FHIR_SEARCH_MAX_INCLUDES", "1000").trim()),
+        Boolean.parseBoolean(env.getOrDefault("FHIR_CONDITIONAL_DELETE_MULTIPLE", "false").trim()),
+        // new settings go above this line; the FHIR_* variables themselves are kept for with()
+        fhirSettings(env));
+  }
 
-        Boolean.parseBoolean(env.getOrDefault("FHIR_CONDITIONAL_DELETE_MULTIPLE", "false").trim()));
+  private static Map<String, String> fhirSettings(Map<String, String> env) {
+    Map<String, String> settings = new HashMap<>();
+    env.forEach((name, value) -> {
+      if (name.startsWith("FHIR_")) {
+        settings.put(name, value);
+      }
+    });
+    return Map.copyOf(settings);
   }
 
   private static boolean unknownProfiles(String value) {
@@ -98,64 +112,62 @@ public record Config(
     return baseUrl != null ? stripSlash(baseUrl) : "http://localhost:" + actualPort + "/fhir";
   }
 
+  /**
+   * This configuration with one setting changed (null removes it), read again by {@link #from}:
+   * the one place a setting is parsed, so a new setting needs no copy method.
+   */
+  public Config with(String name, String value) {
+    Map<String, String> changed = new HashMap<>(settings);
+    if (value == null) {
+      changed.remove(name);
+    } else {
+      changed.put(name, value);
+    }
+    return from(changed);
+  }
+
   public Config withPort(int newPort) {
-    return new Config(host, newPort, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
+    return with("FHIR_PORT", String.valueOf(newPort));
   }
 
   public Config withDatabase(String url, String user, String password) {
-    return new Config(host, port, dataDir, url, user, password, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
+    return with("FHIR_DB_URL", url).with("FHIR_DB_USER", user).with("FHIR_DB_PASSWORD", password);
   }
 
   public Config withCheckReferences(boolean check) {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, check, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
+    return with("FHIR_CHECK_REFERENCES", String.valueOf(check));
   }
 
   public Config withBaseUrl(String url) {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, url, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
+    return with("FHIR_BASE_URL", url);
   }
 
   public Config withAuth(String issuer, String jwks) {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, issuer, jwks, authAudience, authClockSkewSeconds, appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
+    return with("FHIR_AUTH_ISSUER", issuer).with("FHIR_AUTH_JWKS", jwks);
   }
 
   public Config withAppointmentOverlap(Bookings.Mode mode) {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds, mode, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
+    return with("FHIR_APPOINTMENT_OVERLAP", mode.name());
   }
 
   public Config withIgPath(Path path) {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, path, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
+    return with("FHIR_IG_PATH", path == null ? null : path.toString());
   }
 
   public Config withAllowUnknownProfiles(boolean allow) {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, igPath, allow, videoMeetingBaseUrl, searchMaxIncludes, conditionalDeleteMultiple);
+    return with("FHIR_VALIDATION_UNKNOWN_PROFILES", allow ? "allow" : "reject");
   }
 
   public Config withVideoMeetingBaseUrl(String url) {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, url, searchMaxIncludes, conditionalDeleteMultiple);
+    return with("FHIR_VIDEO_MEETING_BASE_URL", url);
   }
 
   public Config withSearchMaxIncludes(int max) {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, max, conditionalDeleteMultiple);
+    return with("FHIR_SEARCH_MAX_INCLUDES", String.valueOf(max));
   }
 
   public Config withConditionalDeleteMultiple(boolean multiple) {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, baseUrl, timeZone,
-        maxBodyBytes, checkReferences, dbPoolSize, authIssuer, authJwks, authAudience, authClockSkewSeconds,
-        appointmentOverlap, embeddedFsync, igPath, allowUnknownProfiles, videoMeetingBaseUrl, searchMaxIncludes, multiple);
+    return with("FHIR_CONDITIONAL_DELETE_MULTIPLE", String.valueOf(multiple));
   }
 
   private static String blankToNull(String s) {
