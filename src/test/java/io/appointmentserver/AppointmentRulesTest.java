@@ -135,6 +135,16 @@ class AppointmentRulesTest {
     assertThat(put(b).statusCode()).isEqualTo(201);
   }
 
+  @Test
+  void anAppointmentEndingBeforeItStartsIsA422NotADatabaseError() {
+    ObjectNode a = appointment();
+    a.put("end", "2019-07-01T08:59:59.000+02:00");
+    assertViolates(a, "ends (2019-07-01T08:59:59.000+02:00) before it starts");
+    ObjectNode zero = appointment();
+    zero.put("end", zero.get("start").asText());
+    assertThat(put(zero).statusCode()).as("an appointment of no length").isEqualTo(201);
+  }
+
   static final String IDENTIFIER = "http://ehealth.sundhed.dk/id/ehealth-identifier";
 
   @Test

@@ -77,6 +77,12 @@ public final class AppointmentRules {
     if (!a.hasStart() && a.getStatus() != AppointmentStatus.PROPOSED && a.getStatus() != AppointmentStatus.CANCELLED) {
       throw violated("app-3", "Only proposed or cancelled appointments can be missing start/end dates");
     }
+    // no DSTU3 invariant, but a time the appointment cannot have (and its booking a range PostgreSQL refuses)
+    if (a.hasStart() && a.hasEnd() && a.getEnd().before(a.getStart())) {
+      String msg = "The appointment ends (" + a.getEndElement().getValueAsString() + ") before it starts ("
+          + a.getStartElement().getValueAsString() + ")";
+      throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.INVARIANT, msg));
+    }
   }
 
   public static void checkChange(IBaseResource before, IBaseResource after) {
