@@ -125,7 +125,7 @@ public final class AppointmentServer implements AutoCloseable {
       List<IgLoader.Loaded> ig) {
     long t0 = System.nanoTime();
     ProfileValidator validator = new ProfileValidator(ctx, ig.stream().map(IgLoader.Loaded::resource).toList(),
-        config.allowUnknownProfiles(), new ProfileValidator.StoredConformance() {
+        config.validation(), config.allowUnknownProfiles(), new ProfileValidator.StoredConformance() {
           @Override
           public String fingerprint() {
             return store.historyFingerprint(ProfileValidator.CONFORMANCE_TYPES);
@@ -137,7 +137,8 @@ public final class AppointmentServer implements AutoCloseable {
           }
         });
     if (config.igPath() != null || validator.storedCount() > 0) {
-      log.info("profile validation: {} conformance resources from {}, {} written through the API ({} ms)", ig.size(),
+      log.info("profile validation ({}): {} conformance resources from {}, {} written through the API ({} ms)",
+          config.validation().name().toLowerCase(java.util.Locale.ROOT), ig.size(),
           config.igPath() == null ? "no IG" : config.igPath(), validator.storedCount(),
           (System.nanoTime() - t0) / 1_000_000);
     }

@@ -1,6 +1,7 @@
 package io.appointmentserver;
 
 import io.appointmentserver.store.Bookings;
+import io.appointmentserver.validation.ProfileValidator;
 import java.nio.file.Path;
 import java.time.ZoneId;
 import java.util.HashMap;
@@ -28,6 +29,8 @@ import java.util.Map;
  *                        appointments it creates ({@code FHIR_VIDEO_MEETING_BASE_URL}); null for none
  * @param searchMaxIncludes the most resources one search page includes ({@code _include},
  *                        {@code _revinclude}, iterated); beyond, a warning entry ({@code FHIR_SEARCH_MAX_INCLUDES})
+ * @param validation      which writes go through the instance validator ({@code FHIR_VALIDATION}:
+ *                        {@code full}, {@code profiles} or {@code off})
  * @param settings        the {@code FHIR_*} variables this was read from (for {@link #with})
  */
 public record Config(
@@ -53,6 +56,7 @@ public record Config(
     String videoMeetingBaseUrl,
     int searchMaxIncludes,
     boolean conditionalDeleteMultiple,
+    ProfileValidator.Mode validation,
     Map<String, String> settings) {
 
   public static Config fromEnvironment() {
@@ -84,6 +88,7 @@ public record Config(
         blankToNull(env.get("FHIR_VIDEO_MEETING_BASE_URL")),
         Integer.parseInt(env.getOrDefault("FHIR_SEARCH_MAX_INCLUDES", "1000").trim()),
         Boolean.parseBoolean(env.getOrDefault("FHIR_CONDITIONAL_DELETE_MULTIPLE", "false").trim()),
+        ProfileValidator.Mode.parse(env.getOrDefault("FHIR_VALIDATION", "profiles")),
         // new settings go above this line; the FHIR_* variables themselves are kept for with()
         fhirSettings(env));
   }
@@ -168,6 +173,10 @@ public record Config(
 
   public Config withConditionalDeleteMultiple(boolean multiple) {
     return with("FHIR_CONDITIONAL_DELETE_MULTIPLE", String.valueOf(multiple));
+  }
+
+  public Config withValidation(ProfileValidator.Mode mode) {
+    return with("FHIR_VALIDATION", mode.name().toLowerCase(java.util.Locale.ROOT));
   }
 
   private static String blankToNull(String s) {

@@ -58,8 +58,8 @@ import org.slf4j.LoggerFactory;
  * validation against profiles</a>): a resource that claims profiles in {@code meta.profile} is
  * checked by HAPI's instance validator against the DSTU3 base definitions and every profile it
  * claims. Errors refuse the write ({@link ProfileValidationException}, a 422); warnings and
- * information are returned to go with the response. A resource that claims no profile is not
- * validated at all: the write path for it costs nothing here.
+ * information are returned to go with the response. Which resources: see {@link Mode} (by default
+ * those that claim a profile; one that claims none is only parsed and costs nothing here).
  *
  * <p>What the validator knows: the DSTU3 definitions shipped with HAPI, then the conformance
  * resources of the IG ({@code FHIR_IG_PATH}) overlaid by those stored through the API (so a
@@ -108,7 +108,32 @@ public final class ProfileValidator {
   static final int RECENT_MAX_LENGTH = 100_000;
   private static final Set<String> SERVER_OWNED = Set.of("*.meta.versionId", "*.meta.lastUpdated");
 
+  /**
+   * Which writes go through the instance validator ({@code FHIR_VALIDATION}). Every resource is
+   * parsed strictly first whatever the mode (unknown elements and malformed primitives are refused
+   * by the parser), and the eHealth rules hold in every mode.
+   */
+  public enum Mode {
+    /** Every resource: against its type's base definition, and the profiles it claims. */
+    FULL,
+    /** Only resources that claim a profile (base definition and the profiles); others are only parsed. */
+    PROFILES,
+    /** None: claimed profiles are neither checked nor need to be known. */
+    OFF;
+
+    /** The setting's value: {@code full}, {@code profiles} or {@code off}. */
+    public static Mode parse(String value) {
+      return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "full" -> FULL;
+        case "profiles", "" -> PROFILES;
+        case "off" -> OFF;
+        default -> throw new IllegalArgumentException("FHIR_VALIDATION must be full, profiles or off, not " + value);
+      };
+    }
+  }
+
   private final FhirContext ctx;
+  private final Mode mode;
   private final boolean allowUnknownProfiles;
   // the chain's fixed modules, shared by all generations
   private final IValidationSupport base;
@@ -155,13 +180,15 @@ public final class ProfileValidator {
 
   /**
    * @param ig                   the IG's conformance resources (empty when no IG is configured)
+   * @param mode                 which resources are validated
    * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not an error
    * @param source               the conformance resources stored through the API, read now and
    *                             again when another process changed them; null for none
    */
-  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, boolean allowUnknownProfiles,
+  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, Mode mode, boolean allowUnknownProfiles,
       StoredConformance source) {
     this.ctx = ctx;
+    this.mode = mode;
     this.allowUnknownProfiles = allowUnknownProfiles;
     this.source = source;
     this.base = new DefaultProfileValidationSupport(ctx);
@@ -190,6 +217,9 @@ public final class ProfileValidator {
    * so that the first resource that claims a profile does not wait for it.
    */
   public void warmUpInBackground() {
+    if (mode == Mode.OFF) {
+      return;
+    }
     Thread t = new Thread(() -> {
       long t0 = System.nanoTime();
       try {
@@ -209,7 +239,7 @@ public final class ProfileValidator {
    * block (warnings, information), throws {@link ProfileValidationException} when there are errors.
    */
   public List<OperationOutcomeIssueComponent> validate(IBaseResource resource) {
-    if (!(resource instanceof Resource r) || !r.getMeta().hasProfile()) {
+    if (!(resource instanceof Resource r) || mode == Mode.OFF || (mode == Mode.PROFILES && !r.getMeta().hasProfile())) {
       return List.of();
     }
     refreshIfChanged(REFRESH_NANOS);
