@@ -27,11 +27,12 @@
 # of read and seed PUT as a SYSTEM user (privileges only) and as a PRACTITIONER (context check and
 # audit), side by side in each round, so that the ratios compare like with like on a shared machine.
 #
-# ONLY=validation measures what the IG's profile validation costs: two servers, one without an IG
-# (the seed's profile unknown and let through, the resource validated against the base
-# Appointment) and one with FHIR_IG_PATH (default ../shared/ehealth-ig/resources); after the JIT
-# warm-up of each, ROUNDS rounds of VALIDATION_WORKLOADS (default "edit put create") on one, then
-# the other. "edit" changes the comment on every request, so no validation outcome is remembered.
+# ONLY=validation measures what validation costs: two servers with the IG (FHIR_IG_PATH, default
+# ../shared/ehealth-ig/resources), one with FHIR_VALIDATION=off and one with
+# FHIR_VALIDATION=$VALIDATION (default full); after the JIT warm-up of each, ROUNDS rounds of
+# VALIDATION_WORKLOADS (default "edit put create") on one, then the other. "put" repeats the seed
+# (the validator's remembered outcome answers), "edit" changes the comment on every request and
+# "create" posts the seed (each gets a new eHealth identifier), so both bring new content.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -128,7 +129,7 @@ start_server() {
   log "starting a server on port $HTTP_PORT (data in $data, IG: ${ig:-none})"
   # shellcheck disable=SC2086
   FHIR_DATA_DIR=$data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on} \
-    FHIR_IG_PATH=$ig FHIR_VALIDATION_UNKNOWN_PROFILES=$([[ -n $ig ]] && echo reject || echo allow) \
+    FHIR_IG_PATH=$ig FHIR_VALIDATION=${SERVER_VALIDATION:-} FHIR_VALIDATION_UNKNOWN_PROFILES=$([[ -n $ig ]] && echo reject || echo allow) \
     timeout 3600 java $SERVER_JAVA_OPTS -jar "$JAR" >"$logfile" 2>&1 &
   SERVER_PID=$!
   SERVERS+=("$SERVER_PID")
@@ -151,11 +152,11 @@ start_server() {
 if [[ $ONLY == validation ]]; then
   FHIR_IG_PATH=${FHIR_IG_PATH:-$REPO/../shared/ehealth-ig/resources}
   [[ -d $FHIR_IG_PATH || -f $FHIR_IG_PATH ]] || die "no IG at $FHIR_IG_PATH"
-  # the second server, with the IG; the first one below runs without it
-  start_server "$WORK/data-ig" "$FHIR_IG_PATH" "$OUT/server-ig.log"
-  IG_SERVER=("$JAVA_PID" "$PG_PID" "$BASE" "$WORK/data-ig" "$HTTP_PORT")
-  IG_PATH_USED=$FHIR_IG_PATH
-  FHIR_IG_PATH=
+  VALIDATION=${VALIDATION:-full}
+  # the second server, validating; the first one below, with the same IG, does not
+  SERVER_VALIDATION=$VALIDATION start_server "$WORK/data-on" "$FHIR_IG_PATH" "$OUT/server-$VALIDATION.log"
+  ON_SERVER=("$JAVA_PID" "$PG_PID" "$BASE" "$WORK/data-on" "$HTTP_PORT")
+  SERVER_VALIDATION=off
 fi
 start_server "$WORK/data" "${FHIR_IG_PATH:-}" "$OUT/server.log"
 
@@ -267,23 +268,23 @@ run_load() {
 
 # ------------------------------------------------------------------ ONLY=validation: rounds of A/B
 
-# The same workloads on a server without the IG (the seed's profile unknown and let through, the
-# resource validated against the base Appointment) and on one with it, side by side in each round.
+# The same workloads on a server that does not validate and on one that does (both with the IG),
+# side by side in each round.
 if [[ $ONLY == validation ]]; then
-  NOIG_SERVER=("$JAVA_PID" "$PG_PID" "$BASE")
-  NOIG_AUTH=("${AUTH[@]}")
-  IG_TOKEN=$(TOKEN_DATA=${IG_SERVER[3]} HTTP_PORT=${IG_SERVER[4]} token --user-type SYSTEM --roles 'Appointment.*,Patient.*')
-  IG_AUTH=(); [[ -n $IG_TOKEN ]] && IG_AUTH=(--token "$IG_TOKEN")
-  use() { # use noig|ig: the server that run_load measures
-    if [[ $1 == ig ]]; then
-      JAVA_PID=${IG_SERVER[0]} PG_PID=${IG_SERVER[1]} BASE=${IG_SERVER[2]} AUTH=("${IG_AUTH[@]}")
+  OFF_SERVER=("$JAVA_PID" "$PG_PID" "$BASE")
+  OFF_AUTH=("${AUTH[@]}")
+  ON_TOKEN=$(TOKEN_DATA=${ON_SERVER[3]} HTTP_PORT=${ON_SERVER[4]} token --user-type SYSTEM --roles 'Appointment.*,Patient.*')
+  ON_AUTH=(); [[ -n $ON_TOKEN ]] && ON_AUTH=(--token "$ON_TOKEN")
+  use() { # use off|on: the server that run_load measures
+    if [[ $1 == on ]]; then
+      JAVA_PID=${ON_SERVER[0]} PG_PID=${ON_SERVER[1]} BASE=${ON_SERVER[2]} AUTH=("${ON_AUTH[@]}")
     else
-      JAVA_PID=${NOIG_SERVER[0]} PG_PID=${NOIG_SERVER[1]} BASE=${NOIG_SERVER[2]} AUTH=("${NOIG_AUTH[@]}")
+      JAVA_PID=${OFF_SERVER[0]} PG_PID=${OFF_SERVER[1]} BASE=${OFF_SERVER[2]} AUTH=("${OFF_AUTH[@]}")
     fi
   }
   WORKLOADS=${VALIDATION_WORKLOADS:-edit put create}
   for w in $WORKLOADS; do
-    for side in noig ig; do
+    for side in off on; do
       use "$side"
       log "JIT warm-up: $w on $side for ${JIT_WARMUP}s"
       # shellcheck disable=SC2086
@@ -294,7 +295,7 @@ if [[ $ONLY == validation ]]; then
   done
   for r in $(seq "$ROUNDS"); do
     for w in $WORKLOADS; do
-      for side in noig ig; do
+      for side in off on; do
         use "$side"
         run_load "$w-$side-$r" --url "$BASE" --workload "$w" "${AUTH[@]}"
       done
@@ -303,12 +304,12 @@ if [[ $ONLY == validation ]]; then
   FORMAT='%-16s %9s %7s %7s %6s | %6s %6s %6s | %5s\n'
   {
     echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up, $ROUNDS rounds ($(date -u '+%Y-%m-%d %H:%M UTC'))."
-    echo "noig: no IG (the seed's profile let through, base validation); ig: FHIR_IG_PATH=$IG_PATH_USED"
+    echo "both with FHIR_IG_PATH=$FHIR_IG_PATH; off: FHIR_VALIDATION=off; on: FHIR_VALIDATION=$VALIDATION"
     # shellcheck disable=SC2059
     printf "$FORMAT" workload 'req/s' 'p50 ms' 'p99 ms' errors server pg client other
     for w in $WORKLOADS; do
       for r in $(seq "$ROUNDS"); do
-        for side in noig ig; do
+        for side in off on; do
           f=$OUT/$w-$side-$r.txt
           # shellcheck disable=SC2059
           printf "$FORMAT" "$w-$side-$r" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" \
@@ -317,8 +318,8 @@ if [[ $ONLY == validation ]]; then
         done
       done
     done
-    echo "with the IG / without, per round: throughput ratio (CPU per request, all processes: without vs with)"
-    ab_rounds "$WORKLOADS" noig ig
+    echo "validating ($VALIDATION) / off, per round: throughput ratio (CPU per request, all processes: off vs $VALIDATION)"
+    ab_rounds "$WORKLOADS" off on
   } | tee "$OUT/summary.txt"
   log "results in $OUT"
   exit 0
