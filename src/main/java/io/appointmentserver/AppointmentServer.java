@@ -30,6 +30,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -125,7 +126,8 @@ public final class AppointmentServer implements AutoCloseable {
       List<IgLoader.Loaded> ig) {
     long t0 = System.nanoTime();
     ProfileValidator validator = new ProfileValidator(ctx, ig.stream().map(IgLoader.Loaded::resource).toList(),
-        config.validation(), config.allowUnknownProfiles(), new ProfileValidator.StoredConformance() {
+        config.validation(), Set.of(AppointmentRules.IDENTIFIER_SYSTEM), config.allowUnknownProfiles(),
+        new ProfileValidator.StoredConformance() {
           @Override
           public String fingerprint() {
             return store.historyFingerprint(ProfileValidator.CONFORMANCE_TYPES);

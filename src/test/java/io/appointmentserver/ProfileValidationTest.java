@@ -126,6 +126,33 @@ class ProfileValidationTest {
     });
   }
 
+  /**
+   * The validator checks the server's new eHealth identifier as a fixed UUID (so that the same
+   * content created twice is validated once): each create still stores its own identifier, and
+   * the same invalid content is refused every time.
+   */
+  @Test
+  void createsOfTheSameContentKeepTheirOwnIdentifiersAndTheSameInvalidContentIsRefusedEachTime() throws IOException {
+    List<String> identifiers = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<String> created = Http.post(base + "/Appointment", seed().toString());
+      assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+      JsonNode identifier = Json.parse(created.body()).at("/identifier/0");
+      assertThat(identifier.get("system").asText()).isEqualTo("http://ehealth.sundhed.dk/id/ehealth-identifier");
+      String stored = Json.parse(Http.get(base + "/Appointment/" + Json.parse(created.body()).get("id").asText()).body())
+          .at("/identifier/0/value").asText();
+      assertThat(stored).isEqualTo(identifier.get("value").asText()).isNotEqualTo("00000000-0000-4000-8000-000000000000");
+      identifiers.add(stored);
+    }
+    assertThat(identifiers.get(0)).isNotEqualTo(identifiers.get(1));
+    ObjectNode invalid = seed();
+    ((ObjectNode) invalid.at("/reason/0/coding/0")).put("code", "not-a-reason");
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<String> r = Http.post(base + "/Appointment", invalid.toString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    }
+  }
+
   @Test
   void aWriterOutsideTheAppointmentsCareTeamIsRefused403BeforeAnyValidation() throws IOException {
     ObjectNode appointment = seed();

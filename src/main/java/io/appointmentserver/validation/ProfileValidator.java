@@ -132,8 +132,14 @@ public final class ProfileValidator {
     }
   }
 
+  /** What an assigned identifier's value is validated as: the shape the server makes them in. */
+  static final String ASSIGNED_PLACEHOLDER = "00000000-0000-4000-8000-000000000000";
+  private static final java.util.regex.Pattern ASSIGNED_SHAPE =
+      java.util.regex.Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+
   private final FhirContext ctx;
   private final Mode mode;
+  private final Set<String> assignedIdentifierSystems;
   private final boolean allowUnknownProfiles;
   // the chain's fixed modules, shared by all generations
   private final IValidationSupport base;
@@ -181,14 +187,18 @@ public final class ProfileValidator {
   /**
    * @param ig                   the IG's conformance resources (empty when no IG is configured)
    * @param mode                 which resources are validated
+   * @param assignedIdentifierSystems identifier systems whose values the server assigns (random
+   *                             UUIDs, as the eHealth identifier on create): validated as one fixed
+   *                             UUID, so that the same content created twice is validated once
    * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not an error
    * @param source               the conformance resources stored through the API, read now and
    *                             again when another process changed them; null for none
    */
-  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, Mode mode, boolean allowUnknownProfiles,
-      StoredConformance source) {
+  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, Mode mode, Set<String> assignedIdentifierSystems,
+      boolean allowUnknownProfiles, StoredConformance source) {
     this.ctx = ctx;
     this.mode = mode;
+    this.assignedIdentifierSystems = Set.copyOf(assignedIdentifierSystems);
     this.allowUnknownProfiles = allowUnknownProfiles;
     this.source = source;
     this.base = new DefaultProfileValidationSupport(ctx);
@@ -249,9 +259,7 @@ public final class ProfileValidator {
     }
     List<ValidationMessage> messages;
     try {
-      // as it will be stored, but for what the server sets itself on every version
-      String json = ctx.newJsonParser().setOmitResourceId(true).setDontEncodeElements(SERVER_OWNED)
-          .encodeResourceToString(r);
+      String json = encodeForValidation(r);
       messages = generation().validate(json, profileUrls(r));
     } catch (RuntimeException e) {
       // a profile that cannot be used (a broken snapshot, an unknown base): the claim cannot be checked
@@ -274,6 +282,36 @@ public final class ProfileValidator {
       throw new ProfileValidationException(oo);
     }
     return oo.getIssue();
+  }
+
+  /**
+   * The resource as it will be stored, but for what the server sets itself: {@code meta.versionId}
+   * and {@code meta.lastUpdated} are left out, and the values of assigned identifiers (random
+   * UUIDs) are replaced by one fixed UUID, which passes and fails the same checks. The content
+   * validated is the key of the remembered outcomes: two creates of the same appointment, each
+   * with its own new identifier, are validated once.
+   */
+  private String encodeForValidation(Resource r) {
+    List<org.hl7.fhir.dstu3.model.Identifier> masked = new ArrayList<>(1);
+    List<String> values = new ArrayList<>(1);
+    org.hl7.fhir.dstu3.model.Property identifiers = assignedIdentifierSystems.isEmpty() ? null : r.getNamedProperty("identifier");
+    if (identifiers != null) {
+      for (org.hl7.fhir.dstu3.model.Base b : identifiers.getValues()) {
+        if (b instanceof org.hl7.fhir.dstu3.model.Identifier id && assignedIdentifierSystems.contains(id.getSystem())
+            && id.getValue() != null && ASSIGNED_SHAPE.matcher(id.getValue()).matches()) {
+          masked.add(id);
+          values.add(id.getValue());
+          id.setValue(ASSIGNED_PLACEHOLDER);
+        }
+      }
+    }
+    try {
+      return ctx.newJsonParser().setOmitResourceId(true).setDontEncodeElements(SERVER_OWNED).encodeResourceToString(r);
+    } finally {
+      for (int i = 0; i < masked.size(); i++) {
+        masked.get(i).setValue(values.get(i));
+      }
+    }
   }
 
   /** A conformance resource was written (its write committed): the validator uses it from now on. */
