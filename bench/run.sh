@@ -88,7 +88,7 @@ SERVER_PID= JAVA_PID= NGINX_PID= PG_PID=
 SERVERS=() # "timeout-pid java-pid postgres-pid" of every server started
 
 stop_server() {
-  local server=$1 java=$2 pg=$3
+  local server=$1 java=${2:-} pg=${3:-} # only the first when the server died while starting
   kill "$server" 2>/dev/null # timeout passes TERM on; the server stops its PostgreSQL
   for _ in $(seq 30); do kill -0 "$server" 2>/dev/null || break; sleep 1; done
   [[ -n $java ]] && kill -KILL "$java" 2>/dev/null
@@ -125,7 +125,7 @@ JAR=$WORK/appointment-server.jar
 # (none when empty); sets SERVER_PID, JAVA_PID, PG_PID, PG_PORT, HTTP_PORT, BASE, PSQL
 start_server() {
   local data=$1 ig=$2 logfile=$3 i
-  HTTP_PORT=$(free_port 18080)
+  HTTP_PORT=$(free_port $((18080 + RANDOM % 1000))) # apart from other benchmarks starting at the same time
   log "starting a server on port $HTTP_PORT (data in $data, IG: ${ig:-none})"
   # shellcheck disable=SC2086
   FHIR_DATA_DIR=$data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on} \
