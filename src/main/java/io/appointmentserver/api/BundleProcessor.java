@@ -312,19 +312,12 @@ public final class BundleProcessor {
           found.put(ref, conditionalReference(ref, sub(request, entries.get(index))))));
       List<Entry> order = new ArrayList<>(entries);
       order.sort(Comparator.comparingInt(BundleProcessor::rank));
-      for (Entry e : order) {
-        e.response = failing(e, () -> {
-          ServletRequestDetails sub = sub(request, e);
-          sub.getUserData().put(DEFERRED, references);
-          // parsed now, dropped once written: the bundle's resources are never all in memory
-          Resource resource = resources.get(e.index);
-          rewrite(resource, ids, found, sub);
-          if (e.conditionalMatch) {
-            resource.setId(new IdType(e.type, e.id));
-          }
-          return run(e, sub, resource, prefer);
-        });
-      }
+      // the plain creates are written in batches (ResourceStore.batched): before any other
+      // entry runs, those queued so far are written, so that it sees them
+      store.batched(() -> {
+        runAll(order, resources, ids, found, references, prefer, request);
+        return null;
+      });
       if (!references.isEmpty()) {
         failing(null, () -> {
           store.checkReferencesExist(references);
@@ -335,6 +328,30 @@ public final class BundleProcessor {
       entries.forEach(e -> out.addEntry(e.response));
       return out;
     });
+  }
+
+  /** Runs the entries in {@code order}, each with its resource parsed, rewritten and then dropped. */
+  private void runAll(List<Entry> order, Resources resources, Map<String, String> ids, Map<String, String> found,
+      Set<String> references, PreferReturnEnum prefer, RequestDetails request) {
+    for (Entry e : order) {
+      if (e.method != HTTPVerb.POST) {
+        failing(e, () -> {
+          store.flush();
+          return null;
+        });
+      }
+      e.response = failing(e, () -> {
+        ServletRequestDetails sub = sub(request, e);
+        sub.getUserData().put(DEFERRED, references);
+        // parsed now, dropped once written: the bundle's resources are never all in memory
+        Resource resource = resources.get(e.index);
+        rewrite(resource, ids, found, sub);
+        if (e.conditionalMatch) {
+          resource.setId(new IdType(e.type, e.id));
+        }
+        return run(e, sub, resource, prefer);
+      });
+    }
   }
 
   private static boolean hasIfNoneExist(Entry e) {
