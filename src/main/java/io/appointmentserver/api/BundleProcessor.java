@@ -67,6 +67,8 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 public final class BundleProcessor {
   private static final String DEFERRED = BundleProcessor.class.getName() + ".references";
   private static final String STREAMED = BundleProcessor.class.getName() + ".streamed";
+  /** The servlet request attribute with the request's body as read (RequestGuard): not copied again. */
+  public static final String BODY = BundleProcessor.class.getName() + ".body";
 
   /** An operation a Bundle entry may call on an instance: (id, request) to the resource it returns. */
   @FunctionalInterface
@@ -100,7 +102,9 @@ public final class BundleProcessor {
     public boolean stream(RequestDetails request) {
       if (request.getRestOperationType() == RestOperationTypeEnum.TRANSACTION
           && RestfulServerUtils.determineRequestEncodingNoDefault(request) == EncodingEnum.JSON) {
-        StreamedBundle streamed = StreamedBundle.read(request.loadRequestContents());
+        Object read = request instanceof ServletRequestDetails servlet
+            ? servlet.getServletRequest().getAttribute(BODY) : null;
+        StreamedBundle streamed = StreamedBundle.read(read instanceof byte[] body ? body : request.loadRequestContents());
         if (streamed != null) {
           request.getUserData().put(STREAMED, streamed);
           request.setRequestContents(streamed.skeleton());
