@@ -215,9 +215,9 @@ public final class BundleProcessor {
   public Bundle process(@TransactionParam Bundle bundle, RequestDetails request) {
     StreamedBundle streamed = request.getUserData().remove(STREAMED) instanceof StreamedBundle s ? s : null;
     if (streamed != null && streamed.size() != bundle.getEntry().size()) {
-      streamed = null; // cannot happen for a Bundle HAPI reads as JSON; then HAPI's own parse is the truth
-      bundle = (Bundle) ctx.newJsonParser().parseResource(new String(request.getRequestContentsIfLoaded(),
-          java.nio.charset.StandardCharsets.UTF_8));
+      // not expected (HAPI keeps every entry); should it happen, HAPI's parse of the whole body is the truth
+      bundle = (Bundle) ctx.newJsonParser().parseResource(streamed.json());
+      streamed = null;
     }
     Resources resources = new Resources(bundle, streamed);
     PreferReturnEnum prefer = RestfulServerUtils.parsePreferHeader(request.getHeader("Prefer")).getReturn();

@@ -180,6 +180,11 @@ final class StreamedBundle {
     return skeleton;
   }
 
+  /** The whole body as text. */
+  String json() {
+    return new String(body, StandardCharsets.UTF_8);
+  }
+
   int size() {
     return start.length;
   }
