@@ -45,6 +45,7 @@ SERVER_PID= JAVA_PID=
 cleanup() {
   local rc=$?
   set +e
+  ((rc == 0)) || { log "the server's errors:"; grep -E "ERROR|WARN|Exception|Error" "$WORK/server.log" | tail -8 >&2; }
   if [[ -n $SERVER_PID ]]; then
     kill "$SERVER_PID" 2>/dev/null # the server stops its PostgreSQL
     for _ in $(seq 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 1; done

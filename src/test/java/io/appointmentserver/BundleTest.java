@@ -250,6 +250,139 @@ class BundleTest {
     assertThat(entries.get(1).at("/response/status").asText()).isEqualTo("403 Forbidden");
   }
 
+  /**
+   * A 10,000-entry transaction (5,000 patients and an observation of each, every observation
+   * referring to its patient's urn:uuid) is read entry by entry, written in one database
+   * transaction and answered entry by entry, within the test JVM's heap.
+   */
+  @Test
+  void aTenThousandEntryTransactionResolvesEveryUrnUuid() {
+    String run = uid();
+    int patients = 5000;
+    StringBuilder b = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
+    for (int i = 0; i < patients; i++) {
+      b.append(i == 0 ? "" : ",").append(entry("urn:uuid:00000000-0000-4000-8000-" + String.format("%012d", i),
+          patient(null, run + "-" + i).replace("\"identifier\"", "\"name\":[{\"family\":\"big" + run + "\"}],\"identifier\""),
+          "POST", "Patient", null));
+    }
+    for (int i = 0; i < patients; i++) {
+      b.append(',').append(entry(null, observation("urn:uuid:00000000-0000-4000-8000-" + String.format("%012d", i))
+          .replace("\"weight\"", "\"big" + run + "\""), "POST", "Observation", null));
+    }
+    String body = b.append("]}").toString();
+    HttpResponse<String> r = post(body, "Prefer", "return=minimal");
+    assertThat(r.statusCode()).as(r.body().substring(0, Math.min(2000, r.body().length()))).isEqualTo(200);
+    JsonNode entries = Json.parse(r.body()).get("entry");
+    assertThat(entries).hasSize(2 * patients);
+    for (JsonNode e : entries) {
+      assertThat(e.at("/response/status").asText()).isEqualTo("201 Created");
+      assertThat(e.has("resource")).isFalse();
+    }
+    for (int i : new int[] {0, 1, 2499, patients - 1}) {
+      JsonNode observation = Json.parse(Http.get(BASE + "/Observation/" + id(entries.get(patients + i))).body());
+      assertThat(observation.at("/subject/reference").asText()).isEqualTo("Patient/" + id(entries.get(i)));
+      JsonNode patient = Json.parse(Http.get(BASE + "/Patient/" + id(entries.get(i))).body());
+      assertThat(patient.at("/identifier/0/value").asText()).isEqualTo(run + "-" + i);
+    }
+    assertThat(Json.parse(Http.get(BASE + "/Patient?family=big" + run + "&_summary=count").body()).get("total").asInt())
+        .isEqualTo(patients);
+  }
+
+  @Test
+  void preferReturnChoosesWhatEachWrittenEntryCarries() {
+    String id = "bt-p-" + uid();
+    HttpResponse<String> r = post(bundle("transaction", entry(null, patient(id, "p"), "PUT", "Patient/" + id, null)),
+        "Prefer", "return=representation");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode entry = Json.parse(r.body()).at("/entry/0");
+    assertThat(entry.at("/resource/id").asText()).isEqualTo(id);
+    assertThat(entry.at("/resource/meta/versionId").asText()).isEqualTo("1");
+    assertThat(entry.at("/resource/identifier/0/value").asText()).isEqualTo("p");
+
+    r = post(bundle("batch", entry(null, patient(id, "p2"), "PUT", "Patient/" + id, null),
+        entry(null, null, "DELETE", "Patient/" + id, null)), "Prefer", "return=OperationOutcome");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode entries = Json.parse(r.body()).get("entry");
+    assertThat(entries.get(0).has("resource")).isFalse();
+    assertThat(entries.get(0).at("/response/outcome/resourceType").asText()).isEqualTo("OperationOutcome");
+    assertThat(entries.get(0).at("/response/outcome/issue/0/diagnostics").asText()).contains("Patient/" + id);
+    assertThat(entries.get(1).at("/response/status").asText()).isEqualTo("204 No Content");
+    assertThat(entries.get(1).at("/response/outcome/issue/0/diagnostics").asText()).startsWith("Deleted");
+
+    r = post(bundle("transaction", entry(null, patient(id, "p3"), "PUT", "Patient/" + id, null)),
+        "Prefer", "return=minimal");
+    entry = Json.parse(r.body()).at("/entry/0");
+    assertThat(entry.has("resource")).isFalse();
+    assertThat(entry.at("/response/outcome").isMissingNode()).isTrue();
+    assertThat(entry.at("/response/location").asText()).isEqualTo("Patient/" + id + "/_history/4");
+  }
+
+  @Test
+  void historyAndOperationsRunInsideBatchEntries() {
+    String id = "bt-h-" + uid();
+    assertThat(Http.put(BASE + "/Patient/" + id, patient(id, "h1")).statusCode()).isEqualTo(201);
+    assertThat(Http.put(BASE + "/Patient/" + id, patient(id, "h2")).statusCode()).isEqualTo(200);
+    com.fasterxml.jackson.databind.node.ObjectNode appointment = AppointmentRulesTest.appointment();
+    String appointmentId = appointment.get("id").asText();
+    Http.put(BASE + "/Patient/240", "{\"resourceType\":\"Patient\",\"id\":\"240\"}");
+    assertThat(Http.put(BASE + "/Appointment/" + appointmentId, appointment.toString()).statusCode()).isEqualTo(201);
+
+    HttpResponse<String> r = post(bundle("batch",
+        entry(null, null, "GET", "Patient/" + id + "/_history", null),
+        entry(null, null, "GET", "Patient/_history?_count=1", null),
+        entry(null, null, "GET", "Appointment/" + appointmentId + "/$exportAsiCal", null),
+        entry(null, null, "GET", "Patient/" + id + "/$everything", null)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode entries = Json.parse(r.body()).get("entry");
+    JsonNode history = entries.get(0).get("resource");
+    assertThat(entries.get(0).at("/response/status").asText()).isEqualTo("200 OK");
+    assertThat(history.get("type").asText()).isEqualTo("history");
+    assertThat(history.get("total").asInt()).isEqualTo(2);
+    assertThat(history.at("/entry/0/resource/meta/versionId").asText()).isEqualTo("2");
+    assertThat(history.at("/entry/0/resource/identifier/0/value").asText()).isEqualTo("h2");
+    assertThat(history.at("/entry/1/resource/identifier/0/value").asText()).isEqualTo("h1");
+    assertThat(history.at("/entry/1/request/method").asText()).isEqualTo("PUT");
+    assertThat(entries.get(1).at("/resource/entry")).hasSize(1);
+    assertThat(entries.get(2).at("/response/status").asText()).isEqualTo("200 OK");
+    assertThat(entries.get(2).at("/resource/resourceType").asText()).isEqualTo("Binary");
+    assertThat(entries.get(2).at("/resource/contentType").asText()).isEqualTo("text/calendar");
+    String ics = new String(java.util.Base64.getDecoder().decode(entries.get(2).at("/resource/content").asText()),
+        java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(ics).contains("BEGIN:VCALENDAR").contains("Room 43b");
+    assertThat(entries.get(3).at("/response/status").asText()).isEqualTo("400 Bad Request");
+
+    // each needs its own privilege: the history of a resource is a read
+    String searcher = Tokens.sign(TestServer.dataDir(), "SYSTEM", List.of("Patient.search"), java.util.Map.of(),
+        "http://organization.example.org/fhir/Practitioner/9", 300);
+    r = post(bundle("batch", entry(null, null, "GET", "Patient/" + id + "/_history", null),
+        entry(null, null, "GET", "Appointment/" + appointmentId + "/$exportAsiCal", null)),
+        "Authorization", "Bearer " + searcher);
+    entries = Json.parse(r.body()).get("entry");
+    assertThat(entries.get(0).at("/response/status").asText()).isEqualTo("403 Forbidden");
+    assertThat(entries.get(1).at("/response/status").asText()).isEqualTo("403 Forbidden");
+  }
+
+  /** A resource that does not parse is its entry's 400, named, in a transaction and alone in a batch. */
+  @Test
+  void anEntryWhoseResourceDoesNotParseIsItsOwn400() {
+    String identifier = uid();
+    String broken = "{\"resourceType\":\"Patient\",\"birthDate\":\"not a date\",\"gender\":17}";
+    HttpResponse<String> r = post(bundle("transaction",
+        entry(null, patient(null, identifier), "POST", "Patient", null),
+        entry(null, broken, "POST", "Patient", null)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(Json.parse(r.body()).at("/issue/0/diagnostics").asText()).startsWith("Bundle entry 1 (POST Patient)");
+    assertThat(count(identifier)).isZero();
+
+    r = post(bundle("batch", entry(null, patient(null, identifier), "POST", "Patient", null),
+        entry(null, "{\"resourceType\":\"NoSuchType\"}", "POST", "Patient", null)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode entries = Json.parse(r.body()).get("entry");
+    assertThat(entries.get(0).at("/response/status").asText()).isEqualTo("201 Created");
+    assertThat(entries.get(1).at("/response/status").asText()).isEqualTo("400 Bad Request");
+    assertThat(count(identifier)).isEqualTo(1);
+  }
+
   @Test
   void aBundleOfAnotherTypeIs400() {
     HttpResponse<String> r = post(bundle("collection", "{\"resource\":" + patient(null, "c") + "}"));

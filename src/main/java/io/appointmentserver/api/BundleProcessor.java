@@ -1,6 +1,14 @@
 package io.appointmentserver.api;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.model.api.ResourceMetadataKeyEnum;
+import ca.uhn.fhir.model.valueset.BundleEntryTransactionMethodEnum;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.api.PreferReturnEnum;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.server.RestfulServerUtils;
 import ca.uhn.fhir.rest.annotation.Transaction;
 import ca.uhn.fhir.rest.annotation.TransactionParam;
 import ca.uhn.fhir.rest.api.MethodOutcome;
@@ -13,19 +21,18 @@ import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import ca.uhn.fhir.util.FhirTerser;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoredResource;
-import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
+import org.hl7.fhir.dstu3.model.InstantType;
 import org.hl7.fhir.dstu3.model.Bundle;
 import org.hl7.fhir.dstu3.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.dstu3.model.Bundle.BundleEntryRequestComponent;
@@ -59,20 +66,52 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  */
 public final class BundleProcessor {
   private static final String DEFERRED = BundleProcessor.class.getName() + ".references";
+  private static final String STREAMED = BundleProcessor.class.getName() + ".streamed";
+  /** The servlet request attribute with the request's body as read (RequestGuard): not copied again. */
+  public static final String BODY = BundleProcessor.class.getName() + ".body";
+
+  /** An operation a Bundle entry may call on an instance: (id, request) to the resource it returns. */
+  @FunctionalInterface
+  interface InstanceOperation extends BiFunction<IdType, RequestDetails, IBaseResource> {}
 
   private final FhirContext ctx;
   private final Map<String, ResourceProvider<?>> providers;
   private final ConditionalWrites conditional;
   private final PrivilegeCheck privileges;
   private final ResourceStore store;
+  private final Map<String, InstanceOperation> operations;
 
+  /** {@code operations}: by {@code Type/$name}, the instance operations entries may call. */
   BundleProcessor(FhirContext ctx, Map<String, ResourceProvider<?>> providers, ConditionalWrites conditional,
-      PrivilegeCheck privileges, ResourceStore store) {
+      PrivilegeCheck privileges, ResourceStore store, Map<String, InstanceOperation> operations) {
     this.ctx = ctx;
     this.providers = providers;
     this.conditional = conditional;
     this.privileges = privileges;
     this.store = store;
+    this.operations = Map.copyOf(operations);
+  }
+
+  /**
+   * The interceptor that streams a JSON Bundle: before HAPI parses the body into the
+   * {@code @Transaction} method's Bundle, it reads it once ({@link StreamedBundle}) and hands HAPI
+   * the body without the entries' resources; each resource is parsed when its entry runs.
+   */
+  public static final class Streaming {
+    @Hook(Pointcut.SERVER_INCOMING_REQUEST_POST_PROCESSED)
+    public boolean stream(RequestDetails request) {
+      if (request.getRestOperationType() == RestOperationTypeEnum.TRANSACTION
+          && RestfulServerUtils.determineRequestEncodingNoDefault(request) == EncodingEnum.JSON) {
+        Object read = request instanceof ServletRequestDetails servlet
+            ? servlet.getServletRequest().getAttribute(BODY) : null;
+        StreamedBundle streamed = StreamedBundle.read(read instanceof byte[] body ? body : request.loadRequestContents());
+        if (streamed != null) {
+          request.getUserData().put(STREAMED, streamed);
+          request.setRequestContents(streamed.skeleton());
+        }
+      }
+      return true;
+    }
   }
 
   /**
@@ -88,6 +127,57 @@ public final class BundleProcessor {
     return references;
   }
 
+  /**
+   * The entries' resources: parsed one at a time from the streamed body (a new object each time),
+   * or those of HAPI's whole Bundle (XML); and the conditional references in them.
+   */
+  private final class Resources {
+    private final Bundle bundle;
+    private final StreamedBundle streamed;
+
+    Resources(Bundle bundle, StreamedBundle streamed) {
+      this.bundle = bundle;
+      this.streamed = streamed;
+    }
+
+    boolean has(int entry) {
+      return streamed != null ? streamed.hasResource(entry) : bundle.getEntry().get(entry).getResource() != null;
+    }
+
+    Resource get(int entry) {
+      return streamed != null ? streamed.resource(ctx, entry) : bundle.getEntry().get(entry).getResource();
+    }
+
+    /** Each conditional reference ({@code Type?params}) of the bundle and the first entry that has it. */
+    Map<String, Integer> conditionalReferences() {
+      Map<String, Integer> out = new LinkedHashMap<>();
+      if (streamed != null) {
+        streamed.conditionalReferences().forEach((ref, entry) -> {
+          if (isConditional(ref)) {
+            out.put(ref, entry);
+          }
+        });
+        return out;
+      }
+      for (int i = 0; i < bundle.getEntry().size(); i++) {
+        Resource r = bundle.getEntry().get(i).getResource();
+        if (r != null) {
+          for (Reference ref : ctx.newTerser().getAllPopulatedChildElementsOfType(r, Reference.class)) {
+            if (ref.getReference() != null && isConditional(ref.getReference())) {
+              out.putIfAbsent(ref.getReference(), i);
+            }
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  private boolean isConditional(String reference) {
+    int q = reference.indexOf('?');
+    return q > 0 && providers.containsKey(reference.substring(0, q));
+  }
+
   /** One entry: what it asks, parsed from its request. */
   private static final class Entry {
     final int index;
@@ -97,12 +187,14 @@ public final class BundleProcessor {
     String id;
     final String version;
     final Map<String, String[]> params;
+    final String operation; // $name, or _history
     String assigned; // a create's id, known before the entry runs
     StoredResource matched; // a conditional create's match: nothing to write
+    boolean conditionalMatch; // a conditional update found its resource: the body gets its id
     BundleEntryComponent response;
 
     Entry(int index, BundleEntryComponent source, HTTPVerb method, String type, String id, String version,
-        Map<String, String[]> params) {
+        Map<String, String[]> params, String operation) {
       this.index = index;
       this.source = source;
       this.method = method;
@@ -110,6 +202,7 @@ public final class BundleProcessor {
       this.id = id;
       this.version = version;
       this.params = params;
+      this.operation = operation;
     }
 
     String describe() {
@@ -120,11 +213,19 @@ public final class BundleProcessor {
 
   @Transaction
   public Bundle process(@TransactionParam Bundle bundle, RequestDetails request) {
+    StreamedBundle streamed = request.getUserData().remove(STREAMED) instanceof StreamedBundle s ? s : null;
+    if (streamed != null && streamed.size() != bundle.getEntry().size()) {
+      // not expected (HAPI keeps every entry); should it happen, HAPI's parse of the whole body is the truth
+      bundle = (Bundle) ctx.newJsonParser().parseResource(streamed.json());
+      streamed = null;
+    }
+    Resources resources = new Resources(bundle, streamed);
+    PreferReturnEnum prefer = RestfulServerUtils.parsePreferHeader(request.getHeader("Prefer")).getReturn();
     if (bundle.getType() == BundleType.BATCH) {
-      return batch(bundle, request);
+      return batch(bundle, resources, prefer, request);
     }
     if (bundle.getType() == BundleType.TRANSACTION) {
-      return transaction(bundle, request);
+      return transaction(bundle, resources, prefer, request);
     }
     String msg = "POST [base] takes a Bundle of type batch or transaction, not "
         + (bundle.getType() == null ? "none" : bundle.getType().toCode());
@@ -133,16 +234,16 @@ public final class BundleProcessor {
 
   // ---------------------------------------------------------------- batch
 
-  private Bundle batch(Bundle bundle, RequestDetails request) {
+  private Bundle batch(Bundle bundle, Resources resources, PreferReturnEnum prefer, RequestDetails request) {
     Bundle out = new Bundle().setType(BundleType.BATCHRESPONSE);
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       BundleEntryComponent source = bundle.getEntry().get(i);
       BundleEntryComponent result;
       try {
-        Entry e = parse(i, source);
+        Entry e = parse(i, source, resources.has(i));
         ServletRequestDetails sub = sub(request, e);
         privileges.check(sub, operation(e));
-        result = run(e, sub);
+        result = run(e, sub, resources.get(i), prefer);
       } catch (RuntimeException ex) {
         BaseServerResponseException r = Outcomes.toResponse(ex);
         if (r.getStatusCode() >= 500) {
@@ -159,22 +260,18 @@ public final class BundleProcessor {
 
   // ---------------------------------------------------------------- transaction
 
-  private Bundle transaction(Bundle bundle, RequestDetails request) {
+  private Bundle transaction(Bundle bundle, Resources resources, PreferReturnEnum prefer, RequestDetails request) {
     List<Entry> entries = new ArrayList<>();
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       int index = i;
       BundleEntryComponent source = bundle.getEntry().get(i);
-      entries.add(failing(index, source, () -> parse(index, source)));
+      entries.add(failing(index, source, () -> parse(index, source, resources.has(index))));
     }
-    Set<String> references = new LinkedHashSet<>();
+    Set<String> references = new HashSet<>();
     return conditional.transactions().run(() -> {
-      Map<Entry, ServletRequestDetails> subs = new HashMap<>();
       for (Entry e : entries) {
         failing(e, () -> {
-          ServletRequestDetails sub = sub(request, e);
-          sub.getUserData().put(DEFERRED, references);
-          privileges.check(sub, operation(e));
-          subs.put(e, sub);
+          privileges.check(sub(request, e), operation(e));
           return null;
         });
       }
@@ -191,10 +288,17 @@ public final class BundleProcessor {
         });
       }
       conditional.lockAll(locks);
+      // the plain creates' ids, in one round trip
+      List<Entry> creates = entries.stream().filter(e -> e.method == HTTPVerb.POST && !hasIfNoneExist(e)).toList();
+      List<String> newIds = store.newIds(creates.stream().map(e -> e.type).toList());
+      for (int i = 0; i < creates.size(); i++) {
+        creates.get(i).assigned = newIds.get(i);
+        creates.get(i).id = newIds.get(i);
+      }
       Map<String, String> ids = new HashMap<>();
       for (Entry e : entries) {
         failing(e, () -> {
-          resolve(e, subs.get(e), ids);
+          resolve(e, request, ids);
           return null;
         });
       }
@@ -206,17 +310,18 @@ public final class BundleProcessor {
           throw new InvalidRequestException(msg, Outcomes.error(IssueType.INVALID, msg));
         }
       }
-      for (Entry e : entries) {
-        failing(e, () -> {
-          rewrite(e, ids, subs.get(e));
-          return null;
-        });
-      }
+      // conditional references are found before anything is written, each once
+      Map<String, String> found = new HashMap<>();
+      resources.conditionalReferences().forEach((ref, index) -> failing(entries.get(index), () ->
+          found.put(ref, conditionalReference(ref, sub(request, entries.get(index))))));
       List<Entry> order = new ArrayList<>(entries);
       order.sort(Comparator.comparingInt(BundleProcessor::rank));
-      for (Entry e : order) {
-        e.response = failing(e, () -> run(e, subs.get(e)));
-      }
+      // the plain creates are written in batches (ResourceStore.batched): before any other
+      // entry runs, those queued so far are written, so that it sees them
+      store.batched(() -> {
+        runAll(order, resources, ids, found, references, prefer, request);
+        return null;
+      });
       if (!references.isEmpty()) {
         failing(null, () -> {
           store.checkReferencesExist(references);
@@ -227,6 +332,35 @@ public final class BundleProcessor {
       entries.forEach(e -> out.addEntry(e.response));
       return out;
     });
+  }
+
+  /** Runs the entries in {@code order}, each with its resource parsed, rewritten and then dropped. */
+  private void runAll(List<Entry> order, Resources resources, Map<String, String> ids, Map<String, String> found,
+      Set<String> references, PreferReturnEnum prefer, RequestDetails request) {
+    for (Entry e : order) {
+      if (e.method != HTTPVerb.POST) {
+        failing(e, () -> {
+          store.flush();
+          return null;
+        });
+      }
+      e.response = failing(e, () -> {
+        ServletRequestDetails sub = sub(request, e);
+        sub.getUserData().put(DEFERRED, references);
+        // parsed now, dropped once written: the bundle's resources are never all in memory
+        Resource resource = resources.get(e.index);
+        rewrite(resource, ids, found, sub);
+        if (e.conditionalMatch) {
+          resource.setId(new IdType(e.type, e.id));
+        }
+        return run(e, sub, resource, prefer);
+      });
+    }
+  }
+
+  private static boolean hasIfNoneExist(Entry e) {
+    String ifNoneExist = e.source.getRequest().getIfNoneExist();
+    return ifNoneExist != null && !ifNoneExist.isBlank();
   }
 
   /** The specification's order: deletes, creates, updates, reads. */
@@ -242,15 +376,15 @@ public final class BundleProcessor {
   /**
    * Before anything is written: a conditional create or update finds its match (under its
    * criteria's lock, held until the transaction ends) and becomes a plain one; every create gets
-   * its id; the full URL of each written entry is mapped to the resource it becomes.
+   * its id (the plain creates have theirs already); the full URL of each written entry is mapped
+   * to the resource it becomes.
    */
-  private void resolve(Entry e, ServletRequestDetails sub, Map<String, String> ids) {
+  private void resolve(Entry e, RequestDetails request, Map<String, String> ids) {
     String fullUrl = e.source.getFullUrl();
-    if (e.method == HTTPVerb.POST) {
-      String ifNoneExist = e.source.getRequest().getIfNoneExist();
-      if (ifNoneExist != null && !ifNoneExist.isBlank()) {
-        List<StoredResource> matches = conditional.underLock(sub, e.type, ConditionalWrites.parse(ifNoneExist), 2,
-            m -> m);
+    if (e.method == HTTPVerb.POST && e.assigned == null) {
+      if (hasIfNoneExist(e)) {
+        List<StoredResource> matches = conditional.underLock(sub(request, e), e.type,
+            ConditionalWrites.parse(e.source.getRequest().getIfNoneExist()), 2, m -> m);
         if (matches.size() > 1) {
           throw ResourceProvider.multiple("ifNoneExist");
         }
@@ -264,8 +398,8 @@ public final class BundleProcessor {
         e.id = e.assigned;
       }
     } else if (e.method == HTTPVerb.PUT && e.id == null) {
-      List<StoredResource> matches = conditional.underLock(sub, e.type, ConditionalWrites.criteria(e.params), 2,
-          m -> m);
+      List<StoredResource> matches = conditional.underLock(sub(request, e), e.type,
+          ConditionalWrites.criteria(e.params), 2, m -> m);
       if (matches.size() > 1) {
         throw ResourceProvider.multiple("the conditional update's criteria");
       }
@@ -275,7 +409,7 @@ public final class BundleProcessor {
         e.id = e.assigned;
       } else {
         e.id = matches.get(0).id();
-        e.source.getResource().setId(new IdType(e.type, e.id));
+        e.conditionalMatch = true;
       }
     }
     boolean writes = e.method == HTTPVerb.POST || e.method == HTTPVerb.PUT;
@@ -293,10 +427,10 @@ public final class BundleProcessor {
   /**
    * Every reference and uri of the entry's resource that names another entry's full URL gets the
    * id of that resource; a conditional reference ({@code Type?params}) gets the one resource that
-   * matches it within the user's context (none: 400, several: 412).
+   * matches it within the user's context (none: 400, several: 412), found before any entry ran.
    */
-  private void rewrite(Entry e, Map<String, String> ids, ServletRequestDetails sub) {
-    Resource resource = e.source.getResource();
+  private void rewrite(Resource resource, Map<String, String> ids, Map<String, String> found,
+      ServletRequestDetails sub) {
     if (resource == null) {
       return;
     }
@@ -307,14 +441,17 @@ public final class BundleProcessor {
         continue;
       }
       String mapped = ids.get(value);
-      if (mapped == null && value.indexOf('?') > 0 && providers.containsKey(value.substring(0, value.indexOf('?')))) {
-        mapped = conditionalReference(value, sub);
+      if (mapped == null && isConditional(value)) {
+        mapped = found.computeIfAbsent(value, v -> conditionalReference(v, sub));
       }
       if (mapped != null) {
         ref.setReference(mapped);
-        // the parser linked the entry's resource: stored, it would become a contained copy
+        // a parser that linked the entry's resource: stored, it would become a contained copy
         ref.setResource(null);
       }
+    }
+    if (ids.isEmpty()) {
+      return;
     }
     for (UriType uri : terser.getAllPopulatedChildElementsOfType(resource, UriType.class)) {
       String mapped = uri.getValue() == null ? null : ids.get(uri.getValue());
@@ -339,7 +476,7 @@ public final class BundleProcessor {
 
   // ---------------------------------------------------------------- entries
 
-  private Entry parse(int index, BundleEntryComponent source) {
+  private Entry parse(int index, BundleEntryComponent source, boolean hasResource) {
     BundleEntryRequestComponent r = source.getRequest();
     if (r.getMethod() == null || r.getUrl() == null || r.getUrl().isBlank()) {
       throw invalid("Bundle entry " + index + " needs request.method and request.url");
@@ -354,21 +491,35 @@ public final class BundleProcessor {
     String type = null;
     String id = null;
     String version = null;
+    String operation = null;
     int n = segments.size();
+    String last = n == 0 ? "" : segments.get(n - 1);
     if (n >= 4 && segments.get(n - 2).equals("_history") && providers.containsKey(segments.get(n - 4))) {
       type = segments.get(n - 4);
       id = segments.get(n - 3);
       version = segments.get(n - 1);
-    } else if (n >= 2 && providers.containsKey(segments.get(n - 2)) && !segments.get(n - 1).startsWith("$")
-        && !segments.get(n - 1).startsWith("_")) {
+    } else if (last.equals("_history") || last.startsWith("$")) {
+      // [type]/[id]/_history, [type]/_history, [type]/[id]/$op
+      operation = last;
+      if (n >= 3 && providers.containsKey(segments.get(n - 3))) {
+        type = segments.get(n - 3);
+        id = segments.get(n - 2);
+      } else if (n >= 2 && last.equals("_history") && providers.containsKey(segments.get(n - 2))) {
+        type = segments.get(n - 2);
+      }
+      if (type != null && last.startsWith("$") && !operations.containsKey(type + "/" + last)) {
+        type = null;
+      }
+    } else if (n >= 2 && providers.containsKey(segments.get(n - 2)) && !last.startsWith("_")) {
       type = segments.get(n - 2);
-      id = segments.get(n - 1);
-    } else if (n >= 1 && providers.containsKey(segments.get(n - 1))) {
-      type = segments.get(n - 1);
+      id = last;
+    } else if (n >= 1 && providers.containsKey(last)) {
+      type = last;
     }
     if (type == null) {
       String msg = "Bundle entry " + index + ": " + r.getMethod().toCode() + " " + url
-          + " is not supported in a Bundle (a resource type, [type]/[id], [type]/[id]/_history/[vid] or [type]?params)";
+          + " is not supported in a Bundle (a resource type, [type]/[id], [type]/[id]/_history/[vid],"
+          + " [type]?params, the history of a type or resource, or " + String.join(", ", operations.keySet()) + ")";
       throw Outcomes.status(400, IssueType.NOTSUPPORTED, msg);
     }
     if (id != null) {
@@ -376,11 +527,11 @@ public final class BundleProcessor {
     }
     HTTPVerb method = r.getMethod();
     boolean needsBody = method == HTTPVerb.POST || method == HTTPVerb.PUT;
-    if (needsBody && source.getResource() == null) {
+    if (needsBody && !hasResource) {
       throw invalid("Bundle entry " + index + " (" + method.toCode() + ") has no resource");
     }
     boolean byId = id != null && version == null;
-    boolean ok = switch (method) {
+    boolean ok = operation != null ? method == HTTPVerb.GET : switch (method) {
       case GET -> true;
       case POST -> id == null && version == null;
       case PUT, DELETE -> byId || (id == null && version == null && params != null);
@@ -389,10 +540,14 @@ public final class BundleProcessor {
     if (!ok) {
       throw invalid("Bundle entry " + index + ": " + method.toCode() + " " + url + " is not a valid request");
     }
-    return new Entry(index, source, method, type, id, version, params);
+    return new Entry(index, source, method, type, id, version, params, operation);
   }
 
   private static RestOperationTypeEnum operation(Entry e) {
+    if (e.operation != null) {
+      return e.operation.startsWith("$") ? RestOperationTypeEnum.EXTENDED_OPERATION_INSTANCE
+          : e.id != null ? RestOperationTypeEnum.HISTORY_INSTANCE : RestOperationTypeEnum.HISTORY_TYPE;
+    }
     return switch (e.method) {
       case GET -> e.id == null ? RestOperationTypeEnum.SEARCH_TYPE
           : e.version != null ? RestOperationTypeEnum.VREAD : RestOperationTypeEnum.READ;
@@ -441,15 +596,25 @@ public final class BundleProcessor {
     sub.setId(e.id == null ? null : new IdType(e.type, e.id, e.version));
     sub.setParameters(e.params == null ? new HashMap<>() : e.params);
     sub.setRequestType(RequestTypeEnum.valueOf(e.method.toCode()));
+    if (e.operation != null && e.operation.startsWith("$")) {
+      sub.setOperation(e.operation);
+    }
     sub.setSubRequest(true);
     return sub;
   }
 
   /** Runs one entry by its provider's method; its response entry. */
-  private BundleEntryComponent run(Entry e, ServletRequestDetails sub) {
+  private BundleEntryComponent run(Entry e, ServletRequestDetails sub, Resource resource, PreferReturnEnum prefer) {
     ResourceProvider<?> p = providers.get(e.type);
     BundleEntryComponent out = new BundleEntryComponent();
     BundleEntryResponseComponent response = out.getResponse();
+    if (e.operation != null) {
+      out.setResource((Resource) (e.operation.startsWith("$")
+          ? operations.get(e.type + "/" + e.operation).apply(new IdType(e.type, e.id), sub)
+          : history(p, e, sub)));
+      response.setStatus("200 OK");
+      return out;
+    }
     switch (e.method) {
       case GET -> {
         if (e.id == null) {
@@ -478,36 +643,79 @@ public final class BundleProcessor {
         if (m.getId() != null && m.getId().hasVersionIdPart()) {
           response.setEtag("W/\"" + m.getId().getVersionIdPart() + "\"");
         }
+        if (prefer == PreferReturnEnum.OPERATION_OUTCOME && m.getOperationOutcome() instanceof Resource oo) {
+          response.setOutcome(oo);
+        }
         return out;
       }
       case POST -> {
         if (e.matched != null) {
           response.setStatus("200 OK").setLocation(e.type + "/" + e.id + "/_history/" + e.matched.version())
               .setEtag("W/\"" + e.matched.version() + "\"").setLastModified(java.util.Date.from(e.matched.lastUpdated()));
+          if (prefer == PreferReturnEnum.REPRESENTATION) {
+            out.setResource((Resource) ctx.newJsonParser().parseResource(e.matched.json()));
+          }
           return out;
         }
-        return written(create(p, e, sub), out);
+        return written(create(p, e, sub, resource), out, prefer);
       }
       case PUT -> {
-        return written(update(p, e, sub), out);
+        return written(update(p, e, sub, resource), out, prefer);
       }
       default -> throw invalid(e.describe() + ": " + e.method.toCode() + " is not supported in a Bundle");
     }
   }
 
+  /** The first page of a resource's or a type's history, as a history Bundle. */
+  private static Bundle history(ResourceProvider<?> p, Entry e, ServletRequestDetails sub) {
+    InstantType since = null;
+    Integer count = null;
+    try {
+      String[] s = sub.getParameters().get("_since");
+      since = s == null ? null : new InstantType(s[0]);
+      String[] c = sub.getParameters().get("_count");
+      count = c == null ? null : Integer.valueOf(c[0]);
+    } catch (RuntimeException ex) {
+      throw invalid(e.describe() + ": _since must be an instant and _count a number (" + ex.getMessage() + ")");
+    }
+    IBundleProvider versions = e.id != null ? p.instanceHistory(new IdType(e.type, e.id), since, count, null, sub)
+        : p.typeHistory(since, count, null, sub);
+    Bundle out = new Bundle().setType(BundleType.HISTORY);
+    out.setTotal(versions.size());
+    for (IBaseResource version : versions.getResources(0, versions.preferredPageSize())) {
+      Resource r = (Resource) version;
+      BundleEntryComponent entry = out.addEntry();
+      entry.setFullUrl(sub.getFhirServerBase() + "/" + r.getIdElement().toUnqualifiedVersionless().getValue());
+      BundleEntryTransactionMethodEnum method = ResourceMetadataKeyEnum.ENTRY_TRANSACTION_METHOD.get(r);
+      HTTPVerb verb = method == null ? HTTPVerb.PUT : HTTPVerb.fromCode(method.getCode());
+      // how each version was made, as a history interaction lists it
+      entry.getRequest().setMethod(verb).setUrl(verb == HTTPVerb.POST ? e.type
+          : e.type + "/" + r.getIdElement().getIdPart());
+      if (ResourceMetadataKeyEnum.DELETED_AT.get(r) == null) {
+        entry.setResource(r);
+      }
+    }
+    return out;
+  }
+
   /** A transaction's create has its id; a batch's may be conditional ({@code ifNoneExist}). */
-  private static <T extends IBaseResource> MethodOutcome create(ResourceProvider<T> p, Entry e, RequestDetails sub) {
-    T resource = p.cast(e.source.getResource());
-    return e.assigned != null ? p.create(resource, sub, e.assigned)
-        : p.create(resource, sub.getHeader("If-None-Exist"), sub);
+  private static <T extends IBaseResource> MethodOutcome create(ResourceProvider<T> p, Entry e, RequestDetails sub,
+      Resource resource) {
+    T cast = p.cast(resource);
+    return e.assigned != null ? p.create(cast, sub, e.assigned)
+        : p.create(cast, sub.getHeader("If-None-Exist"), sub);
   }
 
-  private static <T extends IBaseResource> MethodOutcome update(ResourceProvider<T> p, Entry e, RequestDetails sub) {
-    return p.update(new IdType(e.type, e.id), p.cast(e.source.getResource()), null, sub);
+  private static <T extends IBaseResource> MethodOutcome update(ResourceProvider<T> p, Entry e, RequestDetails sub,
+      Resource resource) {
+    return p.update(new IdType(e.type, e.id), p.cast(resource), null, sub);
   }
 
-  /** The response entry of a write: status, location, ETag, last modified; the resource if the client prefers it. */
-  private static BundleEntryComponent written(MethodOutcome m, BundleEntryComponent out) {
+  /**
+   * The response entry of a write: status, location, ETag, last modified; the resource or the
+   * OperationOutcome (its warnings) if the client prefers it ({@code Prefer: return=...}).
+   */
+  private static BundleEntryComponent written(MethodOutcome m, BundleEntryComponent out, PreferReturnEnum prefer) {
     BundleEntryResponseComponent response = out.getResponse();
     IdType id = (IdType) m.getId();
     response.setStatus(Boolean.TRUE.equals(m.getCreated()) ? "201 Created" : "200 OK")
@@ -515,6 +723,12 @@ public final class BundleProcessor {
         .setEtag("W/\"" + id.getVersionIdPart() + "\"");
     if (m.getResource() instanceof Resource r) {
       response.setLastModified(r.getMeta().getLastUpdated());
+      if (prefer == PreferReturnEnum.REPRESENTATION) {
+        out.setResource(r);
+      }
+    }
+    if (prefer == PreferReturnEnum.OPERATION_OUTCOME && m.getOperationOutcome() instanceof Resource oo) {
+      response.setOutcome(oo);
     }
     return out;
   }

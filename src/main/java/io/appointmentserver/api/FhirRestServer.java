@@ -109,9 +109,13 @@ public final class FhirRestServer extends RestfulServer {
       byType.put(name, p);
     }
     setResourceProviders(providers);
-    registerProvider(new BundleProcessor(getFhirContext(), byType, conditional, privileges, store));
+    AppointmentOperations appointments = new AppointmentOperations(store, codec, access);
+    BundleProcessor bundles = new BundleProcessor(getFhirContext(), byType, conditional, privileges, store,
+        Map.of("Appointment/$exportAsiCal", appointments::exportAsiCal));
+    registerProvider(bundles);
+    registerInterceptor(new BundleProcessor.Streaming());
     registerProvider(new SystemProvider(history, getFhirContext().getResourceTypes()));
-    registerProvider(new AppointmentOperations(store, codec, access));
+    registerProvider(appointments);
   }
 
   private <T extends IBaseResource> ResourceProvider<T> provider(Class<T> cls, HistoryQueries history,

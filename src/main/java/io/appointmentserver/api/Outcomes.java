@@ -119,6 +119,9 @@ public final class Outcomes {
       map(ProfileValidationException.class, e -> new UnprocessableEntityException(e.getMessage(), e.outcome())),
       map(DataFormatException.class, e -> new InvalidRequestException("Invalid resource: " + e.getMessage(),
           error(IssueType.STRUCTURE, "Invalid resource: " + e.getMessage()))),
+      // the request needed more memory than the server has: its transaction rolled back
+      map(OutOfMemoryError.class, e -> status(507, IssueType.TOOCOSTLY, "The server ran out of memory for this"
+          + " request (" + e.getMessage() + "); nothing of it was written. Send it in smaller parts.")),
       map(InvalidSearchException.class,
           e -> new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()))));
 

@@ -335,7 +335,10 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
 
   /** Conformance resources reach the validator once their transaction has committed. */
   private void committed(StoredResource s) {
-    conditional.transactions().afterCommit(() -> policy.committed(type, s.id(), s.json()));
+    // only for the types that need it: a large transaction would hold every resource's JSON till its end
+    if (policy.watches(type)) {
+      conditional.transactions().afterCommit(() -> policy.committed(type, s.id(), s.json()));
+    }
   }
 
   /** The resource type's model class, for a Bundle entry's resource. */

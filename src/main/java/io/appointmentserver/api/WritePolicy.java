@@ -82,6 +82,11 @@ public final class WritePolicy {
     return validator.validate(resource);
   }
 
+  /** Whether {@link #committed} does anything for {@code type}. */
+  boolean watches(String type) {
+    return ProfileValidator.CONFORMANCE_TYPES.contains(type) || afterWrite.containsKey(type);
+  }
+
   /** After a create or update of {@code type/id} committed with {@code json}. */
   public void committed(String type, String id, String json) {
     validator.stored(type, id, json);

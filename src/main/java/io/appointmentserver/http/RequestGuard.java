@@ -26,6 +26,8 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
+import io.appointmentserver.api.BundleProcessor;
+import io.appointmentserver.api.Outcomes;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 
 /**
@@ -80,9 +82,13 @@ final class RequestGuard extends HttpFilter {
     }
     byte[] body;
     try {
-      body = readBody(gzip ? new GZIPInputStream(req.getInputStream()) : req.getInputStream());
+      body = gzip ? readBody(new GZIPInputStream(req.getInputStream()))
+          : declared >= 0 ? readBody(req.getInputStream(), (int) declared) : readBody(req.getInputStream());
     } catch (ZipException e) {
       errors.write(req, resp, 400, IssueType.STRUCTURE, "The gzip body cannot be decompressed: " + e.getMessage());
+      return;
+    } catch (OutOfMemoryError e) {
+      outOfMemory(req, resp, e);
       return;
     }
     if (body == null) {
@@ -96,7 +102,28 @@ final class RequestGuard extends HttpFilter {
           + " is not supported; send application/fhir+json or application/fhir+xml");
       return;
     }
-    chain.doFilter(new BufferedBody(req, withoutByteOrderMark(body)), resp);
+    body = withoutByteOrderMark(body);
+    // the body once: a Bundle reads it from here rather than from a copy (BundleProcessor)
+    req.setAttribute(BundleProcessor.BODY, body);
+    try {
+      chain.doFilter(new BufferedBody(req, body), resp);
+    } catch (OutOfMemoryError e) {
+      // what HAPI did not answer itself; a transaction has rolled back (TransactionScope)
+      outOfMemory(req, resp, e);
+    }
+  }
+
+  private void outOfMemory(HttpServletRequest req, HttpServletResponse resp, OutOfMemoryError e) throws IOException {
+    if (!resp.isCommitted()) {
+      resp.reset();
+      errors.write(req, resp, Outcomes.toResponse(e));
+    }
+  }
+
+  /** A body of the declared length, read into one array of that size; null when more comes. */
+  private static byte[] readBody(InputStream in, int length) throws IOException {
+    byte[] body = in.readNBytes(length);
+    return body.length < length || in.read() >= 0 ? null : body;
   }
 
   /** JSON (RFC 8259) and XML parsers may ignore a UTF-8 byte order mark; HAPI's do not. */

@@ -124,45 +124,78 @@ public final class SearchIndex implements ResourceStore.Indexer {
     return extractor.extract(defs, written.type(), resource);
   }
 
+  /** A first version's rows, extracted while its model is at hand, for {@link #writeAll}. */
+  private record Pending(IndexRows rows, String fingerprint) {}
+
+  @Override
+  public Object rows(StoredResource written, Object model) {
+    SearchParameters.Definitions defs = extractor.parameters().current();
+    return new Pending(extract(defs, written, model), defs.fingerprint(written.type()));
+  }
+
+  /** First versions (nothing to replace), the statements of one shape sent as one JDBC batch. */
+  @Override
+  public void writeAll(Connection c, List<StoredResource> written, List<Object> rows) throws SQLException {
+    java.util.Map<Integer, List<Integer>> byKinds = new java.util.TreeMap<>();
+    for (int i = 0; i < written.size(); i++) {
+      byKinds.computeIfAbsent(((Pending) rows.get(i)).rows().kinds(), k -> new java.util.ArrayList<>()).add(i);
+    }
+    for (var shape : byKinds.entrySet()) {
+      try (PreparedStatement ps = c.prepareStatement(cached(shape.getKey(), false))) {
+        for (int i : shape.getValue()) {
+          Pending p = (Pending) rows.get(i);
+          bind(c, ps, written.get(i).type(), written.get(i).id(), p.rows(), p.fingerprint(), false);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+  }
+
   private void write(Connection c, String type, String id, IndexRows r, String fingerprint, boolean replace)
       throws SQLException {
-    int kinds = r.kinds();
-    try (PreparedStatement ps = c.prepareStatement(cached(kinds, replace))) {
-      int i = 1;
-      ps.setString(i++, type);
-      ps.setString(i++, id);
-      if (replace) {
-        ps.setString(i++, type);
-        ps.setString(i++, id);
-      }
-      if ((kinds & 1) != 0) {
-        i = texts(c, ps, i, r.stringParam, r.stringNorm, r.stringExact);
-      }
-      if ((kinds & 2) != 0) {
-        i = texts(c, ps, i, r.tokenParam, r.tokenSystem, r.tokenCode);
-      }
-      if ((kinds & 4) != 0) {
-        i = texts(c, ps, i, r.refParam, r.ref);
-      }
-      if ((kinds & 8) != 0) {
-        i = texts(c, ps, i, r.dateParam, r.dateLo, r.dateHi);
-      }
-      if ((kinds & 16) != 0) {
-        i = texts(c, ps, i, r.numberParam);
-        ps.setArray(i++, c.createArrayOf("numeric", r.number.toArray()));
-      }
-      if ((kinds & 32) != 0) {
-        i = texts(c, ps, i, r.quantityParam);
-        ps.setArray(i++, c.createArrayOf("numeric", r.quantity.toArray()));
-        i = texts(c, ps, i, r.quantitySystem, r.quantityCode);
-      }
-      if ((kinds & 64) != 0) {
-        i = texts(c, ps, i, r.uriParam, r.uri);
-      }
-      ps.setString(i++, fingerprint);
-      ps.setShort(i, (short) kinds);
+    try (PreparedStatement ps = c.prepareStatement(cached(r.kinds(), replace))) {
+      bind(c, ps, type, id, r, fingerprint, replace);
       ps.executeUpdate();
     }
+  }
+
+  private static void bind(Connection c, PreparedStatement ps, String type, String id, IndexRows r, String fingerprint,
+      boolean replace) throws SQLException {
+    int kinds = r.kinds();
+    int i = 1;
+    ps.setString(i++, type);
+    ps.setString(i++, id);
+    if (replace) {
+      ps.setString(i++, type);
+      ps.setString(i++, id);
+    }
+    if ((kinds & 1) != 0) {
+      i = texts(c, ps, i, r.stringParam, r.stringNorm, r.stringExact);
+    }
+    if ((kinds & 2) != 0) {
+      i = texts(c, ps, i, r.tokenParam, r.tokenSystem, r.tokenCode);
+    }
+    if ((kinds & 4) != 0) {
+      i = texts(c, ps, i, r.refParam, r.ref);
+    }
+    if ((kinds & 8) != 0) {
+      i = texts(c, ps, i, r.dateParam, r.dateLo, r.dateHi);
+    }
+    if ((kinds & 16) != 0) {
+      i = texts(c, ps, i, r.numberParam);
+      ps.setArray(i++, c.createArrayOf("numeric", r.number.toArray()));
+    }
+    if ((kinds & 32) != 0) {
+      i = texts(c, ps, i, r.quantityParam);
+      ps.setArray(i++, c.createArrayOf("numeric", r.quantity.toArray()));
+      i = texts(c, ps, i, r.quantitySystem, r.quantityCode);
+    }
+    if ((kinds & 64) != 0) {
+      i = texts(c, ps, i, r.uriParam, r.uri);
+    }
+    ps.setString(i++, fingerprint);
+    ps.setShort(i, (short) kinds);
   }
 
   @SafeVarargs
