@@ -72,6 +72,7 @@ public final class Searches {
     Searcher.Page page = find(request, type, parameters, ownBases, lenient, count, !totalMode.equals("none"));
 
     Bundle bundle = new Bundle();
+    bundle.setId(java.util.UUID.randomUUID().toString());
     bundle.setType(BundleType.SEARCHSET);
     // in FHIR_TIMEZONE like every meta.lastUpdated the server writes (HAPI would use the JVM's zone)
     bundle.getMeta().setLastUpdatedElement(codec.lastUpdated(java.time.Instant.now()));
@@ -82,28 +83,38 @@ public final class Searches {
     if (page.next() != null && count > 0) {
       bundle.addLink().setRelation("next").setUrl(link(base, type, parameters, page.next()));
     }
+    // plain JSON: the entries are the stored bytes, written around this envelope (StoredResponses);
+    // HAPI answers _count=0 as _summary=count
+    boolean stored = count > 0 && !request.isSubRequest() && StoredResponses.plainJson(request);
+    List<StoredResponses.Entry> entries = stored ? new ArrayList<>() : null;
     Set<String> tags = new TreeSet<>();
-    for (StoredResource s : page.resources()) {
-      bundle.addEntry().setFullUrl(base + "/" + type + "/" + s.id())
-          .setResource((Resource) codec.decode(s))
-          .getSearch().setMode(SearchEntryMode.MATCH);
-      if (s.tags() != null) {
-        tags.addAll(List.of(s.tags()));
-      }
-    }
-    for (StoredResource s : page.included()) {
-      bundle.addEntry().setFullUrl(base + "/" + s.type() + "/" + s.id())
-          .setResource((Resource) codec.decode(s))
-          .getSearch().setMode(SearchEntryMode.INCLUDE);
-      if (s.tags() != null) {
-        tags.addAll(List.of(s.tags()));
+    for (List<StoredResource> found : List.of(page.resources(), page.included())) {
+      SearchEntryMode mode = found == page.resources() ? SearchEntryMode.MATCH : SearchEntryMode.INCLUDE;
+      for (StoredResource s : found) {
+        String fullUrl = base + "/" + s.type() + "/" + s.id();
+        if (stored) {
+          entries.add(new StoredResponses.Entry(fullUrl, s.json(), mode));
+        } else {
+          bundle.addEntry().setFullUrl(fullUrl).setResource((Resource) codec.decode(s)).getSearch().setMode(mode);
+        }
+        if (s.tags() != null) {
+          tags.addAll(List.of(s.tags()));
+        }
       }
     }
     if (page.includesTruncated()) {
-      bundle.addEntry().setResource(Outcomes.issue(IssueSeverity.WARNING, IssueType.TOOCOSTLY,
-              "More resources are included than this server includes in one page (" + page.included().size()
-                  + "); the rest are left out"))
-          .getSearch().setMode(SearchEntryMode.OUTCOME);
+      Resource outcome = Outcomes.issue(IssueSeverity.WARNING, IssueType.TOOCOSTLY,
+          "More resources are included than this server includes in one page (" + page.included().size()
+              + "); the rest are left out");
+      if (stored) {
+        entries.add(new StoredResponses.Entry(null, codec.context().newJsonParser().encodeResourceToString(outcome),
+            SearchEntryMode.OUTCOME));
+      } else {
+        bundle.addEntry().setResource(outcome).getSearch().setMode(SearchEntryMode.OUTCOME);
+      }
+    }
+    if (stored) {
+      StoredResponses.searchset(request, bundle, entries);
     }
     // one event per search (and per patient it showed), the query in it
     access.audited(request, "search-type", type, null, tags.toArray(String[]::new));
