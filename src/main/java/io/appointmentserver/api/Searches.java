@@ -52,8 +52,13 @@ public final class Searches {
    */
   Searcher.Page find(RequestDetails request, String type, Map<String, String[]> parameters, List<String> ownBases,
       boolean lenient, int count, boolean total) {
+    return find(request, type, parameters, ownBases, lenient, count, total, false);
+  }
+
+  private Searcher.Page find(RequestDetails request, String type, Map<String, String[]> parameters,
+      List<String> ownBases, boolean lenient, int count, boolean total, boolean estimate) {
     ContextRule.Sql filter = access.filter(request, type);
-    return searcher.search(new Searcher.Request(type, parameters, lenient, ownBases, count, total,
+    return searcher.search(new Searcher.Request(type, parameters, lenient, ownBases, count, total, estimate,
         filter == null ? null : filter.condition(), filter == null ? null : filter.params(), access.scope(request, types)));
   }
 
@@ -66,10 +71,11 @@ public final class Searches {
     }
     String base = base(request);
     List<String> ownBases = ownBases(request, defaultBase);
-    SearchContext.check(codec.context(), type, parameters, access.onlyPatient(request, type), ownBases);
+    SearchContext.check(codec.context(), type, parameters, access.rule(request, type), ownBases);
     String prefer = request.getHeader("Prefer");
     boolean lenient = prefer != null && prefer.replace(" ", "").contains("handling=lenient");
-    Searcher.Page page = find(request, type, parameters, ownBases, lenient, count, !totalMode.equals("none"));
+    Searcher.Page page = find(request, type, parameters, ownBases, lenient, count, !totalMode.equals("none"),
+        totalMode.equals("estimate"));
 
     Bundle bundle = new Bundle();
     bundle.setId(java.util.UUID.randomUUID().toString());
