@@ -226,13 +226,13 @@ class SearchParameterTest {
     return out;
   }
 
-  /** The CapabilityStatement lists the parameters each type's search takes: DSTU3's, the IG's, not the composite ones. */
+  /** The CapabilityStatement lists the parameters each type's search takes: DSTU3's, the IG's, the composite ones the search takes. */
   @Test
   void theCapabilityStatementListsTheSearchParametersOfEachType() {
     assertThat(searchParams("Appointment")).contains("patient:reference", "date:date", "status:token",
         "actor:reference", "responsible:reference", "_lastUpdated:date");
     assertThat(searchParams("Observation")).contains("code:token", "value-quantity:quantity")
-        .doesNotContain("code-value-quantity:composite");
+        .contains("code-value-quantity:composite").doesNotContain("component-code-value-quantity:composite");
   }
 
   /** Each type lists the _include values its searches take and the _revinclude values that lead to it. */

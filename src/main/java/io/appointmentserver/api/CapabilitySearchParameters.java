@@ -6,6 +6,7 @@ import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import io.appointmentserver.search.Extractor;
 import io.appointmentserver.search.SearchParameters;
+import io.appointmentserver.search.SearchQuery;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -21,7 +22,7 @@ import org.hl7.fhir.instance.model.api.IBaseConformance;
  * <a href="https://hl7.org/fhir/STU3/capabilitystatement.html">CapabilityStatement</a>
  * {@code rest.resource.searchParam}): for each type, the ones its searches take now — HAPI's
  * DSTU3 parameters, the IG's and those written through the API — leaving out the kinds the
- * search refuses (composite, special); and the {@code _include} values each type's searches take
+ * search refuses (special, and the composites over repeating elements); and the {@code _include} values each type's searches take
  * ({@code searchInclude}: {@code *} and each of its reference parameters) and the
  * {@code _revinclude} values ({@code searchRevInclude}: the reference parameters of every type
  * that may point at it). HAPI keeps the statement for a minute (a request with
@@ -60,8 +61,9 @@ public final class CapabilitySearchParameters {
         Map<String, SearchParameters.Param> byName = new TreeMap<>(defs.of(resource.getType()));
         resource.getSearchParam().clear();
         for (SearchParameters.Param p : byName.values()) {
-          if (p.kind() == RestSearchParameterTypeEnum.COMPOSITE || p.kind() == RestSearchParameterTypeEnum.SPECIAL
-              || (p.expression() == null && !Extractor.FROM_COLUMNS.contains(p.name()))) {
+          boolean composite = SearchQuery.COMPOSITES.containsKey(resource.getType() + "." + p.name());
+          if ((p.kind() == RestSearchParameterTypeEnum.COMPOSITE && !composite) || p.kind() == RestSearchParameterTypeEnum.SPECIAL
+              || (p.expression() == null && !Extractor.FROM_COLUMNS.contains(p.name()) && !composite)) {
             continue;
           }
           resource.addSearchParam().setName(p.name()).setType(SearchParamType.fromCode(p.kind().getCode()));
