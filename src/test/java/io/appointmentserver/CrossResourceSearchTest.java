@@ -313,4 +313,25 @@ class CrossResourceSearchTest {
     assertThat(page("Appointment?actor=Practitioner/" + PR, "Authorization", patient1).entries()).containsExactly("match:a1");
     assertThat(page("Appointment?patient=" + P2, "Authorization", t1p2).entries()).containsExactly("match:a3");
   }
+
+  @Test
+  void searchingForAnotherCareTeamThanTheContextsIs403() {
+    String t1 = token("PRACTITIONER", READER, T1, null);
+    for (String query : List.of("Appointment?responsible=" + q(T2), "Appointment?careteamParticipant=" + q(T2),
+        "Appointment?actor=" + q(T2), "Appointment?actor:CareTeam=" + q(T2),
+        "Appointment?responsible=" + q(T1) + "," + q(T2), "Appointment?status=booked&responsible=" + q(T2))) {
+      HttpResponse<String> r = Http.get(BASE + "/" + query, "Authorization", t1);
+      assertThat(r.statusCode()).as(query + " -> " + r.body()).isEqualTo(403);
+      JsonNode issue = Json.parse(r.body()).get("issue").get(0);
+      assertThat(issue.get("code").asText()).isEqualTo("forbidden");
+      assertThat(issue.get("diagnostics").asText()).startsWith("SECURITY_SEARCH_PARAM_NOT_MATCHING_TOKEN_CONTEXT");
+    }
+    // the context's own team, and references that are no care team, are searched
+    assertThat(page("Appointment?responsible=" + q(T1), "Authorization", t1).entries()).containsExactly("match:a1", "match:a3");
+    assertThat(page("Appointment?careteamParticipant=" + q(T1) + "&status=cancelled", "Authorization", t1).entries())
+        .containsExactly("match:a3");
+    assertThat(page("Appointment?actor=Practitioner/" + PR, "Authorization", t1).entries()).containsExactly("match:a1");
+    // a SYSTEM user has no context to contradict
+    assertThat(page("Appointment?responsible=" + q(T2)).entries()).containsExactly("match:a2");
+  }
 }

@@ -226,13 +226,49 @@ class SearchParameterTest {
     return out;
   }
 
-  /** The CapabilityStatement lists the parameters each type's search takes: DSTU3's, the IG's, not the composite ones. */
+  /** The CapabilityStatement lists the parameters each type's search takes: DSTU3's, the IG's, the composite ones the search takes. */
   @Test
   void theCapabilityStatementListsTheSearchParametersOfEachType() {
     assertThat(searchParams("Appointment")).contains("patient:reference", "date:date", "status:token",
         "actor:reference", "responsible:reference", "_lastUpdated:date");
     assertThat(searchParams("Observation")).contains("code:token", "value-quantity:quantity")
-        .doesNotContain("code-value-quantity:composite");
+        .contains("code-value-quantity:composite").doesNotContain("component-code-value-quantity:composite");
+  }
+
+  /** Each type lists the _include values its searches take and the _revinclude values that lead to it. */
+  @Test
+  void theCapabilityStatementListsIncludesAndRevIncludes() {
+    JsonNode appointment = capabilityResource("Appointment");
+    assertThat(texts(appointment.get("searchInclude"))).contains("*", "Appointment:patient", "Appointment:actor",
+        "Appointment:responsible", "Appointment:careteamParticipant").doesNotContain("Appointment:status");
+    JsonNode patient = capabilityResource("Patient");
+    assertThat(texts(patient.get("searchInclude"))).contains("*", "Patient:organization", "Patient:general-practitioner");
+    assertThat(texts(patient.get("searchRevInclude"))).contains("Appointment:patient", "Appointment:actor",
+        "Observation:subject", "Observation:patient", "Appointment:responsible") // no target types: any
+        .doesNotContain("Appointment:status", "Observation:code", "Patient:organization");
+    // every value listed is one the search takes
+    for (String include : texts(appointment.get("searchInclude"))) {
+      assertThat(Http.get(TestServer.base() + "/Appointment?_count=1&_include=" + include).statusCode()).as(include).isEqualTo(200);
+    }
+    for (String rev : texts(patient.get("searchRevInclude"))) {
+      assertThat(Http.get(TestServer.base() + "/Patient?_id=none&_revinclude=" + rev).statusCode()).as(rev).isEqualTo(200);
+    }
+  }
+
+  private static JsonNode capabilityResource(String type) {
+    JsonNode cs = Json.parse(Http.get(TestServer.base() + "/metadata", "Cache-Control", "no-cache").body());
+    for (JsonNode r : cs.get("rest").get(0).get("resource")) {
+      if (r.get("type").asText().equals(type)) {
+        return r;
+      }
+    }
+    throw new AssertionError("no " + type + " in the CapabilityStatement");
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
   }
 
   /** The {@code code} string rows of this run's Basic resources, by id. */

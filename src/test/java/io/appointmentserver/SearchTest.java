@@ -379,6 +379,12 @@ class SearchTest {
     assertThat(none.has("entry")).isFalse();
     assertThat(Json.parse(Http.get(BASE + "/Patient?identifier=" + q(sys + "|") + "&_total=none").body()).has("total"))
         .isFalse();
+    // an estimate is exact up to 1,000 matches; accurate always
+    for (String total : List.of("estimate", "accurate")) {
+      JsonNode page = Json.parse(Http.get(BASE + "/Patient?identifier=" + q(sys + "|") + "&_count=2&_total=" + total).body());
+      assertThat(page.get("total").asInt()).as(total).isEqualTo(25);
+      assertThat(Json.parse(Http.get(next(page)).body()).get("total").asInt()).as(total).isEqualTo(25);
+    }
   }
 
   @Test

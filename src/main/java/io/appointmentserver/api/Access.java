@@ -99,10 +99,9 @@ public final class Access {
     };
   }
 
-  /** The one patient whose resources of {@code type} the user may see, or null when not limited so. */
-  public String onlyPatient(RequestDetails request, String type) {
-    ContextRule rule = policy.rule(principal(request), type);
-    return rule == null ? null : rule.onlyPatient();
+  /** What the user's context demands of the resources of {@code type}, or null when the user is not limited. */
+  public ContextRule rule(RequestDetails request, String type) {
+    return policy.rule(principal(request), type);
   }
 
   /** The context as an SQL condition for lists, or null when the user is not limited. */

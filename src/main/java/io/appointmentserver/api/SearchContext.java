@@ -6,6 +6,7 @@ import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AccessTags;
+import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.security.ForbiddenException;
 import java.util.List;
 import java.util.Map;
@@ -19,12 +20,25 @@ import java.util.Set;
  * parameters looked at are {@code patient} and those that put a resource in a Patient compartment
  * (the DSTU3 CompartmentDefinition as HAPI knows it: Appointment's {@code actor}, Observation's
  * {@code subject}, …), and {@code _id} of Patient.
+ *
+ * <p>Likewise a search by a user with a care team in context that names another care team where
+ * the team decides what the user sees (an appointment's {@code responsible},
+ * {@code careteamParticipant}, or a CareTeam {@code actor}: the references its access tags are made
+ * of), e.g. {@code Appointment?responsible=CareTeam/other}.
  */
 final class SearchContext {
   private SearchContext() {}
 
-  static void check(FhirContext ctx, String type, Map<String, String[]> parameters, String onlyPatient,
+  /** The parameters whose CareTeam references make an appointment's team tags (see {@code EhealthAppointment}). */
+  private static final Set<String> TEAM_PARAMETERS = Set.of("responsible", "careteamParticipant", "actor");
+
+  static void check(FhirContext ctx, String type, Map<String, String[]> parameters, ContextRule rule,
       List<String> ownBases) {
+    if (rule == null) {
+      return;
+    }
+    checkTeams(type, parameters, rule, ownBases);
+    String onlyPatient = rule.onlyPatient();
     if (onlyPatient == null) {
       return;
     }
@@ -54,6 +68,35 @@ final class SearchContext {
             ref = "Patient/" + ref;
           }
           if (ref.startsWith("Patient/") && !ref.equals(onlyPatient)) {
+            throw new ForbiddenException(AccessPolicy.SEARCH_NOT_MATCHING
+                + ": Search parameters not matching security token context: " + key + "=" + v);
+          }
+        }
+      }
+    }
+  }
+
+  private static void checkTeams(String type, Map<String, String[]> parameters, ContextRule rule, List<String> ownBases) {
+    if (!type.equals("Appointment") || rule.anyOf() == null
+        || rule.anyOf().stream().noneMatch(t -> t.startsWith(AccessTags.TEAM))) {
+      return;
+    }
+    for (Map.Entry<String, String[]> e : parameters.entrySet()) {
+      String key = e.getKey();
+      int colon = key.indexOf(':');
+      String name = colon < 0 ? key : key.substring(0, colon);
+      String modifier = colon < 0 ? null : key.substring(colon + 1);
+      if (!TEAM_PARAMETERS.contains(name) || (modifier != null && !modifier.equals("CareTeam"))) {
+        continue;
+      }
+      for (String value : e.getValue()) {
+        for (String v : value.split(",")) {
+          String ref = AccessTags.withoutVersion(local(v.trim(), ownBases));
+          if (!ref.contains("/") && (!name.equals("actor") || "CareTeam".equals(modifier))) {
+            ref = "CareTeam/" + ref; // responsible and careteamParticipant refer to care teams only
+          }
+          boolean team = ref.startsWith("CareTeam/") || ref.contains("/CareTeam/");
+          if (team && !rule.anyOf().contains(AccessTags.TEAM + ref)) {
             throw new ForbiddenException(AccessPolicy.SEARCH_NOT_MATCHING
                 + ": Search parameters not matching security token context: " + key + "=" + v);
           }

@@ -52,8 +52,13 @@ public final class Searches {
    */
   Searcher.Page find(RequestDetails request, String type, Map<String, String[]> parameters, List<String> ownBases,
       boolean lenient, int count, boolean total) {
+    return find(request, type, parameters, ownBases, lenient, count, total, false);
+  }
+
+  private Searcher.Page find(RequestDetails request, String type, Map<String, String[]> parameters,
+      List<String> ownBases, boolean lenient, int count, boolean total, boolean estimate) {
     ContextRule.Sql filter = access.filter(request, type);
-    return searcher.search(new Searcher.Request(type, parameters, lenient, ownBases, count, total,
+    return searcher.search(new Searcher.Request(type, parameters, lenient, ownBases, count, total, estimate,
         filter == null ? null : filter.condition(), filter == null ? null : filter.params(), access.scope(request, types)));
   }
 
@@ -66,12 +71,14 @@ public final class Searches {
     }
     String base = base(request);
     List<String> ownBases = ownBases(request, defaultBase);
-    SearchContext.check(codec.context(), type, parameters, access.onlyPatient(request, type), ownBases);
+    SearchContext.check(codec.context(), type, parameters, access.rule(request, type), ownBases);
     String prefer = request.getHeader("Prefer");
     boolean lenient = prefer != null && prefer.replace(" ", "").contains("handling=lenient");
-    Searcher.Page page = find(request, type, parameters, ownBases, lenient, count, !totalMode.equals("none"));
+    Searcher.Page page = find(request, type, parameters, ownBases, lenient, count, !totalMode.equals("none"),
+        totalMode.equals("estimate"));
 
     Bundle bundle = new Bundle();
+    bundle.setId(java.util.UUID.randomUUID().toString());
     bundle.setType(BundleType.SEARCHSET);
     // in FHIR_TIMEZONE like every meta.lastUpdated the server writes (HAPI would use the JVM's zone)
     bundle.getMeta().setLastUpdatedElement(codec.lastUpdated(java.time.Instant.now()));
@@ -82,28 +89,38 @@ public final class Searches {
     if (page.next() != null && count > 0) {
       bundle.addLink().setRelation("next").setUrl(link(base, type, parameters, page.next()));
     }
+    // plain JSON: the entries are the stored bytes, written around this envelope (StoredResponses);
+    // HAPI answers _count=0 as _summary=count
+    boolean stored = count > 0 && !request.isSubRequest() && StoredResponses.plainJson(request);
+    List<StoredResponses.Entry> entries = stored ? new ArrayList<>() : null;
     Set<String> tags = new TreeSet<>();
-    for (StoredResource s : page.resources()) {
-      bundle.addEntry().setFullUrl(base + "/" + type + "/" + s.id())
-          .setResource((Resource) codec.decode(s))
-          .getSearch().setMode(SearchEntryMode.MATCH);
-      if (s.tags() != null) {
-        tags.addAll(List.of(s.tags()));
-      }
-    }
-    for (StoredResource s : page.included()) {
-      bundle.addEntry().setFullUrl(base + "/" + s.type() + "/" + s.id())
-          .setResource((Resource) codec.decode(s))
-          .getSearch().setMode(SearchEntryMode.INCLUDE);
-      if (s.tags() != null) {
-        tags.addAll(List.of(s.tags()));
+    for (List<StoredResource> found : List.of(page.resources(), page.included())) {
+      SearchEntryMode mode = found == page.resources() ? SearchEntryMode.MATCH : SearchEntryMode.INCLUDE;
+      for (StoredResource s : found) {
+        String fullUrl = base + "/" + s.type() + "/" + s.id();
+        if (stored) {
+          entries.add(new StoredResponses.Entry(fullUrl, s.json(), mode));
+        } else {
+          bundle.addEntry().setFullUrl(fullUrl).setResource((Resource) codec.decode(s)).getSearch().setMode(mode);
+        }
+        if (s.tags() != null) {
+          tags.addAll(List.of(s.tags()));
+        }
       }
     }
     if (page.includesTruncated()) {
-      bundle.addEntry().setResource(Outcomes.issue(IssueSeverity.WARNING, IssueType.TOOCOSTLY,
-              "More resources are included than this server includes in one page (" + page.included().size()
-                  + "); the rest are left out"))
-          .getSearch().setMode(SearchEntryMode.OUTCOME);
+      Resource outcome = Outcomes.issue(IssueSeverity.WARNING, IssueType.TOOCOSTLY,
+          "More resources are included than this server includes in one page (" + page.included().size()
+              + "); the rest are left out");
+      if (stored) {
+        entries.add(new StoredResponses.Entry(null, codec.context().newJsonParser().encodeResourceToString(outcome),
+            SearchEntryMode.OUTCOME));
+      } else {
+        bundle.addEntry().setResource(outcome).getSearch().setMode(SearchEntryMode.OUTCOME);
+      }
+    }
+    if (stored) {
+      StoredResponses.searchset(request, bundle, entries);
     }
     // one event per search (and per patient it showed), the query in it
     access.audited(request, "search-type", type, null, tags.toArray(String[]::new));

@@ -11,13 +11,19 @@ import ca.uhn.fhir.rest.server.RestfulServerUtils.ResponseEncoding;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import io.appointmentserver.store.StoredResource;
 import jakarta.servlet.http.HttpServletResponse;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Date;
+import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.hl7.fhir.dstu3.model.Bundle;
 import org.hl7.fhir.dstu3.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.dstu3.model.Bundle.HTTPVerb;
+import org.hl7.fhir.dstu3.model.Bundle.SearchEntryMode;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * <li>history bundles say how each version was made: {@code entry.request.url} is the URL of
  * that request ({@code Type} for a POST, {@code Type/id} for a PUT or DELETE), not the
  * version's own URL.</li>
+ * <li>a searchset wanted as plain JSON is written from the stored JSON of its resources: the
+ * envelope {@link Searches} made (id, meta, type, total, links) and an entry per resource
+ * whose {@code resource} is the stored bytes as they are, with no model object in between
+ * (as {@code http.FastRead} does for reads); what HAPI would write, parsed, is the same.</li>
  * </ul>
  */
 public final class StoredResponses {
@@ -40,6 +50,19 @@ public final class StoredResponses {
 
   /** The version a write stored, and the model object HAPI would serialize for its response. */
   private record Written(IBaseResource resource, StoredResource stored) {}
+
+  private static final String SEARCHSET = KEY + ".searchset";
+  private static final JsonFactory JSON = new JsonFactory();
+
+  /** A searchset entry: its resource as stored JSON ({@code fullUrl} null for an outcome). */
+  record Entry(String fullUrl, String json, SearchEntryMode mode) {}
+
+  private record Searchset(Bundle envelope, List<Entry> entries) {}
+
+  /** Called by a search wanted as plain JSON: {@code envelope} without entries, then the entries. */
+  static void searchset(RequestDetails request, Bundle envelope, List<Entry> entries) {
+    request.getUserData().put(SEARCHSET, new Searchset(envelope, entries));
+  }
 
   /** Called by a write: {@code resource} is what the response carries, {@code stored} its stored form. */
   static void written(RequestDetails request, IBaseResource resource, StoredResource stored) {
@@ -53,30 +76,43 @@ public final class StoredResponses {
       bundle.getEntry().forEach(StoredResponses::requestUrl);
       return true;
     }
+    if (request.getUserData().get(SEARCHSET) instanceof Searchset set && body == set.envelope()
+        && request instanceof ServletRequestDetails servlet) {
+      Date lastUpdated = set.envelope().getMeta().getLastUpdated();
+      send(servlet, response, lastUpdated, searchset(set));
+      return false;
+    }
     if (!(request.getUserData().get(KEY) instanceof Written w) || body != w.resource()
         || !(request instanceof ServletRequestDetails servlet) || !plainJson(request)) {
       return true;
     }
     StoredResource s = w.stored();
+    String location = request.getFhirServerBase() + "/" + s.type() + "/" + s.id() + "/_history/" + s.version();
+    servlet.getServletResponse().setHeader("ETag", "W/\"" + s.version() + "\"");
+    servlet.getServletResponse().setHeader("Content-Location", location);
+    if (request.getRestOperationType() == RestOperationTypeEnum.CREATE) {
+      servlet.getServletResponse().setHeader("Location", location);
+    }
+    send(servlet, response, Date.from(s.lastUpdated()), s.json().getBytes(StandardCharsets.UTF_8));
+    return false; // answered
+  }
+
+  /** Sends {@code json} with the headers HAPI sends with a resource, gzipped when the client asks. */
+  private static void send(ServletRequestDetails request, ResponseDetails response, Date lastModified,
+      byte[] json) {
     ResponseEncoding encoding = RestfulServerUtils.determineResponseEncodingWithDefault(request);
-    HttpServletResponse resp = servlet.getServletResponse();
-    // the headers HAPI sends with a resource
+    HttpServletResponse resp = request.getServletResponse();
     resp.setStatus(response.getResponseCode());
-    servlet.getServer().addHeadersToResponse(resp);
+    request.getServer().addHeadersToResponse(resp);
     if (request.getRequestId() != null) {
       resp.setHeader("X-Request-ID", request.getRequestId());
     }
     // and those added for HAPI to send (the validation warnings)
     request.getResponse().getHeaders().forEach((name, values) -> values.forEach(v -> resp.addHeader(name, v)));
     resp.setContentType(encoding.getResourceContentType() + ";charset=utf-8");
-    resp.setHeader("ETag", "W/\"" + s.version() + "\"");
-    resp.setDateHeader("Last-Modified", s.lastUpdated().toEpochMilli());
-    String location = request.getFhirServerBase() + "/" + s.type() + "/" + s.id() + "/_history/" + s.version();
-    resp.setHeader("Content-Location", location);
-    if (request.getRestOperationType() == RestOperationTypeEnum.CREATE) {
-      resp.setHeader("Location", location);
+    if (lastModified != null) {
+      resp.setDateHeader("Last-Modified", lastModified.getTime());
     }
-    byte[] json = s.json().getBytes(StandardCharsets.UTF_8);
     try {
       if (request.isRespondGzip()) {
         resp.setHeader("Content-Encoding", "gzip");
@@ -90,15 +126,66 @@ public final class StoredResponses {
         }
       }
     } catch (IOException e) {
-      // the client went away: the write is committed all the same, and nobody is left to answer
+      // the client went away: a write is committed all the same, and nobody is left to answer
       LOG.debug("{} {}: the client left before the response was sent ({})", request.getRequestType(),
           request.getCompleteUrl(), e.toString());
     }
-    return false; // answered
+  }
+
+  /** The searchset as HAPI writes a Bundle (the same members in the same order), entries as stored. */
+  private static byte[] searchset(Searchset set) {
+    Bundle b = set.envelope();
+    int size = 256;
+    for (Entry e : set.entries()) {
+      size += e.json().length() + 128;
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(size);
+    try (JsonGenerator g = JSON.createGenerator(bytes)) {
+      g.writeStartObject();
+      g.writeStringField("resourceType", "Bundle");
+      if (b.hasId()) {
+        g.writeStringField("id", b.getIdElement().getIdPart());
+      }
+      g.writeObjectFieldStart("meta");
+      g.writeStringField("lastUpdated", b.getMeta().getLastUpdatedElement().getValueAsString());
+      g.writeEndObject();
+      g.writeStringField("type", b.getType().toCode());
+      if (b.hasTotal()) {
+        g.writeNumberField("total", b.getTotal());
+      }
+      g.writeArrayFieldStart("link");
+      for (Bundle.BundleLinkComponent l : b.getLink()) {
+        g.writeStartObject();
+        g.writeStringField("relation", l.getRelation());
+        g.writeStringField("url", l.getUrl());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      if (!set.entries().isEmpty()) {
+        g.writeArrayFieldStart("entry");
+        for (Entry e : set.entries()) {
+          g.writeStartObject();
+          if (e.fullUrl() != null) {
+            g.writeStringField("fullUrl", e.fullUrl());
+          }
+          g.writeFieldName("resource");
+          g.writeRawValue(e.json());
+          g.writeObjectFieldStart("search");
+          g.writeStringField("mode", e.mode().toCode());
+          g.writeEndObject();
+          g.writeEndObject();
+        }
+        g.writeEndArray();
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new IllegalStateException(e); // in memory
+    }
+    return bytes.toByteArray();
   }
 
   /** JSON of the resource itself, as stored: nothing that changes what HAPI would write. */
-  private static boolean plainJson(RequestDetails request) {
+  static boolean plainJson(RequestDetails request) {
     if (request.getParameters().containsKey("_summary") || request.getParameters().containsKey("_elements")) {
       return false;
     }

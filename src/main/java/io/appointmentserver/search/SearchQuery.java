@@ -107,6 +107,14 @@ public final class SearchQuery {
         throw new InvalidSearchException("The search parameter " + key + " is not supported by this server yet");
       }
       Param p = params.get(type, name);
+      List<String> components = p != null && p.kind() == RestSearchParameterTypeEnum.COMPOSITE && modifier == null
+          ? COMPOSITES.get(type + "." + name) : null;
+      if (components != null) {
+        for (String value : e.getValue()) {
+          composite(name, components, value);
+        }
+        continue;
+      }
       if (p == null || (p.expression() == null && !Extractor.FROM_COLUMNS.contains(name))
           || p.kind() == RestSearchParameterTypeEnum.COMPOSITE || p.kind() == RestSearchParameterTypeEnum.SPECIAL) {
         if (lenient) {
@@ -119,6 +127,45 @@ public final class SearchQuery {
       for (String value : e.getValue()) {
         add(p, modifier, value);
       }
+    }
+  }
+
+  /**
+   * The composite parameters whose components are values of the resource itself (DSTU3
+   * Observation {@code code-value-*}, expression {@code Observation}): a match has a value of each
+   * component, which the index has per resource. Composites over repeating elements
+   * ({@code component-code-value-*}, {@code combo-*}, Group's {@code characteristic-value}, …)
+   * need both values from the same element, which the index does not keep: a 400 still.
+   */
+  public static final Map<String, List<String>> COMPOSITES = Map.of(
+      "Observation.code-value-quantity", List.of("code", "value-quantity"),
+      "Observation.code-value-concept", List.of("code", "value-concept"),
+      "Observation.code-value-date", List.of("code", "value-date"),
+      "Observation.code-value-string", List.of("code", "value-string"));
+
+  /**
+   * A composite parameter (<a href="https://hl7.org/fhir/STU3/search.html#combining">search.html</a>):
+   * each comma-separated value is the components' values joined by {@code $}, all of which must
+   * match; the values are alternatives.
+   */
+  private void composite(String name, List<String> components, String value) {
+    List<String> alts = new ArrayList<>();
+    List<Object> altBinds = new ArrayList<>();
+    for (String v : split(value, ',')) {
+      List<String> parts = List.of(v.split("\\$", -1));
+      if (parts.size() != components.size() || parts.stream().anyMatch(String::isEmpty)) {
+        throw new InvalidSearchException(name + " takes " + String.join("$", components) + ", not " + v);
+      }
+      SearchQuery all = new SearchQuery(type, params, zone, ownBases, now, scope, alias, chains, has);
+      for (int i = 0; i < parts.size(); i++) {
+        all.add(params.get(type, components.get(i)), null, parts.get(i));
+      }
+      alts.add("(true" + all.where + ")");
+      altBinds.addAll(all.binds);
+    }
+    if (!alts.isEmpty()) {
+      and(or(alts));
+      binds.addAll(altBinds);
     }
   }
 

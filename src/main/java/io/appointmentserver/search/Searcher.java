@@ -72,7 +72,10 @@ public final class Searcher {
    * each repeat); {@code filter}/{@code filterParams} the context condition or null.
    */
   public record Request(String type, Map<String, String[]> parameters, boolean lenient, List<String> ownBases,
-      int count, boolean total, String filter, List<Object> filterParams, Scope scope) {}
+      int count, boolean total, boolean estimate, String filter, List<Object> filterParams, Scope scope) {}
+
+  /** {@code _total=estimate} counts exactly up to this many matches, and estimates beyond. */
+  static final int EXACT_ESTIMATE_UP_TO = 1000;
 
   /**
    * A page, the total (null when not asked for), the cursor of the next page (null on the last),
@@ -144,7 +147,8 @@ public final class Searcher {
           Integer total = null;
           if (req.total()) {
             // a first page that holds every match is its own count: no second query
-            total = cursor == null && !more ? found.size() : count(c, from, req.type(), q.binds);
+            total = cursor == null && !more ? found.size()
+                : req.estimate() ? estimate(c, from, req.type(), q.binds) : count(c, from, req.type(), q.binds);
           }
           Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
               : Includes.resolve(c, found, includes, req.scope(), maxIncludes);
@@ -167,6 +171,38 @@ public final class Searcher {
         rs.next();
         return rs.getInt(1);
       }
+    }
+  }
+
+  /**
+   * {@code _total=estimate}: the count when it is at most {@value #EXACT_ESTIMATE_UP_TO} (what the
+   * count reads stops there), else PostgreSQL's estimate of the rows the query returns (from its
+   * statistics, no rows read), but never less than that.
+   */
+  private static int estimate(Connection c, String from, String type, List<Object> binds) throws SQLException {
+    List<Object> all = new ArrayList<>();
+    all.add(type);
+    all.addAll(binds);
+    all.add(EXACT_ESTIMATE_UP_TO + 1);
+    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (SELECT 1" + from + " LIMIT ?) m")) {
+      bind(ps, all);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (rs.getInt(1) <= EXACT_ESTIMATE_UP_TO) {
+          return rs.getInt(1);
+        }
+      }
+    }
+    all.remove(all.size() - 1);
+    try (PreparedStatement ps = c.prepareStatement("EXPLAIN (FORMAT JSON) SELECT 1" + from)) {
+      bind(ps, all);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        double rows = JSON.readTree(rs.getString(1)).get(0).get("Plan").get("Plan Rows").asDouble();
+        return (int) Math.max(EXACT_ESTIMATE_UP_TO + 1, Math.min(rows, Integer.MAX_VALUE));
+      }
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("PostgreSQL's plan is not the JSON expected", e);
     }
   }
 
