@@ -28,6 +28,8 @@ import java.util.Map;
  *                        appointments it creates ({@code FHIR_VIDEO_MEETING_BASE_URL}); null for none
  * @param searchMaxIncludes the most resources one search page includes ({@code _include},
  *                        {@code _revinclude}, iterated); beyond, a warning entry ({@code FHIR_SEARCH_MAX_INCLUDES})
+ * @param readCacheMb     megabytes of current versions kept in memory for reads while no other server
+ *                        process uses the database ({@code FHIR_READ_CACHE_MB}); 0 turns the cache off
  * @param settings        the {@code FHIR_*} variables this was read from (for {@link #with})
  */
 public record Config(
@@ -53,6 +55,7 @@ public record Config(
     String videoMeetingBaseUrl,
     int searchMaxIncludes,
     boolean conditionalDeleteMultiple,
+    long readCacheMb,
     Map<String, String> settings) {
 
   public static Config fromEnvironment() {
@@ -84,6 +87,7 @@ public record Config(
         blankToNull(env.get("FHIR_VIDEO_MEETING_BASE_URL")),
         Integer.parseInt(env.getOrDefault("FHIR_SEARCH_MAX_INCLUDES", "1000").trim()),
         Boolean.parseBoolean(env.getOrDefault("FHIR_CONDITIONAL_DELETE_MULTIPLE", "false").trim()),
+        Long.parseLong(env.getOrDefault("FHIR_READ_CACHE_MB", "64").trim()),
         // new settings go above this line; the FHIR_* variables themselves are kept for with()
         fhirSettings(env));
   }
@@ -168,6 +172,10 @@ public record Config(
 
   public Config withConditionalDeleteMultiple(boolean multiple) {
     return with("FHIR_CONDITIONAL_DELETE_MULTIPLE", String.valueOf(multiple));
+  }
+
+  public Config withReadCacheMb(long mb) {
+    return with("FHIR_READ_CACHE_MB", String.valueOf(mb));
   }
 
   private static String blankToNull(String s) {
