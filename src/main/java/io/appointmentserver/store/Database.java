@@ -108,6 +108,10 @@ public final class Database implements AutoCloseable {
     // most this long for a connection and then gets a 503.
     cfg.setConnectionTimeout(2_000);
     cfg.setValidationTimeout(1_000);
+    // PostgreSQL's default, said outright: else Hikari asks the first connection for it (within the
+    // validation timeout), and on a loaded machine a timeout there left the pool unable to set up any
+    // connection ("Transaction isolation level -1 not supported")
+    cfg.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
     // Start even if the database is not there yet; the pool keeps trying.
     cfg.setInitializationFailTimeout(-1);
     cfg.addDataSourceProperty("connectTimeout", "2");
