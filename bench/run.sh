@@ -27,6 +27,9 @@
 # of read and seed PUT as a SYSTEM user (privileges only) and as a PRACTITIONER (context check and
 # audit), side by side in each round, so that the ratios compare like with like on a shared machine.
 #
+# ONLY=read measures just the reads: the server's (plain and gzip, SYSTEM and PRACTITIONER) and
+# nginx's, after the JIT warm-up of the read alone; the summary has the read rows and ratios.
+#
 # ONLY=validation measures what validation costs: two servers with the IG (FHIR_IG_PATH, default
 # ../shared/ehealth-ig/resources), one with FHIR_VALIDATION=off and one with
 # FHIR_VALIDATION=$VALIDATION (default full); after the JIT warm-up of each, ROUNDS rounds of
@@ -327,7 +330,7 @@ fi
 
 # ------------------------------------------------------------------ the server's JIT warm-up
 
-for w in put read $([[ $ONLY == security ]] || echo create); do
+for w in $([[ $ONLY == read ]] || echo put) read $([[ $ONLY == security || $ONLY == read ]] || echo create); do
   log "JIT warm-up: $w for ${JIT_WARMUP}s"
   # shellcheck disable=SC2086
   timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
@@ -364,6 +367,7 @@ fi
 
 # ------------------------------------------------------------------ writes: server, then pgbench
 
+if [[ $ONLY != read ]]; then
 run_load put --url "$BASE" --workload put "${AUTH[@]}"
 
 BODY=$("${PSQL[@]}" -c "SELECT body FROM resource WHERE res_type = 'Appointment' AND res_id = 'bench-0'")
@@ -418,6 +422,7 @@ sort -n -k3,3 <(cat "$WORK"/pgbench-log.*) | awk -v tx="$PGB_TX" -v cpu="$(per_r
     printf "CPU pg_ms_per_req=%s pgbench_cpu_s=%s verified_updates=%d other_cpu_pct=%s\n", cpu, client, tx, other
   }' >>"$OUT/pgbench-put.txt"
 grep -E '^(tps|latency average|number of (transactions|failed))' "$OUT/pgbench-put.txt" >&2
+fi
 
 # ------------------------------------------------------------------ reads: server, then nginx
 
@@ -470,14 +475,14 @@ fi
 
 # ------------------------------------------------------------------ create
 
-run_load create --url "$BASE" --workload create "${AUTH[@]}"
+[[ $ONLY == read ]] || run_load create --url "$BASE" --workload create "${AUTH[@]}"
 
 # ------------------------------------------------------------------ the security model's cost
 
 # the same workloads as a practitioner: context check on every request, an AuditEvent for every
 # write (in its transaction) and every read (batched)
 if ((${#PRACTITIONER_AUTH[@]})); then
-  run_load put-practitioner --url "$BASE" --workload put "${PRACTITIONER_AUTH[@]}"
+  [[ $ONLY == read ]] || run_load put-practitioner --url "$BASE" --workload put "${PRACTITIONER_AUTH[@]}"
   run_load read-practitioner --url "$BASE" --workload read "${PRACTITIONER_AUTH[@]}"
 fi
 curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null || log "WARNING: the server's /health fails after the run"
@@ -495,15 +500,17 @@ row() { # NAME FILE: one line of the table for a LoadGenerator run
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 
 PGB=$OUT/pgbench-put.txt
+if [[ $ONLY != read ]]; then
 PGB_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$PGB" | awk '{ printf "%.1f", $1 }')
 PGB_CLIENT=$(awk -v s="$(cpu "$PGB" pgbench_cpu_s)" -v n="$PGB_TX" 'BEGIN { printf "%.3f", s * 1000 / n }')
 PUT_RPS=$(field "$OUT/put.txt" rps)
 PUT_P99=$(field "$OUT/put.txt" p99_ms)
+PUT_RATIO=$(ratio "$PUT_RPS" "$PGB_TPS")
+PGB_TOTAL=$(awk -v a="$(cpu "$PGB" pg_ms_per_req)" -v b="$PGB_CLIENT" 'BEGIN { printf "%.3f", a + b }')
+fi
 READ_RPS=$(field "$OUT/read.txt" rps)
 NGINX_RPS=$(field "$OUT/nginx-read.txt" rps)
-PUT_RATIO=$(ratio "$PUT_RPS" "$PGB_TPS")
 READ_RATIO=$(ratio "$READ_RPS" "$NGINX_RPS")
-PGB_TOTAL=$(awk -v a="$(cpu "$PGB" pg_ms_per_req)" -v b="$PGB_CLIENT" 'BEGIN { printf "%.3f", a + b }')
 {
   echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up ($(date -u '+%Y-%m-%d %H:%M UTC'))."
   echo "CPU: ms of CPU per request spent by the server's JVM (without its JIT compiler threads),"
@@ -511,36 +518,36 @@ PGB_TOTAL=$(awk -v a="$(cpu "$PGB" pg_ms_per_req)" -v b="$PGB_CLIENT" 'BEGIN { p
   echo "used by other processes meanwhile (the noise of the measurement)."
   # shellcheck disable=SC2059
   printf "$FORMAT" workload 'req/s' 'p50 ms' 'p99 ms' errors 'server' 'pg' 'nginx' 'client' 'other'
+  if [[ $ONLY != read ]]; then
   row 'server put' put
   # shellcheck disable=SC2059
   printf "$FORMAT" 'pgbench put SQL' "$PGB_TPS" "$(field "$PGB" p50_ms)" "$(field "$PGB" p99_ms)" \
     "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$PGB")" - "$(cpu "$PGB" pg_ms_per_req)" - \
     "$PGB_CLIENT" "$(cpu "$PGB" other_cpu_pct)"
+  fi
   row 'server read' read
   row 'nginx read' nginx-read
   if [[ $GZIP_READS == 1 ]]; then
     row 'server read gzip' read-gzip
     row 'nginx read gzip' nginx-read-gzip
   fi
-  row 'server create' create
-  if [[ -f $OUT/put-practitioner.txt ]]; then
-    row 'practitioner put' put-practitioner
-    row 'practitioner read' read-practitioner
-  fi
+  [[ $ONLY == read ]] || row 'server create' create
+  [[ -f $OUT/put-practitioner.txt ]] && row 'practitioner put' put-practitioner
+  [[ -f $OUT/read-practitioner.txt ]] && row 'practitioner read' read-practitioner
   echo
-  echo "put / pgbench:  $PUT_RATIO (target >= 0.40: $(verdict "$(awk -v r="$PUT_RATIO" 'BEGIN { print (r >= 0.40) }')");" \
+  [[ $ONLY == read ]] || echo "put / pgbench:  $PUT_RATIO (target >= 0.40: $(verdict "$(awk -v r="$PUT_RATIO" 'BEGIN { print (r >= 0.40) }')");" \
     "put p99 $PUT_P99 ms (target < 15 ms: $(verdict "$(awk -v p="$PUT_P99" 'BEGIN { print (p < 15) }')"))"
   echo "read / nginx:   $READ_RATIO (target >= 0.50: $(verdict "$(awk -v r="$READ_RATIO" 'BEGIN { print (r >= 0.50) }')"))"
   echo "by CPU per request (all processes; less sensitive to other load on the machine):"
-  echo "  put / pgbench: $(ratio "$PGB_TOTAL" "$(total_cpu "$OUT/put.txt")") ($PGB_TOTAL vs $(total_cpu "$OUT/put.txt") ms)"
+  [[ $ONLY == read ]] || echo "  put / pgbench: $(ratio "$PGB_TOTAL" "$(total_cpu "$OUT/put.txt")") ($PGB_TOTAL vs $(total_cpu "$OUT/put.txt") ms)"
   echo "  read / nginx:  $(ratio "$(total_cpu "$OUT/nginx-read.txt")" "$(total_cpu "$OUT/read.txt")")" \
     "($(total_cpu "$OUT/nginx-read.txt") vs $(total_cpu "$OUT/read.txt") ms)"
   if [[ $GZIP_READS == 1 ]]; then
     echo "read gzip / nginx gzip: $(ratio "$(field "$OUT/read-gzip.txt" rps)" "$(field "$OUT/nginx-read-gzip.txt" rps)")"
   fi
-  if [[ -f $OUT/put-practitioner.txt ]]; then
+  if [[ -f $OUT/read-practitioner.txt ]]; then
     echo "security model (practitioner: context check + audit) vs SYSTEM user (privileges only):"
-    echo "  put:  $(ratio "$(field "$OUT/put-practitioner.txt" rps)" "$PUT_RPS") of the throughput," \
+    [[ $ONLY == read ]] || echo "  put:  $(ratio "$(field "$OUT/put-practitioner.txt" rps)" "$PUT_RPS") of the throughput," \
       "CPU $(total_cpu "$OUT/put-practitioner.txt") vs $(total_cpu "$OUT/put.txt") ms"
     echo "  read: $(ratio "$(field "$OUT/read-practitioner.txt" rps)" "$READ_RPS") of the throughput," \
       "CPU $(total_cpu "$OUT/read-practitioner.txt") vs $(total_cpu "$OUT/read.txt") ms"

@@ -22,6 +22,8 @@ import io.appointmentserver.security.AccessTags;
 import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.TokenAuthenticator;
 import io.appointmentserver.store.Database;
+import io.appointmentserver.store.ReadCache;
+import io.appointmentserver.store.ReadCacheLease;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.TransactionScope;
 import io.appointmentserver.validation.IgLoader;
@@ -45,9 +47,13 @@ public final class AppointmentServer implements AutoCloseable {
   private final String baseUrl;
   private final ProfileValidator validator;
   private final Reindexer reindexer;
+  private final ReadCacheLease lease;
+  private final ReadCache cache;
 
   private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl, ProfileValidator validator,
-      Reindexer reindexer) {
+      Reindexer reindexer, ReadCacheLease lease, ReadCache cache) {
+    this.lease = lease;
+    this.cache = cache;
     this.db = db;
     this.http = http;
     this.audit = audit;
@@ -62,7 +68,11 @@ public final class AppointmentServer implements AutoCloseable {
     CompletableFuture<FhirContext> ctxFuture = CompletableFuture.supplyAsync(FhirServerContext::create);
     Database db = Database.open(config.dbUrl(), config.dbUser(), config.dbPassword(), config.dataDir(),
         config.dbPoolSize(), config.embeddedFsync());
+    ReadCache cache = config.readCacheMb() > 0 ? new ReadCache(config.readCacheMb() << 20) : null;
+    ReadCacheLease lease = null;
     try {
+      // before anything is served or written: no other process may be answering from its cache
+      lease = ReadCacheLease.acquire(db::connect, cache);
       FhirContext ctx = ctxFuture.join();
       List<IgLoader.Loaded> ig = config.igPath() == null ? List.of() : IgLoader.load(ctx, config.igPath());
       SearchParameters searchParams = new SearchParameters(ctx, ig.stream().map(IgLoader.Loaded::resource).toList());
@@ -70,7 +80,7 @@ public final class AppointmentServer implements AutoCloseable {
       // the store and the searcher take part in a transaction of several calls (conditional writes)
       TransactionScope transactions = new TransactionScope(db.dataSource());
       ResourceStore store = new ResourceStore(transactions, Clock.systemUTC(), config.appointmentOverlap(),
-          searchIndex);
+          searchIndex, cache);
       Reindexer reindexer = new Reindexer(db.dataSource(), searchIndex, searchParams, storedSearchParameters(ctx, store));
       reindexer.start();
       Searcher searcher = new Searcher(transactions, searchParams, config.timeZone(), Clock.systemUTC(),
@@ -111,9 +121,12 @@ public final class AppointmentServer implements AutoCloseable {
             + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
             config.dataDir().toAbsolutePath());
       }
-      return new AppointmentServer(db, http, audit, base, validator, reindexer);
+      return new AppointmentServer(db, http, audit, base, validator, reindexer, lease, cache);
     } catch (Exception | Error e) {
       db.close();
+      if (lease != null) {
+        lease.close();
+      }
       throw e;
     }
   }
@@ -199,6 +212,12 @@ public final class AppointmentServer implements AutoCloseable {
       audit.close(); // what was read until now is audited before the database goes
     } finally {
       db.close();
+      lease.close(); // last: no write of this process is in flight any more
     }
+  }
+
+  /** Whether reads are answered from memory now (this process holds the read cache lease). */
+  public boolean readCacheActive() {
+    return cache != null && cache.active();
   }
 }

@@ -31,6 +31,8 @@ import java.util.Map;
  *                        {@code _revinclude}, iterated); beyond, a warning entry ({@code FHIR_SEARCH_MAX_INCLUDES})
  * @param validation      which writes go through the instance validator ({@code FHIR_VALIDATION}:
  *                        {@code full}, {@code profiles} or {@code off})
+ * @param readCacheMb     megabytes of current versions kept in memory for reads while no other server
+ *                        process uses the database ({@code FHIR_READ_CACHE_MB}); 0 turns the cache off
  * @param settings        the {@code FHIR_*} variables this was read from (for {@link #with})
  */
 public record Config(
@@ -57,6 +59,7 @@ public record Config(
     int searchMaxIncludes,
     boolean conditionalDeleteMultiple,
     ProfileValidator.Mode validation,
+    long readCacheMb,
     Map<String, String> settings) {
 
   public static Config fromEnvironment() {
@@ -89,6 +92,7 @@ public record Config(
         Integer.parseInt(env.getOrDefault("FHIR_SEARCH_MAX_INCLUDES", "1000").trim()),
         Boolean.parseBoolean(env.getOrDefault("FHIR_CONDITIONAL_DELETE_MULTIPLE", "false").trim()),
         ProfileValidator.Mode.parse(env.getOrDefault("FHIR_VALIDATION", "profiles")),
+        Long.parseLong(env.getOrDefault("FHIR_READ_CACHE_MB", "64").trim()),
         // new settings go above this line; the FHIR_* variables themselves are kept for with()
         fhirSettings(env));
   }
@@ -177,6 +181,10 @@ public record Config(
 
   public Config withValidation(ProfileValidator.Mode mode) {
     return with("FHIR_VALIDATION", mode.name().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  public Config withReadCacheMb(long mb) {
+    return with("FHIR_READ_CACHE_MB", String.valueOf(mb));
   }
 
   private static String blankToNull(String s) {

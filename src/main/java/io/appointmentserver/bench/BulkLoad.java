@@ -11,6 +11,7 @@ import io.appointmentserver.search.SearchParameters;
 import io.appointmentserver.security.AccessTags;
 import io.appointmentserver.store.Bookings;
 import io.appointmentserver.store.Database;
+import io.appointmentserver.store.ReadCacheLease;
 import io.appointmentserver.store.ResourceStore;
 import java.time.Clock;
 import java.time.ZoneId;
@@ -67,7 +68,9 @@ public final class BulkLoad implements Callable<Integer> {
   public Integer call() throws Exception {
     FhirContext ctx = FhirServerContext.create();
     ZoneId zone = ZoneId.of("Europe/Copenhagen");
-    try (Database db = Database.open(dbUrl, dbUser, "", null, threads + 1, true)) {
+    try (Database db = Database.open(dbUrl, dbUser, "", null, threads + 1, true);
+         // a writer beside the server: no server process may answer from its cache meanwhile
+         ReadCacheLease lease = ReadCacheLease.acquire(db::connect, null)) {
       SearchIndex index = new SearchIndex(new Extractor(ctx, new SearchParameters(ctx, List.of()), zone));
       ResourceStore store = new ResourceStore(db.dataSource(), Clock.systemUTC(), Bookings.Mode.WARN, index);
       ResourceCodec codec = new ResourceCodec(ctx, zone);

@@ -25,10 +25,16 @@ public final class Database implements AutoCloseable {
 
   private final EmbeddedPostgres embedded;
   private final HikariDataSource pool;
+  private final String url;
+  private final String user;
+  private final String password;
 
-  private Database(EmbeddedPostgres embedded, HikariDataSource pool) {
+  private Database(EmbeddedPostgres embedded, HikariDataSource pool, String url, String user, String password) {
     this.embedded = embedded;
     this.pool = pool;
+    this.url = url;
+    this.user = user;
+    this.password = password;
   }
 
   /** Opens the external database when {@code jdbcUrl} is set, else starts the embedded one. */
@@ -48,7 +54,7 @@ public final class Database implements AutoCloseable {
       password = "";
     }
     HikariDataSource pool = pool(url, user, password, poolSize);
-    Database db = new Database(embedded, pool);
+    Database db = new Database(embedded, pool, url, user, password);
     try {
       db.migrate();
     } catch (RuntimeException e) {
@@ -102,6 +108,10 @@ public final class Database implements AutoCloseable {
     // most this long for a connection and then gets a 503.
     cfg.setConnectionTimeout(2_000);
     cfg.setValidationTimeout(1_000);
+    // PostgreSQL's default, said outright: else Hikari asks the first connection for it (within the
+    // validation timeout), and on a loaded machine a timeout there left the pool unable to set up any
+    // connection ("Transaction isolation level -1 not supported")
+    cfg.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
     // Start even if the database is not there yet; the pool keeps trying.
     cfg.setInitializationFailTimeout(-1);
     cfg.addDataSourceProperty("connectTimeout", "2");
@@ -118,6 +128,17 @@ public final class Database implements AutoCloseable {
         .locations("classpath:db/migration")
         .load()
         .migrate();
+  }
+
+  /** A connection of its own, outside the pool (the read cache lease's). */
+  public Connection connect() throws SQLException {
+    java.util.Properties props = new java.util.Properties();
+    props.setProperty("user", user);
+    props.setProperty("password", password);
+    props.setProperty("connectTimeout", "2");
+    props.setProperty("tcpKeepAlive", "true");
+    props.setProperty("ApplicationName", "appointment-server lease");
+    return new org.postgresql.Driver().connect(url, props);
   }
 
   public DataSource dataSource() {

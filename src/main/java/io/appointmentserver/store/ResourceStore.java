@@ -37,6 +37,7 @@ public final class ResourceStore {
   private final Bookings.Mode overlapMode;
   private final Indexer indexer;
   private final CoalescedReads currentReads;
+  private final ReadCache cache; // null: every read asks the database
 
   /** Renders the JSON of a resource once its id, version and lastUpdated are known. */
   @FunctionalInterface
@@ -59,7 +60,13 @@ public final class ResourceStore {
   }
 
   public ResourceStore(DataSource ds, Clock clock, Bookings.Mode overlapMode, Indexer indexer) {
+    this(ds, clock, overlapMode, indexer, null);
+  }
+
+  /** {@code cache}: the current versions kept in memory while this process holds their lease; null for none. */
+  public ResourceStore(DataSource ds, Clock clock, Bookings.Mode overlapMode, Indexer indexer, ReadCache cache) {
     this.ds = ds;
+    this.cache = cache;
     this.clock = clock;
     this.overlapMode = overlapMode;
     this.indexer = indexer;
@@ -123,7 +130,19 @@ public final class ResourceStore {
       StoredJson audited = audited(type, id, 1, rs -> json(type, id, rs));
       return audited != null ? audited : query(READ, type, id, rs -> json(type, id, rs));
     }
-    return currentReads.read(type, id);
+    if (cache == null) {
+      return currentReads.read(type, id);
+    }
+    StoredJson hit = cache.get(type, id);
+    if (hit != null) {
+      return hit;
+    }
+    long ticket = cache.ticket(); // before the query: a write meanwhile keeps its result out of the cache
+    StoredJson s = currentReads.read(type, id);
+    if (s != null) {
+      cache.fill(s, ticket);
+    }
+    return s;
   }
 
   /**
@@ -305,6 +324,58 @@ public final class ResourceStore {
 
   // ---------------------------------------------------------------- writes
 
+  /**
+   * Runs the write of {@code type/id} with the {@link ReadCache} told: the key is marked before it
+   * starts, and when its transaction ends (the store's own, or the {@link TransactionScope} it is
+   * part of) the committed version goes into the cache, before the response is sent.
+   */
+  private <T> T cached(String type, String id, java.util.function.Supplier<T> write,
+      java.util.function.Function<T, StoredResource> written) {
+    if (cache == null) {
+      return write.get();
+    }
+    long generation = cache.beginWrite(type, id);
+    T result = null;
+    try {
+      result = write.get();
+      return result;
+    } finally {
+      StoredJson s = result == null ? null : cacheable(written.apply(result));
+      whenEnded(committed -> cache.endWrite(type, id, committed ? s : null, generation));
+    }
+  }
+
+  /** A create's version goes into the cache once committed. */
+  private WriteResult created(long generation, WriteResult result) {
+    if (cache != null) {
+      StoredJson s = cacheable(result.resource());
+      if (s != null) {
+        whenEnded(committed -> {
+          if (committed) {
+            cache.created(s, generation);
+          }
+        });
+      }
+    }
+    return result;
+  }
+
+  private void whenEnded(java.util.function.Consumer<Boolean> action) {
+    if (ds instanceof TransactionScope scope) {
+      scope.afterEnd(action);
+    } else {
+      action.accept(true); // the store's own transaction committed (it returned)
+    }
+  }
+
+  private static StoredJson cacheable(StoredResource r) {
+    if (r == null || r.tags() == null) {
+      return null; // tags kept from the old version: not known here
+    }
+    return new StoredJson(r.type(), r.id(), r.version(), r.lastUpdated(), r.deleted(),
+        r.json() == null ? null : r.json().getBytes(java.nio.charset.StandardCharsets.UTF_8), r.tags());
+  }
+
   private static final String NEXT_ID = "SELECT nextval('resource_id_seq')";
 
   private static final String INSERT = """
@@ -401,7 +472,8 @@ public final class ResourceStore {
     if (queued != null && assigned != null && bookings == null && references.isEmpty()) {
       return queue(queued, type, assigned, tags, renderer, model, audit);
     }
-    return transaction(c -> {
+    long generation = cache == null ? 0 : cache.generation();
+    return created(generation, transaction(c -> {
       checkReferences(c, references, type, null);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         String id = assigned != null ? assigned : nextId(c);
@@ -421,7 +493,7 @@ public final class ResourceStore {
         }
       }
       throw new IllegalStateException("no free id for " + type + " after " + MAX_ATTEMPTS + " attempts");
-    });
+    }));
   }
 
   // ---------------------------------------------------------------- batched creates
@@ -579,7 +651,7 @@ public final class ResourceStore {
   public WriteResult update(String type, String id, Long expectedVersion,
       Collection<String> references, String[] tags, Bookings bookings, Guard guard, Renderer renderer,
       Object model, AuditTrail audit) {
-    return transaction(c -> {
+    return cached(type, id, () -> transaction(c -> {
       checkReferences(c, references, type, id);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         long base;
@@ -615,7 +687,7 @@ public final class ResourceStore {
         // somebody else wrote in between: look again
       }
       throw new IllegalStateException("too much contention on " + type + "/" + id);
-    });
+    }), WriteResult::resource);
   }
 
   /**
@@ -625,7 +697,7 @@ public final class ResourceStore {
    */
   public StoredResource delete(String type, String id, Long expectedVersion, Guard guard, AuditTrail audit,
       Bookings bookings) {
-    return transaction(c -> {
+    return cached(type, id, () -> transaction(c -> {
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         long[] cur = currentVersion(c, type, id);
         if (expectedVersion != null && (cur == null || cur[0] != expectedVersion)) {
@@ -656,7 +728,7 @@ public final class ResourceStore {
         }
       }
       throw new IllegalStateException("too much contention on " + type + "/" + id);
-    });
+    }), tombstone -> tombstone);
   }
 
   /**

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -31,7 +32,7 @@ public final class TransactionScope implements DataSource {
   private final ThreadLocal<Bound> bound = new ThreadLocal<>();
 
   /** The transaction of a thread: its connection (as handed out) and what waits for its commit. */
-  private record Bound(Connection shared, List<Runnable> afterCommit) {}
+  private record Bound(Connection shared, List<Runnable> afterCommit, List<Consumer<Boolean>> afterEnd) {}
 
   public TransactionScope(DataSource pool) {
     this.pool = pool;
@@ -47,12 +48,14 @@ public final class TransactionScope implements DataSource {
     }
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
-      Bound b = new Bound(shared(c), new ArrayList<>());
+      Bound b = new Bound(shared(c), new ArrayList<>(), new ArrayList<>());
       bound.set(b);
       T result;
+      boolean committed = false;
       try {
         result = work.get();
         c.commit();
+        committed = true;
       } catch (RuntimeException | Error e) {
         try {
           c.rollback();
@@ -62,6 +65,9 @@ public final class TransactionScope implements DataSource {
         throw e;
       } finally {
         bound.remove();
+        for (Consumer<Boolean> action : b.afterEnd()) {
+          action.accept(committed);
+        }
       }
       b.afterCommit().forEach(Runnable::run);
       return result;
@@ -82,6 +88,19 @@ public final class TransactionScope implements DataSource {
       action.run();
     } else {
       b.afterCommit().add(action);
+    }
+  }
+
+  /**
+   * Runs {@code action} when the current transaction ends, with whether it committed (at once,
+   * with true, outside one: the caller's own transaction has committed then).
+   */
+  public void afterEnd(Consumer<Boolean> action) {
+    Bound b = bound.get();
+    if (b == null) {
+      action.accept(true);
+    } else {
+      b.afterEnd().add(action);
     }
   }
 
