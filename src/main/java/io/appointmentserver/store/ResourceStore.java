@@ -69,13 +69,15 @@ public final class ResourceStore {
   /** Keeps the search index in step with every version written, inside the write's transaction. */
   @FunctionalInterface
   public interface Indexer {
-    Indexer NONE = (c, written, model) -> {};
+    Indexer NONE = (c, written, model, indexedDigest) -> {};
 
     /**
      * {@code model} is the written version as the caller's model object when it has one (the
      * object its {@link Renderer} serialized), so that the JSON need not be parsed again; else null.
+     * {@code indexedDigest} is the resource's {@code search_indexed.rows_digest} as the update read
+     * it with the resource's row locked (every writer of index rows locks it), null when unknown.
      */
-    void index(Connection c, StoredResource written, Object model) throws SQLException;
+    void index(Connection c, StoredResource written, Object model, byte[] indexedDigest) throws SQLException;
   }
 
   // ---------------------------------------------------------------- reads
@@ -314,7 +316,10 @@ public final class ResourceStore {
       hist AS (
         INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags, method)
         SELECT res_type, res_id, version, last_updated, deleted, body, tags, ?::text FROM cur)
-      SELECT old_tags, old_body FROM cur""";
+      SELECT old_tags, old_body,
+             (SELECT s.rows_digest FROM search_indexed s WHERE s.res_type = cur.res_type AND s.res_id = cur.res_id
+                 FOR KEY SHARE)
+        FROM cur""";
 
   private static final String CURRENT_VERSION = """
       SELECT version, deleted FROM resource WHERE res_type = ? AND res_id = ?""";
@@ -391,7 +396,7 @@ public final class ResourceStore {
         // a client may already have chosen this id with PUT: then take the next one
         if (insert(c, type, id, 1, now, json, tags, "POST")) {
           StoredResource written = new StoredResource(type, id, 1, now, false, json, tags, "POST");
-          indexer.index(c, written, model);
+          indexer.index(c, written, model, null);
           List<String> overlaps = book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(written, tags));
           return new WriteResult(written, true, overlaps);
@@ -463,12 +468,12 @@ public final class ResourceStore {
         long version = base + 1;
         Instant now = now();
         String json = renderer.render(id, version, now);
-        boolean written = exists
+        Replaced replaced = exists
             ? update(c, type, id, base, baseDeleted, version, now, false, json, tags, guard, "PUT")
-            : insert(c, type, id, version, now, json, tags, "PUT");
-        if (written) {
+            : insert(c, type, id, version, now, json, tags, "PUT") ? Replaced.NOTHING : null;
+        if (replaced != null) {
           StoredResource stored = new StoredResource(type, id, version, now, false, json, tags, "PUT");
-          indexer.index(c, stored, model);
+          indexer.index(c, stored, model, replaced.indexedDigest());
           List<String> overlaps = book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(stored, tags));
           // re-creating a deleted resource counts as a create
@@ -504,16 +509,13 @@ public final class ResourceStore {
           return tombstone;
         }
         Instant now = now();
-        String[][] oldTags = new String[1][];
-        Guard remembering = (old, oldJson) -> {
-          oldTags[0] = old;
-          return guard.allows(old, oldJson);
-        };
-        if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering, "DELETE")) {
-          StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0], "DELETE");
-          indexer.index(c, tombstone, null);
+        Replaced replaced = update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard, "DELETE");
+        if (replaced != null) {
+          StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, replaced.tags(),
+              "DELETE");
+          indexer.index(c, tombstone, null, replaced.indexedDigest());
           book(c, type, id, bookings);
-          AuditEvents.insert(c, audit.eventsFor(tombstone, oldTags[0]));
+          AuditEvents.insert(c, audit.eventsFor(tombstone, replaced.tags()));
           return tombstone;
         }
       }
@@ -668,8 +670,19 @@ public final class ResourceStore {
     }
   }
 
-  /** The conditional update; {@code tags} null keeps the old ones (deletions). */
-  private static boolean update(Connection c, String type, String id, long base, boolean baseDeleted,
+  /**
+   * What an update replaced: the old version's access tags, and its index rows' digest (for
+   * {@link Indexer#index}); {@link #NOTHING} for a first version.
+   */
+  private record Replaced(String[] tags, byte[] indexedDigest) {
+    static final Replaced NOTHING = new Replaced(null, null);
+  }
+
+  /**
+   * The conditional update; {@code tags} null keeps the old ones (deletions). Null when the
+   * version was not {@code base} any more.
+   */
+  private static Replaced update(Connection c, String type, String id, long base, boolean baseDeleted,
       long version, Instant now, boolean deleted, String json, String[] tags, Guard guard, String method)
       throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
@@ -687,12 +700,13 @@ public final class ResourceStore {
       ps.setString(12, method);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
-          return false;
+          return null;
         }
-        if (!guard.allows(tags(rs, 1), rs.getString(2))) {
+        String[] oldTags = tags(rs, 1);
+        if (!guard.allows(oldTags, rs.getString(2))) {
           throw new GuardRefusedException();
         }
-        return true;
+        return new Replaced(oldTags, rs.getBytes(3));
       }
     }
   }
