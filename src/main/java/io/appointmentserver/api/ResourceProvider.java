@@ -137,12 +137,10 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     policy.rules().onCreate(type, resource, Access.principal(request));
     Prepared prepared = policy.prepare(type, resource, request);
     access.check(request, type, prepared.tags());
-    String unstamped = codec.unstamped(resource);
-    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, unstamped);
+    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
     WriteResult r = store.create(type, assigned, BundleProcessor.toCheck(prepared.references(), request),
         prepared.tags(), prepared.bookings(),
-        (id, version, at) -> codec.stamp(resource, type, id, version, at, unstamped), resource,
-        access.trail(request, "C", "create"));
+        (id, version, at) -> codec.stamp(resource, type, id, version, at), resource, access.trail(request, "C", "create"));
     committed(r.resource());
     return outcome(r, resource, "Created", warnings, request);
   }
@@ -249,12 +247,10 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     Prepared prepared = policy.prepare(type, resource, request);
     // nobody moves a resource into someone else's reach, nor out of their own
     access.check(request, type, prepared.tags());
-    // one serialization for the validation's key and the stored JSON
-    String unstamped = codec.unstamped(resource);
-    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, unstamped);
+    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
     WriteResult r = store.update(type, idPart, expected, BundleProcessor.toCheck(prepared.references(), request),
-        prepared.tags(), prepared.bookings(), guard(request, resource),
-        (rid, version, at) -> codec.stamp(resource, type, rid, version, at, unstamped), resource,
+        prepared.tags(),
+        prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at), resource,
         access.trail(request, "U", subtype));
     committed(r.resource());
     return outcome(r, resource, r.created() ? "Created" : "Updated", warnings, request);

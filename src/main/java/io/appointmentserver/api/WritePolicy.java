@@ -79,12 +79,7 @@ public final class WritePolicy {
    * {@code ProfileValidationException} on errors, returns the warnings and information.
    */
   public List<OperationOutcomeIssueComponent> validate(IBaseResource resource) {
-    return validate(resource, null);
-  }
-
-  /** {@link #validate(IBaseResource)} with the resource's unstamped JSON when the caller has made it (else null). */
-  public List<OperationOutcomeIssueComponent> validate(IBaseResource resource, String unstamped) {
-    return validator.validate(resource, unstamped);
+    return validator.validate(resource);
   }
 
   /** After a create or update of {@code type/id} committed with {@code json}. */

@@ -209,14 +209,6 @@ public final class ProfileValidator {
    * block (warnings, information), throws {@link ProfileValidationException} when there are errors.
    */
   public List<OperationOutcomeIssueComponent> validate(IBaseResource resource) {
-    return validate(resource, null);
-  }
-
-  /**
-   * {@link #validate(IBaseResource)} of a resource whose {@link #unstamped} JSON the caller has
-   * already made ({@code unstamped}; null: made here when needed).
-   */
-  public List<OperationOutcomeIssueComponent> validate(IBaseResource resource, String unstamped) {
     if (!(resource instanceof Resource r) || !r.getMeta().hasProfile()) {
       return List.of();
     }
@@ -228,7 +220,8 @@ public final class ProfileValidator {
     List<ValidationMessage> messages;
     try {
       // as it will be stored, but for what the server sets itself on every version
-      String json = unstamped != null ? unstamped : unstamped(ctx, r);
+      String json = ctx.newJsonParser().setOmitResourceId(true).setDontEncodeElements(SERVER_OWNED)
+          .encodeResourceToString(r);
       messages = generation().validate(json, profileUrls(r));
     } catch (RuntimeException e) {
       // a profile that cannot be used (a broken snapshot, an unknown base): the claim cannot be checked
@@ -415,15 +408,6 @@ public final class ProfileValidator {
       return null;
     }
     return type + "|" + url;
-  }
-
-  /**
-   * A resource's JSON as it will be stored, but for what the server sets itself on every version
-   * (id, meta.versionId, meta.lastUpdated): what is validated, and the key of remembered outcomes.
-   */
-  public static String unstamped(FhirContext ctx, IBaseResource resource) {
-    return ctx.newJsonParser().setOmitResourceId(true).setDontEncodeElements(SERVER_OWNED)
-        .encodeResourceToString(resource);
   }
 
   /** One validator message as an OperationOutcome issue: severity, type, FHIRPath location, message. */
