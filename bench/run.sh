@@ -23,6 +23,9 @@
 # jar to measure, e.g. one built from an older commit; default target/appointment-server.jar,
 # built when missing or older than the sources).
 #
+# ONLY=put measures just the write target: after the JIT warm-up of the PUT, ROUNDS (3) rounds of
+# the seed PUT and pgbench's transaction of the same SQL, side by side in each round.
+#
 # ONLY=security measures just the security model's cost: after the JIT warm-up, ROUNDS (3) rounds
 # of read and seed PUT as a SYSTEM user (privileges only) and as a PRACTITIONER (context check and
 # audit), side by side in each round, so that the ratios compare like with like on a shared machine.
@@ -330,7 +333,11 @@ fi
 
 # ------------------------------------------------------------------ the server's JIT warm-up
 
-for w in $([[ $ONLY == read ]] || echo put) read $([[ $ONLY == security || $ONLY == read ]] || echo create); do
+JIT_WORKLOADS="put read create"
+[[ $ONLY == security ]] && JIT_WORKLOADS="put read"
+[[ $ONLY == put ]] && JIT_WORKLOADS=put
+[[ $ONLY == read ]] && JIT_WORKLOADS=read
+for w in $JIT_WORKLOADS; do
   log "JIT warm-up: $w for ${JIT_WARMUP}s"
   # shellcheck disable=SC2086
   timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
@@ -368,14 +375,14 @@ fi
 # ------------------------------------------------------------------ writes: server, then pgbench
 
 if [[ $ONLY != read ]]; then
-run_load put --url "$BASE" --workload put "${AUTH[@]}"
+[[ $ONLY == put ]] || run_load put --url "$BASE" --workload put "${AUTH[@]}"
 
 BODY=$("${PSQL[@]}" -c "SELECT body FROM resource WHERE res_type = 'Appointment' AND res_id = 'bench-0'")
 [[ -n $BODY ]] || die "Appointment/bench-0 is not in the database"
 TAGS=$("${PSQL[@]}" -c "SELECT tags FROM resource WHERE res_type = 'Appointment' AND res_id = 'bench-0'")
-INDEX_ROWS=$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM search_token WHERE res_id = 'bench-0')
-  + (SELECT count(*) FROM search_reference WHERE res_id = 'bench-0') + (SELECT count(*) FROM search_date WHERE res_id = 'bench-0')")
-[[ $INDEX_ROWS -gt 0 ]] || die "Appointment/bench-0 has no search index rows to copy for pgbench"
+INDEXED=$("${PSQL[@]}" -c "SELECT count(*) FROM search_indexed
+  WHERE res_type = 'Appointment' AND res_id = 'bench-0' AND rows_digest IS NOT NULL")
+[[ $INDEXED == 1 ]] || die "Appointment/bench-0 has no search_indexed row with a digest to copy for pgbench"
 cp "$REPO/bench/pgbench-put.sql" "$WORK/pgbench-put.sql"
 
 # pgbench_run NAME ID_BASE SECONDS [extra pgbench options]: $CLIENTS rows at version 1, then pgbench
@@ -388,40 +395,81 @@ SELECT 'Appointment', (:base + g)::text, 1, now(), false, :'body' FROM generate_
 INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags)
 SELECT res_type, res_id, version, last_updated, deleted, body, tags FROM resource
  WHERE res_type = 'Appointment' AND res_id IN (SELECT (:base + g)::text FROM generate_series(0, :n - 1) g);
+-- indexed as the server indexed the seed appointment, so that the UPDATE's digest lookup finds a row
+INSERT INTO search_indexed (res_type, res_id, fingerprint, kinds, rows_digest)
+SELECT res_type, (:base + g)::text, fingerprint, kinds, rows_digest FROM search_indexed, generate_series(0, :n - 1) g
+ WHERE res_type = 'Appointment' AND res_id = 'bench-0';
 SQL
   (cd "$WORK" && timeout "$STEP_LIMIT" pgbench -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
     -c "$CLIENTS" -j "$(nproc)" -T "$secs" -f pgbench-put.sql \
     -D res_type=Appointment -D id_base="$base" -D version=1 -D "now=$(date -u '+%Y-%m-%d %H:%M:%S.000+00')" \
     -D deleted=false -D 'ref_types={Patient}' -D 'ref_ids={240}' -D "body=$BODY" -D "tags=$TAGS" \
-    -D index_source=bench-0 \
     -D "participants={http://organization.fut.trifork.com/fhir/Practitioner/35205,Patient/240}" \
     -D "start=2019-07-01 07:00:00+00" -D "end=2019-07-01 09:00:00+00" "$@" postgres) \
     >"$OUT/$name.txt" 2>&1 || die "pgbench failed: $(tail -5 "$OUT/$name.txt")"
 }
 
-log "pgbench: ${WARMUP}s warm-up + ${SECONDS_EACH}s at $CLIENTS clients"
-pgbench_run pgbench-warmup 900000 "$WARMUP"
-p0=$(cpu_ticks "$PG_PID"); b0=$(busy_ticks); t0=$(now_ns)
-{ time pgbench_run pgbench-put 910000 "$SECONDS_EACH" -l --log-prefix="$WORK/pgbench-log"; } 2>"$WORK/pgbench-time"
-sleep 1 # pgbench's backends end after pgbench does; their CPU counts once PostgreSQL has reaped them
-p1=$(cpu_ticks "$PG_PID"); b1=$(busy_ticks); t1=$(now_ns)
-PGB_OTHER=$(other_pct $((b1 - b0)) $((p1 - p0 + $(time_ticks "$WORK/pgbench-time"))) $((t1 - t0)))
-PGB_TX=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/pgbench-put.txt")
-PGB_UPDATES=$("${PSQL[@]}" -v base=910000 -v n="$CLIENTS" <<'SQL'
+# pgbench_measured NAME ID_BASE: a measured pgbench run; OUT/NAME.txt gets its output, latencies
+# and PostgreSQL's CPU per transaction, checked against the rows it updated
+pgbench_measured() {
+  local name=$1 base=$2 p0 b0 t0 p1 b1 t1 other tx updates
+  p0=$(cpu_ticks "$PG_PID"); b0=$(busy_ticks); t0=$(now_ns)
+  { time pgbench_run "$name" "$base" "$SECONDS_EACH" -l --log-prefix="$WORK/$name-log"; } 2>"$WORK/pgbench-time"
+  sleep 1 # pgbench's backends end after pgbench does; their CPU counts once PostgreSQL has reaped them
+  p1=$(cpu_ticks "$PG_PID"); b1=$(busy_ticks); t1=$(now_ns)
+  other=$(other_pct $((b1 - b0)) $((p1 - p0 + $(time_ticks "$WORK/pgbench-time"))) $((t1 - t0)))
+  tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/$name.txt")
+  updates=$("${PSQL[@]}" -v base="$base" -v n="$CLIENTS" <<'SQL'
 SELECT sum(version - 1) FROM resource
  WHERE res_type = 'Appointment' AND res_id IN (SELECT (:base + g)::text FROM generate_series(0, :n - 1) g);
 SQL
-)
-[[ $PGB_UPDATES == "$PGB_TX" ]] || die "pgbench processed $PGB_TX transactions but $PGB_UPDATES rows were updated"
-sort -n -k3,3 <(cat "$WORK"/pgbench-log.*) | awk -v tx="$PGB_TX" -v cpu="$(per_request_ms $((p1 - p0)) "$PGB_TX")" \
-  -v client="$(awk '{ printf "%.3f", $1 + $2 }' "$WORK/pgbench-time")" -v other="$PGB_OTHER" '
-  { lat[NR] = $3 }
-  END {
-    p50 = lat[int(NR * 0.50) + 1] / 1000; p99 = lat[int(NR * 0.99) + 1] / 1000
-    printf "RESULT label=pgbench-put transactions=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", NR, p50, p99, lat[NR] / 1000
-    printf "CPU pg_ms_per_req=%s pgbench_cpu_s=%s verified_updates=%d other_cpu_pct=%s\n", cpu, client, tx, other
-  }' >>"$OUT/pgbench-put.txt"
-grep -E '^(tps|latency average|number of (transactions|failed))' "$OUT/pgbench-put.txt" >&2
+  )
+  [[ $updates == "$tx" ]] || die "pgbench processed $tx transactions but $updates rows were updated"
+  sort -n -k3,3 <(cat "$WORK/$name"-log.*) | awk -v tx="$tx" -v cpu="$(per_request_ms $((p1 - p0)) "$tx")" \
+    -v client="$(awk '{ printf "%.3f", $1 + $2 }' "$WORK/pgbench-time")" -v other="$other" -v label="$name" '
+    { lat[NR] = $3 }
+    END {
+      p50 = lat[int(NR * 0.50) + 1] / 1000; p99 = lat[int(NR * 0.99) + 1] / 1000
+      printf "RESULT label=%s transactions=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", label, NR, p50, p99, lat[NR] / 1000
+      printf "CPU pg_ms_per_req=%s pgbench_cpu_s=%s verified_updates=%d other_cpu_pct=%s\n", cpu, client, tx, other
+    }' >>"$OUT/$name.txt"
+  grep -E '^(tps|latency average|number of (transactions|failed))' "$OUT/$name.txt" >&2
+}
+
+log "pgbench: ${WARMUP}s warm-up + ${SECONDS_EACH}s at $CLIENTS clients"
+pgbench_run pgbench-warmup 900000 "$WARMUP"
+
+# ------------------------------------------------------------------ ONLY=put: rounds of the server and pgbench
+
+if [[ $ONLY == put ]]; then
+  FORMAT='%-16s %9s %7s %7s %6s | %6s %6s %6s | %5s\n'
+  for r in $(seq "$ROUNDS"); do
+    run_load "put-$r" --url "$BASE" --workload put "${AUTH[@]}"
+    pgbench_measured "pgbench-put-$r" $((910000 + 1000 * r))
+  done
+  {
+    echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up, $ROUNDS rounds ($(date -u '+%Y-%m-%d %H:%M UTC'))."
+    # shellcheck disable=SC2059
+    printf "$FORMAT" workload 'req/s' 'p50 ms' 'p99 ms' errors server pg client other
+    for r in $(seq "$ROUNDS"); do
+      f=$OUT/put-$r.txt g=$OUT/pgbench-put-$r.txt
+      # shellcheck disable=SC2059
+      printf "$FORMAT" "put-$r" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" "$(field "$f" errors)" \
+        "$(cpu "$f" server_ms_per_req)" "$(cpu "$f" pg_ms_per_req)" "$(cpu "$f" client_ms_per_req)" "$(cpu "$f" other_cpu_pct)"
+      tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$g" | awk '{ printf "%.1f", $1 }')
+      # shellcheck disable=SC2059
+      printf "$FORMAT" "pgbench-put-$r" "$tps" "$(field "$g" p50_ms)" "$(field "$g" p99_ms)" \
+        "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$g")" - "$(cpu "$g" pg_ms_per_req)" \
+        "$(awk -v s="$(cpu "$g" pgbench_cpu_s)" -v n="$(cpu "$g" verified_updates)" 'BEGIN { printf "%.3f", s * 1000 / n }')" \
+        "$(cpu "$g" other_cpu_pct)"
+      echo "  round $r: put / pgbench $(ratio "$(field "$f" rps)" "$tps")"
+    done
+  } | tee "$OUT/summary.txt"
+  log "results in $OUT"
+  exit 0
+fi
+
+pgbench_measured pgbench-put 910000
 fi
 
 # ------------------------------------------------------------------ reads: server, then nginx
@@ -502,7 +550,7 @@ verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 PGB=$OUT/pgbench-put.txt
 if [[ $ONLY != read ]]; then
 PGB_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$PGB" | awk '{ printf "%.1f", $1 }')
-PGB_CLIENT=$(awk -v s="$(cpu "$PGB" pgbench_cpu_s)" -v n="$PGB_TX" 'BEGIN { printf "%.3f", s * 1000 / n }')
+PGB_CLIENT=$(awk -v s="$(cpu "$PGB" pgbench_cpu_s)" -v n="$(cpu "$PGB" verified_updates)" 'BEGIN { printf "%.3f", s * 1000 / n }')
 PUT_RPS=$(field "$OUT/put.txt" rps)
 PUT_P99=$(field "$OUT/put.txt" p99_ms)
 PUT_RATIO=$(ratio "$PUT_RPS" "$PGB_TPS")

@@ -296,23 +296,54 @@ class SearchTest {
     assertThat(ids("Patient?identifier=" + q(SYS + "-del|"))).isEmpty();
   }
 
-  static int indexRows(String type, String id) throws java.sql.SQLException {
-    int n = 0;
+  @Test
+  void anUpdateThatChangesNoSearchableValueLeavesTheIndexRowsAloneAndAnyOtherReplacesThem() throws Exception {
+    String id = "same-" + RUN;
+    String sys = SYS + "-same";
+    put("Patient", id, patient(id, "Samesen", null, "1990-01-01", "female", true).replace(SYS, sys));
+    List<String> first = indexRowVersions("Patient", id);
+    assertThat(first).isNotEmpty();
+    // the same content again (a new version): the rows written by the first version stay
+    put("Patient", id, patient(id, "Samesen", null, "1990-01-01", "female", true).replace(SYS, sys));
+    assertThat(indexRowVersions("Patient", id)).isEqualTo(first);
+    assertThat(ids("Patient?identifier=" + q(sys + "|") + "&family=samesen")).containsExactly("same");
+    // a searchable value changed: the rows are replaced
+    put("Patient", id, patient(id, "Othersen", null, "1990-01-01", "female", true).replace(SYS, sys));
+    assertThat(indexRowVersions("Patient", id)).doesNotContainAnyElementsOf(first);
+    assertThat(ids("Patient?identifier=" + q(sys + "|") + "&family=samesen")).isEmpty();
+    assertThat(ids("Patient?identifier=" + q(sys + "|") + "&family=othersen")).containsExactly("same");
+    // deleted (no rows), then written again with the content of the last version: indexed again
+    assertThat(Http.send("DELETE", BASE + "/Patient/" + id, null).statusCode()).isEqualTo(200);
+    assertThat(indexRows("Patient", id)).isZero();
+    put("Patient", id, patient(id, "Othersen", null, "1990-01-01", "female", true).replace(SYS, sys));
+    assertThat(indexRows("Patient", id)).isEqualTo(first.size());
+    assertThat(ids("Patient?identifier=" + q(sys + "|") + "&family=othersen")).containsExactly("same");
+  }
+
+  /** The transaction ids that wrote each index row of {@code type/id}: they change when a row is written again. */
+  static List<String> indexRowVersions(String type, String id) throws java.sql.SQLException {
+    List<String> out = new ArrayList<>();
     try (java.sql.Connection c = TestServer.postgres().getPostgresDatabase().getConnection()) {
       for (String table : List.of("search_string", "search_token", "search_reference", "search_date", "search_number",
           "search_quantity", "search_uri")) {
         try (java.sql.PreparedStatement ps = c.prepareStatement(
-            "SELECT count(*) FROM " + table + " WHERE res_type = ? AND res_id = ?")) {
+            "SELECT xmin::text FROM " + table + " WHERE res_type = ? AND res_id = ?")) {
           ps.setString(1, type);
           ps.setString(2, id);
           try (java.sql.ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            n += rs.getInt(1);
+            while (rs.next()) {
+              out.add(table + "@" + rs.getString(1));
+            }
           }
         }
       }
     }
-    return n;
+    java.util.Collections.sort(out);
+    return out;
+  }
+
+  static int indexRows(String type, String id) throws java.sql.SQLException {
+    return indexRowVersions(type, id).size();
   }
 
   /** A resource stored before the search index existed (written straight into the tables) is indexed on start-up. */

@@ -1,6 +1,9 @@
 package io.appointmentserver.search;
 
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -98,6 +101,41 @@ public final class IndexRows {
       }
     }
     return k;
+  }
+
+  /**
+   * A digest of every row and of {@code fingerprint} (the definitions they were made under):
+   * equal digests, equal rows.
+   */
+  byte[] digest(String fingerprint) {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    add(md, fingerprint);
+    List<?>[] columns = {stringParam, stringNorm, stringExact, tokenParam, tokenSystem, tokenCode, refParam, ref,
+        dateParam, dateLo, dateHi, numberParam, number, quantityParam, quantity, quantitySystem, quantityCode,
+        uriParam, uri};
+    for (List<?> column : columns) {
+      md.update((byte) 0x1e); // a column ends, so that rows cannot move from one column to the next
+      for (Object v : column) {
+        add(md, v == null ? null : v.toString());
+      }
+    }
+    return md.digest();
+  }
+
+  /** A value as its length and UTF-8 bytes (-1 for null): no two lists of values give the same input. */
+  private static void add(MessageDigest md, String v) {
+    if (v == null) {
+      md.update(new byte[] {-1, -1, -1, -1});
+      return;
+    }
+    byte[] b = v.getBytes(StandardCharsets.UTF_8);
+    md.update(new byte[] {(byte) (b.length >>> 24), (byte) (b.length >>> 16), (byte) (b.length >>> 8), (byte) b.length});
+    md.update(b);
   }
 
   public int size() {

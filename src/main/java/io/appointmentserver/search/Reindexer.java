@@ -248,7 +248,7 @@ public final class Reindexer {
           }
         }
         for (StoredResource s : stale) {
-          index.index(c, s, null, true);
+          index.index(c, s, null, true, null);
         }
         boolean finished = stale.size() < BATCH;
         try (PreparedStatement ps = c.prepareStatement(ADVANCE)) {

@@ -79,8 +79,10 @@ public final class SearchIndex implements ResourceStore.Indexer {
         sql.append(",\n  i").append(b).append(" AS (").append(INSERTS[b]).append(')');
       }
     }
-    return sql.append("\nINSERT INTO search_indexed (res_type, res_id, fingerprint, kinds) SELECT k.t, k.i, ?, ? FROM k")
-        .append("\nON CONFLICT (res_type, res_id) DO UPDATE SET fingerprint = excluded.fingerprint, kinds = excluded.kinds")
+    return sql.append("\nINSERT INTO search_indexed (res_type, res_id, fingerprint, kinds, rows_digest)")
+        .append(" SELECT k.t, k.i, ?, ?, ? FROM k")
+        .append("\nON CONFLICT (res_type, res_id) DO UPDATE SET fingerprint = excluded.fingerprint, kinds = excluded.kinds,")
+        .append(" rows_digest = excluded.rows_digest")
         .toString();
   }
 
@@ -97,16 +99,26 @@ public final class SearchIndex implements ResourceStore.Indexer {
     return s;
   }
 
+  /**
+   * Leaves the rows alone when {@code indexedDigest} (the {@code rows_digest} the resource's
+   * rows have, read with its row locked) is the digest of the new rows: an update that changes
+   * no searchable value, such as the seed PUT, writes no index row.
+   */
   @Override
-  public void index(Connection c, StoredResource written, Object model) throws SQLException {
-    index(c, written, model, written.version() > 1 || written.deleted());
+  public void index(Connection c, StoredResource written, Object model, byte[] indexedDigest) throws SQLException {
+    index(c, written, model, written.version() > 1 || written.deleted(), indexedDigest);
   }
 
   /** {@code replace}: the resource may have rows already (any version but a first, and any reindex). */
-  void index(Connection c, StoredResource written, Object model, boolean replace) throws SQLException {
+  void index(Connection c, StoredResource written, Object model, boolean replace, byte[] indexedDigest)
+      throws SQLException {
     SearchParameters.Definitions defs = extractor.parameters().current();
     IndexRows rows = written.deleted() || written.json() == null ? IndexRows.none() : extract(defs, written, model);
-    write(c, written.type(), written.id(), rows, defs.fingerprint(written.type()), replace);
+    String fingerprint = defs.fingerprint(written.type());
+    byte[] digest = rows.digest(fingerprint);
+    if (!java.util.Arrays.equals(digest, indexedDigest)) {
+      write(c, written.type(), written.id(), rows, fingerprint, digest, replace);
+    }
   }
 
   private IndexRows extract(SearchParameters.Definitions defs, StoredResource written, Object model) {
@@ -125,12 +137,14 @@ public final class SearchIndex implements ResourceStore.Indexer {
   }
 
   /** A first version's rows, extracted while its model is at hand, for {@link #writeAll}. */
-  private record Pending(IndexRows rows, String fingerprint) {}
+  private record Pending(IndexRows rows, String fingerprint, byte[] digest) {}
 
   @Override
   public Object rows(StoredResource written, Object model) {
     SearchParameters.Definitions defs = extractor.parameters().current();
-    return new Pending(extract(defs, written, model), defs.fingerprint(written.type()));
+    IndexRows extracted = extract(defs, written, model);
+    String fingerprint = defs.fingerprint(written.type());
+    return new Pending(extracted, fingerprint, extracted.digest(fingerprint));
   }
 
   /** First versions (nothing to replace), the statements of one shape sent as one JDBC batch. */
@@ -144,7 +158,7 @@ public final class SearchIndex implements ResourceStore.Indexer {
       try (PreparedStatement ps = c.prepareStatement(cached(shape.getKey(), false))) {
         for (int i : shape.getValue()) {
           Pending p = (Pending) rows.get(i);
-          bind(c, ps, written.get(i).type(), written.get(i).id(), p.rows(), p.fingerprint(), false);
+          bind(c, ps, written.get(i).type(), written.get(i).id(), p.rows(), p.fingerprint(), p.digest(), false);
           ps.addBatch();
         }
         ps.executeBatch();
@@ -152,16 +166,16 @@ public final class SearchIndex implements ResourceStore.Indexer {
     }
   }
 
-  private void write(Connection c, String type, String id, IndexRows r, String fingerprint, boolean replace)
-      throws SQLException {
+  private void write(Connection c, String type, String id, IndexRows r, String fingerprint, byte[] digest,
+      boolean replace) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(cached(r.kinds(), replace))) {
-      bind(c, ps, type, id, r, fingerprint, replace);
+      bind(c, ps, type, id, r, fingerprint, digest, replace);
       ps.executeUpdate();
     }
   }
 
   private static void bind(Connection c, PreparedStatement ps, String type, String id, IndexRows r, String fingerprint,
-      boolean replace) throws SQLException {
+      byte[] digest, boolean replace) throws SQLException {
     int kinds = r.kinds();
     int i = 1;
     ps.setString(i++, type);
@@ -195,7 +209,8 @@ public final class SearchIndex implements ResourceStore.Indexer {
       i = texts(c, ps, i, r.uriParam, r.uri);
     }
     ps.setString(i++, fingerprint);
-    ps.setShort(i, (short) kinds);
+    ps.setShort(i++, (short) kinds);
+    ps.setBytes(i, digest);
   }
 
   @SafeVarargs

@@ -76,13 +76,15 @@ public final class ResourceStore {
   /** Keeps the search index in step with every version written, inside the write's transaction. */
   @FunctionalInterface
   public interface Indexer {
-    Indexer NONE = (c, written, model) -> {};
+    Indexer NONE = (c, written, model, indexedDigest) -> {};
 
     /**
      * {@code model} is the written version as the caller's model object when it has one (the
      * object its {@link Renderer} serialized), so that the JSON need not be parsed again; else null.
+     * {@code indexedDigest} is the resource's {@code search_indexed.rows_digest} as the update read
+     * it with the resource's row locked (every writer of index rows locks it), null when unknown.
      */
-    void index(Connection c, StoredResource written, Object model) throws SQLException;
+    void index(Connection c, StoredResource written, Object model, byte[] indexedDigest) throws SQLException;
 
     /**
      * For a batch of first versions ({@link #batched}): what {@link #writeAll} needs of one, taken
@@ -95,7 +97,7 @@ public final class ResourceStore {
     /** Indexes first versions whose {@link #rows} were taken before (by default one at a time). */
     default void writeAll(Connection c, List<StoredResource> written, List<Object> rows) throws SQLException {
       for (int i = 0; i < written.size(); i++) {
-        index(c, written.get(i), rows.get(i));
+        index(c, written.get(i), rows.get(i), null);
       }
     }
   }
@@ -400,7 +402,10 @@ public final class ResourceStore {
       hist AS (
         INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags, method)
         SELECT res_type, res_id, version, last_updated, deleted, body, tags, ?::text FROM cur)
-      SELECT old_tags, old_body FROM cur""";
+      SELECT old_tags, old_body,
+             (SELECT s.rows_digest FROM search_indexed s WHERE s.res_type = cur.res_type AND s.res_id = cur.res_id
+                 FOR KEY SHARE)
+        FROM cur""";
 
   private static final String CURRENT_VERSION = """
       SELECT version, deleted FROM resource WHERE res_type = ? AND res_id = ?""";
@@ -482,7 +487,7 @@ public final class ResourceStore {
         // a client may already have chosen this id with PUT: then take the next one
         if (insert(c, type, id, 1, now, json, tags, "POST")) {
           StoredResource written = new StoredResource(type, id, 1, now, false, json, tags, "POST");
-          indexer.index(c, written, model);
+          indexer.index(c, written, model, null);
           List<String> overlaps = book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(written, tags));
           return new WriteResult(written, true, overlaps);
@@ -673,12 +678,12 @@ public final class ResourceStore {
         long version = base + 1;
         Instant now = now();
         String json = renderer.render(id, version, now);
-        boolean written = exists
+        Replaced replaced = exists
             ? update(c, type, id, base, baseDeleted, version, now, false, json, tags, guard, "PUT")
-            : insert(c, type, id, version, now, json, tags, "PUT");
-        if (written) {
+            : insert(c, type, id, version, now, json, tags, "PUT") ? Replaced.NOTHING : null;
+        if (replaced != null) {
           StoredResource stored = new StoredResource(type, id, version, now, false, json, tags, "PUT");
-          indexer.index(c, stored, model);
+          indexer.index(c, stored, model, replaced.indexedDigest());
           List<String> overlaps = book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(stored, tags));
           // re-creating a deleted resource counts as a create
@@ -714,16 +719,13 @@ public final class ResourceStore {
           return tombstone;
         }
         Instant now = now();
-        String[][] oldTags = new String[1][];
-        Guard remembering = (old, oldJson) -> {
-          oldTags[0] = old;
-          return guard.allows(old, oldJson);
-        };
-        if (update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, remembering, "DELETE")) {
-          StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, oldTags[0], "DELETE");
-          indexer.index(c, tombstone, null);
+        Replaced replaced = update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard, "DELETE");
+        if (replaced != null) {
+          StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, replaced.tags(),
+              "DELETE");
+          indexer.index(c, tombstone, null, replaced.indexedDigest());
           book(c, type, id, bookings);
-          AuditEvents.insert(c, audit.eventsFor(tombstone, oldTags[0]));
+          AuditEvents.insert(c, audit.eventsFor(tombstone, replaced.tags()));
           return tombstone;
         }
       }
@@ -883,8 +885,19 @@ public final class ResourceStore {
     ps.setString(8, method);
   }
 
-  /** The conditional update; {@code tags} null keeps the old ones (deletions). */
-  private static boolean update(Connection c, String type, String id, long base, boolean baseDeleted,
+  /**
+   * What an update replaced: the old version's access tags, and its index rows' digest (for
+   * {@link Indexer#index}); {@link #NOTHING} for a first version.
+   */
+  private record Replaced(String[] tags, byte[] indexedDigest) {
+    static final Replaced NOTHING = new Replaced(null, null);
+  }
+
+  /**
+   * The conditional update; {@code tags} null keeps the old ones (deletions). Null when the
+   * version was not {@code base} any more.
+   */
+  private static Replaced update(Connection c, String type, String id, long base, boolean baseDeleted,
       long version, Instant now, boolean deleted, String json, String[] tags, Guard guard, String method)
       throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
@@ -902,12 +915,13 @@ public final class ResourceStore {
       ps.setString(12, method);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
-          return false;
+          return null;
         }
-        if (!guard.allows(tags(rs, 1), rs.getString(2))) {
+        String[] oldTags = tags(rs, 1);
+        if (!guard.allows(oldTags, rs.getString(2))) {
           throw new GuardRefusedException();
         }
-        return true;
+        return new Replaced(oldTags, rs.getBytes(3));
       }
     }
   }
