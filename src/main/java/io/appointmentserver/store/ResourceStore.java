@@ -345,22 +345,17 @@ public final class ResourceStore {
   public interface AuditTrail {
     AuditTrail NONE = (written, tags) -> List.of();
 
-    List<StoredResource> eventsFor(StoredResource written, String[] tags);
+    List<AuditEvents.Event> eventsFor(StoredResource written, String[] tags);
   }
 
   /** Appends audit events (read events, batched) in one COPY. */
-  public void appendAudit(List<StoredResource> events) {
+  public void appendAudit(List<AuditEvents.Event> events) {
     if (!events.isEmpty()) {
       run(c -> {
         AuditEvents.copy(c, events);
         return null;
       });
     }
-  }
-
-  /** The id of a new audit event made at {@code at}: time-ordered, unique across processes. */
-  public static String newAuditId(Instant at) {
-    return AuditEvents.newId(at);
   }
 
   /** Refused by a {@link Guard}: nothing was written. */
