@@ -1,7 +1,5 @@
 package io.appointmentserver.store;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -13,6 +11,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
 
 /**
  * The audit trail's storage: table {@code audit_event}, append-only, one row per AuditEvent
@@ -205,47 +204,106 @@ public final class AuditEvents {
   }
 
   /**
-   * A batch of read events in one COPY (text format): PostgreSQL parses no statement per row, and
-   * a row is a few short values (about 300 bytes).
+   * A batch of read events in one binary COPY: PostgreSQL parses no statement, no text and no
+   * timestamp per row, and the values need no escaping (each is sent with its length).
    */
   static void copy(Connection c, List<Event> events) throws SQLException {
-    StringBuilder data = new StringBuilder(events.size() * 320);
+    CopyData data = new CopyData(events.size() * 400);
+    data.write(COPY_HEADER, 0, COPY_HEADER.length);
     for (Event e : events) {
-      data.append(e.id()).append('\t').append(e.recorded()).append('\t'); // ISO 8601 in UTC, as PostgreSQL reads it
+      data.int16(2 + 13);
+      data.text(e.id());
+      data.int32(8);
+      data.int64((e.recorded().getEpochSecond() - POSTGRES_EPOCH_SECOND) * 1_000_000 + e.recorded().getNano() / 1_000);
       for (String value : e.texts()) {
-        field(data, value).append('\t');
+        data.text(value);
       }
-      data.setCharAt(data.length() - 1, '\n');
     }
+    data.int16(-1);
     try {
-      c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY audit_event (" + COLUMNS + ") FROM STDIN",
-          new ByteArrayInputStream(data.toString().getBytes(StandardCharsets.UTF_8)));
+      CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+          "COPY audit_event (" + COLUMNS + ") FROM STDIN (FORMAT binary)");
+      try {
+        copy.writeToCopy(data.bytes(), 0, data.size());
+        copy.endCopy();
+      } finally {
+        if (copy.isActive()) {
+          copy.cancelCopy();
+        }
+      }
     } catch (SQLException e) {
       if (!"23505".equals(e.getSQLState())) {
         throw e;
       }
       // some of the batch was stored by an attempt whose success went unheard: store the rest
       insert(c, events);
-    } catch (IOException e) {
-      throw new SQLException("COPY of audit events failed: " + e.getMessage(), e);
     }
   }
 
-  /** A value in COPY's text format: \N for null; backslash, newline, carriage return and tab escaped. */
-  private static StringBuilder field(StringBuilder out, String s) {
-    if (s == null) {
-      return out.append("\\N");
+  /** The binary COPY signature, flags and header extension length. */
+  private static final byte[] COPY_HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0,
+      0, 0, 0, 0, 0, 0, 0, 0};
+  /** 2000-01-01T00:00:00Z, where PostgreSQL's timestamps count from. */
+  private static final long POSTGRES_EPOCH_SECOND = 946_684_800L;
+
+  /**
+   * The bytes of a binary COPY: big-endian integers, text as UTF-8 after its length (-1: null).
+   * Unlike ByteArrayOutputStream, no lock per byte written.
+   */
+  private static final class CopyData {
+    private byte[] buf;
+    private int size;
+
+    CopyData(int capacity) {
+      buf = new byte[capacity];
     }
-    for (int i = 0; i < s.length(); i++) {
-      char ch = s.charAt(i);
-      switch (ch) {
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> out.append(ch);
+
+    byte[] bytes() {
+      return buf;
+    }
+
+    int size() {
+      return size;
+    }
+
+    private void room(int n) {
+      if (size + n > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
       }
     }
-    return out;
+
+    void write(byte[] b, int off, int len) {
+      room(len);
+      System.arraycopy(b, off, buf, size, len);
+      size += len;
+    }
+
+    void int16(int v) {
+      room(2);
+      buf[size++] = (byte) (v >>> 8);
+      buf[size++] = (byte) v;
+    }
+
+    void int32(int v) {
+      room(4);
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        buf[size++] = (byte) (v >>> shift);
+      }
+    }
+
+    void int64(long v) {
+      int32((int) (v >>> 32));
+      int32((int) v);
+    }
+
+    void text(String s) {
+      if (s == null) {
+        int32(-1);
+        return;
+      }
+      byte[] b = s.getBytes(StandardCharsets.UTF_8);
+      int32(b.length);
+      write(b, 0, b.length);
+    }
   }
 }
