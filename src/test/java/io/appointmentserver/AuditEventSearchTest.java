@@ -148,6 +148,25 @@ class AuditEventSearchTest {
     assertThat(recorded).isSortedAccordingTo(java.util.Comparator.reverseOrder());
   }
 
+  /** The ids of the events a search finds (one page). */
+  static List<String> ids(String query) {
+    List<String> out = new ArrayList<>();
+    JsonNode page = Json.parse(Http.get(BASE + "/AuditEvent?" + query).body());
+    if (page.has("entry")) {
+      page.get("entry").forEach(e -> out.add(e.get("resource").get("id").asText()));
+    }
+    return out;
+  }
+
+  @Test
+  void searchesById() {
+    List<String> all = ids("patient=" + P1);
+    assertThat(all).hasSize(3);
+    assertThat(ids("_id=" + all.get(0) + "," + all.get(2) + ",not-an-event," + UUID.randomUUID()))
+        .containsExactlyInAnyOrder(all.get(0), all.get(2));
+    assertThat(ids("_id:not=" + all.get(0) + "&patient=" + P1)).containsExactlyInAnyOrder(all.get(1), all.get(2));
+  }
+
   @Test
   void usersSeeTheEventsOfTheirContextOnly() {
     String patient1 = "Bearer " + Tokens.sign(TestServer.dataDir(), "PATIENT", List.of("AuditEvent.read", "AuditEvent.search"),

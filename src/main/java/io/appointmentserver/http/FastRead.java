@@ -4,6 +4,7 @@ import io.appointmentserver.api.Outcomes;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.AuditLog.RequestInfo;
+import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.security.ForbiddenException;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.Privileges;
@@ -69,14 +70,14 @@ final class FastRead extends HttpFilter {
     try {
       // the same checks as the HAPI path: privilege, context, then the resource's context
       Privileges.require(principal, type, Op.READ);
-      access.rule(principal, type);
+      ContextRule rule = access.rule(principal, type);
       s = m.group(3) == null ? store.readJson(type, m.group(2))
           : store.vreadJson(type, m.group(2), Long.parseLong(m.group(3)));
       if (s == null || s.deleted()) {
         chain.doFilter(req, resp); // HAPI writes the 404 / 410
         return;
       }
-      access.check(principal, type, s.tags());
+      AccessPolicy.check(rule, type, s.tags());
       audit.record(audit.events(principal, (RequestInfo) req.getAttribute(AuditLog.ATTRIBUTE), "R",
           m.group(3) == null ? "read" : "vread", type, type + "/" + s.id() + "/_history/" + s.version(), s.tags()));
     } catch (StoreUnavailableException | ForbiddenException e) {

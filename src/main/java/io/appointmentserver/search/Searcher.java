@@ -248,6 +248,10 @@ public final class Searcher {
   private List<SortKey> sortKeys(String type, String sort) {
     List<SortKey> keys = new ArrayList<>();
     if (sort == null || sort.isBlank()) {
+      if (type.equals(AuditEvents.TYPE)) {
+        // the audit trail's key is (recorded, id): in that order a page is read off the key
+        keys.add(new SortKey("r.last_updated", false, "timestamptz"));
+      }
       return keys;
     }
     for (String s : sort.split(",")) {

@@ -52,7 +52,11 @@ public final class AccessPolicy {
 
   /** 403 unless the resource with {@code tags} is within the user's context. */
   public void check(Principal p, String type, String[] tags) {
-    ContextRule rule = rule(p, type);
+    check(rule(p, type), type, tags);
+  }
+
+  /** 403 unless the resource with {@code tags} meets {@code rule} (from {@link #rule}; null: unrestricted). */
+  public static void check(ContextRule rule, String type, String[] tags) {
     if (rule != null && !rule.allows(tags)) {
       throw notMatching(type);
     }

@@ -1,13 +1,10 @@
 package io.appointmentserver.security;
 
 import io.appointmentserver.security.Principal.UserType;
+import io.appointmentserver.store.AuditEvents;
+import io.appointmentserver.store.AuditEvents.Event;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoreUnavailableException;
-import io.appointmentserver.store.StoredResource;
-import java.nio.charset.StandardCharsets;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.Base64;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -29,7 +26,6 @@ public final class AuditLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
   /** Where the authentication filter leaves the {@link RequestInfo}. */
   public static final String ATTRIBUTE = "io.appointmentserver.security.AuditLog.RequestInfo";
-  static final String CONTEXT_ORGANIZATION = "urn:appointment-server:audit:context-organization";
   /** A CPR number: ddmmyy, an optional dash, four digits. */
   private static final Pattern CPR = Pattern.compile(
       "(?<![0-9])(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}(?![0-9])");
@@ -39,7 +35,7 @@ public final class AuditLog implements AutoCloseable {
 
   private final ResourceStore store;
   private final Clock clock;
-  private final ConcurrentLinkedQueue<StoredResource> pending = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Event> pending = new ConcurrentLinkedQueue<>();
   private final Thread writer;
   private volatile boolean closing;
 
@@ -57,166 +53,38 @@ public final class AuditLog implements AutoCloseable {
 
   /**
    * The events of one request: one per patient among {@code tags} (or one without a patient).
-   * {@code action} is C, R, U, D or E; {@code subtype} the interaction or operation name.
+   * {@code action} is C, R, U, D or E; {@code subtype} the interaction or operation name. An
+   * event is the request's values only: the AuditEvent is rendered when the trail is read.
    */
-  public List<StoredResource> events(Principal p, RequestInfo info, String action, String subtype,
+  public List<Event> events(Principal p, RequestInfo info, String action, String subtype,
       String type, String resourceRef, String[] tags) {
     if (p == null || p.userType() == UserType.SYSTEM || info == null || "HEAD".equals(info.method())) {
       return List.of();
     }
-    List<String> patients = new ArrayList<>();
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    String query = info.query() == null || info.query().isEmpty() ? null : maskCpr(info.query());
+    List<Event> out = new ArrayList<>(1);
     if (tags != null) {
       for (String t : tags) {
         if (t.startsWith(AccessTags.PATIENT)) {
-          patients.add(t.substring(AccessTags.PATIENT.length()));
+          out.add(event(p, info, action, subtype, type, resourceRef, t.substring(AccessTags.PATIENT.length()), query, now));
         }
       }
     }
-    if (patients.isEmpty()) {
-      patients.add(null);
-    }
-    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-    List<StoredResource> out = new ArrayList<>(patients.size());
-    for (String patient : patients) {
-      String id = ResourceStore.newAuditId(now);
-      String[] eventTags = patient == null ? new String[0] : new String[] {AccessTags.PATIENT + patient};
-      out.add(new StoredResource("AuditEvent", id, 1, now, false,
-          json(id, p, info, action, subtype, type, resourceRef, patient, now), eventTags));
+    if (out.isEmpty()) {
+      out.add(event(p, info, action, subtype, type, resourceRef, null, query, now));
     }
     return out;
   }
 
-  private static final DateTimeFormatter INSTANT =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneOffset.UTC);
-
-  private static String coding(String field, String system, String code, String display) {
-    return "\"" + field + "\":" + codingObject(system, code, display);
-  }
-
-  private static String codingObject(String system, String code, String display) {
-    return "{\"system\":\"" + system + "\",\"code\":\"" + code + "\",\"display\":\"" + display + "\"}";
-  }
-
-  // the constant parts of every event, JSON text as it is sent
-  private static final String TYPE = "," + coding("type", "http://hl7.org/fhir/audit-event-type", "rest",
-      "RESTful Operation");
-  private static final String SOURCE = ",\"source\":{\"site\":\"appointment-server\",\"identifier\":"
-      + "{\"value\":\"appointment-server\"},\"type\":[" + codingObject("http://hl7.org/fhir/security-source-type",
-      "4", "Application Server") + "]}";
-  private static final String PATIENT_ENTITY = "}," + coding("type", "http://hl7.org/fhir/audit-entity-type", "1",
-      "Person") + "," + coding("role", "http://hl7.org/fhir/object-role", "1", "Patient") + "},";
-  private static final String RESOURCE_ENTITY = coding("type", "http://hl7.org/fhir/audit-entity-type", "2",
-      "System Object") + "," + coding("role", "http://hl7.org/fhir/object-role", "4", "Domain Resource");
-  private static final String TRACE_ENTITY = "}," + coding("type", "http://hl7.org/fhir/audit-entity-type", "2",
-      "System Object") + "," + coding("role", "http://hl7.org/fhir/object-role", "21", "Job Stream")
-      + ",\"name\":\"x-b3-traceid\"}]}";
-
-  /**
-   * The DSTU3 AuditEvent as JSON, written straight into one buffer from constant parts and the
-   * request's values: it is made for every audited request, so it skips HAPI's model and a
-   * generator (the tests read it back through the API).
-   */
-  static String json(String id, Principal p, RequestInfo info, String action, String subtype, String type,
-      String resourceRef, String patient, Instant now) {
-    String at = INSTANT.format(now);
-    StringBuilder b = new StringBuilder(1500);
-    b.append("{\"resourceType\":\"AuditEvent\",\"id\":");
-    str(b, id);
-    b.append(",\"meta\":{\"versionId\":\"1\",\"lastUpdated\":\"").append(at).append("\"}").append(TYPE);
-    b.append(",\"subtype\":[{\"system\":\"").append(subtype.startsWith("$")
-        ? "http://hl7.org/fhir/ValueSet/operation" : "http://hl7.org/fhir/restful-interaction").append("\",\"code\":");
-    str(b, subtype);
-    b.append("}],\"action\":");
-    str(b, action);
-    b.append(",\"recorded\":\"").append(at).append("\",\"outcome\":\"0\",\"outcomeDesc\":");
-    str(b, type);
-
-    b.append(",\"agent\":[{");
-    if (p.context().organization() != null) {
-      b.append("\"extension\":[{\"url\":\"" + CONTEXT_ORGANIZATION + "\",\"valueReference\":{\"reference\":");
-      str(b, p.context().organization());
-      b.append("}}],");
-    }
-    b.append("\"role\":[{\"text\":");
-    str(b, p.userType().name());
-    b.append("}]");
-    if (p.userId() != null) {
-      b.append(",\"reference\":{\"reference\":");
-      str(b, p.userId());
-      if (p.name() != null) {
-        b.append(",\"display\":");
-        str(b, p.name());
-      }
-      b.append('}');
-    }
-    if (p.subject() != null) {
-      b.append(",\"userId\":{\"value\":");
-      str(b, p.subject());
-      b.append('}');
-    }
-    if (p.name() != null) {
-      b.append(",\"name\":");
-      str(b, p.name());
-    }
-    b.append(",\"requestor\":true");
-    if (info.clientAddress() != null) {
-      b.append(",\"network\":{\"address\":");
-      str(b, info.clientAddress());
-      b.append(",\"type\":\"2\"}");
-    }
-    b.append("}]").append(SOURCE);
-
-    b.append(",\"entity\":[");
-    if (patient != null) {
-      b.append("{\"reference\":{\"reference\":");
-      str(b, patient);
-      b.append(PATIENT_ENTITY);
-    }
-    b.append('{');
-    if (resourceRef != null) {
-      b.append("\"reference\":{\"reference\":");
-      str(b, resourceRef);
-      b.append("},");
-    }
-    b.append(RESOURCE_ENTITY);
-    if (resourceRef == null) {
-      b.append(",\"name\":");
-      str(b, type);
-    }
-    if (info.query() != null && !info.query().isEmpty()) {
-      b.append(",\"query\":\"")
-          .append(Base64.getEncoder().encodeToString(maskCpr(info.query()).getBytes(StandardCharsets.UTF_8)))
-          .append('"');
-    }
-    b.append("},{\"identifier\":{\"value\":");
-    str(b, info.traceId());
-    return b.append(TRACE_ENTITY).toString();
-  }
-
-  /** A JSON string: quotes, backslashes and control characters escaped, the rest as it is. */
-  private static void str(StringBuilder b, String s) {
-    b.append('"');
-    int start = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '"' || c == '\\' || c < 0x20) {
-        b.append(s, start, i);
-        switch (c) {
-          case '"' -> b.append("\\\"");
-          case '\\' -> b.append("\\\\");
-          case '\n' -> b.append("\\n");
-          case '\r' -> b.append("\\r");
-          case '\t' -> b.append("\\t");
-          default -> b.append(String.format("\\u%04X", (int) c));
-        }
-        start = i + 1;
-      }
-    }
-    b.append(s, start, s.length()).append('"');
+  private static Event event(Principal p, RequestInfo info, String action, String subtype, String type,
+      String resourceRef, String patient, String query, Instant now) {
+    return new Event(AuditEvents.newId(now), now, patient, action, subtype, type, resourceRef, p.userType().name(),
+        p.userId(), p.name(), p.subject(), p.context().organization(), info.clientAddress(), info.traceId(), query);
   }
 
   /** Queues a read's events; they are stored within a second. */
-  public void record(List<StoredResource> events) {
+  public void record(List<Event> events) {
     pending.addAll(events);
   }
 
@@ -229,11 +97,11 @@ public final class AuditLog implements AutoCloseable {
   private static final int MAX_BATCH = 5_000;
 
   private void drain() {
-    List<StoredResource> batch = new ArrayList<>();
+    List<Event> batch = new ArrayList<>();
     long backoff = GATHER_MILLIS;
     while (true) {
       boolean last = closing; // close() comes after the last request: all its events are queued
-      for (StoredResource e; batch.size() < MAX_BATCH && (e = pending.poll()) != null; ) {
+      for (Event e; batch.size() < MAX_BATCH && (e = pending.poll()) != null; ) {
         batch.add(e);
       }
       if (batch.isEmpty()) {

@@ -1,7 +1,5 @@
 package io.appointmentserver.store;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -13,76 +11,188 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
 
 /**
  * The audit trail's storage: table {@code audit_event}, append-only, one row per AuditEvent
- * (no current row and history row as for other resources: an AuditEvent never changes). Reads,
- * vreads and history of the type AuditEvent see these rows as version 1 of the resource.
+ * (no current row and history row as for other resources: an AuditEvent never changes). A row
+ * holds only what differs between events (who, what, when, the patient, the trace id); the
+ * DSTU3 AuditEvent is rendered from it by PostgreSQL ({@link #BODY}) when someone reads or
+ * searches the audit trail, which is rare next to the reads and writes that are audited. Rows
+ * stored before V70 keep the JSON they were served with in {@code body}. Reads, vreads and
+ * history of the type AuditEvent see these rows as version 1 of the resource.
  */
 public final class AuditEvents {
   public static final String TYPE = "AuditEvent";
+  static final String CONTEXT_ORGANIZATION = "urn:appointment-server:audit:context-organization";
 
   private AuditEvents() {}
 
+  /**
+   * One event as stored. {@code id} is a version 7 UUID made at {@code recorded} ({@link #newId});
+   * {@code entity} the resource (or version) the request concerned, null for a search;
+   * {@code query} the request's query, CPR numbers masked, or null.
+   */
+  public record Event(String id, Instant recorded, String patient, String action, String subtype,
+      String resourceType, String entity, String agentType, String agentId, String agentName,
+      String agentSubject, String agentOrganization, String address, String traceId, String query) {
+    public Event {
+      // PostgreSQL text holds no NUL character (a query may carry %00): a COPY with one would fail forever
+      agentName = withoutNul(agentName);
+      agentId = withoutNul(agentId);
+      agentSubject = withoutNul(agentSubject);
+      agentOrganization = withoutNul(agentOrganization);
+      patient = withoutNul(patient);
+      traceId = withoutNul(traceId);
+      query = withoutNul(query);
+    }
+
+    /** The text columns after id and recorded, in the order of {@link #COLUMNS}. */
+    String[] texts() {
+      return new String[] {patient, action, subtype, resourceType, entity, agentType, agentId, agentName,
+          agentSubject, agentOrganization, address, traceId, query};
+    }
+  }
+
+  private static String withoutNul(String s) {
+    return s == null || s.indexOf('\0') < 0 ? s : s.replace('\0', '\uFFFD');
+  }
+
   /** A version 7 UUID: time-ordered, so that the primary key grows at its right edge. */
-  static String newId(Instant at) {
+  public static String newId(Instant at) {
     ThreadLocalRandom r = ThreadLocalRandom.current();
     long msb = (at.toEpochMilli() << 16) | 0x7000 | (r.nextInt() & 0x0fff);
     long lsb = (r.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L;
     return new UUID(msb, lsb).toString();
   }
 
-  /** The patient among an event's access tags (an event concerns at most one), or null. */
-  private static String patient(String[] tags) {
-    if (tags != null) {
-      for (String t : tags) {
-        if (t.startsWith(PATIENT_TAG)) {
-          return t.substring(PATIENT_TAG.length());
-        }
-      }
-    }
-    return null;
-  }
-
-  private static final String PATIENT_TAG = "patient:";
-
   /** An event's access tags, derived from its patient column as the write path tags resources. */
   private static final String TAGS =
-      "CASE WHEN patient IS NULL THEN '{}'::text[] ELSE ARRAY['" + PATIENT_TAG + "' || patient] END";
+      "CASE WHEN patient IS NULL THEN '{}'::text[] ELSE ARRAY['patient:' || patient] END";
+
+  // ---------------------------------------------------------------- the AuditEvent as JSON
+
+  private static String lit(String s) {
+    return "'" + s.replace("'", "''") + "'";
+  }
+
+  /** A column as a JSON string (escaped by PostgreSQL). */
+  private static String str(String column) {
+    return "to_json(" + column + ")::text";
+  }
+
+  /** {@code parts} when {@code column} is not null, else nothing (concat skips nulls). */
+  private static String when(String column, String... parts) {
+    return "CASE WHEN " + column + " IS NOT NULL THEN concat(" + String.join(", ", parts) + ") END";
+  }
+
+  private static String coding(String field, String system, String code, String display) {
+    return "\"" + field + "\":" + codingObject(system, code, display);
+  }
+
+  private static String codingObject(String system, String code, String display) {
+    return "{\"system\":\"" + system + "\",\"code\":\"" + code + "\",\"display\":\"" + display + "\"}";
+  }
+
+  private static final String AT = "to_char(recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+  private static final String EVENT_TYPE = coding("type", "http://hl7.org/fhir/audit-event-type", "rest",
+      "RESTful Operation");
+  private static final String SOURCE = ",\"source\":{\"site\":\"appointment-server\",\"identifier\":"
+      + "{\"value\":\"appointment-server\"},\"type\":[" + codingObject("http://hl7.org/fhir/security-source-type",
+      "4", "Application Server") + "]}";
+  private static final String PATIENT_ENTITY = "}," + coding("type", "http://hl7.org/fhir/audit-entity-type", "1",
+      "Person") + "," + coding("role", "http://hl7.org/fhir/object-role", "1", "Patient") + "},";
+  private static final String RESOURCE_ENTITY = coding("type", "http://hl7.org/fhir/audit-entity-type", "2",
+      "System Object") + "," + coding("role", "http://hl7.org/fhir/object-role", "4", "Domain Resource");
+  private static final String TRACE_ENTITY = "}," + coding("type", "http://hl7.org/fhir/audit-entity-type", "2",
+      "System Object") + "," + coding("role", "http://hl7.org/fhir/object-role", "21", "Job Stream")
+      + ",\"name\":\"x-b3-traceid\"}]}";
+  static final String OPERATION_SYSTEM = "http://hl7.org/fhir/ValueSet/operation";
+  static final String INTERACTION_SYSTEM = "http://hl7.org/fhir/restful-interaction";
+
+  /**
+   * The DSTU3 AuditEvent of a row, as eHealth prescribes it: action, subtype (the interaction or
+   * operation), outcomeDesc (the resource type), one requestor (the user, with the context
+   * organization), the patient as entity (role 1), the resource with the base64-encoded query
+   * (role 4), the {@code x-b3-traceid} (role 21). A row from before V70 is its stored JSON.
+   */
+  static final String BODY = "coalesce(body, concat(" + String.join(", ",
+      lit("{\"resourceType\":\"AuditEvent\",\"id\":"), str("id"),
+      lit(",\"meta\":{\"versionId\":\"1\",\"lastUpdated\":\""), AT, lit("\"}," + EVENT_TYPE + ",\"subtype\":[{\"system\":\""),
+      "CASE WHEN starts_with(subtype, '$') THEN " + lit(OPERATION_SYSTEM) + " ELSE " + lit(INTERACTION_SYSTEM) + " END",
+      lit("\",\"code\":"), str("subtype"), lit("}],\"action\":"), str("action"),
+      lit(",\"recorded\":\""), AT, lit("\",\"outcome\":\"0\",\"outcomeDesc\":"), str("res_type"),
+      lit(",\"agent\":[{"),
+      when("agent_org", lit("\"extension\":[{\"url\":\"" + CONTEXT_ORGANIZATION + "\",\"valueReference\":{\"reference\":"),
+          str("agent_org"), lit("}}],")),
+      lit("\"role\":[{\"text\":"), str("agent_type"), lit("}]"),
+      when("agent_id", lit(",\"reference\":{\"reference\":"), str("agent_id"),
+          when("agent_name", lit(",\"display\":"), str("agent_name")), lit("}")),
+      when("agent_subject", lit(",\"userId\":{\"value\":"), str("agent_subject"), lit("}")),
+      when("agent_name", lit(",\"name\":"), str("agent_name")),
+      lit(",\"requestor\":true"),
+      when("address", lit(",\"network\":{\"address\":"), str("address"), lit(",\"type\":\"2\"}")),
+      lit("}]" + SOURCE + ",\"entity\":["),
+      when("patient", lit("{\"reference\":{\"reference\":"), str("patient"), lit(PATIENT_ENTITY)),
+      lit("{"),
+      when("entity", lit("\"reference\":{\"reference\":"), str("entity"), lit("},")),
+      lit(RESOURCE_ENTITY),
+      "CASE WHEN entity IS NULL THEN concat(',\"name\":', " + str("res_type") + ") END",
+      // encode() breaks base64 into lines of 76 characters
+      when("query", lit(",\"query\":\""), "translate(encode(convert_to(query, 'UTF8'), 'base64'), E'\\n', '')", lit("\"")),
+      lit("},{\"identifier\":{\"value\":"), str("trace_id"), lit(TRACE_ENTITY)) + "))";
 
   /**
    * The table's rows as the current resources a search reads (the columns of {@code resource},
-   * and {@code patient}), to select from as a table: PostgreSQL inlines it, so conditions on
-   * {@code patient} and {@code last_updated} use the table's indexes.
+   * and the event's own columns), to select from as a table: PostgreSQL inlines it, so conditions
+   * on the columns use the table's indexes, and only the rows of a page are rendered.
    */
   public static final String AS_RESOURCES = "(SELECT 'AuditEvent'::text AS res_type, id AS res_id, 1::bigint AS version,"
-      + " recorded AS last_updated, false AS deleted, body, " + TAGS + " AS tags, patient FROM audit_event)";
+      + " recorded AS last_updated, false AS deleted, " + BODY + " AS body, " + TAGS + " AS tags, patient, action,"
+      + " subtype, entity, agent_id, agent_subject FROM audit_event)";
 
   /** The table's rows as resource versions, for the history queries. */
   static final String AS_VERSIONS = "SELECT 'AuditEvent' AS res_type, id AS res_id, 1::bigint AS version,"
-      + " recorded AS last_updated, false AS deleted, body, " + TAGS + " AS tags, 'POST' AS method FROM audit_event";
+      + " recorded AS last_updated, false AS deleted, " + BODY + " AS body, " + TAGS + " AS tags, 'POST' AS method"
+      + " FROM audit_event";
 
   /** resource_history together with the audit trail. */
   static final String HISTORY_WITH_AUDIT = "(SELECT res_type, res_id, version, last_updated, deleted, body, tags, method"
       + " FROM resource_history UNION ALL " + AS_VERSIONS + ") h";
 
-  static final String READ = "SELECT 1::bigint, recorded, false, body, " + TAGS + " FROM audit_event WHERE id = ?";
+  /**
+   * The time a version 7 UUID was made, as an SQL expression over the text {@code id}, or null
+   * for any other id: the key is (recorded, id), and an event's id is made at its recorded time.
+   */
+  static String recordedOf(String id) {
+    return "CASE WHEN " + id + " ~ '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'"
+        + " THEN timestamptz 'epoch' + ('x' || substr(" + id + ", 1, 8) || substr(" + id + ", 10, 4))::bit(48)::bigint"
+        + " * interval '1 millisecond' END";
+  }
+
+  static final String READ = "SELECT 1::bigint, recorded, false, " + BODY + ", " + TAGS
+      + " FROM audit_event, (SELECT ?::text AS k) p WHERE recorded = " + recordedOf("p.k") + " AND id = p.k";
+
+  private static final String COLUMNS = "id, recorded, patient, action, subtype, res_type, entity, agent_type, agent_id,"
+      + " agent_name, agent_subject, agent_org, address, trace_id, query";
 
   /** ON CONFLICT: a batch retried after its commit's acknowledgement was lost is stored once. */
-  private static final String INSERT = """
-      INSERT INTO audit_event (id, recorded, patient, body) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING""";
+  private static final String INSERT = "INSERT INTO audit_event (" + COLUMNS + ")"
+      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
   /** A write's events, in the write's transaction (usually one). */
-  static void insert(Connection c, List<StoredResource> events) throws SQLException {
+  static void insert(Connection c, List<Event> events) throws SQLException {
     if (events.isEmpty()) {
       return;
     }
     try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-      for (StoredResource e : events) {
-        ps.setString(1, e.id());
-        ps.setObject(2, OffsetDateTime.ofInstant(e.lastUpdated(), ZoneOffset.UTC));
-        ps.setString(3, patient(e.tags()));
-        ps.setString(4, e.json());
+      for (Event e : events) {
+        int i = 1;
+        ps.setString(i++, e.id());
+        ps.setObject(i++, OffsetDateTime.ofInstant(e.recorded(), ZoneOffset.UTC));
+        for (String value : e.texts()) {
+          ps.setString(i++, value);
+        }
         if (events.size() == 1) {
           ps.executeUpdate();
           return;
@@ -94,53 +204,106 @@ public final class AuditEvents {
   }
 
   /**
-   * A batch of read events in one COPY: PostgreSQL parses no statement and no array literal per
-   * row, and the JSON goes through with only backslashes escaped.
+   * A batch of read events in one binary COPY: PostgreSQL parses no statement, no text and no
+   * timestamp per row, and the values need no escaping (each is sent with its length).
    */
-  static void copy(Connection c, List<StoredResource> events) throws SQLException {
-    StringBuilder data = new StringBuilder(events.size() * 1400);
-    for (StoredResource e : events) {
-      data.append(e.id()).append('\t');
-      data.append(e.lastUpdated()).append('\t'); // ISO 8601 in UTC, as PostgreSQL reads it
-      String patient = patient(e.tags());
-      if (patient == null) {
-        data.append("\\N");
-      } else {
-        escape(data, patient);
+  static void copy(Connection c, List<Event> events) throws SQLException {
+    CopyData data = new CopyData(events.size() * 400);
+    data.write(COPY_HEADER, 0, COPY_HEADER.length);
+    for (Event e : events) {
+      data.int16(2 + 13);
+      data.text(e.id());
+      data.int32(8);
+      data.int64((e.recorded().getEpochSecond() - POSTGRES_EPOCH_SECOND) * 1_000_000 + e.recorded().getNano() / 1_000);
+      for (String value : e.texts()) {
+        data.text(value);
       }
-      data.append('\t');
-      escape(data, e.json());
-      data.append('\n');
     }
+    data.int16(-1);
     try {
-      c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY audit_event (id, recorded, patient, body) FROM STDIN",
-          new ByteArrayInputStream(data.toString().getBytes(StandardCharsets.UTF_8)));
+      CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+          "COPY audit_event (" + COLUMNS + ") FROM STDIN (FORMAT binary)");
+      try {
+        copy.writeToCopy(data.bytes(), 0, data.size());
+        copy.endCopy();
+      } finally {
+        if (copy.isActive()) {
+          copy.cancelCopy();
+        }
+      }
     } catch (SQLException e) {
       if (!"23505".equals(e.getSQLState())) {
         throw e;
       }
       // some of the batch was stored by an attempt whose success went unheard: store the rest
       insert(c, events);
-    } catch (IOException e) {
-      throw new SQLException("COPY of audit events failed: " + e.getMessage(), e);
     }
   }
 
-  /** COPY's text format: backslash, newline, carriage return and tab escaped. */
-  private static void escape(StringBuilder out, String s) {
-    if (s.indexOf('\\') < 0 && s.indexOf('\n') < 0 && s.indexOf('\r') < 0 && s.indexOf('\t') < 0) {
-      out.append(s); // the usual case: Jackson writes control characters escaped
-      return;
+  /** The binary COPY signature, flags and header extension length. */
+  private static final byte[] COPY_HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0,
+      0, 0, 0, 0, 0, 0, 0, 0};
+  /** 2000-01-01T00:00:00Z, where PostgreSQL's timestamps count from. */
+  private static final long POSTGRES_EPOCH_SECOND = 946_684_800L;
+
+  /**
+   * The bytes of a binary COPY: big-endian integers, text as UTF-8 after its length (-1: null).
+   * Unlike ByteArrayOutputStream, no lock per byte written.
+   */
+  private static final class CopyData {
+    private byte[] buf;
+    private int size;
+
+    CopyData(int capacity) {
+      buf = new byte[capacity];
     }
-    for (int i = 0; i < s.length(); i++) {
-      char ch = s.charAt(i);
-      switch (ch) {
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> out.append(ch);
+
+    byte[] bytes() {
+      return buf;
+    }
+
+    int size() {
+      return size;
+    }
+
+    private void room(int n) {
+      if (size + n > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
       }
+    }
+
+    void write(byte[] b, int off, int len) {
+      room(len);
+      System.arraycopy(b, off, buf, size, len);
+      size += len;
+    }
+
+    void int16(int v) {
+      room(2);
+      buf[size++] = (byte) (v >>> 8);
+      buf[size++] = (byte) v;
+    }
+
+    void int32(int v) {
+      room(4);
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        buf[size++] = (byte) (v >>> shift);
+      }
+    }
+
+    void int64(long v) {
+      int32((int) (v >>> 32));
+      int32((int) v);
+    }
+
+    void text(String s) {
+      if (s == null) {
+        int32(-1);
+        return;
+      }
+      byte[] b = s.getBytes(StandardCharsets.UTF_8);
+      int32(b.length);
+      write(b, 0, b.length);
     }
   }
 }

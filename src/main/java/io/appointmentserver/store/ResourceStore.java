@@ -436,22 +436,17 @@ public final class ResourceStore {
   public interface AuditTrail {
     AuditTrail NONE = (written, tags) -> List.of();
 
-    List<StoredResource> eventsFor(StoredResource written, String[] tags);
+    List<AuditEvents.Event> eventsFor(StoredResource written, String[] tags);
   }
 
   /** Appends audit events (read events, batched) in one COPY. */
-  public void appendAudit(List<StoredResource> events) {
+  public void appendAudit(List<AuditEvents.Event> events) {
     if (!events.isEmpty()) {
       run(c -> {
         AuditEvents.copy(c, events);
         return null;
       });
     }
-  }
-
-  /** The id of a new audit event made at {@code at}: time-ordered, unique across processes. */
-  public static String newAuditId(Instant at) {
-    return AuditEvents.newId(at);
   }
 
   /** Refused by a {@link Guard}: nothing was written. */
@@ -507,7 +502,7 @@ public final class ResourceStore {
   private static final int BATCH = 200;
 
   /** A create queued by {@link #batched}: the version, its index rows, its audit events. */
-  private record Queued(StoredResource written, Object rows, List<StoredResource> events) {}
+  private record Queued(StoredResource written, Object rows, List<AuditEvents.Event> events) {}
 
   private final ThreadLocal<List<Queued>> queue = new ThreadLocal<>();
 
@@ -572,7 +567,7 @@ public final class ResourceStore {
       }
       List<StoredResource> written = new ArrayList<>(items.size());
       List<Object> rows = new ArrayList<>(items.size());
-      List<StoredResource> events = new ArrayList<>();
+      List<AuditEvents.Event> events = new ArrayList<>();
       for (Queued q : items) {
         written.add(q.written());
         rows.add(q.rows());
