@@ -209,6 +209,11 @@ public final class SearchQuery {
     }
     and(("not".equals(modifier) ? "NOT " : "") + alias + ".res_id = ANY(?::text[])");
     binds.add(values.toArray(String[]::new));
+    if (type.equals(AuditEvents.TYPE) && modifier == null) {
+      // the audit trail's key is (recorded, id), and an event's id tells when it was recorded
+      and(alias + ".last_updated IN (SELECT " + AuditEvents.recordedOf("x") + " FROM unnest(?::text[]) x)");
+      binds.add(values.toArray(String[]::new));
+    }
   }
 
   /** EXISTS a row of the parameter's table matching one of the values (NOT EXISTS for :not). */

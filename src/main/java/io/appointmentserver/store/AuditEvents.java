@@ -164,7 +164,7 @@ public final class AuditEvents {
    * The time a version 7 UUID was made, as an SQL expression over the text {@code id}, or null
    * for any other id: the key is (recorded, id), and an event's id is made at its recorded time.
    */
-  static String recordedOf(String id) {
+  public static String recordedOf(String id) {
     return "CASE WHEN " + id + " ~ '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'"
         + " THEN timestamptz 'epoch' + ('x' || substr(" + id + ", 1, 8) || substr(" + id + ", 10, 4))::bit(48)::bigint"
         + " * interval '1 millisecond' END";
