@@ -112,12 +112,9 @@ public final class SearchIndex implements ResourceStore.Indexer {
   /** {@code replace}: the resource may have rows already (any version but a first, and any reindex). */
   void index(Connection c, StoredResource written, Object model, boolean replace, byte[] indexedDigest)
       throws SQLException {
-    SearchParameters.Definitions defs = extractor.parameters().current();
-    IndexRows rows = written.deleted() || written.json() == null ? IndexRows.none() : extract(defs, written, model);
-    String fingerprint = defs.fingerprint(written.type());
-    byte[] digest = rows.digest(fingerprint);
-    if (!java.util.Arrays.equals(digest, indexedDigest)) {
-      write(c, written.type(), written.id(), rows, fingerprint, digest, replace);
+    Pending p = pending(written, model);
+    if (!java.util.Arrays.equals(p.digest(), indexedDigest)) {
+      write(c, written.type(), written.id(), p.rows(), p.fingerprint(), p.digest(), replace);
     }
   }
 
@@ -136,15 +133,20 @@ public final class SearchIndex implements ResourceStore.Indexer {
     return extractor.extract(defs, written.type(), resource);
   }
 
-  /** A first version's rows, extracted while its model is at hand, for {@link #writeAll}. */
+  /** A version's rows under the current parameters, their fingerprint, and the rows' digest. */
   private record Pending(IndexRows rows, String fingerprint, byte[] digest) {}
 
+  private Pending pending(StoredResource written, Object model) {
+    SearchParameters.Definitions defs = extractor.parameters().current();
+    IndexRows rows = written.deleted() || written.json() == null ? IndexRows.none() : extract(defs, written, model);
+    String fingerprint = defs.fingerprint(written.type());
+    return new Pending(rows, fingerprint, rows.digest(fingerprint));
+  }
+
+  /** A first version's rows, extracted while its model is at hand, for {@link #writeAll}. */
   @Override
   public Object rows(StoredResource written, Object model) {
-    SearchParameters.Definitions defs = extractor.parameters().current();
-    IndexRows extracted = extract(defs, written, model);
-    String fingerprint = defs.fingerprint(written.type());
-    return new Pending(extracted, fingerprint, extracted.digest(fingerprint));
+    return pending(written, model);
   }
 
   /** First versions (nothing to replace), the statements of one shape sent as one JDBC batch. */
