@@ -20,17 +20,18 @@
 -- does the same here.
 \startpipeline
 BEGIN;
--- ResourceStore.FIRST_MISSING_REFERENCE
-SELECT r.t || '/' || r.i FROM unnest(:ref_types::text[], :ref_ids::text[]) AS r(t, i)
- WHERE NOT EXISTS (SELECT 1 FROM resource x
-                    WHERE x.res_type = r.t AND x.res_id = r.i AND NOT x.deleted)
- LIMIT 1;
-\endpipeline
--- ResourceStore.UPDATE: the version check, the replaced version's tags and body for the guard
--- (context check, change rules), the history row, the digest of the index rows
-WITH old AS (
+-- ResourceStore.UPDATE: the reference check (the first missing target), the version check, the
+-- replaced version's tags and body for the guard (context check, change rules), the history row,
+-- the digest of the index rows
+WITH missing AS (
+  SELECT r.t || '/' || r.i AS ref FROM unnest(:ref_types::text[], :ref_ids::text[]) AS r(t, i)
+   WHERE NOT EXISTS (SELECT 1 FROM resource x
+                      WHERE x.res_type = r.t AND x.res_id = r.i AND NOT x.deleted)
+   LIMIT 1),
+old AS (
   SELECT tags, body FROM resource
    WHERE res_type = :res_type AND res_id = :rid AND version = :base_version AND deleted = :deleted
+     AND NOT EXISTS (SELECT 1 FROM missing)
   FOR UPDATE),
 cur AS (
   UPDATE resource r SET version = :version, last_updated = :now, deleted = :deleted, body = :body,
@@ -41,10 +42,11 @@ cur AS (
 hist AS (
   INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags, method)
   SELECT res_type, res_id, version, last_updated, deleted, body, tags, 'PUT' FROM cur)
-SELECT old_tags, old_body,
+SELECT (SELECT ref FROM missing), cur.res_id, cur.old_tags, cur.old_body,
        (SELECT s.rows_digest FROM search_indexed s WHERE s.res_type = cur.res_type AND s.res_id = cur.res_id
            FOR KEY SHARE)
-  FROM cur;
+  FROM (VALUES (1)) AS one(x) LEFT JOIN cur ON true;
+\endpipeline
 -- SearchIndex.statement(kinds, replace) is not sent: the seed PUT changes no searchable value,
 -- so the digest of its index rows is the one the UPDATE above returned from search_indexed
 -- (run.sh gives each pgbench row the seed appointment's search_indexed row) and the server

@@ -229,6 +229,41 @@ class RestInteractionsTest {
         .contains("Patient/does-not-exist");
   }
 
+  /** An update checks its references in the statement that checks the version: a missing one comes first. */
+  @Test
+  void anUpdateWithAMissingReferenceIsRefusedBeforeItsVersionIsCheckedAndWritesNothing() {
+    String patientId = newId();
+    Http.put(base + "/Patient/" + patientId, patient(patientId, "A"));
+    String id = "a-" + UUID.randomUUID();
+    String appt = "{\"resourceType\":\"Appointment\",\"id\":\"" + id + "\",\"status\":\"booked\","
+        + "\"start\":\"2026-12-01T09:00:00+01:00\",\"end\":\"2026-12-01T09:30:00+01:00\",\"participant\":["
+        + "{\"actor\":{\"reference\":\"Patient/" + patientId + "\"},\"status\":\"accepted\"}]}";
+    assertThat(Http.put(base + "/Appointment/" + id, appt).statusCode()).isEqualTo(201);
+    String missing = appt.replace("Patient/" + patientId, "Patient/not-" + patientId);
+
+    for (String ifMatch : new String[] {"W/\"1\"", "W/\"7\"", null}) {
+      HttpResponse<String> refused = ifMatch == null
+          ? Http.put(base + "/Appointment/" + id, missing)
+          : Http.put(base + "/Appointment/" + id, missing, "If-Match", ifMatch);
+      assertThat(refused.statusCode()).as("If-Match %s", ifMatch).isEqualTo(400);
+      JsonNode issue = Json.parse(refused.body()).get("issue").get(0);
+      assertThat(issue.get("code").asText()).isEqualTo("not-found");
+      assertThat(issue.get("diagnostics").asText()).contains("Patient/not-" + patientId);
+    }
+    HttpResponse<String> current = Http.get(base + "/Appointment/" + id);
+    assertThat(current.headers().firstValue("ETag")).hasValue("W/\"1\"");
+    assertThat(current.body()).contains("Patient/" + patientId).doesNotContain("Patient/not-");
+    assertThat(Json.parse(Http.get(base + "/Appointment/" + id + "/_history").body()).get("total").asInt()).isEqualTo(1);
+
+    // with its references present, a stale If-Match is a 412 and the right one writes
+    assertThat(Http.put(base + "/Appointment/" + id, appt, "If-Match", "W/\"7\"").statusCode()).isEqualTo(412);
+    assertThat(Http.put(base + "/Appointment/" + id, appt, "If-Match", "W/\"1\"").statusCode()).isEqualTo(200);
+    // a deleted target is missing too
+    assertThat(Http.send("DELETE", base + "/Patient/" + patientId, null).statusCode()).isIn(200, 204);
+    assertThat(Http.put(base + "/Appointment/" + id, appt, "If-Match", "W/\"2\"").statusCode()).isEqualTo(400);
+    assertThat(Http.get(base + "/Appointment/" + id).headers().firstValue("ETag")).hasValue("W/\"2\"");
+  }
+
   @Test
   void referenceCheckCanBeSwitchedOff() throws Exception {
     try (AppointmentServer lenient = TestServer.another(c -> c.withCheckReferences(false))) {

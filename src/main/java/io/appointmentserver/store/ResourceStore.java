@@ -389,10 +389,22 @@ public final class ResourceStore {
       INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags, method)
       SELECT res_type, res_id, version, last_updated, deleted, body, tags, ?::text FROM cur""";
 
+  /**
+   * The version check and the write of an existing resource in one round trip: the first of the
+   * local references whose target is missing (checked first: a missing reference is refused before
+   * a stale If-Match), the replaced version's tags and body for the guard (context check, change
+   * rules), the history row, and the digest of the index rows. One row always comes back: its
+   * second column is null when nothing was written (a missing reference, or another version).
+   */
   private static final String UPDATE = """
-      WITH old AS (
+      WITH missing AS (
+        SELECT r.t || '/' || r.i AS ref FROM unnest(?::text[], ?::text[]) AS r(t, i)
+         WHERE NOT EXISTS (SELECT 1 FROM resource x
+                            WHERE x.res_type = r.t AND x.res_id = r.i AND NOT x.deleted)
+         LIMIT 1),
+      old AS (
         SELECT tags, body FROM resource
-         WHERE res_type = ? AND res_id = ? AND version = ? AND deleted = ?
+         WHERE res_type = ? AND res_id = ? AND version = ? AND deleted = ? AND NOT EXISTS (SELECT 1 FROM missing)
         FOR UPDATE),
       cur AS (
         UPDATE resource r SET version = ?, last_updated = ?, deleted = ?, body = ?, tags = coalesce(?, old.tags)
@@ -402,10 +414,10 @@ public final class ResourceStore {
       hist AS (
         INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags, method)
         SELECT res_type, res_id, version, last_updated, deleted, body, tags, ?::text FROM cur)
-      SELECT old_tags, old_body,
+      SELECT (SELECT ref FROM missing), cur.res_id, cur.old_tags, cur.old_body,
              (SELECT s.rows_digest FROM search_indexed s WHERE s.res_type = cur.res_type AND s.res_id = cur.res_id
                  FOR KEY SHARE)
-        FROM cur""";
+        FROM (VALUES (1)) AS one(x) LEFT JOIN cur ON true""";
 
   private static final String CURRENT_VERSION = """
       SELECT version, deleted FROM resource WHERE res_type = ? AND res_id = ?""";
@@ -652,7 +664,7 @@ public final class ResourceStore {
       Collection<String> references, String[] tags, Bookings bookings, Guard guard, Renderer renderer,
       Object model, AuditTrail audit) {
     return cached(type, id, () -> transaction(c -> {
-      checkReferences(c, references, type, id);
+      String[][] refs = split(references, type, id);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         long base;
         boolean exists;
@@ -673,9 +685,13 @@ public final class ResourceStore {
         long version = base + 1;
         Instant now = now();
         String json = renderer.render(id, version, now);
-        Replaced replaced = exists
-            ? update(c, type, id, base, baseDeleted, version, now, false, json, tags, guard, "PUT")
-            : insert(c, type, id, version, now, json, tags, "PUT") ? Replaced.NOTHING : null;
+        Replaced replaced;
+        if (exists) {
+          replaced = update(c, refs, type, id, base, baseDeleted, version, now, false, json, tags, guard, "PUT");
+        } else {
+          checkReferences(c, refs);
+          replaced = insert(c, type, id, version, now, json, tags, "PUT") ? Replaced.NOTHING : null;
+        }
         if (replaced != null) {
           StoredResource stored = new StoredResource(type, id, version, now, false, json, tags, "PUT");
           indexer.index(c, stored, model, replaced.indexedDigest());
@@ -714,7 +730,8 @@ public final class ResourceStore {
           return tombstone;
         }
         Instant now = now();
-        Replaced replaced = update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard, "DELETE");
+        Replaced replaced = update(c, NO_REFERENCES, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard,
+            "DELETE");
         if (replaced != null) {
           StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, replaced.tags(),
               "DELETE");
@@ -829,10 +846,12 @@ public final class ResourceStore {
     });
   }
 
-  private void checkReferences(Connection c, Collection<String> references, String selfType, String selfId)
-      throws SQLException {
+  private static final String[][] NO_REFERENCES = {new String[0], new String[0]};
+
+  /** {@code references} ({@code Type/id}) as [types, ids], without {@code self}: a resource may refer to itself. */
+  private static String[][] split(Collection<String> references, String selfType, String selfId) {
     if (references.isEmpty()) {
-      return;
+      return NO_REFERENCES;
     }
     List<String> types = new ArrayList<>();
     List<String> ids = new ArrayList<>();
@@ -841,17 +860,26 @@ public final class ResourceStore {
       String t = ref.substring(0, slash);
       String i = ref.substring(slash + 1);
       if (t.equals(selfType) && i.equals(selfId)) {
-        continue; // a resource may refer to itself
+        continue;
       }
       types.add(t);
       ids.add(i);
     }
-    if (types.isEmpty()) {
+    return new String[][] {types.toArray(String[]::new), ids.toArray(String[]::new)};
+  }
+
+  private void checkReferences(Connection c, Collection<String> references, String selfType, String selfId)
+      throws SQLException {
+    checkReferences(c, split(references, selfType, selfId));
+  }
+
+  private static void checkReferences(Connection c, String[][] refs) throws SQLException {
+    if (refs[0].length == 0) {
       return;
     }
     try (PreparedStatement ps = c.prepareStatement(FIRST_MISSING_REFERENCE)) {
-      ps.setArray(1, c.createArrayOf("text", types.toArray()));
-      ps.setArray(2, c.createArrayOf("text", ids.toArray()));
+      ps.setArray(1, c.createArrayOf("text", refs[0]));
+      ps.setArray(2, c.createArrayOf("text", refs[1]));
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
           throw new MissingReferenceException(rs.getString(1));
@@ -892,31 +920,39 @@ public final class ResourceStore {
    * The conditional update; {@code tags} null keeps the old ones (deletions). Null when the
    * version was not {@code base} any more.
    */
-  private static Replaced update(Connection c, String type, String id, long base, boolean baseDeleted,
-      long version, Instant now, boolean deleted, String json, String[] tags, Guard guard, String method)
-      throws SQLException {
+  private static Replaced update(Connection c, String[][] refs, String type, String id, long base,
+      boolean baseDeleted, long version, Instant now, boolean deleted, String json, String[] tags, Guard guard,
+      String method) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
-      ps.setString(1, type);
-      ps.setString(2, id);
-      ps.setLong(3, base);
-      ps.setBoolean(4, baseDeleted);
-      ps.setLong(5, version);
-      ps.setObject(6, ts(now));
-      ps.setBoolean(7, deleted);
-      ps.setString(8, json);
-      ps.setObject(9, tags, java.sql.Types.ARRAY);
-      ps.setString(10, type);
-      ps.setString(11, id);
-      ps.setString(12, method);
+      int i = 1;
+      ps.setArray(i++, c.createArrayOf("text", refs[0]));
+      ps.setArray(i++, c.createArrayOf("text", refs[1]));
+      ps.setString(i++, type);
+      ps.setString(i++, id);
+      ps.setLong(i++, base);
+      ps.setBoolean(i++, baseDeleted);
+      ps.setLong(i++, version);
+      ps.setObject(i++, ts(now));
+      ps.setBoolean(i++, deleted);
+      ps.setString(i++, json);
+      ps.setObject(i++, tags, java.sql.Types.ARRAY);
+      ps.setString(i++, type);
+      ps.setString(i++, id);
+      ps.setString(i, method);
       try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
+        rs.next();
+        String missing = rs.getString(1);
+        if (missing != null) {
+          throw new MissingReferenceException(missing);
+        }
+        if (rs.getString(2) == null) {
           return null;
         }
-        String[] oldTags = tags(rs, 1);
-        if (!guard.allows(oldTags, rs.getString(2))) {
+        String[] oldTags = tags(rs, 3);
+        if (!guard.allows(oldTags, rs.getString(4))) {
           throw new GuardRefusedException();
         }
-        return new Replaced(oldTags, rs.getBytes(3));
+        return new Replaced(oldTags, rs.getBytes(5));
       }
     }
   }
