@@ -97,7 +97,7 @@ public final class AppointmentServer implements AutoCloseable {
             meetings.onCreate(r);
           }),
           Map.of("Appointment", AppointmentRules::checkContent),
-          Map.of("Appointment", AppointmentRules::checkChange));
+          Map.of("Appointment", AppointmentRules.CHANGE_RULE));
       ProfileValidator validator = validator(ctx, config, store, ig);
       WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences(),
           rules, Map.of("Appointment", AppointmentBookings::of), validator,

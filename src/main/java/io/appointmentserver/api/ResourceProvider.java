@@ -417,7 +417,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       if (!inContext.allows(oldTags, oldJson)) {
         return false;
       }
-      if (oldJson != null) {
+      if (oldJson != null && rule.concerns(oldJson)) {
         rule.check(codec.context().newJsonParser().parseResource(resourceClass, oldJson), after);
       }
       return true;

@@ -29,6 +29,14 @@ public final class Rules {
   @FunctionalInterface
   public interface ChangeRule {
     void check(IBaseResource before, IBaseResource after);
+
+    /**
+     * Whether the replaced version (its stored JSON) can make {@link #check} refuse anything; false
+     * spares the write parsing it. Must never answer false when {@code check} could refuse.
+     */
+    default boolean concerns(String beforeJson) {
+      return true;
+    }
   }
 
   public static final Rules NONE = new Rules(Map.of(), Map.of(), Map.of());

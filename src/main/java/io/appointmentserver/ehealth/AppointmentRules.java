@@ -2,6 +2,7 @@ package io.appointmentserver.ehealth;
 
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import io.appointmentserver.api.Outcomes;
+import io.appointmentserver.api.Rules.ChangeRule;
 import java.util.HashSet;
 import java.util.Set;
 import org.hl7.fhir.dstu3.model.Appointment;
@@ -84,6 +85,25 @@ public final class AppointmentRules {
       throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.INVARIANT, msg));
     }
   }
+
+  /**
+   * {@link #checkChange} as the write's change rule. It refuses only what the version before has:
+   * an eHealth identifier, a creator, a cancelled or entered-in-error status. A stored version
+   * (HAPI's JSON, which escapes none of these characters) that names none of them is not parsed.
+   */
+  public static final ChangeRule CHANGE_RULE = new ChangeRule() {
+    @Override
+    public void check(IBaseResource before, IBaseResource after) {
+      checkChange(before, after);
+    }
+
+    @Override
+    public boolean concerns(String beforeJson) {
+      return beforeJson.contains(IDENTIFIER_SYSTEM) || beforeJson.contains(EhealthAppointment.CREATOR)
+          || beforeJson.contains(AppointmentStatus.CANCELLED.toCode())
+          || beforeJson.contains(AppointmentStatus.ENTEREDINERROR.toCode());
+    }
+  };
 
   public static void checkChange(IBaseResource before, IBaseResource after) {
     Appointment old = (Appointment) before;
