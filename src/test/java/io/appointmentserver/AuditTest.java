@@ -256,8 +256,8 @@ class AuditTest {
     List<AuditEvents.Event> batch = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       batch.add(new AuditEvents.Event(AuditEvents.newId(now), now, "Patient/" + PATIENT, "R", "read", "Appointment",
-          i == 2 ? null : "Appointment/x/_history/" + i, "PRACTITIONER", "Practitioner/\\5", "Tab\there \"quoted\"\r\n " + i,
-          "sub\\" + i, i == 1 ? null : ORG, "127.0.0.1", "trace\t" + i, i == 0 ? null : "a=b\tc\\n&x=æøå\0"));
+          i == 2 ? null : "Appointment/x/_history/" + i, AuditEvents.Agent.of("PRACTITIONER", "Practitioner/\\5",
+              "Tab\there \"quoted\"\r\n " + i, "sub\\" + i, i == 1 ? null : ORG, "127.0.0.1"), "trace\t" + i, i == 0 ? null : "a=b\tc\\n&x=æøå\0"));
     }
     store.appendAudit(batch);
     store.appendAudit(batch.subList(1, 3)); // as a retry would
@@ -269,8 +269,8 @@ class AuditTest {
       JsonNode e = Json.parse(r.body());
       assertThat(java.time.Instant.parse(e.get("recorded").asText())).isEqualTo(now);
       JsonNode agent = e.get("agent").get(0);
-      assertThat(agent.get("name").asText()).isEqualTo(sent.agentName());
-      assertThat(agent.get("reference").get("display").asText()).isEqualTo(sent.agentName());
+      assertThat(agent.get("name").asText()).isEqualTo(sent.agent().name());
+      assertThat(agent.get("reference").get("display").asText()).isEqualTo(sent.agent().name());
       assertThat(agent.get("reference").get("reference").asText()).isEqualTo("Practitioner/\\5");
       assertThat(agent.get("userId").get("value").asText()).isEqualTo("sub\\" + i);
       assertThat(agent.has("extension")).isEqualTo(i != 1);
