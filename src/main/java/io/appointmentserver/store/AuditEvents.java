@@ -226,13 +226,7 @@ public final class AuditEvents {
     }
     try (PreparedStatement ps = c.prepareStatement(INSERT)) {
       for (Event e : events) {
-        int i = agent(ps, 1, e.agent());
-        ps.setString(i++, e.id());
-        ps.setObject(i++, OffsetDateTime.ofInstant(e.recorded(), ZoneOffset.UTC));
-        ps.setLong(i++, e.agent().key());
-        for (String value : e.texts()) {
-          ps.setString(i++, value);
-        }
+        bindWithUpdate(ps, 1, e);
         if (events.size() == 1) {
           ps.executeUpdate();
           return;
@@ -240,6 +234,42 @@ public final class AuditEvents {
         ps.addBatch();
       }
       ps.executeBatch();
+    }
+  }
+
+  /**
+   * {@code statement} (a WITH query whose last part is a SELECT without parameters) that also
+   * stores one event with its agent, the event only if the CTE {@code written} has a row: the write
+   * and its audit in one statement. Parameters after the statement's own: {@link #bindWithUpdate}.
+   */
+  static String withUpdate(String statement, String written) {
+    int last = -1; // the last SELECT outside parentheses: the query after the CTEs
+    for (int i = 0, depth = 0; i < statement.length(); i++) {
+      char ch = statement.charAt(i);
+      depth += ch == '(' ? 1 : ch == ')' ? -1 : 0;
+      if (depth == 0 && statement.startsWith("SELECT ", i)) {
+        last = i;
+      }
+    }
+    if (!statement.startsWith("WITH ") || last < 0 || statement.indexOf('?', last) >= 0) {
+      throw new IllegalArgumentException("not a WITH query ending in a SELECT without parameters: " + statement);
+    }
+    return statement.substring(0, last).stripTrailing() + ",\n"
+        + "agent AS (INSERT INTO audit_agent (" + AGENT_COLUMNS + ")"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING),\n"
+        + "audit AS (INSERT INTO audit_event (" + COLUMNS + ")"
+        + " SELECT ?::text, ?::timestamptz, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text"
+        + " FROM " + written + " ON CONFLICT DO NOTHING)\n" + statement.substring(last);
+  }
+
+  /** Binds {@code e} to the parameters {@link #withUpdate} adds, from {@code first} on. */
+  static void bindWithUpdate(PreparedStatement ps, int first, Event e) throws SQLException {
+    int i = agent(ps, first, e.agent());
+    ps.setString(i++, e.id());
+    ps.setObject(i++, OffsetDateTime.ofInstant(e.recorded(), ZoneOffset.UTC));
+    ps.setLong(i++, e.agent().key());
+    for (String value : e.texts()) {
+      ps.setString(i++, value);
     }
   }
 

@@ -407,6 +407,9 @@ public final class ResourceStore {
                  FOR KEY SHARE)
         FROM cur""";
 
+  /** {@link #UPDATE} that also stores an audit event when it updates (its CTEs come before the last SELECT). */
+  private static final String UPDATE_AUDITED = AuditEvents.withUpdate(UPDATE, "cur");
+
   private static final String CURRENT_VERSION = """
       SELECT version, deleted FROM resource WHERE res_type = ? AND res_id = ?""";
 
@@ -673,14 +676,19 @@ public final class ResourceStore {
         long version = base + 1;
         Instant now = now();
         String json = renderer.render(id, version, now);
+        StoredResource stored = new StoredResource(type, id, version, now, false, json, tags, "PUT");
+        // an update's one audit event goes in the UPDATE statement, stored only if it updates: no round trip of its own
+        List<AuditEvents.Event> events = audit.eventsFor(stored, tags);
+        AuditEvents.Event withUpdate = exists && events.size() == 1 ? events.get(0) : null;
         Replaced replaced = exists
-            ? update(c, type, id, base, baseDeleted, version, now, false, json, tags, guard, "PUT")
+            ? update(c, type, id, base, baseDeleted, version, now, false, json, tags, guard, "PUT", withUpdate)
             : insert(c, type, id, version, now, json, tags, "PUT") ? Replaced.NOTHING : null;
         if (replaced != null) {
-          StoredResource stored = new StoredResource(type, id, version, now, false, json, tags, "PUT");
           indexer.index(c, stored, model, replaced.indexedDigest());
           List<String> overlaps = book(c, type, id, bookings);
-          AuditEvents.insert(c, audit.eventsFor(stored, tags));
+          if (withUpdate == null) {
+            AuditEvents.insert(c, events);
+          }
           // re-creating a deleted resource counts as a create
           return new WriteResult(stored, !exists || baseDeleted, overlaps);
         }
@@ -714,7 +722,8 @@ public final class ResourceStore {
           return tombstone;
         }
         Instant now = now();
-        Replaced replaced = update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard, "DELETE");
+        Replaced replaced = update(c, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard, "DELETE",
+            null);
         if (replaced != null) {
           StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, replaced.tags(),
               "DELETE");
@@ -890,12 +899,13 @@ public final class ResourceStore {
 
   /**
    * The conditional update; {@code tags} null keeps the old ones (deletions). Null when the
-   * version was not {@code base} any more.
+   * version was not {@code base} any more. {@code event}: an audit event stored by the same
+   * statement when it updates, or null.
    */
   private static Replaced update(Connection c, String type, String id, long base, boolean baseDeleted,
-      long version, Instant now, boolean deleted, String json, String[] tags, Guard guard, String method)
-      throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
+      long version, Instant now, boolean deleted, String json, String[] tags, Guard guard, String method,
+      AuditEvents.Event event) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(event == null ? UPDATE : UPDATE_AUDITED)) {
       ps.setString(1, type);
       ps.setString(2, id);
       ps.setLong(3, base);
@@ -908,6 +918,9 @@ public final class ResourceStore {
       ps.setString(10, type);
       ps.setString(11, id);
       ps.setString(12, method);
+      if (event != null) {
+        AuditEvents.bindWithUpdate(ps, 13, event);
+      }
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return null;
