@@ -46,11 +46,18 @@ class AuditMigrationTest {
         + "\"http://hl7.org/fhir/object-role\",\"code\":\"21\",\"display\":\"Job Stream\"},\"name\":\"x-b3-traceid\"}]}";
   }
 
+  /** A server's config for a new database {@code name}, migrated up to {@code version} only. */
+  private static Config migratedTo(String name, String version) throws java.sql.SQLException {
+    Config config = TestServer.withFreshDatabase(TestServer.config(), name);
+    String url = TestServer.postgres().getJdbcUrl("postgres", name);
+    Flyway.configure().dataSource(url, "postgres", "").locations("classpath:db/migration").target(version).load().migrate();
+    return config;
+  }
+
   @Test
   void eventsStoredAsJsonBeforeV70AreServedAsTheyWereAndFound() throws Exception {
-    Config config = TestServer.withFreshDatabase(TestServer.config(), "audit_legacy");
+    Config config = migratedTo("audit_legacy", "40");
     String url = TestServer.postgres().getJdbcUrl("postgres", "audit_legacy");
-    Flyway.configure().dataSource(url, "postgres", "").locations("classpath:db/migration").target("40").load().migrate();
     Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     List<String> ids = new ArrayList<>();
     try (Connection c = DriverManager.getConnection(url, "postgres", "");
@@ -79,6 +86,48 @@ class AuditMigrationTest {
         assertThat(page.get("total").asInt()).as(query).isEqualTo(2);
       }
       assertThat(Json.parse(Http.get(base + "/AuditEvent?action=U").body()).get("total").asInt()).isZero();
+    }
+  }
+
+  /**
+   * Events stored as columns from V70 on keep their agent in their own row after V80 (which stores
+   * an agent once and refers to it): served exactly as an event with the same values stored now,
+   * and found by the agent's search parameters alike.
+   */
+  @Test
+  void eventsWithTheirAgentInTheirOwnRowAreServedAsEventsStoredNow() throws Exception {
+    Config config = migratedTo("audit_v75", "75");
+    String url = TestServer.postgres().getJdbcUrl("postgres", "audit_v75");
+    Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    String oldId = AuditEvents.newId(at);
+    try (Connection c = DriverManager.getConnection(url, "postgres", "");
+         PreparedStatement ps = c.prepareStatement("INSERT INTO audit_event (id, recorded, patient, action, subtype,"
+             + " res_type, entity, agent_type, agent_id, agent_name, agent_subject, agent_org, address, trace_id, query)"
+             + " VALUES (?, ?, 'Patient/v75', 'R', 'read', 'Appointment', 'Appointment/v75/_history/2', 'PRACTITIONER', ?,"
+             + " 'Legacy \"L\"', ?, 'Organization/9', '10.0.0.1', 'trace-v75', 'patient=Patient/v75')")) {
+      ps.setString(1, oldId);
+      ps.setObject(2, OffsetDateTime.ofInstant(at, ZoneOffset.UTC));
+      ps.setString(3, AGENT);
+      ps.setString(4, SUBJECT);
+      ps.executeUpdate();
+    }
+    try (AppointmentServer server = AppointmentServer.start(config)) {
+      String base = server.baseUrl();
+      var store = new io.appointmentserver.store.ResourceStore(TestServer.postgres().getDatabase("postgres", "audit_v75"),
+          java.time.Clock.systemUTC());
+      String newId = AuditEvents.newId(at);
+      store.appendAudit(List.of(new AuditEvents.Event(newId, at, "Patient/v75", "R", "read", "Appointment",
+          "Appointment/v75/_history/2", AuditEvents.Agent.of("PRACTITIONER", AGENT, "Legacy \"L\"", SUBJECT,
+              "Organization/9", "10.0.0.1"), "trace-v75", "patient=Patient/v75")));
+      var old = Http.get(base + "/AuditEvent/" + oldId);
+      assertThat(old.statusCode()).isEqualTo(200);
+      assertThat(old.body()).contains("\"userId\":{\"value\":\"" + SUBJECT + "\"}", "\"address\":\"10.0.0.1\"",
+          "\"valueReference\":{\"reference\":\"Organization/9\"}", "\"name\":\"Legacy \\\"L\\\"\"");
+      assertThat(old.body().replace(oldId, newId)).isEqualTo(Http.get(base + "/AuditEvent/" + newId).body());
+      for (String query : List.of("user=" + SUBJECT, "agent=" + URLEncoder.encode(AGENT, StandardCharsets.UTF_8),
+          "patient=Patient/v75")) {
+        assertThat(Json.parse(Http.get(base + "/AuditEvent?" + query).body()).get("total").asInt()).as(query).isEqualTo(2);
+      }
     }
   }
 }

@@ -112,6 +112,45 @@ class AuditTest {
   }
 
   /**
+   * An update's event is stored by the update's own statement: it names the version written and
+   * an agent first seen in that write, and nothing is stored when the update is not (a stale
+   * If-Match; a stored version outside the user's context).
+   */
+  @Test
+  void anUpdatesEventIsStoredWithTheUpdateOnly() throws Exception {
+    String auth = "Bearer " + Tokens.sign(TestServer.dataDir(), "PRACTITIONER", List.of("Appointment.*"),
+        Map.of("care_team_id", TEAM, "organization_id", ORG), "http://organization.example.org/fhir/Practitioner/w" + RUN, 300);
+    String body = AuthorizationTest.appointment(APPOINTMENT, TEAM, PATIENT);
+    String trace = "u" + RUN + "0000000000000000";
+    HttpResponse<String> written = Http.put(BASE + "/Appointment/" + APPOINTMENT, body, "Authorization", auth,
+        "x-b3-traceid", trace);
+    assertThat(written.statusCode()).isEqualTo(200);
+    String version = written.headers().firstValue("ETag").orElseThrow().replaceAll("\\D", "");
+    List<JsonNode> events = eventsOf(trace, 1);
+    assertThat(events).hasSize(1);
+    assertThat(entityWithRole(events.get(0), "4").get("reference").get("reference").asText())
+        .isEqualTo("Appointment/" + APPOINTMENT + "/_history/" + version);
+    JsonNode agent = events.get(0).get("agent").get(0);
+    assertThat(agent.get("reference").get("reference").asText()).isEqualTo("http://organization.example.org/fhir/Practitioner/w" + RUN);
+    assertThat(agent.get("extension").get(0).get("valueReference").get("reference").asText()).isEqualTo(ORG);
+    assertThat(entityWithRole(events.get(0), "1").get("reference").get("reference").asText()).isEqualTo("Patient/" + PATIENT);
+
+    String stale = "v" + RUN + "0000000000000000";
+    assertThat(Http.put(BASE + "/Appointment/" + APPOINTMENT, body, "Authorization", auth, "x-b3-traceid", stale,
+        "If-Match", "W/\"1\"").statusCode()).isIn(409, 412);
+    String other = "o" + RUN;
+    String otherTeam = "http://organization.example.org/fhir/CareTeam/other-" + RUN;
+    assertThat(Http.put(BASE + "/Appointment/" + other, AuthorizationTest.appointment(other, otherTeam, PATIENT))
+        .statusCode()).isEqualTo(201);
+    String outside = "x" + RUN + "0000000000000000";
+    assertThat(Http.put(BASE + "/Appointment/" + other, AuthorizationTest.appointment(other, TEAM, PATIENT),
+        "Authorization", auth, "x-b3-traceid", outside).statusCode()).isEqualTo(403);
+    Thread.sleep(1100); // nothing queued either
+    assertThat(eventsOf(stale, 0)).isEmpty();
+    assertThat(eventsOf(outside, 0)).isEmpty();
+  }
+
+  /**
    * Each entry of a transaction is audited as its own request, in the transaction; a refused
    * transaction (its second entry outside the user's context) leaves no event.
    */
@@ -256,8 +295,8 @@ class AuditTest {
     List<AuditEvents.Event> batch = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       batch.add(new AuditEvents.Event(AuditEvents.newId(now), now, "Patient/" + PATIENT, "R", "read", "Appointment",
-          i == 2 ? null : "Appointment/x/_history/" + i, "PRACTITIONER", "Practitioner/\\5", "Tab\there \"quoted\"\r\n " + i,
-          "sub\\" + i, i == 1 ? null : ORG, "127.0.0.1", "trace\t" + i, i == 0 ? null : "a=b\tc\\n&x=æøå\0"));
+          i == 2 ? null : "Appointment/x/_history/" + i, AuditEvents.Agent.of("PRACTITIONER", "Practitioner/\\5",
+              "Tab\there \"quoted\"\r\n " + i, "sub\\" + i, i == 1 ? null : ORG, "127.0.0.1"), "trace\t" + i, i == 0 ? null : "a=b\tc\\n&x=æøå\0"));
     }
     store.appendAudit(batch);
     store.appendAudit(batch.subList(1, 3)); // as a retry would
@@ -269,8 +308,8 @@ class AuditTest {
       JsonNode e = Json.parse(r.body());
       assertThat(java.time.Instant.parse(e.get("recorded").asText())).isEqualTo(now);
       JsonNode agent = e.get("agent").get(0);
-      assertThat(agent.get("name").asText()).isEqualTo(sent.agentName());
-      assertThat(agent.get("reference").get("display").asText()).isEqualTo(sent.agentName());
+      assertThat(agent.get("name").asText()).isEqualTo(sent.agent().name());
+      assertThat(agent.get("reference").get("display").asText()).isEqualTo(sent.agent().name());
       assertThat(agent.get("reference").get("reference").asText()).isEqualTo("Practitioner/\\5");
       assertThat(agent.get("userId").get("value").asText()).isEqualTo("sub\\" + i);
       assertThat(agent.has("extension")).isEqualTo(i != 1);

@@ -1,7 +1,10 @@
 package io.appointmentserver.security;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.appointmentserver.security.Principal.UserType;
 import io.appointmentserver.store.AuditEvents;
+import io.appointmentserver.store.AuditEvents.Agent;
 import io.appointmentserver.store.AuditEvents.Event;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoreUnavailableException;
@@ -77,10 +80,23 @@ public final class AuditLog implements AutoCloseable {
     return out;
   }
 
-  private static Event event(Principal p, RequestInfo info, String action, String subtype, String type,
+  private Event event(Principal p, RequestInfo info, String action, String subtype, String type,
       String resourceRef, String patient, String query, Instant now) {
-    return new Event(AuditEvents.newId(now), now, patient, action, subtype, type, resourceRef, p.userType().name(),
-        p.userId(), p.name(), p.subject(), p.context().organization(), info.clientAddress(), info.traceId(), query);
+    return new Event(AuditEvents.newId(now), now, patient, action, subtype, type, resourceRef, agent(p, info),
+        info.traceId(), query);
+  }
+
+  /** What an agent is made of; the same for every request of one user from one address. */
+  private record AgentValues(UserType type, String id, String name, String subject, String organization,
+      String address) {}
+
+  /** The agents seen lately, so that a request computes no digest (bounded: an unused one is made again). */
+  private final Cache<AgentValues, Agent> agents = Caffeine.newBuilder().maximumSize(10_000).build();
+
+  private Agent agent(Principal p, RequestInfo info) {
+    AgentValues v = new AgentValues(p.userType(), p.userId(), p.name(), p.subject(), p.context().organization(),
+        info.clientAddress());
+    return agents.get(v, k -> Agent.of(k.type().name(), k.id(), k.name(), k.subject(), k.organization(), k.address()));
   }
 
   /** Queues a read's events; they are stored within a second. */

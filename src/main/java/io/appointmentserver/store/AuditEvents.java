@@ -34,23 +34,44 @@ public final class AuditEvents {
    * {@code query} the request's query, CPR numbers masked, or null.
    */
   public record Event(String id, Instant recorded, String patient, String action, String subtype,
-      String resourceType, String entity, String agentType, String agentId, String agentName,
-      String agentSubject, String agentOrganization, String address, String traceId, String query) {
+      String resourceType, String entity, Agent agent, String traceId, String query) {
     public Event {
       // PostgreSQL text holds no NUL character (a query may carry %00): a COPY with one would fail forever
-      agentName = withoutNul(agentName);
-      agentId = withoutNul(agentId);
-      agentSubject = withoutNul(agentSubject);
-      agentOrganization = withoutNul(agentOrganization);
       patient = withoutNul(patient);
       traceId = withoutNul(traceId);
       query = withoutNul(query);
     }
 
-    /** The text columns after id and recorded, in the order of {@link #COLUMNS}. */
+    /** The text columns after id, recorded and agent, in the order of {@link #COLUMNS}. */
     String[] texts() {
-      return new String[] {patient, action, subtype, resourceType, entity, agentType, agentId, agentName,
-          agentSubject, agentOrganization, address, traceId, query};
+      return new String[] {patient, action, subtype, resourceType, entity, traceId, query};
+    }
+  }
+
+  /**
+   * The requestor of an event: the same for all requests of one user from one address, so stored
+   * once in {@code audit_agent} and referenced by its {@code key}, a digest of the values (make
+   * one with {@link #of} and keep it: the digest is a SHA-256).
+   */
+  public record Agent(long key, String type, String id, String name, String subject, String organization,
+      String address) {
+    public static Agent of(String type, String id, String name, String subject, String organization, String address) {
+      String[] values = {type, withoutNul(id), withoutNul(name), withoutNul(subject), withoutNul(organization), address};
+      java.security.MessageDigest sha;
+      try {
+        sha = java.security.MessageDigest.getInstance("SHA-256");
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+      for (String v : values) {
+        // a length before each value (-1: null), so that no two lists of values run together alike
+        byte[] b = v == null ? new byte[0] : v.getBytes(StandardCharsets.UTF_8);
+        int n = v == null ? -1 : b.length;
+        sha.update(new byte[] {(byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n});
+        sha.update(b);
+      }
+      long key = java.nio.ByteBuffer.wrap(sha.digest()).getLong();
+      return new Agent(key, values[0], values[1], values[2], values[3], values[4], values[5]);
     }
   }
 
@@ -65,6 +86,18 @@ public final class AuditEvents {
     long lsb = (r.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L;
     return new UUID(msb, lsb).toString();
   }
+
+  /**
+   * The table with each event's agent columns filled, from {@code audit_agent} (events since V80)
+   * or from its own (before): to select from as {@code audit_event}. PostgreSQL pulls the join up
+   * into the query, so conditions on the event's columns still use the table's indexes.
+   */
+  private static final String ROWS = "(SELECT e.id, e.recorded, e.patient, e.action, e.subtype, e.res_type, e.entity,"
+      + " e.body, e.trace_id, e.query, coalesce(g.agent_type, e.agent_type) AS agent_type,"
+      + " coalesce(g.agent_id, e.agent_id) AS agent_id, coalesce(g.agent_name, e.agent_name) AS agent_name,"
+      + " coalesce(g.agent_subject, e.agent_subject) AS agent_subject, coalesce(g.agent_org, e.agent_org) AS agent_org,"
+      + " coalesce(g.address, e.address) AS address"
+      + " FROM audit_event e LEFT JOIN audit_agent g ON g.key = e.agent) audit_event";
 
   /** An event's access tags, derived from its patient column as the write path tags resources. */
   private static final String TAGS =
@@ -149,12 +182,12 @@ public final class AuditEvents {
    */
   public static final String AS_RESOURCES = "(SELECT 'AuditEvent'::text AS res_type, id AS res_id, 1::bigint AS version,"
       + " recorded AS last_updated, false AS deleted, " + BODY + " AS body, " + TAGS + " AS tags, patient, action,"
-      + " subtype, entity, agent_id, agent_subject FROM audit_event)";
+      + " subtype, entity, agent_id, agent_subject FROM " + ROWS + ")";
 
   /** The table's rows as resource versions, for the history queries. */
   static final String AS_VERSIONS = "SELECT 'AuditEvent' AS res_type, id AS res_id, 1::bigint AS version,"
       + " recorded AS last_updated, false AS deleted, " + BODY + " AS body, " + TAGS + " AS tags, 'POST' AS method"
-      + " FROM audit_event";
+      + " FROM " + ROWS;
 
   /** resource_history together with the audit trail. */
   static final String HISTORY_WITH_AUDIT = "(SELECT res_type, res_id, version, last_updated, deleted, body, tags, method"
@@ -171,14 +204,20 @@ public final class AuditEvents {
   }
 
   static final String READ = "SELECT 1::bigint, recorded, false, " + BODY + ", " + TAGS
-      + " FROM audit_event, (SELECT ?::text AS k) p WHERE recorded = " + recordedOf("p.k") + " AND id = p.k";
+      + " FROM " + ROWS + ", (SELECT ?::text AS k) p WHERE recorded = " + recordedOf("p.k") + " AND id = p.k";
 
-  private static final String COLUMNS = "id, recorded, patient, action, subtype, res_type, entity, agent_type, agent_id,"
-      + " agent_name, agent_subject, agent_org, address, trace_id, query";
+  private static final String COLUMNS = "id, recorded, agent, patient, action, subtype, res_type, entity, trace_id, query";
 
-  /** ON CONFLICT: a batch retried after its commit's acknowledgement was lost is stored once. */
-  private static final String INSERT = "INSERT INTO audit_event (" + COLUMNS + ")"
-      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+  private static final String AGENT_COLUMNS = "key, agent_type, agent_id, agent_name, agent_subject, agent_org, address";
+
+  /**
+   * A write's event with its agent, in one statement: the agent's row is there after the first
+   * request of its user (the conflict check finds it), the event's row is new. ON CONFLICT: a
+   * batch retried after its commit's acknowledgement was lost is stored once.
+   */
+  private static final String INSERT = "WITH a AS (INSERT INTO audit_agent (" + AGENT_COLUMNS + ")"
+      + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING)"
+      + " INSERT INTO audit_event (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
   /** A write's events, in the write's transaction (usually one). */
   static void insert(Connection c, List<Event> events) throws SQLException {
@@ -187,12 +226,7 @@ public final class AuditEvents {
     }
     try (PreparedStatement ps = c.prepareStatement(INSERT)) {
       for (Event e : events) {
-        int i = 1;
-        ps.setString(i++, e.id());
-        ps.setObject(i++, OffsetDateTime.ofInstant(e.recorded(), ZoneOffset.UTC));
-        for (String value : e.texts()) {
-          ps.setString(i++, value);
-        }
+        bindWithUpdate(ps, 1, e);
         if (events.size() == 1) {
           ps.executeUpdate();
           return;
@@ -204,17 +238,78 @@ public final class AuditEvents {
   }
 
   /**
+   * {@code statement} (a WITH query whose last part is a SELECT without parameters) that also
+   * stores one event with its agent, the event only if the CTE {@code written} has a row: the write
+   * and its audit in one statement. Parameters after the statement's own: {@link #bindWithUpdate}.
+   */
+  static String withUpdate(String statement, String written) {
+    int last = -1; // the last SELECT outside parentheses: the query after the CTEs
+    for (int i = 0, depth = 0; i < statement.length(); i++) {
+      char ch = statement.charAt(i);
+      depth += ch == '(' ? 1 : ch == ')' ? -1 : 0;
+      if (depth == 0 && statement.startsWith("SELECT ", i)) {
+        last = i;
+      }
+    }
+    if (!statement.startsWith("WITH ") || last < 0 || statement.indexOf('?', last) >= 0) {
+      throw new IllegalArgumentException("not a WITH query ending in a SELECT without parameters: " + statement);
+    }
+    return statement.substring(0, last).stripTrailing() + ",\n"
+        + "agent AS (INSERT INTO audit_agent (" + AGENT_COLUMNS + ")"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING),\n"
+        + "audit AS (INSERT INTO audit_event (" + COLUMNS + ")"
+        + " SELECT ?::text, ?::timestamptz, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text"
+        + " FROM " + written + " ON CONFLICT DO NOTHING)\n" + statement.substring(last);
+  }
+
+  /** Binds {@code e} to the parameters {@link #withUpdate} adds, from {@code first} on. */
+  static void bindWithUpdate(PreparedStatement ps, int first, Event e) throws SQLException {
+    int i = agent(ps, first, e.agent());
+    ps.setString(i++, e.id());
+    ps.setObject(i++, OffsetDateTime.ofInstant(e.recorded(), ZoneOffset.UTC));
+    ps.setLong(i++, e.agent().key());
+    for (String value : e.texts()) {
+      ps.setString(i++, value);
+    }
+  }
+
+  private static int agent(PreparedStatement ps, int i, Agent a) throws SQLException {
+    ps.setLong(i++, a.key());
+    for (String value : new String[] {a.type(), a.id(), a.name(), a.subject(), a.organization(), a.address()}) {
+      ps.setString(i++, value);
+    }
+    return i;
+  }
+
+  private static final String INSERT_AGENT = "INSERT INTO audit_agent (" + AGENT_COLUMNS + ")"
+      + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+
+  /**
    * A batch of read events in one binary COPY: PostgreSQL parses no statement, no text and no
-   * timestamp per row, and the values need no escaping (each is sent with its length).
+   * timestamp per row, and the values need no escaping (each is sent with its length). The
+   * batch's agents (usually a few for thousands of events) go first, in the same transaction.
    */
   static void copy(Connection c, List<Event> events) throws SQLException {
-    CopyData data = new CopyData(events.size() * 400);
+    java.util.Map<Long, Agent> agents = new java.util.HashMap<>();
+    for (Event e : events) {
+      agents.putIfAbsent(e.agent().key(), e.agent());
+    }
+    try (PreparedStatement ps = c.prepareStatement(INSERT_AGENT)) {
+      for (Agent a : agents.values()) {
+        agent(ps, 1, a);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+    CopyData data = new CopyData(events.size() * 200);
     data.write(COPY_HEADER, 0, COPY_HEADER.length);
     for (Event e : events) {
-      data.int16(2 + 13);
+      data.int16(3 + 7);
       data.text(e.id());
       data.int32(8);
       data.int64((e.recorded().getEpochSecond() - POSTGRES_EPOCH_SECOND) * 1_000_000 + e.recorded().getNano() / 1_000);
+      data.int32(8);
+      data.int64(e.agent().key());
       for (String value : e.texts()) {
         data.text(value);
       }

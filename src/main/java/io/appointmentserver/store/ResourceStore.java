@@ -419,6 +419,9 @@ public final class ResourceStore {
                  FOR KEY SHARE)
         FROM (VALUES (1)) AS one(x) LEFT JOIN cur ON true""";
 
+  /** {@link #UPDATE} that also stores an audit event when it updates (its CTEs come before the last SELECT). */
+  private static final String UPDATE_AUDITED = AuditEvents.withUpdate(UPDATE, "cur");
+
   private static final String CURRENT_VERSION = """
       SELECT version, deleted FROM resource WHERE res_type = ? AND res_id = ?""";
 
@@ -685,18 +688,24 @@ public final class ResourceStore {
         long version = base + 1;
         Instant now = now();
         String json = renderer.render(id, version, now);
+        StoredResource stored = new StoredResource(type, id, version, now, false, json, tags, "PUT");
+        // an update's one audit event goes in the UPDATE statement, stored only if it updates: no round trip of its own
+        List<AuditEvents.Event> events = audit.eventsFor(stored, tags);
+        AuditEvents.Event withUpdate = exists && events.size() == 1 ? events.get(0) : null;
         Replaced replaced;
         if (exists) {
-          replaced = update(c, refs, type, id, base, baseDeleted, version, now, false, json, tags, guard, "PUT");
+          replaced = update(c, refs, type, id, base, baseDeleted, version, now, false, json, tags, guard, "PUT",
+              withUpdate);
         } else {
           checkReferences(c, refs);
           replaced = insert(c, type, id, version, now, json, tags, "PUT") ? Replaced.NOTHING : null;
         }
         if (replaced != null) {
-          StoredResource stored = new StoredResource(type, id, version, now, false, json, tags, "PUT");
           indexer.index(c, stored, model, replaced.indexedDigest());
           List<String> overlaps = book(c, type, id, bookings);
-          AuditEvents.insert(c, audit.eventsFor(stored, tags));
+          if (withUpdate == null) {
+            AuditEvents.insert(c, events);
+          }
           // re-creating a deleted resource counts as a create
           return new WriteResult(stored, !exists || baseDeleted, overlaps);
         }
@@ -731,7 +740,7 @@ public final class ResourceStore {
         }
         Instant now = now();
         Replaced replaced = update(c, NO_REFERENCES, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard,
-            "DELETE");
+            "DELETE", null);
         if (replaced != null) {
           StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, replaced.tags(),
               "DELETE");
@@ -918,12 +927,13 @@ public final class ResourceStore {
 
   /**
    * The conditional update; {@code tags} null keeps the old ones (deletions). Null when the
-   * version was not {@code base} any more.
+   * version was not {@code base} any more. {@code event}: an audit event stored by the same
+   * statement when it updates, or null.
    */
   private static Replaced update(Connection c, String[][] refs, String type, String id, long base,
       boolean baseDeleted, long version, Instant now, boolean deleted, String json, String[] tags, Guard guard,
-      String method) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
+      String method, AuditEvents.Event event) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(event == null ? UPDATE : UPDATE_AUDITED)) {
       int i = 1;
       ps.setArray(i++, c.createArrayOf("text", refs[0]));
       ps.setArray(i++, c.createArrayOf("text", refs[1]));
@@ -938,7 +948,10 @@ public final class ResourceStore {
       ps.setObject(i++, tags, java.sql.Types.ARRAY);
       ps.setString(i++, type);
       ps.setString(i++, id);
-      ps.setString(i, method);
+      ps.setString(i++, method);
+      if (event != null) {
+        AuditEvents.bindWithUpdate(ps, i, event);
+      }
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         String missing = rs.getString(1);
