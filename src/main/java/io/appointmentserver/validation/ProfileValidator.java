@@ -87,7 +87,9 @@ import org.slf4j.LoggerFactory;
  * constructor costs more than the seed's validation too) per thread in use. And a generation
  * remembers the outcome for the last {@value #RECENT_OUTCOMES} contents it validated: the same
  * appointment sent again costs an encoding and a lookup (about 50 us for the seed, against about
- * 0.5 ms or more to validate it).
+ * 0.5 ms or more to validate it). Free text ({@link Generation#freeText}: an Appointment's
+ * {@code comment} and {@code description}) is left out of that key and validated on its own, so
+ * an update that changes only the comment reuses the outcome of the rest.
  */
 public final class ProfileValidator {
   private static final Logger log = LoggerFactory.getLogger(ProfileValidator.class);

@@ -77,6 +77,39 @@ class FreeTextValidationTest {
   }
 
   @Test
+  void aProfileWhoseInvariantReadsTheCommentMakesItValidatedWithTheWholeResource() throws IOException {
+    String url = "http://example.org/StructureDefinition/short-comment-appointment";
+    org.hl7.fhir.dstu3.model.StructureDefinition sd = new org.hl7.fhir.dstu3.model.StructureDefinition();
+    sd.setUrl(url).setName("ShortCommentAppointment").setStatus(org.hl7.fhir.dstu3.model.Enumerations.PublicationStatus.ACTIVE)
+        .setKind(org.hl7.fhir.dstu3.model.StructureDefinition.StructureDefinitionKind.RESOURCE).setAbstract(false)
+        .setType("Appointment").setBaseDefinition("http://hl7.org/fhir/StructureDefinition/Appointment")
+        .setDerivation(org.hl7.fhir.dstu3.model.StructureDefinition.TypeDerivationRule.CONSTRAINT);
+    org.hl7.fhir.dstu3.model.ElementDefinition root = sd.getDifferential().addElement().setPath("Appointment");
+    root.setId("Appointment");
+    root.addConstraint().setKey("short-1")
+        .setSeverity(org.hl7.fhir.dstu3.model.ElementDefinition.ConstraintSeverity.ERROR)
+        .setHuman("The comment is short").setExpression("comment.empty() or comment.length() < 20");
+    List<IBaseResource> ig = new ArrayList<>(IgLoader.load(CTX, shared().resolve("ehealth-ig").resolve("resources"))
+        .stream().map(IgLoader.Loaded::resource).toList());
+    ig.add(sd);
+    ProfileValidator withIt = new ProfileValidator(CTX, ig, ProfileValidator.Mode.FULL, Set.of(), false, null);
+
+    // the invariant could be anywhere (another profile, an extension): the comment is then never masked
+    assertThat(withIt.freeText("Appointment", List.of(url))).containsExactly("description");
+    assertThat(withIt.freeText("Appointment", List.of(EHEALTH_APPOINTMENT))).containsExactly("description");
+    Appointment a = appointments().get(appointments().size() - 1).copy();
+    a.getMeta().getProfile().clear();
+    a.getMeta().addProfile(url);
+    a.setComment("a comment much longer than twenty characters");
+    ProfileValidationException refused = org.assertj.core.api.Assertions.catchThrowableOfType(
+        () -> withIt.validate(a), ProfileValidationException.class);
+    assertThat(refused).isNotNull();
+    assertThat(refused.outcome().getIssue()).anySatisfy(i -> assertThat(i.getDiagnostics()).contains("short-1"));
+    a.setComment("short");
+    assertThat(withIt.validate(a)).noneSatisfy(i -> assertThat(i.getDiagnostics()).contains("short-1"));
+  }
+
+  @Test
   void freeTextValidatedAloneFindsWhatTheWholeContentFinds() throws IOException {
     String[] texts = {null, "Ny kommentar 17", " leading space", "trailing space ", "tab\tand\nnew line", "",
         ProfileValidator.FREE_TEXT_PLACEHOLDER, "<b>looks like html</b>", "æøå 😀", "x".repeat(20_000), "  ", "ctrl\u0001char"};
