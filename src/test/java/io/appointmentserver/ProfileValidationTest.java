@@ -180,6 +180,33 @@ class ProfileValidationTest {
   }
 
   @Test
+  void updatesThatChangeOnlyTheCommentAreValidatedInFull() throws IOException {
+    ObjectNode seed = seed();
+    HttpResponse<String> created = Http.post(base + "/Appointment", seed.toString());
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String id = Json.parse(created.body()).get("id").asText();
+    seed.put("id", id).set("identifier", Json.parse(created.body()).get("identifier"));
+
+    seed.put("comment", "a comment that ends in a space ");
+    HttpResponse<String> spaced = Http.put(base + "/Appointment/" + id, seed.toString(), "If-Match", "W/\"1\"");
+    assertThat(spaced.statusCode()).as(spaced.body()).isEqualTo(200);
+    assertThat(spaced.headers().allValues("X-FHIR-Request-Validation"))
+        .anySatisfy(h -> assertThat(h).startsWith("warning ").contains("whitespace").contains("(Appointment.comment"));
+
+    seed.put("comment", "a comment without it");
+    HttpResponse<String> plain = Http.put(base + "/Appointment/" + id, seed.toString(), "If-Match", "W/\"2\"");
+    assertThat(plain.statusCode()).as(plain.body()).isEqualTo(200);
+    assertThat(plain.headers().allValues("X-FHIR-Request-Validation")).isEmpty();
+
+    // a new comment does not let the rest through unchecked
+    seed.put("comment", "yet another comment");
+    ((ObjectNode) seed.at("/reason/0/coding/0")).put("code", "not-in-the-value-set");
+    HttpResponse<String> invalid = Http.put(base + "/Appointment/" + id, seed.toString(), "If-Match", "W/\"3\"");
+    assertThat(invalid.statusCode()).as(invalid.body()).isEqualTo(422);
+    assertThat(invalid.body()).contains("Appointment.reason[0]");
+  }
+
+  @Test
   void warningsDoNotBlockAndComeAsHeadersOrInTheOperationOutcome() throws IOException {
     // an R4 code system URL in a DSTU3 resource: the validator does not know it, which is a warning
     ObjectNode appointment = seed();

@@ -87,7 +87,9 @@ import org.slf4j.LoggerFactory;
  * constructor costs more than the seed's validation too) per thread in use. And a generation
  * remembers the outcome for the last {@value #RECENT_OUTCOMES} contents it validated: the same
  * appointment sent again costs an encoding and a lookup (about 50 us for the seed, against about
- * 0.5 ms or more to validate it).
+ * 0.5 ms or more to validate it). Free text ({@link Generation#freeText}: an Appointment's
+ * {@code comment} and {@code description}) is left out of that key and validated on its own, so
+ * an update that changes only the comment reuses the outcome of the rest.
  */
 public final class ProfileValidator {
   private static final Logger log = LoggerFactory.getLogger(ProfileValidator.class);
@@ -217,6 +219,11 @@ public final class ProfileValidator {
     rebuild();
   }
 
+  /** The free text elements ({@link Generation#freeText}) of resources of this type claiming these profiles. */
+  Set<String> freeText(String type, List<String> profileUrls) {
+    return generation().freeText(type, profileUrls);
+  }
+
   /** How many conformance resources written through the API the validator uses. */
   public synchronized int storedCount() {
     return stored.size();
@@ -249,6 +256,11 @@ public final class ProfileValidator {
    * block (warnings, information), throws {@link ProfileValidationException} when there are errors.
    */
   public List<OperationOutcomeIssueComponent> validate(IBaseResource resource) {
+    return validate(resource, true);
+  }
+
+  /** As {@link #validate(IBaseResource)}; without {@code freeTextAlone} the whole content is validated at once (tests compare the two). */
+  List<OperationOutcomeIssueComponent> validate(IBaseResource resource, boolean freeTextAlone) {
     if (!(resource instanceof Resource r) || mode == Mode.OFF || (mode == Mode.PROFILES && !r.getMeta().hasProfile())) {
       return List.of();
     }
@@ -259,8 +271,13 @@ public final class ProfileValidator {
     }
     List<ValidationMessage> messages;
     try {
-      String json = encodeForValidation(r);
-      messages = generation().validate(json, profileUrls(r));
+      Generation g = generation();
+      List<String> profiles = profileUrls(r);
+      Map<String, String> freeText = new LinkedHashMap<>(2);
+      Set<String> names = freeTextAlone ? g.freeText(r.getResourceType().name(), profiles) : Set.of();
+      String json = encodeForValidation(r, names, freeText);
+      messages = g.validate(json, r.getResourceType().name(), freeText, profiles,
+          () -> encodeForValidation(r, Set.of(), new LinkedHashMap<>()));
     } catch (RuntimeException e) {
       // a profile that cannot be used (a broken snapshot, an unknown base): the claim cannot be checked
       log.warn("validating {} against {} failed", r.getResourceType(), profileUrls(r), e);
@@ -291,9 +308,21 @@ public final class ProfileValidator {
    * validated is the key of the remembered outcomes: two creates of the same appointment, each
    * with its own new identifier, are validated once.
    */
-  private String encodeForValidation(Resource r) {
+  private String encodeForValidation(Resource r, Set<String> freeTextNames, Map<String, String> freeText) {
     List<org.hl7.fhir.dstu3.model.Identifier> masked = new ArrayList<>(1);
     List<String> values = new ArrayList<>(1);
+    List<org.hl7.fhir.dstu3.model.StringType> maskedText = new ArrayList<>(2);
+    for (String name : freeTextNames) {
+      org.hl7.fhir.dstu3.model.Property p = r.getNamedProperty(name);
+      // a plain value only: with an id or extensions the element has more than its value to check;
+      // one HAPI leaves out as empty (blank) is not in the content at all
+      if (p != null && p.getValues().size() == 1 && p.getValues().get(0) instanceof org.hl7.fhir.dstu3.model.StringType st
+          && !st.isEmpty() && !st.hasId() && !st.hasExtension()) {
+        freeText.put(name, st.getValue());
+        maskedText.add(st);
+        st.setValue(FREE_TEXT_PLACEHOLDER);
+      }
+    }
     org.hl7.fhir.dstu3.model.Property identifiers = assignedIdentifierSystems.isEmpty() ? null : r.getNamedProperty("identifier");
     if (identifiers != null) {
       for (org.hl7.fhir.dstu3.model.Base b : identifiers.getValues()) {
@@ -310,6 +339,10 @@ public final class ProfileValidator {
     } finally {
       for (int i = 0; i < masked.size(); i++) {
         masked.get(i).setValue(values.get(i));
+      }
+      int i = 0;
+      for (String value : freeText.values()) {
+        maskedText.get(i++).setValue(value);
       }
     }
   }
@@ -514,6 +547,7 @@ public final class ProfileValidator {
   /** What one set of known conformance resources validates with; never changes once made. */
   private final class Generation {
     final PrePopulatedValidationSupport known;
+    final ValidationSupportChain chain;
     final RememberingWorkerContext worker;
     /** Validators not in use; one is taken per validation, so at most one per thread validating. */
     final ConcurrentLinkedDeque<Pooled> idle = new ConcurrentLinkedDeque<>();
@@ -526,6 +560,19 @@ public final class ProfileValidator {
           }
         });
 
+    /** Recent outcomes of free text alone ({@link #freeTextOutcome}), by the JSON validated. */
+    final Map<String, List<ValidationMessage>> recentFreeText = Collections.synchronizedMap(
+        new LinkedHashMap<>(256, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, List<ValidationMessage>> eldest) {
+            return size() > RECENT_OUTCOMES;
+          }
+        });
+    /** {@link #freeText} by resource type and claimed profiles (known ones only). */
+    final Map<String, Set<String>> freeTextByClaim = new ConcurrentHashMap<>();
+    /** {@link #unreadElsewhere} by element name. */
+    final Map<String, Boolean> unreadElsewhere = new ConcurrentHashMap<>();
+
     /** Profiles looked up in vain in this generation. */
     final Set<String> unknown = ConcurrentHashMap.newKeySet();
     /** The definition of each resource type the parsers met, by type name. */
@@ -533,7 +580,7 @@ public final class ProfileValidator {
 
     Generation(PrePopulatedValidationSupport known) {
       this.known = known;
-      ValidationSupportChain chain = new ValidationSupportChain(base, known, commonCodes, inMemoryTerminology);
+      this.chain = new ValidationSupportChain(base, known, commonCodes, inMemoryTerminology);
       this.worker = new RememberingWorkerContext(chain);
     }
 
@@ -542,11 +589,133 @@ public final class ProfileValidator {
      * resolves no references, so the same content against the same definitions gives the same
      * outcome, and a client that sends the same appointment again pays nothing), else validated.
      */
-    List<ValidationMessage> validate(String json, List<String> profileUrls) {
+    List<ValidationMessage> outcome(String json, List<String> profileUrls) {
       List<ValidationMessage> known = recent.get(json);
       if (known != null) {
         return known;
       }
+      List<ValidationMessage> messages = validateNow(json, profileUrls);
+      if (json.length() <= RECENT_MAX_LENGTH) {
+        recent.put(json, messages);
+      }
+      return messages;
+    }
+
+    /**
+     * The outcome for content whose free text ({@link #freeText}) was masked: the outcome of the
+     * masked content (remembered like any other) and, for the free text itself, the issues of a
+     * small resource that holds only that text, the same profiles claimed. Nothing else reads such
+     * an element's value, so the two together are what validating the content unmasked finds, and
+     * an update that changes a comment pays for validating the comment alone. Should the
+     * placeholder show in the masked outcome (a profile that fixes the element, say) or the small
+     * resource fail to validate, the unmasked content is validated as a whole.
+     */
+    List<ValidationMessage> validate(String json, String type, Map<String, String> freeText, List<String> profileUrls,
+        java.util.function.Supplier<String> unmasked) {
+      List<ValidationMessage> rest = outcome(json, profileUrls);
+      if (freeText.isEmpty()) {
+        return rest;
+      }
+      for (ValidationMessage m : rest) {
+        if (at(m, type, freeText.keySet()) || (m.getMessage() != null && m.getMessage().contains(FREE_TEXT_PLACEHOLDER))) {
+          return outcome(unmasked.get(), profileUrls);
+        }
+      }
+      List<ValidationMessage> own = freeTextOutcome(type, freeText, profileUrls);
+      if (own == null) {
+        return outcome(unmasked.get(), profileUrls);
+      }
+      if (own.isEmpty()) {
+        return rest;
+      }
+      List<ValidationMessage> all = new ArrayList<>(rest);
+      all.addAll(own);
+      return all;
+    }
+
+    /** The issues located at the free text elements of a resource holding only them; null if it could not be validated. */
+    private List<ValidationMessage> freeTextOutcome(String type, Map<String, String> freeText, List<String> profileUrls) {
+      String json = freeTextResource(type, freeText, profileUrls);
+      List<ValidationMessage> known = recentFreeText.get(json);
+      if (known != null) {
+        return known;
+      }
+      List<ValidationMessage> own = new ArrayList<>();
+      try {
+        for (ValidationMessage m : validateNow(json, profileUrls)) {
+          // the rest (the elements it lacks) is not about the free text
+          if (at(m, type, freeText.keySet())) {
+            own.add(m);
+          }
+        }
+      } catch (RuntimeException e) {
+        return null;
+      }
+      own = List.copyOf(own);
+      if (json.length() <= RECENT_MAX_LENGTH) {
+        recentFreeText.put(json, own);
+      }
+      return own;
+    }
+
+    /**
+     * The top-level string elements of {@code type} whose value only their own checks read, for
+     * resources claiming {@code profileUrls}: none if a profile is unknown.
+     */
+    Set<String> freeText(String type, List<String> profileUrls) {
+      String key = type + " " + String.join(" ", profileUrls);
+      Set<String> known = freeTextByClaim.get(key);
+      if (known != null) {
+        return known;
+      }
+      List<StructureDefinition> definitions = new ArrayList<>();
+      definitions.add(worker.fetchResource(StructureDefinition.class, "http://hl7.org/fhir/StructureDefinition/" + type));
+      for (String url : profileUrls) {
+        definitions.add(unknown.contains(url) ? null : worker.fetchResource(StructureDefinition.class, url));
+      }
+      if (definitions.contains(null)) {
+        return Set.of(); // not remembered: the URLs come from the content
+      }
+      Set<String> names = new java.util.TreeSet<>();
+      for (org.hl7.fhir.r5.model.ElementDefinition ed : definitions.get(0).getSnapshot().getElement()) {
+        String path = ed.getPath();
+        String name = path.startsWith(type + ".") ? path.substring(type.length() + 1) : "";
+        if (!name.isEmpty() && !name.contains(".") && "1".equals(ed.getMax()) && onlyString(ed)
+            && definitions.stream().allMatch(sd -> checkedOnItsOwn(sd, path)) && unreadElsewhere(name)) {
+          names.add(name);
+        }
+      }
+      Set<String> found = Set.copyOf(names);
+      freeTextByClaim.put(key, found);
+      return found;
+    }
+
+    /**
+     * Whether no invariant of any definition this generation knows reads the value of an element
+     * named {@code name} (they may ask whether it is there: masking keeps it there).
+     */
+    private boolean unreadElsewhere(String name) {
+      return unreadElsewhere.computeIfAbsent(name, n -> {
+        for (IBaseResource r : chain.fetchAllStructureDefinitions()) {
+          if (r instanceof org.hl7.fhir.dstu3.model.StructureDefinition sd) {
+            for (List<org.hl7.fhir.dstu3.model.ElementDefinition> elements :
+                List.of(sd.getSnapshot().getElement(), sd.getDifferential().getElement())) {
+              for (org.hl7.fhir.dstu3.model.ElementDefinition ed : elements) {
+                for (org.hl7.fhir.dstu3.model.ElementDefinition.ElementDefinitionConstraintComponent c : ed.getConstraint()) {
+                  if (c.hasExpression() && !leavesValueUnread(c.getExpression(), n)) {
+                    log.info("{} is validated with its resource: {} {} reads it", n, c.getKey(), c.getExpression());
+                    return false;
+                  }
+                }
+              }
+            }
+          }
+        }
+        return true;
+      });
+    }
+
+    List<ValidationMessage> validateNow(String json, List<String> profileUrls) {
       Pooled p = idle.pollFirst();
       if (p == null) {
         p = newPooled();
@@ -559,9 +728,6 @@ public final class ProfileValidator {
         if (++p.uses < USES_PER_VALIDATOR && current == this && !stale) {
           idle.offerFirst(p);
         }
-      }
-      if (json.length() <= RECENT_MAX_LENGTH) {
-        recent.put(json, messages);
       }
       return messages;
     }
@@ -772,6 +938,114 @@ public final class ProfileValidator {
       }
       return sd;
     }
+  }
+
+  /** What free text is validated as, in the content it belongs to: a plain string no check refuses. */
+  static final String FREE_TEXT_PLACEHOLDER = "free-text";
+  private static final java.util.regex.Pattern LITERAL = java.util.regex.Pattern.compile("'(?:[^'\\\\]|\\\\.)*'");
+  private static final java.util.regex.Pattern TRAVERSAL =
+      java.util.regex.Pattern.compile("(?<![A-Za-z0-9_])(?:descendants|children|allDescendants)\\s*\\(\\s*\\)");
+  private static final java.util.regex.Pattern PRESENCE =
+      java.util.regex.Pattern.compile("\\s*\\.\\s*(?:exists|empty|count|hasValue)\\s*\\(\\s*\\)");
+  private static final java.util.regex.Pattern NAMED_STEP =
+      java.util.regex.Pattern.compile("\\s*\\.\\s*([A-Za-z_][A-Za-z0-9_]*+)(?!\\s*\\()");
+
+  /**
+   * Whether a FHIRPath invariant cannot read the value of elements named {@code name}: it names
+   * them only to ask whether they are there ({@code exists()}, {@code empty()}, {@code count()},
+   * {@code hasValue()}), and walks the tree generically ({@code descendants()}, {@code children()})
+   * only to count or to go on to another name. Anything else (a comparison, a function of the
+   * value, {@code descendants().where(...)}) counts as reading it.
+   */
+  static boolean leavesValueUnread(String expression, String name) {
+    String e = LITERAL.matcher(expression).replaceAll("''").replace("`", "");
+    java.util.regex.Matcher t = TRAVERSAL.matcher(e);
+    while (t.find()) {
+      java.util.regex.Matcher step = NAMED_STEP.matcher(e).region(t.end(), e.length());
+      boolean presence = PRESENCE.matcher(e).region(t.end(), e.length()).lookingAt();
+      if (!presence && !(step.lookingAt() && !step.group(1).equals(name))) {
+        return false;
+      }
+    }
+    java.util.regex.Matcher n = java.util.regex.Pattern
+        .compile("(?<![A-Za-z0-9_%$])" + java.util.regex.Pattern.quote(name) + "(?![A-Za-z0-9_])").matcher(e);
+    while (n.find()) {
+      if (!PRESENCE.matcher(e).region(n.end(), e.length()).lookingAt()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A single type, string. */
+  private static boolean onlyString(org.hl7.fhir.r5.model.ElementDefinition ed) {
+    return ed.getType().size() == 1 && "string".equals(ed.getType().get(0).getCode());
+  }
+
+  /**
+   * Whether {@code path} is one plain string element in {@code sd}: not sliced, nothing said of
+   * its children, and its own invariants look at nothing but itself (no {@code %resource}, no
+   * {@code resolve()}), so that in another resource claiming the same profile it meets the same checks.
+   */
+  private static boolean checkedOnItsOwn(StructureDefinition sd, String path) {
+    int found = 0;
+    for (org.hl7.fhir.r5.model.ElementDefinition ed : sd.getSnapshot().getElement()) {
+      if (ed.getPath().equals(path)) {
+        found++;
+        if (ed.hasSlicing() || !onlyString(ed)) {
+          return false;
+        }
+        for (org.hl7.fhir.r5.model.ElementDefinition.ElementDefinitionConstraintComponent c : ed.getConstraint()) {
+          String x = c.getExpression();
+          if (x != null && (x.contains("%") || x.contains("resolve"))) {
+            return false;
+          }
+        }
+      } else if (ed.getPath().startsWith(path + ".")) {
+        return false;
+      }
+    }
+    return found == 1;
+  }
+
+  /** Whether the validator located {@code m} at one of these top-level elements (or inside one). */
+  private static boolean at(ValidationMessage m, String type, Set<String> names) {
+    String location = m.getLocation();
+    if (location == null) {
+      return false;
+    }
+    for (String name : names) {
+      String path = type + "." + name;
+      if (location.equals(path) || location.startsWith(path + ".") || location.startsWith(path + "[")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A resource holding only the free text and the profile claims. */
+  private static String freeTextResource(String type, Map<String, String> freeText, List<String> profileUrls) {
+    java.io.StringWriter w = new java.io.StringWriter();
+    try (com.fasterxml.jackson.core.JsonGenerator g = JSON.createGenerator(w)) {
+      g.writeStartObject();
+      g.writeStringField("resourceType", type);
+      if (!profileUrls.isEmpty()) {
+        g.writeObjectFieldStart("meta");
+        g.writeArrayFieldStart("profile");
+        for (String url : profileUrls) {
+          g.writeString(url);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+      }
+      for (Map.Entry<String, String> e : freeText.entrySet()) {
+        g.writeStringField(e.getKey(), e.getValue());
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return w.toString();
   }
 
   private static Field field(Class<?> type, String name) {
