@@ -37,9 +37,11 @@
 # ONLY=validation measures what validation costs: two servers with the IG (FHIR_IG_PATH, default
 # ../shared/ehealth-ig/resources), one with FHIR_VALIDATION=off and one with
 # FHIR_VALIDATION=$VALIDATION (default full); after the JIT warm-up of each, ROUNDS rounds of
-# VALIDATION_WORKLOADS (default "edit put create") on one, then the other. "put" repeats the seed
-# (the validator's remembered outcome answers), "edit" changes the comment on every request and
-# "create" posts the seed (each gets a new eHealth identifier), so both bring new content.
+# VALIDATION_WORKLOADS (default "edit room put create") on one, then the other. "put" repeats the
+# seed (the validator's remembered outcome answers), "edit" changes the comment on every request
+# (free text: validated alone beside the rest's remembered outcome), "room" the contained
+# Location's name (the whole appointment validated again) and "create" posts the seed (each gets
+# a new eHealth identifier, which validation does not see).
 # The JIT warm-up runs every workload on each server twice (2 x JIT_WARMUP seconds each), then
 # waits up to 30 s for the servers' JIT compilers to fall quiet.
 set -euo pipefail
@@ -292,7 +294,7 @@ if [[ $ONLY == validation ]]; then
       JAVA_PID=${OFF_SERVER[0]} PG_PID=${OFF_SERVER[1]} BASE=${OFF_SERVER[2]} AUTH=("${OFF_AUTH[@]}")
     fi
   }
-  WORKLOADS=${VALIDATION_WORKLOADS:-edit put create}
+  WORKLOADS=${VALIDATION_WORKLOADS:-edit room put create}
   # Two passes over every workload, so that each one runs again after all the others (the code one
   # workload made hot can be recompiled when the next one takes other paths through it), then a
   # wait, bounded, until neither server's JIT compiler threads work any more: round 1 is measured

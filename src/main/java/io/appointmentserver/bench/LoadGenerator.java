@@ -44,6 +44,9 @@ import picocli.CommandLine.Option;
  *   <li>{@code edit}: as {@code put}, but every request changes the appointment's {@code comment}
  *       (a counter appended), as a client editing it does: the content is new each time, so the
  *       server cannot answer validation from an outcome it remembers.
+ *   <li>{@code room}: as {@code edit}, but the counter goes into the name of the contained
+ *       Location (the appointment moves to another room): new content that is not a top-level
+ *       free text, so the whole appointment is validated again.
  *   <li>{@code read}: each client creates {@code Appointment/bench-<client>} and then reads it as
  *       JSON; anything but 200 is an error. With {@code --path} it reads that path under
  *       {@code --url} instead and needs no set-up: the same client then measures a static file
@@ -61,7 +64,7 @@ import picocli.CommandLine.Option;
     description = "Closed-loop HTTP load generator for the Appointment Server benchmark")
 public final class LoadGenerator implements Callable<Integer> {
 
-  enum Workload { put, edit, read, create, ccreate, search }
+  enum Workload { put, edit, room, read, create, ccreate, search }
 
   enum ClientKind { raw, jdk }
 
@@ -69,7 +72,7 @@ public final class LoadGenerator implements Callable<Integer> {
       description = "FHIR base URL, e.g. http://127.0.0.1:8080/fhir (or a static server's root with --path)")
   URI url;
 
-  @Option(names = "--workload", required = true, description = "put, edit, read, create, ccreate or search")
+  @Option(names = "--workload", required = true, description = "put, edit, room, read, create, ccreate or search")
   Workload workload;
 
   @Option(names = "--clients", defaultValue = "8", description = "concurrent connections (default: ${DEFAULT-VALUE})")
@@ -396,14 +399,16 @@ public final class LoadGenerator implements Callable<Integer> {
     }
     ObjectNode body = s.body().deepCopy();
     switch (workload) {
-      case put, edit -> {
+      case put, edit, room -> {
         String id = "bench-" + client;
         body.put("id", id);
         if (workload == Workload.put) {
           return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), pretty(body), -1);
         }
         String marker = "\u0001edit\u0001"; // JSON escapes it: unique in the encoded body
-        body.put("comment", body.path("comment").asText() + " #" + marker);
+        ObjectNode edited = workload == Workload.edit ? body : (ObjectNode) body.path("contained").path(0);
+        String field = workload == Workload.edit ? "comment" : "name";
+        edited.put(field, edited.path(field).asText() + " #" + marker);
         byte[] json = pretty(body);
         String encoded = new String(json, StandardCharsets.ISO_8859_1);
         String escaped = JSON.writeValueAsString(marker);
