@@ -225,6 +225,45 @@ class CompositeSearchTest {
     assertThat(search("Sequence", "coordinate=" + q("2$1"))).isEmpty();
   }
 
+  /**
+   * A database indexed before the composites over repeating elements were (their types' resources
+   * under another fingerprint, without the composites' rows) gets their rows from the pass over
+   * each type at start-up.
+   */
+  @Test
+  void aDatabaseIndexedBeforeTheCompositesGetsTheirRowsAtStartUp() throws Exception {
+    String sys = SYS + ":before";
+    String id = "bp-before-" + RUN;
+    JsonNode bp = Json.parse(Files.readString(NpmPackage.unpacked("hl7.fhir.r3.examples", "3.0.2", Path.of("target",
+        "r3-examples")).resolve("Observation-blood-pressure.json")));
+    ObjectNode o = (ObjectNode) Json.parse("{\"resourceType\":\"Observation\",\"id\":\"" + id
+        + "\",\"identifier\":[{\"system\":\"" + sys + "\",\"value\":\"bp\"}],\"status\":\"final\"}");
+    o.set("code", bp.get("code"));
+    o.set("component", bp.get("component"));
+    assertThat(Http.put(BASE + "/Observation/" + id, o.toString()).statusCode()).isEqualTo(201);
+    String query = "component-code-value-quantity=" + q("8462-4$60");
+    assertThat(search(BASE, sys, "Observation", query)).containsExactly("bp-before");
+    for (String table : List.of("search_indexed", "search_token", "search_quantity")) {
+      sql(table.equals("search_indexed")
+          ? "UPDATE search_indexed SET fingerprint = 'before-composites', rows_digest = NULL WHERE res_type = 'Observation'"
+              + " AND res_id = '" + id + "'"
+          : "DELETE FROM " + table + " WHERE res_type = 'Observation' AND res_id = '" + id + "' AND param LIKE '%$%'");
+    }
+    assertThat(search(BASE, sys, "Observation", query)).isEmpty();
+    try (AppointmentServer restarted = TestServer.another(c -> c)) {
+      restarted.reindexed().get(120, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(search(restarted.baseUrl(), sys, "Observation", query)).containsExactly("bp-before");
+      assertThat(search(restarted.baseUrl(), sys, "Observation", "component-code-value-quantity=" + q("8480-6$60"))).isEmpty();
+    }
+  }
+
+  private static void sql(String statement) throws java.sql.SQLException {
+    try (java.sql.Connection c = TestServer.postgres().getPostgresDatabase().getConnection();
+        java.sql.Statement st = c.createStatement()) {
+      st.execute(statement);
+    }
+  }
+
   private static String document(String id, String more) {
     return "{\"resourceType\":\"DocumentReference\",\"id\":\"" + id + "-" + RUN + "\",\"identifier\":[{\"system\":\""
         + SYS + "\",\"value\":\"" + id + "\"}],\"status\":\"current\",\"type\":{\"coding\":[{\"system\":"
@@ -233,7 +272,11 @@ class CompositeSearchTest {
   }
 
   private static TreeSet<String> search(String type, String query) {
-    HttpResponse<String> r = Http.get(BASE + "/" + type + "?identifier=" + q(SYS + "|") + "&" + query);
+    return search(BASE, SYS, type, query);
+  }
+
+  private static TreeSet<String> search(String base, String system, String type, String query) {
+    HttpResponse<String> r = Http.get(base + "/" + type + "?identifier=" + q(system + "|") + "&" + query);
     assertThat(r.statusCode()).as(query + " -> " + r.body()).isEqualTo(200);
     TreeSet<String> out = new TreeSet<>();
     JsonNode b = Json.parse(r.body());
