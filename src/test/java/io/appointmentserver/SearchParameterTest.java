@@ -232,7 +232,24 @@ class SearchParameterTest {
     assertThat(searchParams("Appointment")).contains("patient:reference", "date:date", "status:token",
         "actor:reference", "responsible:reference", "_lastUpdated:date");
     assertThat(searchParams("Observation")).contains("code:token", "value-quantity:quantity")
-        .contains("code-value-quantity:composite").doesNotContain("component-code-value-quantity:composite");
+        .contains("code-value-quantity:composite", "component-code-value-quantity:composite");
+    // every composite of DSTU3 (CompositeSearchTest searches each)
+    List<String> composites = new ArrayList<>();
+    JsonNode cs = Json.parse(Http.get(TestServer.base() + "/metadata", "Cache-Control", "no-cache").body());
+    for (JsonNode r : cs.get("rest").get(0).get("resource")) {
+      if (r.has("searchParam")) {
+        r.get("searchParam").forEach(p -> {
+          if (p.get("type").asText().equals("composite")) {
+            composites.add(r.get("type").asText() + "." + p.get("name").asText());
+          }
+        });
+      }
+    }
+    assertThat(composites).containsExactlyInAnyOrder("DocumentReference.relationship", "Group.characteristic-value",
+        "Observation.code-value-concept", "Observation.code-value-date", "Observation.code-value-quantity",
+        "Observation.code-value-string", "Observation.combo-code-value-concept", "Observation.combo-code-value-quantity",
+        "Observation.component-code-value-concept", "Observation.component-code-value-quantity", "Observation.related",
+        "Sequence.coordinate");
   }
 
   /** Each type lists the _include values its searches take and the _revinclude values that lead to it. */

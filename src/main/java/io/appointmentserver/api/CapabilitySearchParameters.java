@@ -22,7 +22,7 @@ import org.hl7.fhir.instance.model.api.IBaseConformance;
  * <a href="https://hl7.org/fhir/STU3/capabilitystatement.html">CapabilityStatement</a>
  * {@code rest.resource.searchParam}): for each type, the ones its searches take now — HAPI's
  * DSTU3 parameters, the IG's and those written through the API — leaving out the kinds the
- * search refuses (special, and the composites over repeating elements); and the {@code _include} values each type's searches take
+ * search refuses (special, and the composites whose components it cannot index); and the {@code _include} values each type's searches take
  * ({@code searchInclude}: {@code *} and each of its reference parameters) and the
  * {@code _revinclude} values ({@code searchRevInclude}: the reference parameters of every type
  * that may point at it). HAPI keeps the statement for a minute (a request with
@@ -61,7 +61,7 @@ public final class CapabilitySearchParameters {
         Map<String, SearchParameters.Param> byName = new TreeMap<>(defs.of(resource.getType()));
         resource.getSearchParam().clear();
         for (SearchParameters.Param p : byName.values()) {
-          boolean composite = SearchQuery.COMPOSITES.containsKey(resource.getType() + "." + p.name());
+          boolean composite = SearchQuery.answers(params, resource.getType(), p.name());
           if ((p.kind() == RestSearchParameterTypeEnum.COMPOSITE && !composite) || p.kind() == RestSearchParameterTypeEnum.SPECIAL
               || (p.expression() == null && !Extractor.FROM_COLUMNS.contains(p.name()) && !composite)) {
             continue;

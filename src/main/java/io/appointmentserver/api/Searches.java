@@ -24,7 +24,8 @@ import org.hl7.fhir.dstu3.model.Resource;
  * Type search (<a href="https://hl7.org/fhir/STU3/http.html#search">DSTU3 search</a>), GET
  * {@code [type]?params} and POST {@code [type]/_search}: the parameters go to the
  * {@link Searcher} with the user's context as part of the query; the answer is a searchset
- * Bundle whose {@code next} link continues after the page's last resource.
+ * Bundle whose {@code next} link continues after the page's last resource, {@code previous}
+ * before its first, with {@code first} and {@code last} beside them.
  */
 public final class Searches {
   static final int DEFAULT_COUNT = 20;
@@ -86,8 +87,16 @@ public final class Searches {
       bundle.setTotal(page.total());
     }
     bundle.addLink().setRelation("self").setUrl(link(base, type, parameters, null));
+    // the links keep the search's parameters; the context is applied again when one is followed
+    if (count > 0 && (page.previous() != null || parameters.containsKey(Searcher.CURSOR))) {
+      bundle.addLink().setRelation("first").setUrl(link(base, type, parameters, Searcher.FROM_START));
+    }
+    if (page.previous() != null && count > 0) {
+      bundle.addLink().setRelation("previous").setUrl(link(base, type, parameters, page.previous()));
+    }
     if (page.next() != null && count > 0) {
       bundle.addLink().setRelation("next").setUrl(link(base, type, parameters, page.next()));
+      bundle.addLink().setRelation("last").setUrl(link(base, type, parameters, Searcher.LAST));
     }
     // plain JSON: the entries are the stored bytes, written around this envelope (StoredResponses);
     // HAPI answers _count=0 as _summary=count
@@ -158,7 +167,10 @@ public final class Searches {
     return b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
   }
 
-  /** The search as a GET URL, with the given cursor instead of the request's. */
+  /**
+   * The search as a GET URL, with the given cursor instead of the request's (none for
+   * {@link Searcher#FROM_START}; the request's for null).
+   */
   private static String link(String base, String type, Map<String, String[]> parameters, String cursor) {
     StringBuilder sb = new StringBuilder(base).append('/').append(type);
     char sep = '?';
@@ -171,7 +183,7 @@ public final class Searches {
         sep = '&';
       }
     }
-    if (cursor != null) {
+    if (cursor != null && !cursor.isEmpty()) {
       sb.append(sep).append(Searcher.CURSOR).append('=').append(cursor);
     }
     return sb.toString();

@@ -1,6 +1,7 @@
 package io.appointmentserver.search;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import io.appointmentserver.search.SearchParameters.Param;
 import io.appointmentserver.security.AccessTags;
 import java.util.regex.Pattern;
@@ -99,14 +100,13 @@ public final class Extractor {
       if (p.expression() == null || FROM_COLUMNS.contains(p.name())) {
         continue;
       }
+      if (p.kind() == RestSearchParameterTypeEnum.COMPOSITE) {
+        composite(rows, engine, type, p, defs.of(type), (Base) resource);
+        continue;
+      }
       List<Base> values;
       try {
-        ExpressionNode expr = engine.parsed().get(p.expression());
-        if (expr == null) {
-          expr = engine.path().parse(p.expression());
-          engine.parsed().put(p.expression(), expr);
-        }
-        values = engine.path().evaluate((Base) resource, expr);
+        values = evaluate(engine, (Base) resource, p.expression());
       } catch (Exception e) {
         if (reported.add(type + "." + p.name())) {
           log.warn("search parameter {}.{} ({}) not indexed: {}", type, p.name(), p.expression(), e.getMessage());
@@ -127,16 +127,65 @@ public final class Extractor {
     return rows;
   }
 
+  private static List<Base> evaluate(Engine engine, Base on, String expression) {
+    ExpressionNode expr = engine.parsed().get(expression);
+    if (expr == null) {
+      expr = engine.path().parse(expression);
+      engine.parsed().put(expression, expr);
+    }
+    return engine.path().evaluate(on, expr);
+  }
+
+  /**
+   * The rows of a composite whose values pair per element ({@link Composites}): each element's
+   * values of each component, as rows of the component's kind named by the element's number.
+   */
+  private void composite(IndexRows rows, Engine engine, String type, Param p, Map<String, Param> params, Base resource) {
+    Composites.Shape shape = Composites.shape(type, p, params);
+    if (shape == null || !shape.perElement()) {
+      return; // answered by its components' own rows
+    }
+    int element = 0;
+    try {
+      for (Composites.Elements elements : shape.elements()) {
+        for (Base e : evaluate(engine, resource, elements.path())) {
+          for (int c = 0; c < shape.components().size(); c++) {
+            String relative = elements.relative().get(c);
+            if (relative == null) {
+              continue;
+            }
+            Param component = shape.components().get(c);
+            Param named = new Param(Composites.rowParam(p.name(), c, element), component.kind(), relative,
+                component.targets());
+            for (Base v : evaluate(engine, e, relative)) {
+              add(rows, named, v, false);
+            }
+          }
+          element++;
+        }
+      }
+    } catch (Exception e) {
+      if (reported.add(type + "." + p.name())) {
+        log.warn("search parameter {}.{} ({}) not indexed: {}", type, p.name(), p.expression(), e.getMessage());
+      }
+    }
+  }
+
   private void add(IndexRows rows, Param p, IBase v) {
+    add(rows, p, v, true);
+  }
+
+  /** {@code texts}: also the string rows of a token's texts, for {@code :text}. */
+  private void add(IndexRows rows, Param p, IBase v, boolean texts) {
     if (v instanceof Extension ext) {
       if (ext.getValue() != null) {
-        add(rows, p, ext.getValue());
+        add(rows, p, ext.getValue(), texts);
       }
       return;
     }
     switch (p.kind()) {
       case STRING -> string(rows, p.name(), v);
-      case TOKEN -> token(rows, p.name(), v);
+      case TOKEN -> token(rows, texts ? rows : new IndexRows(), p.name(), v);
       case REFERENCE -> reference(rows, p, v);
       case DATE -> date(rows, p.name(), v);
       case NUMBER -> {
@@ -150,8 +199,8 @@ public final class Extractor {
         if (v instanceof Quantity q && q.getValue() != null) {
           rows.quantity(p.name(), q.getValue(), q.getSystem(), q.hasCode() ? q.getCode() : q.getUnit());
         } else if (v instanceof Range r) {
-          add(rows, p, r.getLow());
-          add(rows, p, r.getHigh());
+          add(rows, p, r.getLow(), texts);
+          add(rows, p, r.getHigh(), texts);
         }
       }
       case URI -> {
@@ -162,7 +211,7 @@ public final class Extractor {
         }
       }
       default -> {
-        // composite and special parameters: not indexed yet
+        // special parameters: not indexed; composites have rows of their components' kinds (composite())
       }
     }
   }
@@ -193,18 +242,19 @@ public final class Extractor {
     }
   }
 
-  private static void token(IndexRows rows, String param, IBase v) {
+  /** The codes go to {@code rows}, their texts to {@code texts}. */
+  private static void token(IndexRows rows, IndexRows texts, String param, IBase v) {
     if (v instanceof Coding c) {
       rows.token(param, c.getSystem(), c.getCode());
-      rows.string(param + TEXT, c.getDisplay());
+      texts.string(param + TEXT, c.getDisplay());
     } else if (v instanceof CodeableConcept cc) {
       cc.getCoding().forEach(c -> rows.token(param, c.getSystem(), c.getCode()));
-      rows.string(param + TEXT, cc.getText());
-      cc.getCoding().forEach(c -> rows.string(param + TEXT, c.getDisplay()));
+      texts.string(param + TEXT, cc.getText());
+      cc.getCoding().forEach(c -> texts.string(param + TEXT, c.getDisplay()));
     } else if (v instanceof Identifier i) {
       rows.token(param, i.getSystem(), i.getValue());
       if (i.hasType()) {
-        rows.string(param + TEXT, i.getType().getText());
+        texts.string(param + TEXT, i.getType().getText());
       }
     } else if (v instanceof ContactPoint c) {
       rows.token(param, null, c.getValue());

@@ -34,8 +34,16 @@ public final class SearchParameters {
   /** Changes when what the extractor makes of a parameter changes, so that stored resources are indexed again. */
   private static final String EXTRACTION_VERSION = "2"; // 2: the texts of tokens, for :text
 
-  /** One parameter of one type: its FHIRPath expression (with the type for {@code Resource.}) and target types. */
-  public record Param(String name, RestSearchParameterTypeEnum kind, String expression, Set<String> targets) {}
+  /**
+   * One parameter of one type: its FHIRPath expression (with the type for {@code Resource.}),
+   * target types, and a composite's components (the names of parameters of the same type).
+   */
+  public record Param(String name, RestSearchParameterTypeEnum kind, String expression, Set<String> targets,
+      List<String> components) {
+    public Param(String name, RestSearchParameterTypeEnum kind, String expression, Set<String> targets) {
+      this(name, kind, expression, targets, List.of());
+    }
+  }
 
   /** The parameters of each type and their fingerprints, as one immutable whole. */
   public record Definitions(Map<String, Map<String, Param>> byType, Map<String, String> fingerprints) {
@@ -85,7 +93,7 @@ public final class SearchParameters {
       Map<String, Param> params = new LinkedHashMap<>();
       for (RuntimeSearchParam sp : ctx.getResourceDefinition(type).getSearchParams()) {
         params.put(sp.getName(), new Param(sp.getName(), sp.getParamType(), forType(sp.getPath(), type),
-            Set.copyOf(sp.getTargets())));
+            Set.copyOf(sp.getTargets()), sp.getComponents().stream().map(c -> componentName(c.getReference(), type)).toList()));
       }
       byType.put(type, params);
     }
@@ -102,7 +110,10 @@ public final class SearchParameters {
             log.warn("SearchParameter {} skipped: unknown base {} or type {}", sp.getUrl(), base.getValue(), sp.getType());
             continue;
           }
-          params.put(sp.getCode(), new Param(sp.getCode(), kind, forType(sp.getExpression(), base.getValue()), targets));
+          String b = base.getValue();
+          List<String> components = sp.getComponent().stream()
+              .map(c -> componentName(c.getDefinition().getReference(), b)).toList();
+          params.put(sp.getCode(), new Param(sp.getCode(), kind, forType(sp.getExpression(), b), targets, components));
         }
       }
     }
@@ -137,6 +148,15 @@ public final class SearchParameters {
     return current.byType().keySet();
   }
 
+  /**
+   * The parameter a composite's component refers to by its SearchParameter's URL, named by the
+   * URL's last part ({@code …/SearchParameter/Observation-component-code}: {@code component-code}).
+   */
+  private static String componentName(String url, String type) {
+    String last = url == null ? "" : url.substring(url.lastIndexOf('/') + 1);
+    return last.startsWith(type + "-") ? last.substring(type.length() + 1) : last;
+  }
+
   /** HAPI's common parameters are written over {@code Resource.}, which FHIRPath only knows as the type itself. */
   private static String forType(String path, String type) {
     if (path == null || path.isBlank()) {
@@ -149,7 +169,7 @@ public final class SearchParameters {
     StringBuilder sb = new StringBuilder(EXTRACTION_VERSION);
     params.stream().sorted(java.util.Comparator.comparing(Param::name)).forEach(p -> sb.append('\n')
         .append(p.name()).append('|').append(p.kind()).append('|').append(p.expression()).append('|')
-        .append(new java.util.TreeSet<>(p.targets())));
+        .append(new java.util.TreeSet<>(p.targets())).append(p.components().isEmpty() ? "" : "|" + p.components()));
     try {
       byte[] hash = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(hash, 0, 12);

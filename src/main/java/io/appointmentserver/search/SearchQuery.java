@@ -107,11 +107,11 @@ public final class SearchQuery {
         throw new InvalidSearchException("The search parameter " + key + " is not supported by this server yet");
       }
       Param p = params.get(type, name);
-      List<String> components = p != null && p.kind() == RestSearchParameterTypeEnum.COMPOSITE && modifier == null
-          ? COMPOSITES.get(type + "." + name) : null;
-      if (components != null) {
+      Composites.Shape shape = p != null && p.kind() == RestSearchParameterTypeEnum.COMPOSITE && modifier == null
+          ? Composites.shape(type, p, params.of(type)) : null;
+      if (shape != null) {
         for (String value : e.getValue()) {
-          composite(name, components, value);
+          composite(p, shape, value);
         }
         continue;
       }
@@ -130,43 +130,89 @@ public final class SearchQuery {
     }
   }
 
-  /**
-   * The composite parameters whose components are values of the resource itself (DSTU3
-   * Observation {@code code-value-*}, expression {@code Observation}): a match has a value of each
-   * component, which the index has per resource. Composites over repeating elements
-   * ({@code component-code-value-*}, {@code combo-*}, Group's {@code characteristic-value}, …)
-   * need both values from the same element, which the index does not keep: a 400 still.
-   */
-  public static final Map<String, List<String>> COMPOSITES = Map.of(
-      "Observation.code-value-quantity", List.of("code", "value-quantity"),
-      "Observation.code-value-concept", List.of("code", "value-concept"),
-      "Observation.code-value-date", List.of("code", "value-date"),
-      "Observation.code-value-string", List.of("code", "value-string"));
+  /** Whether {@code name} of {@code type} is a composite this server answers (the others are a 400). */
+  public static boolean answers(SearchParameters params, String type, String name) {
+    Param p = params.get(type, name);
+    return p != null && Composites.shape(type, p, params.of(type)) != null;
+  }
 
   /**
    * A composite parameter (<a href="https://hl7.org/fhir/STU3/search.html#combining">search.html</a>):
    * each comma-separated value is the components' values joined by {@code $}, all of which must
-   * match; the values are alternatives.
+   * match, and from one element where the composite pairs them per element ({@link Composites});
+   * the values are alternatives.
    */
-  private void composite(String name, List<String> components, String value) {
+  private void composite(Param p, Composites.Shape shape, String value) {
     List<String> alts = new ArrayList<>();
     List<Object> altBinds = new ArrayList<>();
+    List<Param> components = shape.components();
     for (String v : split(value, ',')) {
-      List<String> parts = List.of(v.split("\\$", -1));
+      List<String> parts = split(v, '$');
       if (parts.size() != components.size() || parts.stream().anyMatch(String::isEmpty)) {
-        throw new InvalidSearchException(name + " takes " + String.join("$", components) + ", not " + v);
+        throw new InvalidSearchException(p.name() + " takes " + String.join("$",
+            components.stream().map(Param::name).toList()) + ", not " + v);
       }
       SearchQuery all = new SearchQuery(type, params, zone, ownBases, now, scope, alias, chains, has);
-      for (int i = 0; i < parts.size(); i++) {
-        all.add(params.get(type, components.get(i)), null, parts.get(i));
+      if (!shape.perElement()) {
+        for (int i = 0; i < parts.size(); i++) {
+          all.add(components.get(i), null, parts.get(i));
+        }
+        alts.add("(true" + all.where + ")");
+      } else {
+        alts.add(all.sameElement(p.name(), components, parts));
       }
-      alts.add("(true" + all.where + ")");
       altBinds.addAll(all.binds);
     }
     if (!alts.isEmpty()) {
       and(or(alts));
       binds.addAll(altBinds);
     }
+  }
+
+  /**
+   * The components' values in one element: a row of the first component in some element (its
+   * number is the rest of the row's name, {@code xe.g}), and a row of each other component in the
+   * element of that number. Each row is {@code x} in its own subquery, as the kinds' conditions
+   * name it.
+   */
+  private String sameElement(String name, List<Param> components, List<String> values) {
+    StringBuilder sql = new StringBuilder();
+    for (int i = 0; i < components.size(); i++) {
+      Param c = components.get(i);
+      String prefix = Composites.rowPrefix(name, i);
+      if (i == 0) {
+        sql.append("EXISTS (SELECT 1 FROM ").append(table(c.kind()))
+            .append(" x, LATERAL (SELECT substr(x.param, ?) AS g) xe WHERE x.res_type = ? AND x.res_id = ")
+            .append(alias).append(".res_id AND x.param LIKE ?");
+        binds.add(prefix.length() + 1);
+        binds.add(type);
+        binds.add(Strings.likeLiteral(prefix) + "%");
+      } else {
+        sql.append(" AND EXISTS (SELECT 1 FROM ").append(table(c.kind())).append(" x WHERE x.res_type = ? AND x.res_id = ")
+            .append(alias).append(".res_id AND x.param = ? || xe.g");
+        binds.add(type);
+        binds.add(prefix);
+      }
+      sql.append(" AND ").append(kindCondition(c, values.get(i)));
+      if (i > 0) {
+        sql.append(')');
+      }
+    }
+    return sql.append(')').toString();
+  }
+
+  /** The condition on a row {@code x} of {@code p}'s kind for one value without modifier. */
+  private String kindCondition(Param p, String v) {
+    return switch (p.kind()) {
+      case STRING -> stringCondition(null, v);
+      case TOKEN -> tokenCondition(v);
+      case REFERENCE -> referenceCondition(p, null, v);
+      case DATE -> dateCondition(p.name(), v, "x.lo", "x.hi");
+      case NUMBER -> numberCondition(p, v, "x.value");
+      case QUANTITY -> quantityCondition(p, v);
+      case URI -> uriCondition(null, v);
+      default -> throw new IllegalStateException(p.kind().toString());
+    };
   }
 
   private void add(Param p, String modifier, String value) {
@@ -257,13 +303,9 @@ public final class SearchQuery {
     for (String v : values) {
       alts.add(switch (p.kind()) {
         case STRING -> stringCondition(modifier, v);
-        case TOKEN -> tokenCondition(v);
         case REFERENCE -> referenceCondition(p, modifier, v);
-        case DATE -> dateCondition(p.name(), v, "x.lo", "x.hi");
-        case NUMBER -> numberCondition(p, v, "x.value");
-        case QUANTITY -> quantityCondition(p, v);
         case URI -> uriCondition(modifier, v);
-        default -> throw new IllegalStateException(p.kind().toString());
+        default -> kindCondition(p, v);
       });
     }
     // the parameter's bind values come first: they are in the text before the alternatives'

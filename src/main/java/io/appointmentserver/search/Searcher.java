@@ -29,7 +29,9 @@ import javax.sql.DataSource;
  *
  * <p>Pages are keyset pages: the {@code next} link carries the sort keys of the last resource of
  * the page ({@value #CURSOR}), and the next page is the resources after it in the same order,
- * whatever was written in between; any server process on the database can serve it.
+ * whatever was written in between; any server process on the database can serve it. The
+ * {@code previous} link carries the keys of the page's first resource: that page is the query in
+ * the reverse order from there, its rows turned round; {@code last} is the reverse order from the end.
  */
 public final class Searcher {
   /** The parameter of the paging links that says where the next page starts. */
@@ -78,11 +80,23 @@ public final class Searcher {
   static final int EXACT_ESTIMATE_UP_TO = 1000;
 
   /**
-   * A page, the total (null when not asked for), the cursor of the next page (null on the last),
+   * A page, the total (null when not asked for), the cursors of the next page (null on the last;
+   * {@link #FROM_START} when it is the first page) and of the previous one (null on the first),
    * the resources included for it and whether the limit of included resources left some out.
    */
-  public record Page(List<StoredResource> resources, Integer total, String next, List<StoredResource> included,
-      boolean includesTruncated) {}
+  public record Page(List<StoredResource> resources, Integer total, String next, String previous,
+      List<StoredResource> included, boolean includesTruncated) {}
+
+  /** The cursor of a page that starts at the first match: the search without a cursor. */
+  public static final String FROM_START = "";
+  /** The cursor of the last page: the reverse order from the end. */
+  public static final String LAST = encode(JSON.getNodeFactory().textNode("last"));
+
+  /**
+   * Where a page starts: after {@code keys} (a {@code next} link), or ends before them (a
+   * {@code previous} link; {@code keys} null for the last page).
+   */
+  private record Cursor(String[] keys, boolean backward) {}
 
   /** One key of the order: an SQL expression, descending or not. */
   private record SortKey(String expression, boolean descending, String cast) {}
@@ -96,7 +110,8 @@ public final class Searcher {
       q.binds.addAll(req.filterParams());
     }
     List<SortKey> keys = sortKeys(req.type(), single(req.parameters(), "_sort"));
-    String[] cursor = cursor(single(req.parameters(), CURSOR), keys.size());
+    Cursor cursor = cursor(single(req.parameters(), CURSOR), keys.size());
+    boolean backward = cursor != null && cursor.backward();
 
     StringBuilder select = new StringBuilder("SELECT r.res_id, r.version, r.last_updated, r.body, r.tags");
     for (int i = 0; i < keys.size(); i++) {
@@ -113,49 +128,71 @@ public final class Searcher {
     pageBinds.add(req.type());
     pageBinds.addAll(q.binds);
     StringBuilder page = new StringBuilder(select).append(from);
-    if (cursor != null) {
-      page.append(" AND ").append(after(keys, cursor, pageBinds));
+    if (cursor != null && cursor.keys() != null) {
+      page.append(" AND ").append(beyond(keys, cursor.keys(), backward, pageBinds));
     }
+    // a previous page is read in the reverse order (nulls first) from its cursor, and turned round
     page.append(" ORDER BY ");
     for (int i = 0; i < keys.size(); i++) {
       SortKey k = keys.get(i);
-      page.append(k.expression()).append(k.descending() ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
+      page.append(k.expression()).append(k.descending() != backward ? " DESC" : " ASC")
+          .append(backward ? " NULLS FIRST, " : " NULLS LAST, ");
     }
-    page.append("r.res_id LIMIT ?");
+    page.append(backward ? "r.res_id DESC LIMIT ?" : "r.res_id LIMIT ?");
     pageBinds.add(req.count() + 1);
 
     try (Connection c = ds.getConnection()) {
       List<StoredResource> found = new ArrayList<>();
-      String[] lastKeys = null;
+      List<String[]> rowKeys = new ArrayList<>();
       boolean more = false;
       try (PreparedStatement ps = c.prepareStatement(page.toString())) {
         bind(ps, pageBinds);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             if (found.size() == req.count()) {
-              more = true; // one more than the page: there is a next page
+              more = true; // one more than the page: there is a next page (a previous one, going back)
               break;
             }
             found.add(new StoredResource(req.type(), rs.getString(1), rs.getLong(2),
                 rs.getObject(3, OffsetDateTime.class).toInstant(), false, rs.getString(4), tags(rs)));
-            lastKeys = new String[keys.size() + 1];
+            String[] k = new String[keys.size() + 1];
             for (int i = 0; i < keys.size(); i++) {
-              lastKeys[i] = rs.getString(6 + i);
+              k[i] = rs.getString(6 + i);
             }
-            lastKeys[keys.size()] = rs.getString(1);
+            k[keys.size()] = rs.getString(1);
+            rowKeys.add(k);
           }
-          Integer total = null;
-          if (req.total()) {
-            // a first page that holds every match is its own count: no second query
-            total = cursor == null && !more ? found.size()
-                : req.estimate() ? estimate(c, from, req.type(), q.binds) : count(c, from, req.type(), q.binds);
-          }
-          Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
-              : Includes.resolve(c, found, includes, req.scope(), maxIncludes);
-          return new Page(found, total, more ? encode(lastKeys) : null, inc.resources(), inc.truncated());
         }
       }
+      String next;
+      String previous;
+      if (backward) {
+        java.util.Collections.reverse(found);
+        java.util.Collections.reverse(rowKeys);
+        previous = more && !found.isEmpty()
+            ? encode(JSON.createObjectNode().set("before", JSON.valueToTree(rowKeys.get(0)))) : null;
+        // after the page come the rows from its cursor on; with nothing before that, the first page
+        next = cursor.keys() == null ? null
+            : found.isEmpty() ? FROM_START : encode(JSON.valueToTree(rowKeys.get(rowKeys.size() - 1)));
+      } else {
+        next = more && !found.isEmpty() ? encode(JSON.valueToTree(rowKeys.get(rowKeys.size() - 1))) : null;
+        previous = cursor == null ? null
+            : found.isEmpty() ? LAST : encode(JSON.createObjectNode().set("before", JSON.valueToTree(rowKeys.get(0))));
+      }
+      Integer total = null;
+      if (req.total()) {
+        // a first page that holds every match is its own count: no second query
+        total = (cursor == null || cursor.keys() == null) && !more ? found.size()
+            : req.estimate() ? estimate(c, from, req.type(), q.binds) : count(c, from, req.type(), q.binds);
+      }
+      Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
+          : Includes.resolve(c, found, includes, req.scope(), maxIncludes);
+      return new Page(found, total, next, previous, inc.resources(), inc.truncated());
     } catch (SQLException e) {
+      if (cursor != null && e.getSQLState() != null && e.getSQLState().startsWith("22")) {
+        // a key of the cursor that is no value of its kind: a cursor someone else made
+        throw new InvalidSearchException(CURSOR + " is not one this server made for this search");
+      }
       RuntimeException r = ResourceStore.translate(e);
       throw r instanceof StoreUnavailableException ? r : new IllegalStateException("search failed: " + e.getMessage(), e);
     }
@@ -209,9 +246,11 @@ public final class Searcher {
   /**
    * Rows after the cursor in the order of the keys: for keys k1..kn and the id,
    * {@code k1 > c1 OR (k1 = c1 AND k2 > c2) OR ...} ({@code <} where descending). A key that
-   * was null sorts last: after it come only rows with that key null too.
+   * was null sorts last: after it come only rows with that key null too. {@code backward}: the
+   * rows before the cursor, the same terms turned round; before a null come the values, before a
+   * value no null.
    */
-  private static String after(List<SortKey> keys, String[] cursor, List<Object> binds) {
+  private static String beyond(List<SortKey> keys, String[] cursor, boolean backward, List<Object> binds) {
     List<String> terms = new ArrayList<>();
     StringBuilder equalSoFar = new StringBuilder("true");
     List<Object> equalBinds = new ArrayList<>();
@@ -221,15 +260,19 @@ public final class Searcher {
       boolean desc = i < keys.size() && keys.get(i).descending();
       String c = cursor[i];
       if (c == null) {
-        // the last page ended in the nulls of this key: only nulls follow, then the later keys decide
+        // the page ended (or starts) in the nulls of this key: after them only nulls, before them any value
+        if (backward) {
+          terms.add("(" + equalSoFar + " AND " + expr + " IS NOT NULL)");
+          binds.addAll(equalBinds);
+        }
         equalSoFar.append(" AND ").append(expr).append(" IS NULL");
         continue;
       }
       StringBuilder term = new StringBuilder("(").append(equalSoFar).append(" AND (").append(expr)
-          .append(desc ? " < " : " > ").append("?::").append(cast);
+          .append(desc != backward ? " < " : " > ").append("?::").append(cast);
       List<Object> termBinds = new ArrayList<>(equalBinds);
       termBinds.add(c);
-      if (i < keys.size()) {
+      if (i < keys.size() && !backward) {
         term.append(" OR ").append(expr).append(" IS NULL");
       }
       term.append("))");
@@ -306,24 +349,41 @@ public final class Searcher {
     return v[0];
   }
 
-  private static String encode(String[] keys) {
+  private static String encode(com.fasterxml.jackson.databind.JsonNode cursor) {
     try {
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(JSON.writeValueAsBytes(keys));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(JSON.writeValueAsBytes(cursor));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  private static String[] cursor(String given, int keys) {
+  /**
+   * A cursor as {@link #encode} made it: the keys of the row a next page starts after
+   * ({@code [k1, …, id]}), those of the row a previous page ends before ({@code {"before": [...]}}),
+   * or {@code "last"}.
+   */
+  private static Cursor cursor(String given, int keys) {
     if (given == null) {
       return null;
     }
     try {
-      String[] c = JSON.readValue(new String(Base64.getUrlDecoder().decode(given), StandardCharsets.UTF_8), String[].class);
-      if (c.length != keys + 1 || c[keys] == null) {
+      com.fasterxml.jackson.databind.JsonNode c = JSON.readTree(Base64.getUrlDecoder().decode(given));
+      if (c != null && c.isTextual() && c.asText().equals("last")) {
+        return new Cursor(null, true);
+      }
+      boolean backward = c != null && c.isObject() && c.size() == 1 && c.has("before");
+      com.fasterxml.jackson.databind.JsonNode k = backward ? c.get("before") : c;
+      if (k == null || !k.isArray() || k.size() != keys + 1 || !k.get(keys).isTextual()) {
         throw new IllegalArgumentException();
       }
-      return c;
+      String[] out = new String[keys + 1];
+      for (int i = 0; i <= keys; i++) {
+        if (!k.get(i).isNull() && !k.get(i).isTextual()) {
+          throw new IllegalArgumentException();
+        }
+        out[i] = k.get(i).isNull() ? null : k.get(i).asText();
+      }
+      return new Cursor(out, backward);
     } catch (IllegalArgumentException | java.io.IOException e) {
       throw new InvalidSearchException(CURSOR + " is not one this server made for this search");
     }
