@@ -137,10 +137,10 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     policy.rules().onCreate(type, resource, Access.principal(request));
     Prepared prepared = policy.prepare(type, resource, request);
     access.check(request, type, prepared.tags());
-    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
+    ResourceCodec.Encoded encoded = codec.encoded(resource, type);
+    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, encoded::content);
     WriteResult r = store.create(type, assigned, BundleProcessor.toCheck(prepared.references(), request),
-        prepared.tags(), prepared.bookings(),
-        (id, version, at) -> codec.stamp(resource, type, id, version, at), resource, access.trail(request, "C", "create"));
+        prepared.tags(), prepared.bookings(), encoded, resource, access.trail(request, "C", "create"));
     committed(r.resource());
     return outcome(r, resource, "Created", warnings, request);
   }
@@ -247,10 +247,10 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     Prepared prepared = policy.prepare(type, resource, request);
     // nobody moves a resource into someone else's reach, nor out of their own
     access.check(request, type, prepared.tags());
-    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource);
+    ResourceCodec.Encoded encoded = codec.encoded(resource, type);
+    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, encoded::content);
     WriteResult r = store.update(type, idPart, expected, BundleProcessor.toCheck(prepared.references(), request),
-        prepared.tags(),
-        prepared.bookings(), guard(request, resource), (rid, version, at) -> codec.stamp(resource, type, rid, version, at), resource,
+        prepared.tags(), prepared.bookings(), guard(request, resource), encoded, resource,
         access.trail(request, "U", subtype));
     committed(r.resource());
     return outcome(r, resource, r.created() ? "Created" : "Updated", warnings, request);

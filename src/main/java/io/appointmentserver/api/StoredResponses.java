@@ -107,8 +107,12 @@ public final class StoredResponses {
     if (request.getRequestId() != null) {
       resp.setHeader("X-Request-ID", request.getRequestId());
     }
-    // and those added for HAPI to send (the validation warnings)
-    request.getResponse().getHeaders().forEach((name, values) -> values.forEach(v -> resp.addHeader(name, v)));
+    // and those added for HAPI to send (the validation warnings); HAPI keeps its request id there too
+    request.getResponse().getHeaders().forEach((name, values) -> {
+      if (!name.equalsIgnoreCase("X-Request-ID")) {
+        values.forEach(v -> resp.addHeader(name, v));
+      }
+    });
     resp.setContentType(encoding.getResourceContentType() + ";charset=utf-8");
     if (lastModified != null) {
       resp.setDateHeader("Last-Modified", lastModified.getTime());

@@ -77,9 +77,11 @@ public final class WritePolicy {
    * Validates the prepared resource (as it will be stored: own-base references relative) against
    * the profiles it claims, once the writer is known to be allowed to write it: throws
    * {@code ProfileValidationException} on errors, returns the warnings and information.
+   * {@code content}: its JSON without the server's id and meta ({@link ResourceCodec.Encoded#content}).
    */
-  public List<OperationOutcomeIssueComponent> validate(IBaseResource resource) {
-    return validator.validate(resource);
+  public List<OperationOutcomeIssueComponent> validate(IBaseResource resource,
+      java.util.function.Supplier<String> content) {
+    return validator.validate(resource, content);
   }
 
   /** Whether {@link #committed} does anything for {@code type}. */

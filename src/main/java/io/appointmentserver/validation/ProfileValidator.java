@@ -9,6 +9,9 @@ import ca.uhn.fhir.parser.LenientErrorHandler;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -86,8 +89,8 @@ import org.slf4j.LoggerFactory;
  * settings, but keeps one {@code InstanceValidator} (and its element-model parser, whose
  * constructor costs more than the seed's validation too) per thread in use. And a generation
  * remembers the outcome for the last {@value #RECENT_OUTCOMES} contents it validated: the same
- * appointment sent again costs an encoding and a lookup (about 50 us for the seed, against about
- * 0.5 ms or more to validate it). Free text ({@link Generation#freeText}: an Appointment's
+ * appointment sent again costs a lookup, its key made from the JSON the write stores (a Jackson
+ * tree of it, about 15 us for the seed, against about 0.5 ms or more to validate it). Free text ({@link Generation#freeText}: an Appointment's
  * {@code comment} and {@code description}) is left out of that key and validated on its own, so
  * an update that changes only the comment reuses the outcome of the rest.
  */
@@ -108,7 +111,6 @@ public final class ProfileValidator {
   /** How many outcomes a generation remembers, and the largest resource (JSON characters) it remembers one for. */
   static final int RECENT_OUTCOMES = 2000;
   static final int RECENT_MAX_LENGTH = 100_000;
-  private static final Set<String> SERVER_OWNED = Set.of("*.meta.versionId", "*.meta.lastUpdated");
 
   /**
    * Which writes go through the instance validator ({@code FHIR_VALIDATION}). Every resource is
@@ -256,11 +258,25 @@ public final class ProfileValidator {
    * block (warnings, information), throws {@link ProfileValidationException} when there are errors.
    */
   public List<OperationOutcomeIssueComponent> validate(IBaseResource resource) {
-    return validate(resource, true);
+    return validate(resource, null, true);
+  }
+
+  /**
+   * As {@link #validate(IBaseResource)}, given the resource's content as JSON without what the
+   * server sets (the resource's id, {@code meta.versionId} and {@code meta.lastUpdated}): a write
+   * encodes its resource once, for the store and for this. Asked for only when validating.
+   */
+  public List<OperationOutcomeIssueComponent> validate(IBaseResource resource, java.util.function.Supplier<String> content) {
+    return validate(resource, content, true);
   }
 
   /** As {@link #validate(IBaseResource)}; without {@code freeTextAlone} the whole content is validated at once (tests compare the two). */
   List<OperationOutcomeIssueComponent> validate(IBaseResource resource, boolean freeTextAlone) {
+    return validate(resource, null, freeTextAlone);
+  }
+
+  private List<OperationOutcomeIssueComponent> validate(IBaseResource resource, java.util.function.Supplier<String> content,
+      boolean freeTextAlone) {
     if (!(resource instanceof Resource r) || mode == Mode.OFF || (mode == Mode.PROFILES && !r.getMeta().hasProfile())) {
       return List.of();
     }
@@ -275,9 +291,8 @@ public final class ProfileValidator {
       List<String> profiles = profileUrls(r);
       Map<String, String> freeText = new LinkedHashMap<>(2);
       Set<String> names = freeTextAlone ? g.freeText(r.getResourceType().name(), profiles) : Set.of();
-      String json = encodeForValidation(r, names, freeText);
-      messages = g.validate(json, r.getResourceType().name(), freeText, profiles,
-          () -> encodeForValidation(r, Set.of(), new LinkedHashMap<>()));
+      String json = content != null ? content.get() : withoutServerFields(r);
+      messages = g.validate(masked(json, names, freeText), r.getResourceType().name(), freeText, profiles, () -> json);
     } catch (RuntimeException e) {
       // a profile that cannot be used (a broken snapshot, an unknown base): the claim cannot be checked
       log.warn("validating {} against {} failed", r.getResourceType(), profileUrls(r), e);
@@ -302,48 +317,65 @@ public final class ProfileValidator {
   }
 
   /**
-   * The resource as it will be stored, but for what the server sets itself: {@code meta.versionId}
-   * and {@code meta.lastUpdated} are left out, and the values of assigned identifiers (random
-   * UUIDs) are replaced by one fixed UUID, which passes and fails the same checks. The content
-   * validated is the key of the remembered outcomes: two creates of the same appointment, each
-   * with its own new identifier, are validated once.
+   * Reads JSON into trees that write back as read: decimals keep their digits (1.50 stays 1.50,
+   * which precision checks see), objects their order.
    */
-  private String encodeForValidation(Resource r, Set<String> freeTextNames, Map<String, String> freeText) {
-    List<org.hl7.fhir.dstu3.model.Identifier> masked = new ArrayList<>(1);
-    List<String> values = new ArrayList<>(1);
-    List<org.hl7.fhir.dstu3.model.StringType> maskedText = new ArrayList<>(2);
+  private static final com.fasterxml.jackson.databind.ObjectMapper TREES =
+      com.fasterxml.jackson.databind.json.JsonMapper.builder()
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .disable(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+          .enable(com.fasterxml.jackson.core.StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+          .build();
+
+  /** HAPI's JSON of {@code r} without what the server sets: its id, {@code meta.versionId} and {@code meta.lastUpdated}. */
+  private String withoutServerFields(Resource r) {
+    Resource c = r.copy();
+    c.setIdElement(null); // HAPI writes an id's version as meta.versionId
+    c.getMeta().setVersionIdElement(null).setLastUpdatedElement(null);
+    return ctx.newJsonParser().setOmitResourceId(true).encodeResourceToString(c);
+  }
+
+  /**
+   * The content validated, which is also the key of the remembered outcomes: {@code json} (the
+   * resource without what the server sets) with the values of assigned identifiers (random UUIDs)
+   * replaced by one fixed UUID, which passes and fails the same checks, so that two creates of the
+   * same appointment, each with its own new identifier, are validated once; and the free text named
+   * in {@code freeTextNames} replaced by a placeholder, its values put in {@code freeText}.
+   */
+  private String masked(String json, Set<String> freeTextNames, Map<String, String> freeText) {
+    boolean any = !assignedIdentifierSystems.isEmpty() && json.contains("\"identifier\":");
     for (String name : freeTextNames) {
-      org.hl7.fhir.dstu3.model.Property p = r.getNamedProperty(name);
-      // a plain value only: with an id or extensions the element has more than its value to check;
-      // one HAPI leaves out as empty (blank) is not in the content at all
-      if (p != null && p.getValues().size() == 1 && p.getValues().get(0) instanceof org.hl7.fhir.dstu3.model.StringType st
-          && !st.isEmpty() && !st.hasId() && !st.hasExtension()) {
-        freeText.put(name, st.getValue());
-        maskedText.add(st);
-        st.setValue(FREE_TEXT_PLACEHOLDER);
+      any |= json.contains("\"" + name + "\":");
+    }
+    if (!any) {
+      return json; // nothing to mask: no tree
+    }
+    ObjectNode root;
+    try {
+      root = (ObjectNode) TREES.readTree(json);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    for (String name : freeTextNames) {
+      // a plain value only: with an id or extensions (in "_name") the element has more than its value to check
+      if (root.get(name) instanceof TextNode text && !root.has("_" + name)) {
+        freeText.put(name, text.textValue());
+        root.put(name, FREE_TEXT_PLACEHOLDER);
       }
     }
-    org.hl7.fhir.dstu3.model.Property identifiers = assignedIdentifierSystems.isEmpty() ? null : r.getNamedProperty("identifier");
-    if (identifiers != null) {
-      for (org.hl7.fhir.dstu3.model.Base b : identifiers.getValues()) {
-        if (b instanceof org.hl7.fhir.dstu3.model.Identifier id && assignedIdentifierSystems.contains(id.getSystem())
-            && id.getValue() != null && ASSIGNED_SHAPE.matcher(id.getValue()).matches()) {
-          masked.add(id);
-          values.add(id.getValue());
-          id.setValue(ASSIGNED_PLACEHOLDER);
-        }
+    JsonNode identifiers = assignedIdentifierSystems.isEmpty() ? null : root.get("identifier");
+    Iterable<JsonNode> each = identifiers == null ? List.of() : identifiers.isArray() ? identifiers : List.of(identifiers);
+    for (JsonNode id : each) {
+      if (id instanceof ObjectNode o && o.get("system") instanceof TextNode system
+          && assignedIdentifierSystems.contains(system.textValue()) && o.get("value") instanceof TextNode value
+          && ASSIGNED_SHAPE.matcher(value.textValue()).matches()) {
+        o.put("value", ASSIGNED_PLACEHOLDER);
       }
     }
     try {
-      return ctx.newJsonParser().setOmitResourceId(true).setDontEncodeElements(SERVER_OWNED).encodeResourceToString(r);
-    } finally {
-      for (int i = 0; i < masked.size(); i++) {
-        masked.get(i).setValue(values.get(i));
-      }
-      int i = 0;
-      for (String value : freeText.values()) {
-        maskedText.get(i++).setValue(value);
-      }
+      return TREES.writeValueAsString(root);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
