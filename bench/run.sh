@@ -44,6 +44,10 @@
 # a new eHealth identifier, which validation does not see).
 # The JIT warm-up runs every workload on each server twice (2 x JIT_WARMUP seconds each), then
 # waits up to 30 s for the servers' JIT compilers to fall quiet.
+#
+# ONLY=ab compares two configurations of the same jar the same way: server A with A_ENV and
+# A_JAVA_OPTS, server B with B_ENV and B_JAVA_OPTS (e.g. B_ENV="FHIR_DB_POOL_SIZE=9",
+# B_JAVA_OPTS=-XX:+UseParallelGC), ROUNDS rounds of AB_WORKLOADS (default put) on A, then B.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -142,7 +146,7 @@ start_server() {
   # shellcheck disable=SC2086
   FHIR_DATA_DIR=$data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on} \
     FHIR_IG_PATH=$ig FHIR_VALIDATION=${SERVER_VALIDATION:-} FHIR_VALIDATION_UNKNOWN_PROFILES=$([[ -n $ig ]] && echo reject || echo allow) \
-    timeout 3600 java $SERVER_JAVA_OPTS -jar "$JAR" >"$logfile" 2>&1 &
+    timeout 3600 env ${SERVER_ENV:-} java $SERVER_JAVA_OPTS ${SERVER_EXTRA_OPTS:-} -jar "$JAR" >"$logfile" 2>&1 &
   SERVER_PID=$!
   SERVERS+=("$SERVER_PID")
   for i in $(seq 120); do
@@ -170,7 +174,14 @@ if [[ $ONLY == validation ]]; then
   ON_SERVER=("$JAVA_PID" "$PG_PID" "$BASE" "$WORK/data-on" "$HTTP_PORT")
   SERVER_VALIDATION=off
 fi
-start_server "$WORK/data" "${FHIR_IG_PATH:-}" "$OUT/server.log"
+if [[ $ONLY == ab ]]; then
+  # the second server, B; the first one below is A; the rounds below run on "off" (A) and "on" (B)
+  SERVER_ENV=${B_ENV:-} SERVER_EXTRA_OPTS=${B_JAVA_OPTS:-} start_server "$WORK/data-on" "${FHIR_IG_PATH:-}" "$OUT/server-b.log"
+  ON_SERVER=("$JAVA_PID" "$PG_PID" "$BASE" "$WORK/data-on" "$HTTP_PORT")
+  SERVER_ENV=${A_ENV:-} SERVER_EXTRA_OPTS=${A_JAVA_OPTS:-} start_server "$WORK/data" "${FHIR_IG_PATH:-}" "$OUT/server.log"
+else
+  start_server "$WORK/data" "${FHIR_IG_PATH:-}" "$OUT/server.log"
+fi
 
 # Tokens from the server's own dev key: a SYSTEM user (privileges only, not audited) for the main
 # workloads, and a PRACTITIONER of the seed's care team (context check and audit on every request)
@@ -282,7 +293,7 @@ run_load() {
 
 # The same workloads on a server that does not validate and on one that does (both with the IG),
 # side by side in each round.
-if [[ $ONLY == validation ]]; then
+if [[ $ONLY == validation || $ONLY == ab ]]; then
   OFF_SERVER=("$JAVA_PID" "$PG_PID" "$BASE")
   OFF_AUTH=("${AUTH[@]}")
   ON_TOKEN=$(TOKEN_DATA=${ON_SERVER[3]} HTTP_PORT=${ON_SERVER[4]} token --user-type SYSTEM --roles 'Appointment.*,Patient.*')
@@ -295,6 +306,7 @@ if [[ $ONLY == validation ]]; then
     fi
   }
   WORKLOADS=${VALIDATION_WORKLOADS:-edit room put create}
+  [[ $ONLY == ab ]] && WORKLOADS=${AB_WORKLOADS:-put}
   # Two passes over every workload, so that each one runs again after all the others (the code one
   # workload made hot can be recompiled when the next one takes other paths through it), then a
   # wait, bounded, until neither server's JIT compiler threads work any more: round 1 is measured
@@ -329,7 +341,11 @@ if [[ $ONLY == validation ]]; then
   FORMAT='%-16s %9s %7s %7s %6s | %6s %6s %6s | %5s\n'
   {
     echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up, $ROUNDS rounds ($(date -u '+%Y-%m-%d %H:%M UTC'))."
-    echo "both with FHIR_IG_PATH=$FHIR_IG_PATH; off: FHIR_VALIDATION=off; on: FHIR_VALIDATION=$VALIDATION"
+    if [[ $ONLY == ab ]]; then
+      echo "off = A: ${A_ENV:-} ${A_JAVA_OPTS:-}; on = B: ${B_ENV:-} ${B_JAVA_OPTS:-}; IG: ${FHIR_IG_PATH:-none}"
+    else
+      echo "both with FHIR_IG_PATH=$FHIR_IG_PATH; off: FHIR_VALIDATION=off; on: FHIR_VALIDATION=$VALIDATION"
+    fi
     # shellcheck disable=SC2059
     printf "$FORMAT" workload 'req/s' 'p50 ms' 'p99 ms' errors server pg client other
     for w in $WORKLOADS; do
@@ -343,7 +359,11 @@ if [[ $ONLY == validation ]]; then
         done
       done
     done
-    echo "validating ($VALIDATION) / off, per round: throughput ratio (CPU per request, all processes: off vs $VALIDATION)"
+    if [[ $ONLY == ab ]]; then
+      echo "B / A, per round: throughput ratio (CPU per request, all processes: A vs B)"
+    else
+      echo "validating ($VALIDATION) / off, per round: throughput ratio (CPU per request, all processes: off vs $VALIDATION)"
+    fi
     ab_rounds "$WORKLOADS" off on
   } | tee "$OUT/summary.txt"
   log "results in $OUT"
