@@ -47,7 +47,8 @@
 #
 # ONLY=ab compares two configurations of the same jar the same way: server A with A_ENV and
 # A_JAVA_OPTS, server B with B_ENV and B_JAVA_OPTS (e.g. B_ENV="FHIR_DB_POOL_SIZE=9",
-# B_JAVA_OPTS=-XX:+UseParallelGC), ROUNDS rounds of AB_WORKLOADS (default put) on A, then B.
+# B_JAVA_OPTS=-XX:+UseParallelGC, or B_JAR: another build), ROUNDS rounds of AB_WORKLOADS
+# (default put) on A, then B. The load generator and tokens are A's jar's.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -146,7 +147,7 @@ start_server() {
   # shellcheck disable=SC2086
   FHIR_DATA_DIR=$data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on} \
     FHIR_IG_PATH=$ig FHIR_VALIDATION=${SERVER_VALIDATION:-} FHIR_VALIDATION_UNKNOWN_PROFILES=$([[ -n $ig ]] && echo reject || echo allow) \
-    timeout 3600 env ${SERVER_ENV:-} java $SERVER_JAVA_OPTS ${SERVER_EXTRA_OPTS:-} -jar "$JAR" >"$logfile" 2>&1 &
+    timeout 3600 env ${SERVER_ENV:-} java $SERVER_JAVA_OPTS ${SERVER_EXTRA_OPTS:-} -jar "${SERVER_JAR:-$JAR}" >"$logfile" 2>&1 &
   SERVER_PID=$!
   SERVERS+=("$SERVER_PID")
   for i in $(seq 120); do
@@ -176,7 +177,12 @@ if [[ $ONLY == validation ]]; then
 fi
 if [[ $ONLY == ab ]]; then
   # the second server, B; the first one below is A; the rounds below run on "off" (A) and "on" (B)
-  SERVER_ENV=${B_ENV:-} SERVER_EXTRA_OPTS=${B_JAVA_OPTS:-} start_server "$WORK/data-on" "${FHIR_IG_PATH:-}" "$OUT/server-b.log"
+  B_SERVER_JAR=
+  if [[ -n ${B_JAR:-} ]]; then
+    B_SERVER_JAR=$WORK/b.jar
+    cp "$B_JAR" "$B_SERVER_JAR"
+  fi
+  SERVER_ENV=${B_ENV:-} SERVER_EXTRA_OPTS=${B_JAVA_OPTS:-} SERVER_JAR=$B_SERVER_JAR start_server "$WORK/data-on" "${FHIR_IG_PATH:-}" "$OUT/server-b.log"
   ON_SERVER=("$JAVA_PID" "$PG_PID" "$BASE" "$WORK/data-on" "$HTTP_PORT")
   SERVER_ENV=${A_ENV:-} SERVER_EXTRA_OPTS=${A_JAVA_OPTS:-} start_server "$WORK/data" "${FHIR_IG_PATH:-}" "$OUT/server.log"
 else
@@ -342,7 +348,7 @@ if [[ $ONLY == validation || $ONLY == ab ]]; then
   {
     echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up, $ROUNDS rounds ($(date -u '+%Y-%m-%d %H:%M UTC'))."
     if [[ $ONLY == ab ]]; then
-      echo "off = A: ${A_ENV:-} ${A_JAVA_OPTS:-}; on = B: ${B_ENV:-} ${B_JAVA_OPTS:-}; IG: ${FHIR_IG_PATH:-none}"
+      echo "off = A: ${A_ENV:-} ${A_JAVA_OPTS:-}; on = B: ${B_ENV:-} ${B_JAVA_OPTS:-} ${B_JAR:-}; IG: ${FHIR_IG_PATH:-none}"
     else
       echo "both with FHIR_IG_PATH=$FHIR_IG_PATH; off: FHIR_VALIDATION=off; on: FHIR_VALIDATION=$VALIDATION"
     fi
