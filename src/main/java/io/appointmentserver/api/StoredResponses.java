@@ -100,7 +100,7 @@ public final class StoredResponses {
   /** Sends {@code json} with the headers HAPI sends with a resource, gzipped when the client asks. */
   private static void send(ServletRequestDetails request, ResponseDetails response, Date lastModified,
       byte[] json) {
-    ResponseEncoding encoding = RestfulServerUtils.determineResponseEncodingWithDefault(request);
+    ResponseEncoding encoding = encoding(request);
     HttpServletResponse resp = request.getServletResponse();
     resp.setStatus(response.getResponseCode());
     request.getServer().addHeadersToResponse(resp);
@@ -189,11 +189,19 @@ public final class StoredResponses {
   }
 
   /** JSON of the resource itself, as stored: nothing that changes what HAPI would write. */
+  /** The response's encoding, worked out once per request (from Accept and _format: not cheap). */
+  private static ResponseEncoding encoding(RequestDetails request) {
+    return (ResponseEncoding) request.getUserData().computeIfAbsent(ENCODING,
+        k -> RestfulServerUtils.determineResponseEncodingWithDefault(request));
+  }
+
+  private static final String ENCODING = StoredResponses.class.getName() + ".encoding";
+
   static boolean plainJson(RequestDetails request) {
     if (request.getParameters().containsKey("_summary") || request.getParameters().containsKey("_elements")) {
       return false;
     }
-    ResponseEncoding encoding = RestfulServerUtils.determineResponseEncodingWithDefault(request);
+    ResponseEncoding encoding = encoding(request);
     return encoding != null && encoding.getEncoding() == EncodingEnum.JSON
         && !RestfulServerUtils.prettyPrintResponse(request.getServer(), request);
   }
