@@ -22,6 +22,7 @@ final class GzipCache {
     cache = Caffeine.newBuilder()
         .maximumWeight(maxBytes)
         .weigher((String k, byte[] v) -> k.length() + v.length)
+        .executor(Runnable::run) // upkeep on the caller: no thread of the common pool woken for it (see ReadCache)
         .build();
   }
 

@@ -91,7 +91,9 @@ public final class AuditLog implements AutoCloseable {
       String address) {}
 
   /** The agents seen lately, so that a request computes no digest (bounded: an unused one is made again). */
-  private final Cache<AgentValues, Agent> agents = Caffeine.newBuilder().maximumSize(10_000).build();
+  private final Cache<AgentValues, Agent> agents = Caffeine.newBuilder().maximumSize(10_000)
+      .executor(Runnable::run) // upkeep on the caller: no thread of the common pool woken for it (see ReadCache)
+      .build();
 
   private Agent agent(Principal p, RequestInfo info) {
     AgentValues v = new AgentValues(p.userType(), p.userId(), p.name(), p.subject(), p.context().organization(),

@@ -60,7 +60,9 @@ public final class TokenAuthenticator {
         audience, new JWTClaimsSet.Builder().issuer(issuer).build(), Set.of("exp", "iss"), null);
     claims.setMaxClockSkew((int) clockSkewSeconds);
     processor.setJWTClaimsSetVerifier(claims);
-    verified = Caffeine.newBuilder().maximumSize(50_000).expireAfterWrite(Duration.ofMinutes(10)).build();
+    verified = Caffeine.newBuilder().maximumSize(50_000).expireAfterWrite(Duration.ofMinutes(10))
+        .executor(Runnable::run) // upkeep on the caller: no thread of the common pool woken for it (see ReadCache)
+        .build();
   }
 
   /**

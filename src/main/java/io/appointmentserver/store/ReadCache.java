@@ -47,6 +47,9 @@ public final class ReadCache {
     entries = Caffeine.newBuilder()
         .maximumWeight(maxBytes)
         .weigher((String k, StoredJson v) -> 2 * k.length() + (v.json() == null ? 0 : v.json().length) + 200)
+        // upkeep (eviction, the write buffer) on the writing thread: handed to the common pool it
+        // woke a thread of its own for every few writes (a futex and a context switch each)
+        .executor(Runnable::run)
         .build();
   }
 
