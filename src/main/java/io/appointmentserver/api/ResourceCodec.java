@@ -5,6 +5,7 @@ import ca.uhn.fhir.model.api.ResourceMetadataKeyEnum;
 import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import ca.uhn.fhir.model.valueset.BundleEntryTransactionMethodEnum;
 import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.validation.ProfileValidator;
 import io.appointmentserver.store.StoredResource;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -70,14 +71,12 @@ public final class ResourceCodec {
   public final class Encoded implements ResourceStore.Renderer {
     private final Resource resource;
     private final String type;
-    private final String json;
     /** What follows the placeholder lastUpdated's value, from its closing quote; null: render encodes again. */
     private final String rest;
 
     private Encoded(Resource resource, String type, String json) {
       this.resource = resource;
       this.type = type;
-      this.json = json;
       // HAPI writes resourceType, id, then meta, whose versionId and lastUpdated come first unless
       // meta has an id or extensions of its own: then the splice is not attempted
       String head = "{\"resourceType\":\"" + type + "\",\"id\":\"" + PLACEHOLDER_ID + "\",\"meta\":{\"versionId\":\""
@@ -97,10 +96,7 @@ public final class ResourceCodec {
      */
     public String content() {
       if (rest == null) {
-        Resource c = resource.copy();
-        c.setIdElement(null); // HAPI writes an id's version as meta.versionId
-        c.getMeta().setVersionIdElement(null).setLastUpdatedElement(null);
-        return ctx.newJsonParser().setOmitResourceId(true).encodeResourceToString(c);
+        return ProfileValidator.withoutServerFields(ctx, resource);
       }
       // rest: the closing quote of lastUpdated, then the end of meta or its next element
       String head = "{\"resourceType\":\"" + type + "\"";
@@ -119,7 +115,7 @@ public final class ResourceCodec {
         return ctx.newJsonParser().encodeResourceToString(resource);
       }
       String time = at.getValueAsString();
-      return new StringBuilder(json.length() + id.length() + v.length() + time.length())
+      return new StringBuilder(rest.length() + type.length() + id.length() + v.length() + time.length() + 64)
           .append("{\"resourceType\":\"").append(type).append("\",\"id\":\"").append(id)
           .append("\",\"meta\":{\"versionId\":\"").append(v).append("\",\"lastUpdated\":\"").append(time)
           .append(rest).toString();

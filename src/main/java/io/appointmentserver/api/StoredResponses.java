@@ -188,7 +188,6 @@ public final class StoredResponses {
     return bytes.toByteArray();
   }
 
-  /** JSON of the resource itself, as stored: nothing that changes what HAPI would write. */
   /** The response's encoding, worked out once per request (from Accept and _format: not cheap). */
   private static ResponseEncoding encoding(RequestDetails request) {
     return (ResponseEncoding) request.getUserData().computeIfAbsent(ENCODING,
@@ -197,6 +196,7 @@ public final class StoredResponses {
 
   private static final String ENCODING = StoredResponses.class.getName() + ".encoding";
 
+  /** JSON of the resource itself, as stored: nothing that changes what HAPI would write. */
   static boolean plainJson(RequestDetails request) {
     if (request.getParameters().containsKey("_summary") || request.getParameters().containsKey("_elements")) {
       return false;
