@@ -5,7 +5,7 @@
 #   bench/conditional-create.sh            CLIENTS=4 SECONDS_EACH=10 ROUNDS=2 PORT=18473
 #
 # Starts target/appointment-server.jar on a fresh embedded PostgreSQL in a temporary directory
-# (fsync off, unknown profiles allowed: no IG, as bench/run.sh without FHIR_IG_PATH).
+# (fsync off, no IG: FHIR_IG=none, unknown profiles allowed).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAR=${JAR:-$REPO/target/appointment-server.jar}
@@ -15,7 +15,7 @@ SECONDS_EACH=${SECONDS_EACH:-10}
 ROUNDS=${ROUNDS:-2}
 PORT=${PORT:-18473}
 WORK=$(mktemp -d)
-export FHIR_VALIDATION_UNKNOWN_PROFILES=allow FHIR_DATA_DIR=$WORK/data FHIR_DB_FSYNC=off FHIR_HOST=127.0.0.1
+export FHIR_IG=none FHIR_VALIDATION_UNKNOWN_PROFILES=allow FHIR_DATA_DIR=$WORK/data FHIR_DB_FSYNC=off FHIR_HOST=127.0.0.1
 java -jar "$JAR" serve --port "$PORT" >"$WORK/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT

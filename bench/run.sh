@@ -17,8 +17,9 @@
 # (5, unmeasured seconds before each), JIT_WARMUP (20, seconds of each server workload before
 # anything is measured; PUT_JIT_WARMUP (90) for the seed PUT, whose write path the JIT takes over a
 # minute to compile: after 20 s its rounds still got cheaper one after the other), GZIP_READS (1: also compare the reads with Accept-Encoding: gzip),
-# FHIR_IG_PATH (default empty: no IG, the seed's ehealth-appointment profile is let through
-# unvalidated; FHIR_IG_PATH=../shared/ehealth-ig/resources measures profile validation's cost),
+# FHIR_IG (default ehealth: the built-in eHealth IG loaded, as the server runs by default, so the
+# seed's ehealth-appointment profile is validated; FHIR_IG=none lets it through unvalidated) and
+# FHIR_IG_PATH (further IG packages or folders, passed to the servers),
 # FHIR_DB_FSYNC (on: the server's default; off measures the CPU-bound path on a machine whose disk
 # flushes are slow), SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT, JAR (the
 # jar to measure, e.g. one built from an older commit; default target/appointment-server.jar,
@@ -34,8 +35,8 @@
 # ONLY=read measures just the reads: the server's (plain and gzip, SYSTEM and PRACTITIONER) and
 # nginx's, after the JIT warm-up of the read alone; the summary has the read rows and ratios.
 #
-# ONLY=validation measures what validation costs: two servers with the IG (FHIR_IG_PATH, default
-# ../shared/ehealth-ig/resources), one with FHIR_VALIDATION=off and one with
+# ONLY=validation measures what validation costs: two servers with the IG (the built-in one and
+# FHIR_IG_PATH), one with FHIR_VALIDATION=off and one with
 # FHIR_VALIDATION=$VALIDATION (default full); after the JIT warm-up of each, ROUNDS rounds of
 # VALIDATION_WORKLOADS (default "edit room put create") on one, then the other. "put" repeats the
 # seed (the validator's remembered outcome answers), "edit" changes the comment on every request
@@ -138,15 +139,16 @@ ORIGINAL_JAR=$JAR
 cp "$JAR" "$WORK/appointment-server.jar"
 JAR=$WORK/appointment-server.jar
 
-# start_server DATA_DIR IG_PATH LOG: a server on its own embedded PostgreSQL, with the IG at IG_PATH
-# (none when empty); sets SERVER_PID, JAVA_PID, PG_PID, PG_PORT, HTTP_PORT, BASE, PSQL
+# start_server DATA_DIR IG_PATH LOG: a server on its own embedded PostgreSQL, with the built-in IG
+# unless FHIR_IG=none, and the further IG at IG_PATH (none when empty); sets SERVER_PID, JAVA_PID, PG_PID, PG_PORT, HTTP_PORT, BASE, PSQL
 start_server() {
   local data=$1 ig=$2 logfile=$3 i
   HTTP_PORT=$(free_port $((18080 + RANDOM % 1000))) # apart from other benchmarks starting at the same time
-  log "starting a server on port $HTTP_PORT (data in $data, IG: ${ig:-none})"
+  log "starting a server on port $HTTP_PORT (data in $data, IG: ${FHIR_IG:-ehealth}${ig:+ + $ig})"
   # shellcheck disable=SC2086
   FHIR_DATA_DIR=$data FHIR_PORT=$HTTP_PORT FHIR_HOST=127.0.0.1 FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on} \
-    FHIR_IG_PATH=$ig FHIR_VALIDATION=${SERVER_VALIDATION:-} FHIR_VALIDATION_UNKNOWN_PROFILES=$([[ -n $ig ]] && echo reject || echo allow) \
+    FHIR_IG=${FHIR_IG:-ehealth} FHIR_IG_PATH=$ig FHIR_VALIDATION=${SERVER_VALIDATION:-} \
+    FHIR_VALIDATION_UNKNOWN_PROFILES=$([[ ${FHIR_IG:-ehealth} != none || -n $ig ]] && echo reject || echo allow) \
     timeout 3600 env ${SERVER_ENV:-} java $SERVER_JAVA_OPTS ${SERVER_EXTRA_OPTS:-} -jar "${SERVER_JAR:-$JAR}" >"$logfile" 2>&1 &
   SERVER_PID=$!
   SERVERS+=("$SERVER_PID")
@@ -167,11 +169,10 @@ start_server() {
 }
 
 if [[ $ONLY == validation ]]; then
-  FHIR_IG_PATH=${FHIR_IG_PATH:-$REPO/../shared/ehealth-ig/resources}
-  [[ -d $FHIR_IG_PATH || -f $FHIR_IG_PATH ]] || die "no IG at $FHIR_IG_PATH"
+  [[ ${FHIR_IG:-ehealth} != none || -n ${FHIR_IG_PATH:-} ]] || die "ONLY=validation needs an IG (FHIR_IG=none is set)"
   VALIDATION=${VALIDATION:-full}
   # the second server, validating; the first one below, with the same IG, does not
-  SERVER_VALIDATION=$VALIDATION start_server "$WORK/data-on" "$FHIR_IG_PATH" "$OUT/server-$VALIDATION.log"
+  SERVER_VALIDATION=$VALIDATION start_server "$WORK/data-on" "${FHIR_IG_PATH:-}" "$OUT/server-$VALIDATION.log"
   ON_SERVER=("$JAVA_PID" "$PG_PID" "$BASE" "$WORK/data-on" "$HTTP_PORT")
   SERVER_VALIDATION=off
 fi
@@ -348,9 +349,9 @@ if [[ $ONLY == validation || $ONLY == ab ]]; then
   {
     echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up, $ROUNDS rounds ($(date -u '+%Y-%m-%d %H:%M UTC'))."
     if [[ $ONLY == ab ]]; then
-      echo "off = A: ${A_ENV:-} ${A_JAVA_OPTS:-}; on = B: ${B_ENV:-} ${B_JAVA_OPTS:-} ${B_JAR:-}; IG: ${FHIR_IG_PATH:-none}"
+      echo "off = A: ${A_ENV:-} ${A_JAVA_OPTS:-}; on = B: ${B_ENV:-} ${B_JAVA_OPTS:-} ${B_JAR:-}; IG: ${FHIR_IG:-ehealth} ${FHIR_IG_PATH:-}"
     else
-      echo "both with FHIR_IG_PATH=$FHIR_IG_PATH; off: FHIR_VALIDATION=off; on: FHIR_VALIDATION=$VALIDATION"
+      echo "both with FHIR_IG=${FHIR_IG:-ehealth} ${FHIR_IG_PATH:-}; off: FHIR_VALIDATION=off; on: FHIR_VALIDATION=$VALIDATION"
     fi
     # shellcheck disable=SC2059
     printf "$FORMAT" workload 'req/s' 'p50 ms' 'p99 ms' errors server pg client other

@@ -74,7 +74,7 @@ public final class AppointmentServer implements AutoCloseable {
       // before anything is served or written: no other process may be answering from its cache
       lease = ReadCacheLease.acquire(db::connect, cache);
       FhirContext ctx = ctxFuture.join();
-      List<IgLoader.Loaded> ig = config.igPath() == null ? List.of() : IgLoader.load(ctx, config.igPath());
+      List<IgLoader.Loaded> ig = IgLoader.load(ctx, config.builtInIg(), config.igPaths());
       SearchParameters searchParams = new SearchParameters(ctx, ig.stream().map(IgLoader.Loaded::resource).toList());
       SearchIndex searchIndex = new SearchIndex(new Extractor(ctx, searchParams, config.timeZone()));
       // the store and the searcher take part in a transaction of several calls (conditional writes)
@@ -132,7 +132,7 @@ public final class AppointmentServer implements AutoCloseable {
   }
 
   /**
-   * The profile validator: the IG's conformance resources ({@code FHIR_IG_PATH}), then those
+   * The profile validator: the IG's conformance resources (built in, {@code FHIR_IG_PATH}), then those
    * stored through the API, so that profiles written before a restart are known after it.
    */
   private static ProfileValidator validator(FhirContext ctx, Config config, ResourceStore store,
@@ -151,10 +151,12 @@ public final class AppointmentServer implements AutoCloseable {
             return store.changedSince(ProfileValidator.CONFORMANCE_TYPES, since);
           }
         });
-    if (config.igPath() != null || validator.storedCount() > 0) {
-      log.info("profile validation ({}): {} conformance resources from {}, {} written through the API ({} ms)",
+    if (!ig.isEmpty() || validator.storedCount() > 0) {
+      log.info("profile validation ({}): {} conformance resources from the IG{}, {} written through the API ({} ms)",
           config.validation().name().toLowerCase(java.util.Locale.ROOT), ig.size(),
-          config.igPath() == null ? "no IG" : config.igPath(), validator.storedCount(),
+          config.builtInIg() ? " (built-in eHealth 2020.8" + (config.igPaths().isEmpty() ? ")" : ", " + config.igPaths() + ")")
+              : config.igPaths().isEmpty() ? " (none)" : " (" + config.igPaths() + ")",
+          validator.storedCount(),
           (System.nanoTime() - t0) / 1_000_000);
     }
     return validator;

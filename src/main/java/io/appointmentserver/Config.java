@@ -4,7 +4,9 @@ import io.appointmentserver.store.Bookings;
 import io.appointmentserver.validation.ProfileValidator;
 import java.nio.file.Path;
 import java.time.ZoneId;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,8 +21,10 @@ import java.util.Map;
  * @param timeZone        zone of {@code meta.lastUpdated}
  * @param maxBodyBytes    largest accepted request body, after decompression
  * @param checkReferences reject relative references to resources this server does not have
- * @param igPath          the IG whose conformance resources the validator loads at start-up
- *                        ({@code FHIR_IG_PATH}: a folder or a {@code .tgz} package); null for none
+ * @param builtInIg       load the built-in eHealth IG (release 2020.8) at start-up ({@code FHIR_IG}:
+ *                        {@code ehealth}, the default, or {@code none})
+ * @param igPaths         further IG packages ({@code .tgz}) or folders, comma-separated
+ *                        ({@code FHIR_IG_PATH}); their resources replace built-in ones of the same URL
  * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not a 422
  *                        ({@code FHIR_VALIDATION_UNKNOWN_PROFILES=allow})
  * @param conditionalDeleteMultiple a conditional delete deletes every match, not only a single one
@@ -53,7 +57,8 @@ public record Config(
     long authClockSkewSeconds,
     Bookings.Mode appointmentOverlap,
     boolean embeddedFsync,
-    Path igPath,
+    boolean builtInIg,
+    List<Path> igPaths,
     boolean allowUnknownProfiles,
     String videoMeetingBaseUrl,
     int searchMaxIncludes,
@@ -89,7 +94,8 @@ public record Config(
         Long.parseLong(env.getOrDefault("FHIR_AUTH_CLOCK_SKEW_SECONDS", "30")),
         Bookings.Mode.valueOf(env.getOrDefault("FHIR_APPOINTMENT_OVERLAP", "warn").trim().toUpperCase(java.util.Locale.ROOT)),
         !env.getOrDefault("FHIR_DB_FSYNC", "on").trim().equalsIgnoreCase("off"),
-        blankToNull(env.get("FHIR_IG_PATH")) == null ? null : Path.of(env.get("FHIR_IG_PATH").trim()),
+        builtInIg(env.getOrDefault("FHIR_IG", "ehealth")),
+        igPaths(env.get("FHIR_IG_PATH")),
         unknownProfiles(env.getOrDefault("FHIR_VALIDATION_UNKNOWN_PROFILES", "reject")),
         blankToNull(env.get("FHIR_VIDEO_MEETING_BASE_URL")),
         Integer.parseInt(env.getOrDefault("FHIR_SEARCH_MAX_INCLUDES", "1000").trim()),
@@ -108,6 +114,21 @@ public record Config(
       }
     });
     return Map.copyOf(settings);
+  }
+
+  private static boolean builtInIg(String value) {
+    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "ehealth", "" -> true;
+      case "none" -> false;
+      default -> throw new IllegalArgumentException("FHIR_IG must be ehealth or none, not " + value);
+    };
+  }
+
+  private static List<Path> igPaths(String value) {
+    if (value == null || value.isBlank()) {
+      return List.of();
+    }
+    return Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty()).map(Path::of).toList();
   }
 
   private static boolean unknownProfiles(String value) {
@@ -162,8 +183,14 @@ public record Config(
     return with("FHIR_APPOINTMENT_OVERLAP", mode.name());
   }
 
+  /** This configuration with {@code path} as the one further IG ({@code FHIR_IG_PATH}; null for none). */
   public Config withIgPath(Path path) {
     return with("FHIR_IG_PATH", path == null ? null : path.toString());
+  }
+
+  /** This configuration without any IG: neither the built-in one nor {@code FHIR_IG_PATH}. */
+  public Config withoutIg() {
+    return with("FHIR_IG", "none").with("FHIR_IG_PATH", null);
   }
 
   public Config withAllowUnknownProfiles(boolean allow) {

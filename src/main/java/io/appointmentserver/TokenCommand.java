@@ -2,6 +2,10 @@ package io.appointmentserver;
 
 import com.nimbusds.jwt.JWTClaimsSet;
 import io.appointmentserver.security.DevKeys;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.ParseException;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,9 +51,17 @@ final class TokenCommand implements Callable<Integer> {
   @Option(names = "--lifetime", defaultValue = "3600", description = "seconds (default: ${DEFAULT-VALUE})")
   long lifetime;
 
+  @Option(names = "--claims", description = "a JSON file of claims (e.g. a recorded token's) to sign as they are,"
+      + " valid from now for --lifetime; the other options are then ignored")
+  Path claimsFile;
+
   @Override
-  public Integer call() {
+  public Integer call() throws IOException, ParseException {
     Config config = Config.fromEnvironment();
+    if (claimsFile != null) {
+      System.out.println(DevKeys.sign(config.dataDir(), recorded(claimsFile, lifetime)));
+      return 0;
+    }
     String base = config.effectiveBaseUrl(config.port());
     Map<String, Object> context = new LinkedHashMap<>();
     put(context, "organization_id", absolute(base, organization));
@@ -73,6 +85,16 @@ final class TokenCommand implements Callable<Integer> {
     }
     System.out.println(DevKeys.sign(config.dataDir(), claims.build()));
     return 0;
+  }
+
+  /** The claims of {@code file} with a new issue and expiry time. */
+  static JWTClaimsSet recorded(Path file, long lifetimeSeconds) throws IOException, ParseException {
+    JWTClaimsSet claims = JWTClaimsSet.parse(Files.readString(file));
+    long now = System.currentTimeMillis();
+    return new JWTClaimsSet.Builder(claims)
+        .issueTime(new Date(now))
+        .expirationTime(new Date(now + lifetimeSeconds * 1000))
+        .build();
   }
 
   private static String absolute(String base, String ref) {

@@ -22,7 +22,7 @@ class AppointmentRulesTest {
   static String BASE;
   @BeforeAll
   static void setUp() throws Exception {
-    server = TestServer.another(c -> c.withIgPath(null).withAllowUnknownProfiles(true));
+    server = TestServer.another(c -> c.withoutIg().withAllowUnknownProfiles(true));
     BASE = server.baseUrl();
     Http.put(BASE + "/Patient/240", "{\"resourceType\":\"Patient\",\"id\":\"240\"}");
     Http.put(BASE + "/Patient/241", "{\"resourceType\":\"Patient\",\"id\":\"241\"}");

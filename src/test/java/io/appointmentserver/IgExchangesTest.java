@@ -33,7 +33,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * <p>They run on a server of their own on a new, empty database, configured with the base URL
  * the recordings use ({@code http://localhost:8080/fhir}), so that versions count as they did when
  * recorded and the bodies go out unchanged, and with the eHealth IG loaded
- * ({@code FHIR_IG_PATH}), so that every body that claims an eHealth profile is validated against
+ * (the built-in one), so that every body that claims an eHealth profile is validated against
  * it, as the eHealth service does, and with a video meeting service ({@link #MEETING_SERVICE}).
  * Before each exchange the test writes what the
  * exchange needs (the patient, the appointment at the version its {@code If-Match} or GET names,
@@ -59,7 +59,7 @@ class IgExchangesTest {
   static void start() throws Exception {
     TestServer.shared();
     Config config = TestServer.withFreshDatabase(TestServer.config(), "ig_exchanges").withBaseUrl(RECORDED_BASE)
-        .withIgPath(ProfileValidationTest.igResources()).withVideoMeetingBaseUrl(MEETING_SERVICE);
+        .withVideoMeetingBaseUrl(MEETING_SERVICE);
     server = TestServer.another(c -> config);
     base = "http://127.0.0.1:" + server.port() + "/fhir";
   }

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Profile validation on create and update, over HTTP, on a server of its own that loaded the
- * eHealth IG ({@code FHIR_IG_PATH} = {@code ../shared/ehealth-ig/resources}) like the shared one,
+ * Profile validation on create and update, over HTTP, on a server of its own with the built-in
+ * eHealth IG like the shared one,
  * so that the profiles these tests write through the API stay out of the shared server; other
  * configurations run on servers of their own on the same database.
  */
@@ -36,7 +36,7 @@ class ProfileValidationTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.another(c -> c.withIgPath(igResources()));
+    server = TestServer.another(c -> c);
     base = server.baseUrl();
     assertThat(Http.put(base + "/Patient/240",
         "{\"resourceType\":\"Patient\",\"id\":\"240\",\"name\":[{\"family\":\"Hansen\"}]}").statusCode()).isIn(200, 201);
@@ -47,10 +47,6 @@ class ProfileValidationTest {
     if (server != null) {
       server.close();
     }
-  }
-
-  static Path igResources() {
-    return TestServer.sharedDir().resolve("ehealth-ig").resolve("resources");
   }
 
   private static ObjectNode seed() throws IOException {
@@ -310,7 +306,7 @@ class ProfileValidationTest {
     assertThat(issue.get("severity").asText()).isEqualTo("error");
     assertThat(issue.get("diagnostics").asText()).contains(unknown);
 
-    try (AppointmentServer allowing = TestServer.another(c -> c.withIgPath(null).withAllowUnknownProfiles(true))) {
+    try (AppointmentServer allowing = TestServer.another(c -> c.withoutIg().withAllowUnknownProfiles(true))) {
       HttpResponse<String> accepted = Http.post(allowing.baseUrl() + "/Patient", patient);
 
       assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(201);
@@ -386,7 +382,7 @@ class ProfileValidationTest {
         .isEqualTo(201);
 
     // a server started afterwards on the same database, without the IG, reads it from there
-    try (AppointmentServer restarted = TestServer.another(c -> c.withIgPath(null))) {
+    try (AppointmentServer restarted = TestServer.another(c -> c.withoutIg())) {
       String other = restarted.baseUrl();
       HttpResponse<String> without = Http.post(other + "/Patient", patientClaiming(url, ""));
       assertThat(without.statusCode()).as(without.body()).isEqualTo(422);
@@ -438,7 +434,7 @@ class ProfileValidationTest {
     }
   }
 
-  private static void writePackage(Path tgz, List<String[]> files) throws IOException {
+  static void writePackage(Path tgz, List<String[]> files) throws IOException {
     try (OutputStream out = Files.newOutputStream(tgz);
          TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(out))) {
       for (String[] f : files) {

@@ -45,8 +45,8 @@ public final class TestServer {
 
   /**
    * The configuration of the shared server: the test database, a free port, no public base, and
-   * the eHealth IG loaded (as an eHealth server runs: without it, a resource claiming an eHealth
-   * profile is refused, the profile being unknown).
+   * the built-in eHealth IG (as the server runs by default: without it, a resource claiming an
+   * eHealth profile is refused, the profile being unknown).
    */
   public static Config config() {
     shared();
@@ -59,7 +59,6 @@ public final class TestServer {
     env.put("FHIR_PORT", "0");
     env.put("FHIR_DATA_DIR", dataDir.toString());
     env.put("FHIR_DB_POOL_SIZE", "8");
-    env.put("FHIR_IG_PATH", sharedDir().resolve("ehealth-ig").resolve("resources").toString());
     return Config.from(env).withDatabase(pg.getJdbcUrl("postgres", "postgres"), "postgres", "");
   }
 

@@ -7,12 +7,13 @@ import ca.uhn.fhir.parser.LenientErrorHandler;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -22,27 +23,83 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the conformance resources of an implementation guide ({@code FHIR_IG_PATH}): a folder
- * searched recursively for {@code .xml} and {@code .json} files, or an IG package
- * ({@code .tgz}, the NPM layout with the resources under {@code package/}). Only
- * StructureDefinitions, ValueSets, CodeSystems and SearchParameters are kept; other resources
- * (CapabilityStatements, OperationDefinitions, examples) are skipped.
+ * Reads the conformance resources the server validates and searches with: the built-in eHealth
+ * IG package (the conformance resources of the public eHealth implementation guide, release
+ * 2020.8, carried in the jar: {@value #BUILT_IN}; {@code FHIR_IG=none} leaves it out), overlaid by
+ * the packages and folders of {@code FHIR_IG_PATH} in their order. A later resource with the
+ * canonical URL of an earlier one replaces it, so a newer eHealth release given in
+ * {@code FHIR_IG_PATH} replaces the built-in definitions it redefines and keeps the others.
+ *
+ * <p>A folder is searched recursively for {@code .xml} and {@code .json} files; a package is a
+ * {@code .tgz} in the NPM layout (resources under {@code package/}, examples skipped). Only
+ * StructureDefinitions, ValueSets, CodeSystems and SearchParameters are kept.
  */
 public final class IgLoader {
   private static final Logger log = LoggerFactory.getLogger(IgLoader.class);
+
+  /** The built-in package, made by {@code scripts/package-ehealth-ig.sh}. */
+  public static final String BUILT_IN = "ig/dk.ehealth.sundhed.fhir.ig.core-2020.8.tgz";
 
   private IgLoader() {}
 
   /** A resource as found, with where it came from (for log lines). */
   public record Loaded(IBaseResource resource, String source) {}
 
+  /**
+   * The built-in IG (when {@code builtIn}), then each of {@code paths}, one resource per
+   * canonical URL and type: the last one given wins.
+   */
+  public static List<Loaded> load(FhirContext ctx, boolean builtIn, List<Path> paths) {
+    Map<String, Loaded> byUrl = new LinkedHashMap<>();
+    List<Loaded> withoutUrl = new ArrayList<>();
+    if (builtIn) {
+      overlay(ctx, byUrl, withoutUrl, builtIn(ctx), "the built-in IG");
+    }
+    for (Path p : paths) {
+      overlay(ctx, byUrl, withoutUrl, load(ctx, p), p.toString());
+    }
+    List<Loaded> out = new ArrayList<>(byUrl.values());
+    out.addAll(withoutUrl);
+    return out;
+  }
+
+  private static void overlay(FhirContext ctx, Map<String, Loaded> byUrl, List<Loaded> withoutUrl,
+      List<Loaded> layer, String name) {
+    int replaced = 0;
+    for (Loaded l : layer) {
+      String url = ctx.newTerser().getSinglePrimitiveValueOrNull(l.resource(), "url");
+      if (url == null || url.isBlank()) {
+        withoutUrl.add(l);
+      } else if (byUrl.put(ctx.getResourceType(l.resource()) + "|" + url, l) != null) {
+        replaced++;
+      }
+    }
+    log.info("IG: {} conformance resources from {}{}", layer.size(), name,
+        replaced == 0 ? "" : " (" + replaced + " of them replace ones loaded before, by canonical URL)");
+  }
+
+  /** The conformance resources of the built-in eHealth IG package. */
+  public static List<Loaded> builtIn(FhirContext ctx) {
+    try (InputStream in = IgLoader.class.getClassLoader().getResourceAsStream(BUILT_IN)) {
+      if (in == null) {
+        throw new IllegalStateException("the built-in IG package " + BUILT_IN + " is missing from the class path");
+      }
+      List<Loaded> out = new ArrayList<>();
+      readPackage(ctx, in, BUILT_IN, out);
+      return out;
+    } catch (IOException e) {
+      throw new IllegalStateException("the built-in IG package " + BUILT_IN + " cannot be read: " + e.getMessage(), e);
+    }
+  }
+
+  /** The conformance resources of one folder or package. */
   public static List<Loaded> load(FhirContext ctx, Path path) {
     if (!Files.exists(path)) {
       throw new IllegalArgumentException("FHIR_IG_PATH " + path.toAbsolutePath() + " does not exist");
     }
     List<Loaded> out = new ArrayList<>();
-    try {
-      if (Files.isDirectory(path)) {
+    if (Files.isDirectory(path)) {
+      try {
         List<Path> files;
         try (Stream<Path> walk = Files.walk(path)) {
           // sorted, so that which of two files with one URL wins does not depend on the file system
@@ -51,27 +108,32 @@ public final class IgLoader {
         for (Path f : files) {
           add(ctx, out, Files.readString(f, StandardCharsets.UTF_8), path.relativize(f).toString());
         }
-      } else if (isPackage(path.getFileName().toString())) {
-        readPackage(ctx, path, out);
-      } else {
-        throw new IllegalArgumentException("FHIR_IG_PATH " + path + " is neither a folder nor a .tgz package");
+      } catch (IOException e) {
+        throw new IllegalArgumentException("FHIR_IG_PATH " + path + " cannot be read: " + e.getMessage(), e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read FHIR_IG_PATH " + path, e);
+    } else if (isPackage(path.getFileName().toString())) {
+      try (InputStream in = new BufferedInputStream(Files.newInputStream(path))) {
+        readPackage(ctx, in, path.getFileName().toString(), out);
+      } catch (IOException e) {
+        // a truncated or corrupt download: say which file, not a stack trace
+        throw new IllegalArgumentException("FHIR_IG_PATH " + path + " is not a readable IG package (.tgz): "
+            + e.getMessage(), e);
+      }
+    } else {
+      throw new IllegalArgumentException("FHIR_IG_PATH " + path + " is neither a folder nor a .tgz package");
     }
     return out;
   }
 
-  private static void readPackage(FhirContext ctx, Path tgz, List<Loaded> out) throws IOException {
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(tgz));
-         TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(in))) {
+  private static void readPackage(FhirContext ctx, InputStream in, String name, List<Loaded> out) throws IOException {
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(in))) {
       TarArchiveEntry e;
       while ((e = tar.getNextEntry()) != null) {
-        String name = e.getName();
+        String entry = e.getName();
         // package.json and the .index.json files describe the package; examples are not definitions
-        if (e.isFile() && isResourceFile(name) && !name.endsWith("package.json") && !name.contains(".index.")
-            && !name.contains("/example/")) {
-          add(ctx, out, new String(tar.readAllBytes(), StandardCharsets.UTF_8), tgz.getFileName() + "!" + name);
+        if (e.isFile() && isResourceFile(entry) && !entry.endsWith("package.json") && !entry.contains(".index.")
+            && !entry.contains("/example/")) {
+          add(ctx, out, new String(tar.readAllBytes(), StandardCharsets.UTF_8), name + "!" + entry);
         }
       }
     }
