@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.FhirContext;
 import io.appointmentserver.api.CapabilitySearchParameters;
 import io.appointmentserver.api.FhirRestServer;
 import io.appointmentserver.api.References;
+import io.appointmentserver.api.ServerCapabilities;
 import io.appointmentserver.api.Rules;
 import io.appointmentserver.ehealth.AppointmentBookings;
 import io.appointmentserver.ehealth.AppointmentRules;
@@ -110,6 +111,7 @@ public final class AppointmentServer implements AutoCloseable {
       FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, audit, publicBase, searcher,
           defaultBase, transactions, config.conditionalDeleteMultiple());
       fhir.registerInterceptor(new CapabilitySearchParameters(searchParams));
+      fhir.registerInterceptor(new ServerCapabilities(config.authIssuer(), config.conditionalDeleteMultiple()));
       HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
           defaultBase, db, store, fhir, authenticator, access, audit, reindexer::status);
       http.start();

@@ -323,7 +323,7 @@ class RestInteractionsTest {
     assertThat(r.statusCode()).isEqualTo(200);
     ObjectNode cs = Json.parse(r.body());
     assertThat(cs.get("resourceType").asText()).isEqualTo("CapabilityStatement");
-    assertThat(cs.get("fhirVersion").asText()).isEqualTo("3.0.2");
+    assertThat(cs.get("fhirVersion").asText()).isEqualTo("3.0.1");
     JsonNode appointment = null;
     int types = 0;
     for (JsonNode res : cs.get("rest").get(0).get("resource")) {

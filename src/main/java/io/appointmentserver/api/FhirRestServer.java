@@ -96,14 +96,20 @@ public final class FhirRestServer extends RestfulServer {
 
   private static final String REQUEST_ID_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+  /** X-Powered-By names this server and the FHIR version it speaks (HAPI's says its structures', 3.0.2). */
+  @Override
+  protected List<String> createPoweredByAttributes() {
+    return List.of(ServerCapabilities.SOFTWARE_NAME + " " + ServerCapabilities.SOFTWARE_VERSION,
+        "FHIR " + ServerCapabilities.FHIR_VERSION + "/DSTU3");
+  }
+
   @Override
   protected void initialize() {
     setDefaultResponseEncoding(EncodingEnum.JSON);
     setDefaultPrettyPrint(false);
     setETagSupport(ETagSupportEnum.ENABLED);
-    setServerName("Appointment Server");
-    setServerVersion(getClass().getPackage().getImplementationVersion() == null
-        ? "dev" : getClass().getPackage().getImplementationVersion());
+    setServerName(ServerCapabilities.SOFTWARE_NAME);
+    setServerVersion(ServerCapabilities.SOFTWARE_VERSION);
     setImplementationDescription("FHIR DSTU3 server for the eHealth Appointment service");
     setServerAddressStrategy(configuredBase != null
         ? new HardcodedServerAddressStrategy(configuredBase)
