@@ -119,6 +119,8 @@ public final class FhirRestServer extends RestfulServer {
     setMaximumPageSize(HistoryQueries.MAX_PAGE_SIZE);
     registerInterceptor(new ErrorInterceptor());
     registerInterceptor(new StoredResponses());
+    // after StoredResponses, which fixes history entries before they are rendered
+    registerInterceptor(new BrowserPages(getFhirContext().getResourceTypes()));
     Access access = new Access(accessPolicy, audit);
     Searches searches = new Searches(searcher, codec, access, defaultBase, HistoryQueries.MAX_PAGE_SIZE);
     ConditionalWrites conditional = new ConditionalWrites(transactions, searches, defaultBase, deleteMultiple);

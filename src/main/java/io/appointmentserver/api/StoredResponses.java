@@ -201,6 +201,9 @@ public final class StoredResponses {
     if (request.getParameters().containsKey("_summary") || request.getParameters().containsKey("_elements")) {
       return false;
     }
+    if (request instanceof ServletRequestDetails servlet && BrowserPages.wanted(servlet.getServletRequest())) {
+      return false; // an HTML page: HAPI's renderer needs the model
+    }
     ResponseEncoding encoding = encoding(request);
     return encoding != null && encoding.getEncoding() == EncodingEnum.JSON
         && !RestfulServerUtils.prettyPrintResponse(request.getServer(), request);

@@ -1,5 +1,7 @@
 package io.appointmentserver.http;
 
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import io.appointmentserver.api.BrowserPages;
 import io.appointmentserver.api.Outcomes;
 import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.AuditLog.RequestInfo;
@@ -59,7 +61,12 @@ final class Authentication extends HttpFilter {
     try {
       principal = authenticator.authenticate(req.getHeader("Authorization"));
     } catch (AuthenticationException | StoreUnavailableException e) {
-      errors.write(req, resp, Outcomes.toResponse(e));
+      BaseServerResponseException response = Outcomes.toResponse(e);
+      if (response.getStatusCode() == 401 && BrowserPages.wanted(req)) {
+        BrowserPages.unauthorized(req, resp, response); // says how to send a token
+        return;
+      }
+      errors.write(req, resp, response);
       return;
     }
     req.setAttribute(Principal.ATTRIBUTE, principal.localized(List.of(defaultBase, RequestBase.of(req))));

@@ -1,5 +1,6 @@
 package io.appointmentserver.http;
 
+import io.appointmentserver.api.BrowserPages;
 import io.appointmentserver.api.Outcomes;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AuditLog;
@@ -60,7 +61,8 @@ final class FastRead extends HttpFilter {
     Matcher m = req.getMethod().equals("GET") && req.getQueryString() == null
         ? PATH.matcher(req.getPathInfo() == null ? "" : req.getPathInfo()) : null;
     if (m == null || !m.matches() || !resourceTypes.contains(m.group(1))
-        || Negotiation.responseFormat(req) != Negotiation.Format.JSON || Negotiation.prefersLegacyJson(req)) {
+        || Negotiation.responseFormat(req) != Negotiation.Format.JSON || Negotiation.prefersLegacyJson(req)
+        || BrowserPages.wanted(req)) { // a browser gets HAPI's HTML page
       chain.doFilter(req, resp);
       return;
     }

@@ -1,5 +1,6 @@
 package io.appointmentserver.http;
 
+import io.appointmentserver.api.BrowserPages;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.Locale;
 import java.util.Set;
@@ -26,6 +27,9 @@ final class Negotiation {
     String format = formatParam(req);
     if (format != null && !format.isBlank()) {
       String f = mediaType(format);
+      if (BrowserPages.isHtmlFormat(f)) {
+        return f.equals("html/xml") ? Format.XML : Format.JSON; // a page of that format (api.BrowserPages)
+      }
       return JSON_TYPES.contains(f) ? Format.JSON : XML_TYPES.contains(f) ? Format.XML : null;
     }
     String accept = req.getHeader("Accept");
