@@ -109,7 +109,9 @@ class CapabilityStatementTest {
   void everyTypeInteractionListedAnswers() {
     JsonNode cs = metadata(BASE);
     List<String> listed = codes(resource(cs, "Patient").get("interaction"));
-    assertThat(codes(resource(cs, "Appointment").get("interaction"))).containsExactlyInAnyOrderElementsOf(listed);
+    for (JsonNode type : cs.get("rest").get(0).get("resource")) {
+      assertThat(codes(type.get("interaction"))).as(type.get("type").asText()).containsExactlyInAnyOrderElementsOf(listed);
+    }
     String id = "cap-" + UUID.randomUUID().toString().substring(0, 8);
     String patient = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"Cap\"}]}";
     // in an order in which each has something to act on; delete last
@@ -166,6 +168,12 @@ class CapabilityStatementTest {
     assertThat(Http.put(BASE + "/Patient/" + id, body, "If-Match", "W/\"1\"").statusCode()).isEqualTo(200);
     HttpResponse<String> stale = Http.put(BASE + "/Patient/" + id, body, "If-Match", "W/\"1\"");
     assertThat(stale.statusCode()).as(stale.body()).isIn(409, 412);
+    // conditionalCreate and conditionalUpdate, as listed
+    assertThat(patient.get("conditionalCreate").asBoolean()).isTrue();
+    assertThat(patient.get("conditionalUpdate").asBoolean()).isTrue();
+    assertThat(Http.post(BASE + "/Patient", "{\"resourceType\":\"Patient\"}", "If-None-Exist", "_id=" + id)
+        .statusCode()).isEqualTo(200);
+    assertThat(Http.put(BASE + "/Patient?_id=" + id, body).statusCode()).isEqualTo(200);
   }
 
   @Test
