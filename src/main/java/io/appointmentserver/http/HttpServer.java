@@ -30,6 +30,7 @@ public final class HttpServer implements AutoCloseable {
   public HttpServer(String host, int port, long maxBody, String configuredBase, String defaultBase, Database db,
       ResourceStore store, FhirRestServer fhir, TokenAuthenticator authenticator, AccessPolicy access,
       AuditLog audit, java.util.function.Supplier<?> reindexStatus) {
+    ErrorWriter errors = new ErrorWriter(fhir.getFhirContext());
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("http");
     jetty = new Server(threads);
@@ -44,8 +45,6 @@ public final class HttpServer implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(port);
     jetty.addConnector(connector);
-
-    ErrorWriter errors = new ErrorWriter(fhir.getFhirContext());
     ServletContextHandler context = new ServletContextHandler();
     context.setContextPath("/");
     EnumSet<DispatcherType> requests = EnumSet.of(DispatcherType.REQUEST);
@@ -58,6 +57,8 @@ public final class HttpServer implements AutoCloseable {
     fhirHolder.setInitOrder(1);
     context.addServlet(fhirHolder, "/fhir/*");
     context.addServlet(new ServletHolder("health", new HealthServlet(db, reindexStatus)), "/health");
+    context.setErrorHandler(errors.contextErrors());
+    jetty.setErrorHandler(errors.connectionErrors());
     jetty.setHandler(context);
   }
 

@@ -18,7 +18,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -53,6 +56,20 @@ final class RequestGuard extends HttpFilter {
   @Override
   protected void doFilter(HttpServletRequest req, HttpServletResponse resp, FilterChain chain)
       throws IOException, ServletException {
+    // the container and HAPI decode the query later, where a bad escape would be a 500
+    String badQuery = undecodable(req.getQueryString());
+    if (badQuery != null) {
+      errors.write(req, resp, 400, IssueType.INVALID, "The query string is not valid URL-encoded UTF-8: " + badQuery);
+      return;
+    }
+    // the container's getContentType() throws on a charset Java does not know (a 500)
+    String header = req.getHeader("Content-Type");
+    String unsupported = header == null ? null : unsupportedCharset(header);
+    if (unsupported != null) {
+      errors.write(req, resp, 415, IssueType.NOTSUPPORTED, "The charset " + unsupported
+          + " of the Content-Type is not supported; send UTF-8");
+      return;
+    }
     if (Negotiation.responseFormat(req) == null) {
       errors.write(req, resp, 406, IssueType.NOTSUPPORTED, "None of the formats in "
           + (Negotiation.formatParam(req) != null ? "_format=" + Negotiation.formatParam(req)
@@ -95,12 +112,25 @@ final class RequestGuard extends HttpFilter {
       tooLarge(req, resp);
       return;
     }
-    String contentType = req.getContentType();
+    String contentType = req.getHeader("Content-Type");
     if (body.length > 0 && (contentType == null
         || !BODY_TYPES.contains(Negotiation.mediaType(contentType)))) {
       errors.write(req, resp, 415, IssueType.NOTSUPPORTED, "Content-Type " + contentType
           + " is not supported; send application/fhir+json or application/fhir+xml");
       return;
+    }
+    if (contentType != null && Negotiation.mediaType(contentType).equals(FORM)) {
+      // a form is a search's parameters (POST [type]/_search); as a resource it is no FHIR format
+      if (!method.equals("POST")) {
+        errors.write(req, resp, 415, IssueType.NOTSUPPORTED, "Content-Type " + FORM + " is only taken by a POST"
+            + " search; send application/fhir+json or application/fhir+xml");
+        return;
+      }
+      String bad = undecodable(new String(body, StandardCharsets.UTF_8));
+      if (bad != null) {
+        errors.write(req, resp, 400, IssueType.INVALID, "The form body is not valid URL-encoded UTF-8: " + bad);
+        return;
+      }
     }
     body = withoutByteOrderMark(body);
     // the body once: a Bundle reads it from here rather than from a copy (BundleProcessor)
@@ -111,6 +141,70 @@ final class RequestGuard extends HttpFilter {
       // what HAPI did not answer itself; a transaction has rolled back (TransactionScope)
       outOfMemory(req, resp, e);
     }
+  }
+
+  private static final String FORM = "application/x-www-form-urlencoded";
+
+  /**
+   * The first {@code name=value} pair of {@code query} (a query string or form body) that does not
+   * decode: a broken %-escape or bytes that are not UTF-8; null when all decode.
+   */
+  static String undecodable(String query) {
+    if (query == null || query.isEmpty()) {
+      return null;
+    }
+    for (String pair : query.split("&")) {
+      try {
+        decode(pair);
+      } catch (IllegalArgumentException | CharacterCodingException e) {
+        return pair.length() > 100 ? pair.substring(0, 100) + "..." : pair;
+      }
+    }
+    return null;
+  }
+
+  /** URL-decoding as UTF-8 that refuses malformed escapes and malformed UTF-8 (URLDecoder replaces those). */
+  static String decode(String s) throws CharacterCodingException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(s.length());
+    int plain = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '%' || c == '+') {
+        bytes.writeBytes(s.substring(plain, i).getBytes(StandardCharsets.UTF_8));
+        if (c == '+') {
+          bytes.write(' ');
+        } else if (i + 2 < s.length() && hex(s.charAt(i + 1)) >= 0 && hex(s.charAt(i + 2)) >= 0) {
+          bytes.write(hex(s.charAt(i + 1)) * 16 + hex(s.charAt(i + 2)));
+          i += 2;
+        } else {
+          throw new IllegalArgumentException("a % not followed by two hex digits");
+        }
+        plain = i + 1;
+      }
+    }
+    bytes.writeBytes(s.substring(plain).getBytes(StandardCharsets.UTF_8));
+    return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+  }
+
+  private static int hex(char c) {
+    return c < 128 ? Character.digit(c, 16) : -1;
+  }
+
+  /** The charset parameter of {@code contentType} when Java does not know it; null when absent or known. */
+  private static String unsupportedCharset(String contentType) {
+    for (String param : contentType.split(";")) {
+      String p = param.trim();
+      if (p.regionMatches(true, 0, "charset=", 0, 8)) {
+        String name = p.substring(8).trim().replace("\"", "");
+        try {
+          return Charset.isSupported(name) ? null : name;
+        } catch (IllegalArgumentException e) { // an illegal name
+          return name;
+        }
+      }
+    }
+    return null;
   }
 
   private void outOfMemory(HttpServletRequest req, HttpServletResponse resp, OutOfMemoryError e) throws IOException {
