@@ -60,6 +60,12 @@ public final class RawHttp {
       return new Response(-1, Map.of(), new byte[0]);
     }
     int status = Integer.parseInt(statusLine.split(" ")[1]);
+    if (status >= 100 && status < 200) { // 100 Continue: the final answer follows
+      for (String h; (h = line(in)) != null && !h.isEmpty(); ) {
+        // its headers
+      }
+      return read(in);
+    }
     Map<String, String> headers = new LinkedHashMap<>();
     for (String h; (h = line(in)) != null && !h.isEmpty(); ) {
       int colon = h.indexOf(':');

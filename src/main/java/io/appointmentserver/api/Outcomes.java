@@ -126,6 +126,28 @@ public final class Outcomes {
           e -> new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()))));
 
   /**
+   * A runtime failure thrown inside HAPI's parsers (a NullPointerException on an extension that is
+   * an array, a StackOverflowError on deep nesting): malformed input the parser did not report as
+   * such, so a 400 rather than a 500. Null when the failure did not start in a parser.
+   */
+  private static Throwable parserCrash(Throwable t) {
+    Throwable root = t;
+    for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 10; depth++) {
+      root = root.getCause();
+    }
+    if (!(root instanceof RuntimeException || root instanceof StackOverflowError)) {
+      return null;
+    }
+    StackTraceElement[] stack = root.getStackTrace();
+    for (int i = 0; i < Math.min(stack.length, 8); i++) {
+      if (stack[i].getClassName().startsWith("ca.uhn.fhir.parser.")) {
+        return root;
+      }
+    }
+    return null;
+  }
+
+  /**
    * Maps a failure to the response it deserves: the outermost exception in its cause chain that
    * {@link #MAPPINGS} knows (looking through HAPI's wrappers); else the failure itself when it is
    * already an HTTP response; unknown failures stay 500 (a bug).
@@ -139,6 +161,14 @@ public final class Outcomes {
         }
       }
       cur = cur.getCause();
+    }
+    if (t instanceof BaseServerResponseException e && !(e instanceof InternalErrorException)) {
+      return e;
+    }
+    Throwable parserCrash = parserCrash(t);
+    if (parserCrash != null) {
+      String msg = "Invalid resource: the body cannot be parsed (" + parserCrash + ")";
+      return new InvalidRequestException(msg, error(IssueType.STRUCTURE, msg));
     }
     if (t instanceof BaseServerResponseException e) {
       return e;

@@ -55,6 +55,11 @@ final class ErrorWriter {
   org.eclipse.jetty.ee10.servlet.ErrorHandler contextErrors() {
     return new org.eclipse.jetty.ee10.servlet.ErrorHandler() {
       @Override
+      public boolean errorPageForMethod(String method) {
+        return true; // Jetty's default leaves PUT, DELETE, ... errors without a body
+      }
+
+      @Override
       protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
           Callback callback) throws IOException {
         // the servlet context's handler completes the callback itself once this returns: written here, blocking
@@ -74,6 +79,11 @@ final class ErrorWriter {
 
   org.eclipse.jetty.server.handler.ErrorHandler connectionErrors() {
     return new org.eclipse.jetty.server.handler.ErrorHandler() {
+      @Override
+      public boolean errorPageForMethod(String method) {
+        return true;
+      }
+
       @Override
       protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
           Callback callback) {

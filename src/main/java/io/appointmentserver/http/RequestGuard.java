@@ -45,6 +45,10 @@ final class RequestGuard extends HttpFilter {
       "application/fhir+xml", "application/xml+fhir", "application/xml", "text/xml",
       "application/json-patch+json", "application/x-www-form-urlencoded");
 
+  /** The methods of the FHIR REST API (and HEAD, OPTIONS). */
+  private static final java.util.List<String> METHODS =
+      java.util.List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+
   private final long maxBody;
   private final ErrorWriter errors;
 
@@ -68,6 +72,13 @@ final class RequestGuard extends HttpFilter {
     if (unsupported != null) {
       errors.write(req, resp, 415, IssueType.NOTSUPPORTED, "The charset " + unsupported
           + " of the Content-Type is not supported; send UTF-8");
+      return;
+    }
+    if (!METHODS.contains(req.getMethod())) {
+      // HTTP methods are case-sensitive: "get" is no GET; HAPI answered these with a 501
+      resp.setHeader("Allow", String.join(", ", METHODS));
+      errors.write(req, resp, 405, IssueType.NOTSUPPORTED, "The method " + req.getMethod()
+          + " is not supported; use " + String.join(", ", METHODS));
       return;
     }
     if (Negotiation.responseFormat(req) == null) {
@@ -101,7 +112,7 @@ final class RequestGuard extends HttpFilter {
     try {
       body = gzip ? readBody(new GZIPInputStream(req.getInputStream()))
           : declared >= 0 ? readBody(req.getInputStream(), (int) declared) : readBody(req.getInputStream());
-    } catch (ZipException e) {
+    } catch (ZipException | java.io.EOFException e) { // the latter: a gzip stream cut short
       errors.write(req, resp, 400, IssueType.STRUCTURE, "The gzip body cannot be decompressed: " + e.getMessage());
       return;
     } catch (OutOfMemoryError e) {
