@@ -265,4 +265,66 @@ class BadInputTest {
     assertThat(self).startsWith(base + "/Patient?");
     assertThat(self.substring(self.indexOf('?') + 1).split("&")).containsExactlyInAnyOrder("family=x", "_include=Patient:organization");
   }
+
+  @Test
+  void unknownMethodsAre405AndUnknownPaths404() {
+    for (String[] c : new String[][] {{"get", "/fhir/metadata", "405"}, {"FOO", "/fhir/Patient", "405"},
+        {"PATCH", "/health", "405"}, {"PATCH", "/elsewhere", "404"}, {"FOO", "/health/x", "404"}, {"DELETE", "/", "404"}}) {
+      RawHttp.Response r = raw(c[0], c[1], "");
+      assertThat(r.status()).as(c[0] + " " + c[1] + " " + r.text()).isEqualTo(Integer.parseInt(c[2]));
+      assertThat(r.text()).contains("OperationOutcome");
+    }
+  }
+
+  @Test
+  void anErrorBeforeALargeBodyIsReadStillReachesTheClient() throws Exception {
+    // refused before the body is read (406): the body is read and dropped, the connection not reset under the client
+    byte[] body = ("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + "x".repeat(2_000_000) + "\"}]}")
+        .getBytes(StandardCharsets.UTF_8);
+    RawHttp.Response r = RawHttp.send("POST", "/fhir/Patient", "Authorization: Bearer " + TestServer.systemToken()
+        + "\r\nAccept: image/png\r\nContent-Type: application/fhir+json\r\nContent-Length: " + body.length + "\r\n", body, 60_000);
+    assertOutcome(r, 406, "image/png");
+    r = RawHttp.send("POST", "/fhir/Patient", "Authorization: Bearer x\r\nContent-Type: application/fhir+json\r\n"
+        + "Content-Length: " + body.length + "\r\n", body, 60_000);
+    assertThat(r.status()).isEqualTo(401);
+  }
+
+  @Test
+  void aJsonPatchPathThatIsNoPointerIs400() {
+    assertThat(Http.put(base + "/Patient/jp1", "{\"resourceType\":\"Patient\",\"id\":\"jp1\"}").statusCode()).isEqualTo(201);
+    assertOutcome(Http.send("PATCH", base + "/Patient/jp1", "[{\"op\":\"replace\",\"path\":\"x\",\"value\":1}]",
+        "Content-Type", "application/json-patch+json"), 400, "JSON Patch");
+  }
+
+  @Test
+  void aWriteWithoutABodyIs400() {
+    for (String[] c : new String[][] {{"POST", "/fhir/Patient"}, {"PUT", "/fhir/Patient/nb1"}, {"POST", "/fhir/Patient/nb1"},
+        {"PUT", "/fhir/Patient?identifier=x"}}) {
+      assertOutcome(raw(c[0], c[1], "Content-Length: 0\r\n"), 400, "body");
+    }
+    assertThat(Http.get(base + "/Patient/nb1").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void whatCrashesHapisParserIs400() {
+    assertOutcome(Http.put(base + "/Patient/ext1", "{\"resourceType\":\"Patient\",\"id\":\"ext1\",\"extension\":[[[]]]}"),
+        400, "Invalid resource");
+    assertThat(Http.get(base + "/Patient/ext1").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aGetThatDeclaresAContentEncodingIsAnswered() {
+    assertThat(raw("GET", "/fhir/_history", "Content-Encoding: gzip, identity\r\n").status()).isEqualTo(200);
+    assertThat(raw("GET", "/fhir/Patient/_history", "Content-Encoding: gzip\r\n").status()).isEqualTo(200);
+  }
+
+  @Test
+  void aNulCharacterIsRefused() {
+    assertOutcome(raw("GET", "/fhir/Patient?name=a%00b", ""), 400, "NUL");
+    assertOutcome(Http.send("POST", base + "/Patient/_search", "_id=a%00", "Content-Type", "application/x-www-form-urlencoded"),
+        400, "NUL");
+    HttpResponse<String> r = Http.put(base + "/Patient/nul1", "{\"resourceType\":\"Patient\",\"id\":\"nul1\",\"name\":[{\"family\":\"a\\u0000b\"}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(Http.get(base + "/Patient/nul1").statusCode()).isEqualTo(404);
+  }
 }

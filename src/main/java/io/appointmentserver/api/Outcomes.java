@@ -126,6 +126,13 @@ public final class Outcomes {
           e -> new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()))));
 
   /**
+   * PostgreSQL's refusals of text it cannot hold: {@code character_not_in_repertoire} (a NUL in a
+   * text value) and {@code untranslatable_character} (a \\u0000 escape in jsonb). The client's
+   * content, not a server fault; the statement failed, so its transaction wrote nothing.
+   */
+  private static final java.util.Set<String> UNSTORABLE_TEXT = java.util.Set.of("22021", "22P05");
+
+  /**
    * A runtime failure thrown inside HAPI's parsers (a NullPointerException on an extension that is
    * an array, a StackOverflowError on deep nesting): malformed input the parser did not report as
    * such, so a 400 rather than a 500. Null when the failure did not start in a parser.
@@ -155,6 +162,10 @@ public final class Outcomes {
   public static BaseServerResponseException toResponse(Throwable t) {
     Throwable cur = t;
     for (int depth = 0; cur != null && depth < 10; depth++) {
+      if (cur instanceof java.sql.SQLException sql && UNSTORABLE_TEXT.contains(sql.getSQLState())) {
+        String msg = "The request holds text the database cannot store (a NUL character, \\u0000): " + sql.getMessage();
+        return new InvalidRequestException(msg, error(IssueType.VALUE, msg));
+      }
       for (Mapping<?> m : MAPPINGS) {
         if (m.type().isInstance(cur)) {
           return m.apply(cur);

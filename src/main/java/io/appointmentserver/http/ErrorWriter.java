@@ -6,6 +6,7 @@ import io.appointmentserver.api.Outcomes;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.io.Content;
@@ -22,13 +23,16 @@ import org.hl7.fhir.instance.model.api.IBaseOperationOutcome;
 /** Writes an error as an OperationOutcome from code outside HAPI (filters, handlers). */
 final class ErrorWriter {
   private final FhirContext ctx;
+  private final long maxBody;
 
-  ErrorWriter(FhirContext ctx) {
+  ErrorWriter(FhirContext ctx, long maxBody) {
     this.ctx = ctx;
+    this.maxBody = maxBody;
   }
 
   void write(HttpServletRequest req, HttpServletResponse resp, BaseServerResponseException e)
       throws IOException {
+    discardRest(req);
     IBaseOperationOutcome oo = e.getOperationOutcome();
     if (oo == null) {
       oo = Outcomes.error(IssueType.PROCESSING, e.getMessage());
@@ -45,6 +49,28 @@ final class ErrorWriter {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     resp.setContentLength(bytes.length);
     resp.getOutputStream().write(bytes);
+  }
+
+  /**
+   * Reads and drops what is left of the body, up to twice the body limit, before an error: a
+   * client still sending would otherwise have its connection reset under it and never read the
+   * answer (Jetty closes a connection whose request body was not read). A body declared larger
+   * than twice the limit is not read at all (the connection closes).
+   */
+  private void discardRest(HttpServletRequest req) {
+    if (req.getContentLengthLong() > 2 * maxBody) {
+      return;
+    }
+    try {
+      InputStream in = req.getInputStream();
+      byte[] buf = new byte[65536];
+      long left = 2 * maxBody;
+      for (int n; left > 0 && (n = in.read(buf)) > 0; ) {
+        left -= n;
+      }
+    } catch (IOException | RuntimeException e) {
+      // the client went away or broke off (or the body was taken as a reader): the answer goes out regardless
+    }
   }
 
   /**

@@ -63,7 +63,7 @@ final class RequestGuard extends HttpFilter {
     // the container and HAPI decode the query later, where a bad escape would be a 500
     String badQuery = undecodable(req.getQueryString());
     if (badQuery != null) {
-      errors.write(req, resp, 400, IssueType.INVALID, "The query string is not valid URL-encoded UTF-8: " + badQuery);
+      errors.write(req, resp, 400, IssueType.INVALID, "The query string is not valid URL-encoded UTF-8 (or holds a NUL): " + badQuery);
       return;
     }
     // the container's getContentType() throws on a charset Java does not know (a 500)
@@ -139,7 +139,7 @@ final class RequestGuard extends HttpFilter {
       }
       String bad = undecodable(new String(body, StandardCharsets.UTF_8));
       if (bad != null) {
-        errors.write(req, resp, 400, IssueType.INVALID, "The form body is not valid URL-encoded UTF-8: " + bad);
+        errors.write(req, resp, 400, IssueType.INVALID, "The form body is not valid URL-encoded UTF-8 (or holds a NUL): " + bad);
         return;
       }
     }
@@ -194,8 +194,13 @@ final class RequestGuard extends HttpFilter {
       }
     }
     bytes.writeBytes(s.substring(plain).getBytes(StandardCharsets.UTF_8));
-    return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+    String decoded = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
         .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+    if (decoded.indexOf('\u0000') >= 0) {
+      // no stored text holds one (PostgreSQL's text cannot): a search for it would fail in the database
+      throw new IllegalArgumentException("a NUL character");
+    }
+    return decoded;
   }
 
   private static int hex(char c) {
@@ -240,30 +245,8 @@ final class RequestGuard extends HttpFilter {
   }
 
   private void tooLarge(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-    discardRest(req);
     errors.write(req, resp, 413, IssueType.TOOCOSTLY,
         "The request body is larger than the limit of " + maxBody + " bytes");
-  }
-
-  /**
-   * Reads and drops what is left of the body, up to as much again as the limit, before the 413:
-   * a client still sending would otherwise have its connection reset under it and never read the
-   * answer. A body declared larger than twice the limit is not read at all (the connection closes).
-   */
-  private void discardRest(HttpServletRequest req) {
-    if (req.getContentLengthLong() > 2 * maxBody) {
-      return;
-    }
-    try {
-      InputStream in = req.getInputStream();
-      byte[] buf = new byte[65536];
-      long left = 2 * maxBody;
-      for (int n; left > 0 && (n = in.read(buf)) > 0; ) {
-        left -= n;
-      }
-    } catch (IOException e) {
-      // the client went away or broke off: the answer goes nowhere either way
-    }
   }
 
   /** The whole body, or null when it is larger than the limit. */
