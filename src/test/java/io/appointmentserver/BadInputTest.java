@@ -287,6 +287,12 @@ class BadInputTest {
     r = RawHttp.send("POST", "/fhir/Patient", "Authorization: Bearer x\r\nContent-Type: application/fhir+json\r\n"
         + "Content-Length: " + body.length + "\r\n", body, 60_000);
     assertThat(r.status()).isEqualTo(401);
+    // a body where none belongs, answered by HAPI
+    for (String method : new String[] {"HEAD", "DELETE", "GET"}) {
+      r = RawHttp.send(method, "/fhir/Patient/no-such-1", "Authorization: Bearer " + TestServer.systemToken()
+          + "\r\nContent-Type: application/fhir+json\r\nContent-Length: " + body.length + "\r\n", body, 60_000);
+      assertThat(r.status()).as(method).isEqualTo(404);
+    }
   }
 
   @Test

@@ -90,6 +90,14 @@ final class RequestGuard extends HttpFilter {
     }
     String method = req.getMethod();
     if (!(method.equals("POST") || method.equals("PUT") || method.equals("PATCH"))) {
+      if (req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null) {
+        // a body where none belongs is read and dropped: answered unread, Jetty would close the
+        // connection under a client still sending it, which then never sees the answer
+        if (req.getContentLengthLong() > maxBody || readBody(req.getInputStream()) == null) {
+          tooLarge(req, resp);
+          return;
+        }
+      }
       chain.doFilter(req, resp);
       return;
     }
