@@ -314,8 +314,9 @@ class BadInputTest {
   @Test
   void whatCrashesHapisParserIs400() {
     assertOutcome(Http.put(base + "/Patient/ext1", "{\"resourceType\":\"Patient\",\"id\":\"ext1\",\"extension\":[[[]]]}"),
-        400, "Invalid resource");
+        400, "Invalid request");
     assertThat(Http.get(base + "/Patient/ext1").statusCode()).isEqualTo(404);
+    assertOutcome(Http.get(base + "/metadata/extra/_history/1"), 400, "Invalid request");
   }
 
   @Test
@@ -332,5 +333,33 @@ class BadInputTest {
     HttpResponse<String> r = Http.put(base + "/Patient/nul1", "{\"resourceType\":\"Patient\",\"id\":\"nul1\",\"name\":[{\"family\":\"a\\u0000b\"}]}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
     assertThat(Http.get(base + "/Patient/nul1").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void anIfModifiedSinceThatIsNoDateIsIgnored() {
+    assertThat(Http.put(base + "/Patient/ims1", "{\"resourceType\":\"Patient\",\"id\":\"ims1\"}").statusCode()).isEqualTo(201);
+    for (String accept : new String[] {"application/fhir+json", "application/fhir+xml"}) {
+      for (String path : new String[] {"/Patient/ims1", "/Patient/ims1/_history/1"}) {
+        HttpResponse<String> r = Http.get(base + path, "Accept", accept, "If-Modified-Since", "W/");
+        assertThat(r.statusCode()).as(accept + " " + path + " " + r.body()).isEqualTo(200);
+      }
+    }
+  }
+
+  @Test
+  void anErrorQuotingANulStillEncodesAsXml() {
+    HttpResponse<String> r = Http.post(base + "/Patient", "{\"resourceType\":\"Patient\",\"active\":\"a\\u0000b\"}",
+        "Accept", "application/fhir+xml");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("<OperationOutcome");
+  }
+
+  @Test
+  void aValueTooLargeToIndexIs400() {
+    // HAPI reads the number as a uri of a million digits: more than an index row holds
+    HttpResponse<String> r = Http.put(base + "/Patient/big1",
+        "{\"resourceType\":\"Patient\",\"id\":\"big1\",\"identifier\":[{\"system\":1e999999,\"value\":\"v\"}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(Http.get(base + "/Patient/big1").statusCode()).isEqualTo(404);
   }
 }

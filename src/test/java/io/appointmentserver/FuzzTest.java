@@ -89,7 +89,7 @@ class FuzzTest {
     // and the server still answers as before
     assertThat(Http.get(base + "/Patient/fz-p1").statusCode()).isEqualTo(200);
     assertThat(Http.get(base + "/metadata").statusCode()).isEqualTo(200);
-    assertThat(Http.get(base + "/Patient?identifier=urn:fz|v").statusCode()).isEqualTo(200);
+    assertThat(Http.get(base + "/Patient?identifier=urn:fz%7Cv").statusCode()).isEqualTo(200);
     assertThat(Http.get(base.replace("/fhir", "/health")).statusCode()).isEqualTo(200);
   }
 
@@ -164,7 +164,7 @@ class FuzzTest {
   private static String patient(String id) {
     return "{\"resourceType\":\"Patient\"" + (id == null ? "" : ",\"id\":\"" + id + "\"")
         + ",\"identifier\":[{\"system\":\"urn:fz\",\"value\":\"v\"}],\"active\":true,"
-        + "\"name\":[{\"family\":\"Fuzz\",\"given\":[\"Åse\"]}],\"gender\":\"female\",\"birthDate\":\"1970-01-01\","
+        + "\"name\":[{\"family\":\"Fuzz\",\"given\":[\"Fuzzy\"]}],\"gender\":\"female\",\"birthDate\":\"1970-01-01\","
         + "\"multipleBirthInteger\":2,\"generalPractitioner\":[{\"reference\":\"Practitioner/fz-pr1\"}]}";
   }
 
@@ -289,8 +289,14 @@ class FuzzTest {
       r.header("Content-Type", "application/fhir+json; charset=UTF-8");
     }
     int mutations = 1 + rnd.nextInt(rnd.nextInt(5) == 0 ? 4 : 2);
+    List<Integer> chosen = new ArrayList<>();
     for (int m = 0; m < mutations; m++) {
-      mutate(r, rnd);
+      chosen.add(rnd.nextInt(r.body != null ? 24 : 14));
+    }
+    // the framing (a lying Content-Length, chunks) last: it frames the body as finally sent
+    chosen.sort(java.util.Comparator.comparing(m -> m == FRAMING));
+    for (int m : chosen) {
+      mutate(r, rnd, r.body == null && m >= 14 ? rnd.nextInt(14) : m);
     }
     // a mutation may turn a read into a write (another method): the database is checked then too
     r.writes = !r.method.equals("GET") && !r.method.equals("HEAD");
@@ -373,8 +379,10 @@ class FuzzTest {
       "/health/x", "/", "/fhir/Patient/fz-p1/_history/1/_history/1", "/fhir/AuditEvent/1", "/fhir/AuditEvent/_history"};
   private static final String[] METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "FOO", "TRACE", "get"};
 
-  private void mutate(Req r, Random rnd) {
-    int m = rnd.nextInt(r.body != null ? 24 : 14);
+  /** The mutation that frames the body (Content-Length, chunks). */
+  private static final int FRAMING = 22;
+
+  private void mutate(Req r, Random rnd, int m) {
     r.mutations.add(Integer.toString(m));
     switch (m) {
       case 0 -> r.header("Accept", pick(rnd, ACCEPTS));
@@ -464,10 +472,12 @@ class FuzzTest {
         byte[] gz = gzip(r.body);
         r.body = rnd.nextBoolean() ? gz : java.util.Arrays.copyOf(gz, gz.length / 2);
       }
-      case 22 -> { // a Content-Length that lies, or chunks
+      case FRAMING -> { // a Content-Length that lies, or chunks
         switch (rnd.nextInt(3)) {
           case 0 -> r.contentLength = r.body.length + 1 + rnd.nextInt(100);
-          case 1 -> r.contentLength = Math.max(0, r.body.length - 1 - rnd.nextInt(Math.max(1, r.body.length)));
+          // a little short: the rest is read as the next request's start (more, unread, and the
+          // server's close would reset the connection before the client reads the answer)
+          case 1 -> r.contentLength = Math.max(0, r.body.length - 1 - rnd.nextInt(100));
           default -> {
             r.noContentLength = true;
             r.rawHead += "Transfer-Encoding: chunked\r\n";

@@ -88,6 +88,11 @@ final class RequestGuard extends HttpFilter {
           + " can be produced; use application/fhir+json or application/fhir+xml");
       return;
     }
+    String ifModifiedSince = req.getHeader("If-Modified-Since");
+    if (ifModifiedSince != null && ca.uhn.fhir.util.DateUtils.parseDate(ifModifiedSince) == null) {
+      // not an HTTP date: ignored, as RFC 9110 (13.1.3) says (HAPI's read failed on it with a 500)
+      req = new WithoutHeader(req, "If-Modified-Since");
+    }
     String method = req.getMethod();
     if (!(method.equals("POST") || method.equals("PUT") || method.equals("PATCH"))) {
       if (req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null) {
@@ -270,6 +275,37 @@ final class RequestGuard extends HttpFilter {
       out.write(buf, 0, n);
     }
     return out.toByteArray();
+  }
+
+  /** The request without one of its headers. */
+  private static final class WithoutHeader extends HttpServletRequestWrapper {
+    private final String name;
+
+    WithoutHeader(HttpServletRequest req, String name) {
+      super(req);
+      this.name = name;
+    }
+
+    @Override
+    public String getHeader(String n) {
+      return n.equalsIgnoreCase(name) ? null : super.getHeader(n);
+    }
+
+    @Override
+    public Enumeration<String> getHeaders(String n) {
+      return n.equalsIgnoreCase(name) ? Collections.emptyEnumeration() : super.getHeaders(n);
+    }
+
+    @Override
+    public long getDateHeader(String n) {
+      return n.equalsIgnoreCase(name) ? -1 : super.getDateHeader(n);
+    }
+
+    @Override
+    public Enumeration<String> getHeaderNames() {
+      return Collections.enumeration(Collections.list(super.getHeaderNames()).stream()
+          .filter(h -> !h.equalsIgnoreCase(name)).toList());
+    }
   }
 
   /** The request with its body already read (and inflated). */
