@@ -157,4 +157,209 @@ class BadInputTest {
     assertThat(Http.get(base + "/Patient/_history?_since=yesterday").statusCode()).isEqualTo(400);
     assertThat(Http.get(base + "/Patient/_history?_count=abc").statusCode()).isEqualTo(400);
   }
+
+  @Test
+  void aBrokenFormOrQueryEscapeIs4xx() {
+    // a form is a search's body only: on a PUT it is no resource format
+    assertOutcome(Http.send("PUT", base + "/Appointment/x", "a=b&c=%ZZ",
+        "Content-Type", "application/x-www-form-urlencoded"), 415, "form");
+    assertOutcome(Http.send("POST", base + "/Patient/_search", "name=%ZZ",
+        "Content-Type", "application/x-www-form-urlencoded"), 400, "%ZZ");
+    assertOutcome(Http.send("POST", base + "/Patient/_search", "name=%C3%28",
+        "Content-Type", "application/x-www-form-urlencoded"), 400, "UTF-8");
+    for (String target : new String[] {"/fhir/Patient?name=%ZZ", "/fhir/Patient?name=ab%2", "/fhir/Patient?_format=%ZZ",
+        "/fhir/Patient/x/_history?_count=%ZZ", "/fhir/Patient/x?%ZZ"}) {
+      RawHttp.Response r = raw("GET", target, "");
+      assertOutcome(r, 400, target.substring(target.indexOf('?') + 1));
+    }
+    assertThat(Http.send("POST", base + "/Patient/_search", "name=%C3%A5",
+        "Content-Type", "application/x-www-form-urlencoded").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void anUnknownCharsetIs415() {
+    String body = "{\"resourceType\":\"Patient\",\"id\":\"cs1\"}";
+    assertOutcome(Http.send("PUT", base + "/Patient/cs1", body, "Content-Type", "application/fhir+json; charset=bogus-42"),
+        415, "bogus-42");
+    assertOutcome(Http.send("PUT", base + "/Patient/cs1", body, "Content-Type", "application/fhir+json; charset=\"a b\""),
+        415, "charset");
+    assertThat(Http.get(base + "/Patient/cs1").statusCode()).isEqualTo(404);
+    assertThat(Http.send("PUT", base + "/Patient/cs1", body, "Content-Type", "application/fhir+json; charset=utf-8")
+        .statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void anEmptyPathSegmentIs400WithAnOutcome() throws Exception {
+    for (String path : new String[] {"/fhir/Patient//_history", "/fhir//Patient", "/fhir/Patient/x//_history/1",
+        "/fhir/Patient/%2e%2e/x", "/fhir/Pat%ZZient"}) {
+      RawHttp.Response r = raw("GET", path, "");
+      assertThat(r.status()).as(path + " " + r.text()).isEqualTo(400);
+      assertThat(r.header("Content-Type")).startsWith("application/fhir+json");
+      assertThat(Json.parse(r.text()).get("resourceType").asText()).isEqualTo("OperationOutcome");
+    }
+  }
+
+  /** A request as given, with the shared server's token. */
+  private static RawHttp.Response raw(String method, String target, String head) {
+    try {
+      return RawHttp.send(method, target, "Authorization: Bearer " + TestServer.systemToken() + "\r\n" + head, null, 60_000);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(method + " " + target, e);
+    }
+  }
+
+  private static void assertOutcome(RawHttp.Response r, int status, String diagnosticsContains) {
+    assertThat(r.status()).as(r.text()).isEqualTo(status);
+    JsonNode oo = Json.parse(r.text());
+    assertThat(oo.get("resourceType").asText()).isEqualTo("OperationOutcome");
+    assertThat(oo.get("issue").get(0).get("diagnostics").asText()).containsIgnoringCase(diagnosticsContains);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"Practitioner/a b", "Foo/1", "Practitioner/${x}", "urn:uuid:4f6c1a5e-9f4a-4d0e-8a55-6a0c7e1d2b3c",
+      "urn:oid:1.2.3", "Patient?identifier=x", "Practitioner/", "Practitioner/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "http://a b/Patient/1"})
+  void anUnresolvableReferenceIsRefused(String reference) {
+    String id = "ref" + Integer.toHexString(reference.hashCode() & 0xfffffff);
+    String body = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"generalPractitioner\":[{\"reference\":\""
+        + reference + "\"}]}";
+    assertOutcome(Http.put(base + "/Patient/" + id, body), 400, reference);
+    assertThat(Http.get(base + "/Patient/" + id).statusCode()).isEqualTo(404);
+    assertOutcome(Http.post(base + "/Patient", body.replace("\"id\":\"" + id + "\",", "")), 400, reference);
+  }
+
+  @Test
+  void anotherServersReferenceIsKept() {
+    HttpResponse<String> r = Http.put(base + "/Patient/ref-other", "{\"resourceType\":\"Patient\",\"id\":\"ref-other\","
+        + "\"generalPractitioner\":[{\"reference\":\"http://other.example/fhir/Practitioner/1\"}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+  }
+
+  @Test
+  void aBundleEntryReferenceToNoEntryIsRefused() {
+    String dangling = "urn:uuid:0b0c0d0e-0000-4000-8000-000000000001";
+    String patient = "{\"resourceType\":\"Patient\",\"id\":\"ref-batch\",\"generalPractitioner\":[{\"reference\":\""
+        + dangling + "\"}]}";
+    String entry = "{\"fullUrl\":\"urn:uuid:0b0c0d0e-0000-4000-8000-000000000002\",\"resource\":" + patient
+        + ",\"request\":{\"method\":\"PUT\",\"url\":\"Patient/ref-batch\"}}";
+    HttpResponse<String> r = Http.post(base, "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[" + entry + "]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode response = Json.parse(r.body()).get("entry").get(0).get("response");
+    assertThat(response.get("status").asText()).startsWith("400");
+    assertThat(response.get("outcome").toString()).contains(dangling);
+    assertOutcome(Http.post(base, "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + entry + "]}"),
+        400, dangling);
+    assertThat(Http.get(base + "/Patient/ref-batch").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aLenientSearchLinksOnlyTheParametersItUsed() {
+    HttpResponse<String> r = Http.get(base + "/Patient?family=x&colour=blue&_has:Nope:x:y=1&name.bogus=1"
+        + "&_include=Patient:organization&_include=Nope:nope&_content=x", "Prefer", "handling=lenient");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String self = null;
+    for (JsonNode link : Json.parse(r.body()).get("link")) {
+      if (link.get("relation").asText().equals("self")) {
+        self = link.get("url").asText();
+      }
+    }
+    assertThat(self).startsWith(base + "/Patient?");
+    assertThat(self.substring(self.indexOf('?') + 1).split("&")).containsExactlyInAnyOrder("family=x", "_include=Patient:organization");
+  }
+
+  @Test
+  void unknownMethodsAre405AndUnknownPaths404() {
+    for (String[] c : new String[][] {{"get", "/fhir/metadata", "405"}, {"FOO", "/fhir/Patient", "405"},
+        {"PATCH", "/health", "405"}, {"PATCH", "/elsewhere", "404"}, {"FOO", "/health/x", "404"}, {"DELETE", "/", "404"}}) {
+      RawHttp.Response r = raw(c[0], c[1], "");
+      assertThat(r.status()).as(c[0] + " " + c[1] + " " + r.text()).isEqualTo(Integer.parseInt(c[2]));
+      assertThat(r.text()).contains("OperationOutcome");
+    }
+  }
+
+  @Test
+  void anErrorBeforeALargeBodyIsReadStillReachesTheClient() throws Exception {
+    // refused before the body is read (406): the body is read and dropped, the connection not reset under the client
+    byte[] body = ("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + "x".repeat(2_000_000) + "\"}]}")
+        .getBytes(StandardCharsets.UTF_8);
+    RawHttp.Response r = RawHttp.send("POST", "/fhir/Patient", "Authorization: Bearer " + TestServer.systemToken()
+        + "\r\nAccept: image/png\r\nContent-Type: application/fhir+json\r\nContent-Length: " + body.length + "\r\n", body, 60_000);
+    assertOutcome(r, 406, "image/png");
+    r = RawHttp.send("POST", "/fhir/Patient", "Authorization: Bearer x\r\nContent-Type: application/fhir+json\r\n"
+        + "Content-Length: " + body.length + "\r\n", body, 60_000);
+    assertThat(r.status()).isEqualTo(401);
+    // a body where none belongs, answered by HAPI
+    for (String method : new String[] {"HEAD", "DELETE", "GET"}) {
+      r = RawHttp.send(method, "/fhir/Patient/no-such-1", "Authorization: Bearer " + TestServer.systemToken()
+          + "\r\nContent-Type: application/fhir+json\r\nContent-Length: " + body.length + "\r\n", body, 60_000);
+      assertThat(r.status()).as(method).isEqualTo(404);
+    }
+  }
+
+  @Test
+  void aJsonPatchPathThatIsNoPointerIs400() {
+    assertThat(Http.put(base + "/Patient/jp1", "{\"resourceType\":\"Patient\",\"id\":\"jp1\"}").statusCode()).isEqualTo(201);
+    assertOutcome(Http.send("PATCH", base + "/Patient/jp1", "[{\"op\":\"replace\",\"path\":\"x\",\"value\":1}]",
+        "Content-Type", "application/json-patch+json"), 400, "JSON Patch");
+  }
+
+  @Test
+  void aWriteWithoutABodyIs400() {
+    for (String[] c : new String[][] {{"POST", "/fhir/Patient"}, {"PUT", "/fhir/Patient/nb1"}, {"POST", "/fhir/Patient/nb1"},
+        {"PUT", "/fhir/Patient?identifier=x"}}) {
+      assertOutcome(raw(c[0], c[1], "Content-Length: 0\r\n"), 400, "body");
+    }
+    assertThat(Http.get(base + "/Patient/nb1").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void whatCrashesHapisParserIs400() {
+    assertOutcome(Http.put(base + "/Patient/ext1", "{\"resourceType\":\"Patient\",\"id\":\"ext1\",\"extension\":[[[]]]}"),
+        400, "Invalid request");
+    assertThat(Http.get(base + "/Patient/ext1").statusCode()).isEqualTo(404);
+    assertOutcome(Http.get(base + "/metadata/extra/_history/1"), 400, "Invalid request");
+  }
+
+  @Test
+  void aGetThatDeclaresAContentEncodingIsAnswered() {
+    assertThat(raw("GET", "/fhir/_history", "Content-Encoding: gzip, identity\r\n").status()).isEqualTo(200);
+    assertThat(raw("GET", "/fhir/Patient/_history", "Content-Encoding: gzip\r\n").status()).isEqualTo(200);
+  }
+
+  @Test
+  void aNulCharacterIsRefused() {
+    assertOutcome(raw("GET", "/fhir/Patient?name=a%00b", ""), 400, "NUL");
+    assertOutcome(Http.send("POST", base + "/Patient/_search", "_id=a%00", "Content-Type", "application/x-www-form-urlencoded"),
+        400, "NUL");
+    HttpResponse<String> r = Http.put(base + "/Patient/nul1", "{\"resourceType\":\"Patient\",\"id\":\"nul1\",\"name\":[{\"family\":\"a\\u0000b\"}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(Http.get(base + "/Patient/nul1").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void anIfModifiedSinceThatIsNoDateIsIgnored() {
+    assertThat(Http.put(base + "/Patient/ims1", "{\"resourceType\":\"Patient\",\"id\":\"ims1\"}").statusCode()).isEqualTo(201);
+    for (String accept : new String[] {"application/fhir+json", "application/fhir+xml"}) {
+      for (String path : new String[] {"/Patient/ims1", "/Patient/ims1/_history/1"}) {
+        HttpResponse<String> r = Http.get(base + path, "Accept", accept, "If-Modified-Since", "W/");
+        assertThat(r.statusCode()).as(accept + " " + path + " " + r.body()).isEqualTo(200);
+      }
+    }
+  }
+
+  @Test
+  void anErrorQuotingANulStillEncodesAsXml() {
+    HttpResponse<String> r = Http.post(base + "/Patient", "{\"resourceType\":\"Patient\",\"active\":\"a\\u0000b\"}",
+        "Accept", "application/fhir+xml");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("<OperationOutcome");
+  }
+
+  @Test
+  void aValueTooLargeToIndexIs400() {
+    // HAPI reads the number as a uri of a million digits: more than an index row holds
+    HttpResponse<String> r = Http.put(base + "/Patient/big1",
+        "{\"resourceType\":\"Patient\",\"id\":\"big1\",\"identifier\":[{\"system\":1e999999,\"value\":\"v\"}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(Http.get(base + "/Patient/big1").statusCode()).isEqualTo(404);
+  }
 }

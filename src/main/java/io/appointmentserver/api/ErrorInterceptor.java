@@ -14,6 +14,13 @@ public final class ErrorInterceptor {
   @Hook(Pointcut.SERVER_PRE_PROCESS_OUTGOING_EXCEPTION)
   public BaseServerResponseException map(RequestDetails request, Throwable failure) {
     BaseServerResponseException mapped = Outcomes.toResponse(failure);
+    if (mapped.getOperationOutcome() == null && mapped.getStatusCode() >= 400) {
+      // what HAPI would make of the message, but printable: it may quote the client's input
+      mapped.setOperationOutcome(Outcomes.error(org.hl7.fhir.dstu3.model.OperationOutcome.IssueType.PROCESSING,
+          mapped.getMessage()));
+    } else {
+      Outcomes.printable(mapped.getOperationOutcome());
+    }
     if (mapped.getStatusCode() >= 500 && mapped.getStatusCode() != 503) {
       log.error("{} {} failed", request.getRequestType(), request.getCompleteUrl(), failure);
     }

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -72,7 +73,10 @@ public final class HistoryQueries {
       }
     }
     Instant now = Instant.now().plusMillis(1);
-    request.addParameter(SNAPSHOT, new String[] {Long.toString(now.toEpochMilli())});
+    // a copy: HAPI's own map may be unmodifiable (a GET that declares a Content-Encoding)
+    Map<String, String[]> parameters = new java.util.LinkedHashMap<>(request.getParameters());
+    parameters.put(SNAPSHOT, new String[] {Long.toString(now.toEpochMilli())});
+    request.setParameters(parameters);
     return now;
   }
 

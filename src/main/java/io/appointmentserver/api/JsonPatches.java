@@ -28,7 +28,7 @@ final class JsonPatches {
     }
     try {
       JsonPatch.validate(patch);
-    } catch (InvalidJsonPatchException e) {
+    } catch (InvalidJsonPatchException | IllegalArgumentException e) { // the latter: a path that is no JSON Pointer
       throw invalid("Invalid JSON Patch: " + e.getMessage());
     }
     return patch;
@@ -37,7 +37,7 @@ final class JsonPatches {
   static String apply(JsonNode patch, String json) {
     try {
       return MAPPER.writeValueAsString(JsonPatch.apply(patch, MAPPER.readTree(json)));
-    } catch (JsonPatchApplicationException e) {
+    } catch (JsonPatchApplicationException | IllegalArgumentException e) {
       String msg = "The JSON Patch cannot be applied: " + e.getMessage();
       throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.PROCESSING, msg));
     } catch (JsonProcessingException e) {

@@ -37,8 +37,44 @@ public final class Outcomes {
 
   public static OperationOutcome issue(IssueSeverity severity, IssueType code, String diagnostics) {
     OperationOutcome oo = new OperationOutcome();
-    oo.addIssue().setSeverity(severity).setCode(code).setDiagnostics(diagnostics);
+    oo.addIssue().setSeverity(severity).setCode(code).setDiagnostics(printable(diagnostics));
     return oo;
+  }
+
+  /**
+   * {@code s} without the characters XML cannot carry (NUL and other controls, lone surrogates):
+   * a message quoting the client's bad input must still encode as an XML OperationOutcome.
+   */
+  public static String printable(String s) {
+    if (s == null) {
+      return null;
+    }
+    StringBuilder b = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean ok = c >= 0x20 ? !(Character.isSurrogate(c) && !(Character.isHighSurrogate(c) && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) && !(Character.isLowSurrogate(c) && i > 0
+          && Character.isHighSurrogate(s.charAt(i - 1)))) && c != 0xFFFE && c != 0xFFFF
+          : c == '\t' || c == '\n' || c == '\r';
+      if (!ok && b == null) {
+        b = new StringBuilder(s.length()).append(s, 0, i);
+      }
+      if (b != null) {
+        b.append(ok ? c : '\uFFFD');
+      }
+    }
+    return b == null ? s : b.toString();
+  }
+
+  /** The same for every issue of an outcome made elsewhere (HAPI's). */
+  static void printable(org.hl7.fhir.instance.model.api.IBaseOperationOutcome outcome) {
+    if (outcome instanceof OperationOutcome oo) {
+      for (OperationOutcomeIssueComponent issue : oo.getIssue()) {
+        if (issue.hasDiagnostics()) {
+          issue.setDiagnostics(printable(issue.getDiagnostics()));
+        }
+      }
+    }
   }
 
   public static OperationOutcome error(IssueType code, String diagnostics) {
@@ -126,6 +162,48 @@ public final class Outcomes {
           e -> new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()))));
 
   /**
+   * PostgreSQL's refusals of text it cannot hold: {@code character_not_in_repertoire} (a NUL in a
+   * text value) and {@code untranslatable_character} (a \\u0000 escape in jsonb). The client's
+   * content, not a server fault; the statement failed, so its transaction wrote nothing.
+   */
+  private static final java.util.Set<String> UNSTORABLE_TEXT = java.util.Set.of("22021", "22P05");
+
+  /**
+   * A runtime failure thrown inside HAPI's parsers (a NullPointerException on an extension that is
+   * an array, a StackOverflowError on deep nesting) or its reading of the request path: malformed
+   * input HAPI did not report as such, so a 400 rather than a 500. Null when the failure did not
+   * start there.
+   */
+  private static Throwable parserCrash(Throwable t) {
+    Throwable root = t;
+    for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 10; depth++) {
+      root = root.getCause();
+    }
+    if (!(root instanceof RuntimeException || root instanceof StackOverflowError)) {
+      return null;
+    }
+    // thrown while parsing (not while encoding, which would be the server's own fault), or while
+    // HAPI read the request's path (GET /metadata/x/_history/1 failed in IdType)
+    StackTraceElement[] stack = root.getStackTrace();
+    for (int i = 0; i < Math.min(stack.length, 60); i++) {
+      String method = stack[i].getMethodName();
+      if (stack[i].getClassName().startsWith("ca.uhn.fhir.parser.")) {
+        if (method.startsWith("encode")) {
+          return null;
+        }
+        if (method.startsWith("parse") || method.startsWith("doParse")) {
+          return root;
+        }
+      }
+      if (stack[i].getClassName().equals("ca.uhn.fhir.rest.server.RestfulServer")
+          && method.equals("populateRequestDetailsFromRequestPath")) {
+        return root;
+      }
+    }
+    return null;
+  }
+
+  /**
    * Maps a failure to the response it deserves: the outermost exception in its cause chain that
    * {@link #MAPPINGS} knows (looking through HAPI's wrappers); else the failure itself when it is
    * already an HTTP response; unknown failures stay 500 (a bug).
@@ -133,12 +211,29 @@ public final class Outcomes {
   public static BaseServerResponseException toResponse(Throwable t) {
     Throwable cur = t;
     for (int depth = 0; cur != null && depth < 10; depth++) {
+      if (cur instanceof java.sql.SQLException sql && UNSTORABLE_TEXT.contains(sql.getSQLState())) {
+        String msg = "The request holds text the database cannot store (a NUL character, \\u0000): " + sql.getMessage();
+        return new InvalidRequestException(msg, error(IssueType.VALUE, msg));
+      }
+      if (cur instanceof java.sql.SQLException sql && "54000".equals(sql.getSQLState())) {
+        // program_limit_exceeded: a value too large for the search index (e.g. a number of a million digits)
+        String msg = "The resource holds a value too large to index: " + sql.getMessage();
+        return new InvalidRequestException(msg, error(IssueType.TOOLONG, msg));
+      }
       for (Mapping<?> m : MAPPINGS) {
         if (m.type().isInstance(cur)) {
           return m.apply(cur);
         }
       }
       cur = cur.getCause();
+    }
+    if (t instanceof BaseServerResponseException e && !(e instanceof InternalErrorException)) {
+      return e;
+    }
+    Throwable parserCrash = parserCrash(t);
+    if (parserCrash != null) {
+      String msg = "Invalid request: it cannot be read (" + parserCrash + ")";
+      return new InvalidRequestException(msg, error(IssueType.STRUCTURE, msg));
     }
     if (t instanceof BaseServerResponseException e) {
       return e;

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 import org.hl7.fhir.instance.model.api.IBaseReference;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
@@ -29,11 +31,18 @@ public final class References {
     this.resourceTypes = ctx.getResourceTypes();
   }
 
+  /** A URI scheme: what an absolute reference starts with. */
+  private static final Pattern SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.\\-]*:.*", Pattern.DOTALL);
+
   /**
    * Rewrites references under any of {@code ownBases} to relative form and returns the set of
-   * local targets ({@code Type/id}).
+   * local targets ({@code Type/id}). With {@code strict} (the targets are to be checked), a
+   * reference that cannot be resolved at all is a 400: a relative one that is not
+   * {@code Type/id} of a known type and a valid id, a {@code urn:uuid:} or {@code urn:oid:} left
+   * over (it names a Bundle entry: outside a Bundle, or no entry of it, there is none), an
+   * absolute one that is no URI.
    */
-  public Set<String> localize(IBaseResource resource, List<String> ownBases) {
+  public Set<String> localize(IBaseResource resource, List<String> ownBases, boolean strict) {
     FhirTerser terser = ctx.newTerser();
     Set<String> targets = new LinkedHashSet<>();
     for (IBaseReference ref : terser.getAllPopulatedChildElementsOfType(resource, IBaseReference.class)) {
@@ -55,8 +64,38 @@ public final class References {
           ref.setReference(relative);
         }
         targets.add(m.group(1) + "/" + m.group(2));
+      } else if (strict) {
+        String wrong = unresolvable(relative);
+        if (wrong != null) {
+          String msg = "The reference " + value + " " + wrong;
+          throw new InvalidRequestException(msg, Outcomes.error(IssueType.INVALID, msg));
+        }
       }
     }
     return targets;
+  }
+
+  /** Why a reference that is not {@code Type/id} of a known type cannot be resolved; null when it may be another server's. */
+  private String unresolvable(String value) {
+    String lower = value.toLowerCase(java.util.Locale.ROOT);
+    if (lower.startsWith("urn:uuid:") || lower.startsWith("urn:oid:")) {
+      return "names no entry of a transaction: such a reference is resolved only within a transaction Bundle"
+          + " that has an entry with that fullUrl";
+    }
+    if (SCHEME.matcher(value).matches()) {
+      try {
+        new java.net.URI(value);
+        return null; // another server's resource (or a logical URI): not this server's to check
+      } catch (java.net.URISyntaxException e) {
+        return "is not a valid URI: " + e.getMessage();
+      }
+    }
+    int slash = value.indexOf('/');
+    String type = slash < 0 ? value : value.substring(0, slash);
+    if (!resourceTypes.contains(type)) {
+      return "does not name a resource type (a relative reference is [type]/[id])";
+    }
+    return "is not [type]/[id] with a valid id (1-64 of A-Z, a-z, 0-9, '-' and '.')"
+        + (value.indexOf('?') >= 0 ? "; a conditional reference is resolved only within a transaction" : "");
   }
 }

@@ -117,6 +117,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   @Create
   public MethodOutcome create(@ResourceParam T resource, @ConditionalUrlParam String ifNoneExist,
       RequestDetails request) {
+    requireBody(resource);
     if (ifNoneExist == null) {
       return create(resource, request);
     }
@@ -125,6 +126,14 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       case 1 -> existing(matches.get(0), request);
       default -> throw multiple("If-None-Exist");
     });
+  }
+
+  /** HAPI hands a create or update without a body (and without a Content-Type) over as null. */
+  private static void requireBody(IBaseResource resource) {
+    if (resource == null) {
+      String msg = "The request has no resource in its body";
+      throw new InvalidRequestException(msg, Outcomes.error(IssueType.REQUIRED, msg));
+    }
   }
 
   /** The plain create. */
@@ -153,6 +162,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   @Update
   public MethodOutcome update(@IdParam IdType id, @ResourceParam T resource, @ConditionalUrlParam String conditionalUrl,
       RequestDetails request) {
+    requireBody(resource);
     if (id == null || !id.hasIdPart()) {
       Map<String, String[]> criteria = ConditionalWrites.criteria(request.getParameters());
       return conditional.underLock(request, type, criteria, 2, matches -> switch (matches.size()) {

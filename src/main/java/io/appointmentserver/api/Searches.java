@@ -78,6 +78,8 @@ public final class Searches {
     Searcher.Page page = find(request, type, parameters, ownBases, lenient, count, !totalMode.equals("none"),
         totalMode.equals("estimate"));
 
+    // the links show the search as it was done: without the parameters lenient handling ignored
+    parameters = page.used();
     Bundle bundle = new Bundle();
     bundle.setId(java.util.UUID.randomUUID().toString());
     bundle.setType(BundleType.SEARCHSET);

@@ -66,7 +66,7 @@ public final class WritePolicy {
     if (requestBase != null && !requestBase.equals(configuredBase)) {
       bases.add(requestBase.endsWith("/") ? requestBase.substring(0, requestBase.length() - 1) : requestBase);
     }
-    Set<String> targets = references.localize(resource, bases);
+    Set<String> targets = references.localize(resource, bases, checkReferences);
     rules.checkContent(type, resource);
     Function<IBaseResource, Bookings> booked = bookings.get(type);
     return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource),

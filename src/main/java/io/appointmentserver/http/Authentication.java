@@ -76,8 +76,17 @@ final class Authentication extends HttpFilter {
     }
     resp.setHeader("X-B3-TraceId", traceId);
     req.setAttribute(AuditLog.ATTRIBUTE, new RequestInfo(traceId, req.getRemoteAddr(),
-        req.getQueryString() == null ? null : URLDecoder.decode(req.getQueryString(), StandardCharsets.UTF_8),
+        auditedQuery(req.getQueryString()),
         req.getMethod()));
     chain.doFilter(req, resp);
+  }
+
+  /** The query as the audit records it: decoded, or as sent when it does not decode (RequestGuard refuses it). */
+  private static String auditedQuery(String query) {
+    try {
+      return query == null ? null : URLDecoder.decode(query, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return query;
+    }
   }
 }

@@ -24,6 +24,20 @@ final class HealthServlet extends HttpServlet {
     this.reindexStatus = reindexStatus;
   }
 
+  /** GET and HEAD only; the servlet's default answers a PATCH (or an unknown method) with a 501. */
+  @Override
+  protected void service(HttpServletRequest req, HttpServletResponse resp) throws jakarta.servlet.ServletException, IOException {
+    if (req.getMethod().equals("GET") || req.getMethod().equals("HEAD")) {
+      super.service(req, resp);
+      return;
+    }
+    resp.setStatus(405);
+    resp.setHeader("Allow", "GET, HEAD");
+    resp.setContentType("application/fhir+json;charset=utf-8");
+    resp.getWriter().write("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+        + "\"code\":\"not-supported\",\"diagnostics\":\"/health answers GET and HEAD only\"}]}");
+  }
+
   @Override
   protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
     boolean up = db.isReachable();

@@ -30,6 +30,7 @@ public final class HttpServer implements AutoCloseable {
   public HttpServer(String host, int port, long maxBody, String configuredBase, String defaultBase, Database db,
       ResourceStore store, FhirRestServer fhir, TokenAuthenticator authenticator, AccessPolicy access,
       AuditLog audit, java.util.function.Supplier<?> reindexStatus) {
+    ErrorWriter errors = new ErrorWriter(fhir.getFhirContext(), maxBody);
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("http");
     jetty = new Server(threads);
@@ -44,8 +45,6 @@ public final class HttpServer implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(port);
     jetty.addConnector(connector);
-
-    ErrorWriter errors = new ErrorWriter(fhir.getFhirContext());
     ServletContextHandler context = new ServletContextHandler();
     context.setContextPath("/");
     EnumSet<DispatcherType> requests = EnumSet.of(DispatcherType.REQUEST);
@@ -58,6 +57,18 @@ public final class HttpServer implements AutoCloseable {
     fhirHolder.setInitOrder(1);
     context.addServlet(fhirHolder, "/fhir/*");
     context.addServlet(new ServletHolder("health", new HealthServlet(db, reindexStatus)), "/health");
+    // every other path, whatever the method: a 404 with an OperationOutcome (Jetty's default servlet
+    // answered unknown methods with a 501)
+    context.addServlet(new ServletHolder("elsewhere", new jakarta.servlet.http.HttpServlet() {
+      @Override
+      protected void service(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp)
+          throws java.io.IOException {
+        errors.write(req, resp, 404, org.hl7.fhir.dstu3.model.OperationOutcome.IssueType.NOTFOUND,
+            "Nothing is served at " + req.getRequestURI() + "; the FHIR API is at /fhir");
+      }
+    }), "/");
+    context.setErrorHandler(errors.contextErrors());
+    jetty.setErrorHandler(errors.connectionErrors());
     jetty.setHandler(context);
   }
 

@@ -75,7 +75,11 @@ final class Negotiation {
     }
     for (String pair : q.split("&")) {
       if (pair.startsWith("_format=")) {
-        return java.net.URLDecoder.decode(pair.substring(8), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+          return java.net.URLDecoder.decode(pair.substring(8), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          return null; // a broken escape: RequestGuard refuses the query, answering in the default format
+        }
       }
     }
     return null;

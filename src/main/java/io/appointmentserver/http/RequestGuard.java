@@ -18,7 +18,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -42,6 +45,10 @@ final class RequestGuard extends HttpFilter {
       "application/fhir+xml", "application/xml+fhir", "application/xml", "text/xml",
       "application/json-patch+json", "application/x-www-form-urlencoded");
 
+  /** The methods of the FHIR REST API (and HEAD, OPTIONS). */
+  private static final java.util.List<String> METHODS =
+      java.util.List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+
   private final long maxBody;
   private final ErrorWriter errors;
 
@@ -53,6 +60,27 @@ final class RequestGuard extends HttpFilter {
   @Override
   protected void doFilter(HttpServletRequest req, HttpServletResponse resp, FilterChain chain)
       throws IOException, ServletException {
+    // the container and HAPI decode the query later, where a bad escape would be a 500
+    String badQuery = undecodable(req.getQueryString());
+    if (badQuery != null) {
+      errors.write(req, resp, 400, IssueType.INVALID, "The query string is not valid URL-encoded UTF-8 (or holds a NUL): " + badQuery);
+      return;
+    }
+    // the container's getContentType() throws on a charset Java does not know (a 500)
+    String header = req.getHeader("Content-Type");
+    String unsupported = header == null ? null : unsupportedCharset(header);
+    if (unsupported != null) {
+      errors.write(req, resp, 415, IssueType.NOTSUPPORTED, "The charset " + unsupported
+          + " of the Content-Type is not supported; send UTF-8");
+      return;
+    }
+    if (!METHODS.contains(req.getMethod())) {
+      // HTTP methods are case-sensitive: "get" is no GET; HAPI answered these with a 501
+      resp.setHeader("Allow", String.join(", ", METHODS));
+      errors.write(req, resp, 405, IssueType.NOTSUPPORTED, "The method " + req.getMethod()
+          + " is not supported; use " + String.join(", ", METHODS));
+      return;
+    }
     if (Negotiation.responseFormat(req) == null) {
       errors.write(req, resp, 406, IssueType.NOTSUPPORTED, "None of the formats in "
           + (Negotiation.formatParam(req) != null ? "_format=" + Negotiation.formatParam(req)
@@ -60,8 +88,21 @@ final class RequestGuard extends HttpFilter {
           + " can be produced; use application/fhir+json or application/fhir+xml");
       return;
     }
+    String ifModifiedSince = req.getHeader("If-Modified-Since");
+    if (ifModifiedSince != null && ca.uhn.fhir.util.DateUtils.parseDate(ifModifiedSince) == null) {
+      // not an HTTP date: ignored, as RFC 9110 (13.1.3) says (HAPI's read failed on it with a 500)
+      req = new WithoutHeader(req, "If-Modified-Since");
+    }
     String method = req.getMethod();
     if (!(method.equals("POST") || method.equals("PUT") || method.equals("PATCH"))) {
+      if (req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null) {
+        // a body where none belongs is read and dropped: answered unread, Jetty would close the
+        // connection under a client still sending it, which then never sees the answer
+        if (req.getContentLengthLong() > maxBody || readBody(req.getInputStream()) == null) {
+          tooLarge(req, resp);
+          return;
+        }
+      }
       chain.doFilter(req, resp);
       return;
     }
@@ -84,7 +125,7 @@ final class RequestGuard extends HttpFilter {
     try {
       body = gzip ? readBody(new GZIPInputStream(req.getInputStream()))
           : declared >= 0 ? readBody(req.getInputStream(), (int) declared) : readBody(req.getInputStream());
-    } catch (ZipException e) {
+    } catch (ZipException | java.io.EOFException e) { // the latter: a gzip stream cut short
       errors.write(req, resp, 400, IssueType.STRUCTURE, "The gzip body cannot be decompressed: " + e.getMessage());
       return;
     } catch (OutOfMemoryError e) {
@@ -95,12 +136,25 @@ final class RequestGuard extends HttpFilter {
       tooLarge(req, resp);
       return;
     }
-    String contentType = req.getContentType();
+    String contentType = req.getHeader("Content-Type");
     if (body.length > 0 && (contentType == null
         || !BODY_TYPES.contains(Negotiation.mediaType(contentType)))) {
       errors.write(req, resp, 415, IssueType.NOTSUPPORTED, "Content-Type " + contentType
           + " is not supported; send application/fhir+json or application/fhir+xml");
       return;
+    }
+    if (contentType != null && Negotiation.mediaType(contentType).equals(FORM)) {
+      // a form is a search's parameters (POST [type]/_search); as a resource it is no FHIR format
+      if (!method.equals("POST")) {
+        errors.write(req, resp, 415, IssueType.NOTSUPPORTED, "Content-Type " + FORM + " is only taken by a POST"
+            + " search; send application/fhir+json or application/fhir+xml");
+        return;
+      }
+      String bad = undecodable(new String(body, StandardCharsets.UTF_8));
+      if (bad != null) {
+        errors.write(req, resp, 400, IssueType.INVALID, "The form body is not valid URL-encoded UTF-8 (or holds a NUL): " + bad);
+        return;
+      }
     }
     body = withoutByteOrderMark(body);
     // the body once: a Bundle reads it from here rather than from a copy (BundleProcessor)
@@ -111,6 +165,75 @@ final class RequestGuard extends HttpFilter {
       // what HAPI did not answer itself; a transaction has rolled back (TransactionScope)
       outOfMemory(req, resp, e);
     }
+  }
+
+  private static final String FORM = "application/x-www-form-urlencoded";
+
+  /**
+   * The first {@code name=value} pair of {@code query} (a query string or form body) that does not
+   * decode: a broken %-escape or bytes that are not UTF-8; null when all decode.
+   */
+  static String undecodable(String query) {
+    if (query == null || query.isEmpty()) {
+      return null;
+    }
+    for (String pair : query.split("&")) {
+      try {
+        decode(pair);
+      } catch (IllegalArgumentException | CharacterCodingException e) {
+        return pair.length() > 100 ? pair.substring(0, 100) + "..." : pair;
+      }
+    }
+    return null;
+  }
+
+  /** URL-decoding as UTF-8 that refuses malformed escapes and malformed UTF-8 (URLDecoder replaces those). */
+  static String decode(String s) throws CharacterCodingException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(s.length());
+    int plain = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '%' || c == '+') {
+        bytes.writeBytes(s.substring(plain, i).getBytes(StandardCharsets.UTF_8));
+        if (c == '+') {
+          bytes.write(' ');
+        } else if (i + 2 < s.length() && hex(s.charAt(i + 1)) >= 0 && hex(s.charAt(i + 2)) >= 0) {
+          bytes.write(hex(s.charAt(i + 1)) * 16 + hex(s.charAt(i + 2)));
+          i += 2;
+        } else {
+          throw new IllegalArgumentException("a % not followed by two hex digits");
+        }
+        plain = i + 1;
+      }
+    }
+    bytes.writeBytes(s.substring(plain).getBytes(StandardCharsets.UTF_8));
+    String decoded = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+    if (decoded.indexOf('\u0000') >= 0) {
+      // no stored text holds one (PostgreSQL's text cannot): a search for it would fail in the database
+      throw new IllegalArgumentException("a NUL character");
+    }
+    return decoded;
+  }
+
+  private static int hex(char c) {
+    return c < 128 ? Character.digit(c, 16) : -1;
+  }
+
+  /** The charset parameter of {@code contentType} when Java does not know it; null when absent or known. */
+  private static String unsupportedCharset(String contentType) {
+    for (String param : contentType.split(";")) {
+      String p = param.trim();
+      if (p.regionMatches(true, 0, "charset=", 0, 8)) {
+        String name = p.substring(8).trim().replace("\"", "");
+        try {
+          return Charset.isSupported(name) ? null : name;
+        } catch (IllegalArgumentException e) { // an illegal name
+          return name;
+        }
+      }
+    }
+    return null;
   }
 
   private void outOfMemory(HttpServletRequest req, HttpServletResponse resp, OutOfMemoryError e) throws IOException {
@@ -135,30 +258,8 @@ final class RequestGuard extends HttpFilter {
   }
 
   private void tooLarge(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-    discardRest(req);
     errors.write(req, resp, 413, IssueType.TOOCOSTLY,
         "The request body is larger than the limit of " + maxBody + " bytes");
-  }
-
-  /**
-   * Reads and drops what is left of the body, up to as much again as the limit, before the 413:
-   * a client still sending would otherwise have its connection reset under it and never read the
-   * answer. A body declared larger than twice the limit is not read at all (the connection closes).
-   */
-  private void discardRest(HttpServletRequest req) {
-    if (req.getContentLengthLong() > 2 * maxBody) {
-      return;
-    }
-    try {
-      InputStream in = req.getInputStream();
-      byte[] buf = new byte[65536];
-      long left = 2 * maxBody;
-      for (int n; left > 0 && (n = in.read(buf)) > 0; ) {
-        left -= n;
-      }
-    } catch (IOException e) {
-      // the client went away or broke off: the answer goes nowhere either way
-    }
   }
 
   /** The whole body, or null when it is larger than the limit. */
@@ -174,6 +275,37 @@ final class RequestGuard extends HttpFilter {
       out.write(buf, 0, n);
     }
     return out.toByteArray();
+  }
+
+  /** The request without one of its headers. */
+  private static final class WithoutHeader extends HttpServletRequestWrapper {
+    private final String name;
+
+    WithoutHeader(HttpServletRequest req, String name) {
+      super(req);
+      this.name = name;
+    }
+
+    @Override
+    public String getHeader(String n) {
+      return n.equalsIgnoreCase(name) ? null : super.getHeader(n);
+    }
+
+    @Override
+    public Enumeration<String> getHeaders(String n) {
+      return n.equalsIgnoreCase(name) ? Collections.emptyEnumeration() : super.getHeaders(n);
+    }
+
+    @Override
+    public long getDateHeader(String n) {
+      return n.equalsIgnoreCase(name) ? -1 : super.getDateHeader(n);
+    }
+
+    @Override
+    public Enumeration<String> getHeaderNames() {
+      return Collections.enumeration(Collections.list(super.getHeaderNames()).stream()
+          .filter(h -> !h.equalsIgnoreCase(name)).toList());
+    }
   }
 
   /** The request with its body already read (and inflated). */

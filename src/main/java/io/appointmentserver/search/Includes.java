@@ -38,7 +38,9 @@ final class Includes {
 
   private Includes() {}
 
-  static List<Spec> parse(Map<String, String[]> parameters, SearchParameters params, boolean lenient) {
+  /** {@code ignored} receives the values lenient handling ignored, per parameter. */
+  static List<Spec> parse(Map<String, String[]> parameters, SearchParameters params, boolean lenient,
+      Map<String, List<String>> ignored) {
     List<Spec> specs = new ArrayList<>();
     for (Map.Entry<String, String[]> e : parameters.entrySet()) {
       String key = e.getKey();
@@ -56,7 +58,9 @@ final class Includes {
         Spec s = spec(name.equals(REVINCLUDE), modifier != null, v, params);
         if (s != null) {
           specs.add(s);
-        } else if (!lenient) {
+        } else if (lenient) {
+          ignored.computeIfAbsent(key, k -> new ArrayList<>()).add(v);
+        } else {
           throw new InvalidSearchException(name + "=" + v + " names no reference parameter of a known type"
               + " (" + name + "=[type]:[parameter] or [type]:[parameter]:[target type]"
               + (name.equals(INCLUDE) ? ", or *)" : ")"));

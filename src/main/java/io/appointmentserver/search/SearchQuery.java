@@ -40,6 +40,8 @@ public final class SearchQuery {
   private final boolean has;
   final StringBuilder where = new StringBuilder();
   final List<Object> binds = new ArrayList<>();
+  /** The parameters (name with modifier) that lenient handling ignored: a link to the search leaves them out. */
+  final Set<String> ignored = new java.util.LinkedHashSet<>();
 
   /**
    * {@code ownBases} are this server's base URLs (without trailing slash): an absolute reference
@@ -82,7 +84,9 @@ public final class SearchQuery {
               AuditTrailParameters.add(this, name, modifier, values, alias, ownBases);
             }
           }
-        } else if (!lenient) {
+        } else if (lenient) {
+          ignored.add(key);
+        } else {
           throw new InvalidSearchException("The search parameter " + key + " is not supported for AuditEvent"
               + " (supported: date, patient, entity, agent, user, type, subtype, action, outcome, entity-type,"
               + " entity-role, _id, _lastUpdated)");
@@ -102,6 +106,7 @@ public final class SearchQuery {
       }
       if (NOT_YET.contains(name)) {
         if (lenient) {
+          ignored.add(key);
           continue;
         }
         throw new InvalidSearchException("The search parameter " + key + " is not supported by this server yet");
@@ -118,6 +123,7 @@ public final class SearchQuery {
       if (p == null || (p.expression() == null && !Extractor.FROM_COLUMNS.contains(name))
           || p.kind() == RestSearchParameterTypeEnum.COMPOSITE || p.kind() == RestSearchParameterTypeEnum.SPECIAL) {
         if (lenient) {
+          ignored.add(key);
           continue;
         }
         throw new InvalidSearchException(p == null
@@ -349,6 +355,7 @@ public final class SearchQuery {
     Param p = params.get(type, name);
     if (p == null || p.kind() != RestSearchParameterTypeEnum.REFERENCE) {
       if (lenient) {
+        ignored.add(key);
         return;
       }
       throw new InvalidSearchException(p == null ? "Unknown search parameter " + name + " for " + type
@@ -367,6 +374,7 @@ public final class SearchQuery {
     }
     if (targets.isEmpty()) {
       if (lenient) {
+        ignored.add(key);
         return;
       }
       throw new InvalidSearchException("Unknown search parameter " + chained + " in the chain " + key);
@@ -415,6 +423,7 @@ public final class SearchQuery {
     if (ref == null || ref.kind() != RestSearchParameterTypeEnum.REFERENCE
         || (!ref.targets().isEmpty() && !ref.targets().contains(type))) {
       if (lenient) {
+        ignored.add(key);
         return;
       }
       throw new InvalidSearchException("In " + key + ", " + parts[2] + " is no reference parameter of " + other

@@ -85,7 +85,24 @@ public final class Searcher {
    * the resources included for it and whether the limit of included resources left some out.
    */
   public record Page(List<StoredResource> resources, Integer total, String next, String previous,
-      List<StoredResource> included, boolean includesTruncated) {}
+      List<StoredResource> included, boolean includesTruncated, Map<String, String[]> used) {}
+
+  /** {@code parameters} without those lenient handling ignored: what the search's links repeat. */
+  private static Map<String, String[]> used(Map<String, String[]> parameters, Set<String> ignored,
+      Map<String, List<String>> ignoredValues) {
+    if (ignored.isEmpty() && ignoredValues.isEmpty()) {
+      return parameters;
+    }
+    Map<String, String[]> used = new java.util.LinkedHashMap<>();
+    parameters.forEach((k, v) -> {
+      List<String> drop = ignoredValues.getOrDefault(k, List.of());
+      String[] kept = java.util.Arrays.stream(v).filter(x -> !drop.contains(x)).toArray(String[]::new);
+      if (!ignored.contains(k) && kept.length > 0) {
+        used.put(k, kept);
+      }
+    });
+    return used;
+  }
 
   /** The cursor of a page that starts at the first match: the search without a cursor. */
   public static final String FROM_START = "";
@@ -104,7 +121,8 @@ public final class Searcher {
   public Page search(Request req) {
     SearchQuery q = new SearchQuery(req.type(), params, zone, req.ownBases(), clock.instant(), req.scope());
     q.addAll(req.parameters(), req.lenient());
-    List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.lenient());
+    Map<String, List<String>> ignoredIncludes = new java.util.HashMap<>();
+    List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.lenient(), ignoredIncludes);
     if (req.filter() != null) {
       q.and(req.filter());
       q.binds.addAll(req.filterParams());
@@ -187,7 +205,8 @@ public final class Searcher {
       }
       Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
           : Includes.resolve(c, found, includes, req.scope(), maxIncludes);
-      return new Page(found, total, next, previous, inc.resources(), inc.truncated());
+      return new Page(found, total, next, previous, inc.resources(), inc.truncated(),
+          used(req.parameters(), q.ignored, ignoredIncludes));
     } catch (SQLException e) {
       if (cursor != null && e.getSQLState() != null && e.getSQLState().startsWith("22")) {
         // a key of the cursor that is no value of its kind: a cursor someone else made
