@@ -131,6 +131,11 @@ class FuzzTest {
     assertThat(failures).as("seed " + SEED + " (repeat with -Dfuzz.seed=" + SEED + ")").isEmpty();
   }
 
+  private static boolean askedForHtml(Req r) {
+    boolean accept = r.headers.stream().anyMatch(h -> h[0].equalsIgnoreCase("Accept") && h[1].contains("html"));
+    return accept || (r.query != null && r.query.contains("_format=") && r.query.contains("html"));
+  }
+
   /** Why the answer is wrong; null when it is right. */
   private static String check(Req r, RawHttp.Response resp) {
     if (resp.status() < 0) {
@@ -141,6 +146,10 @@ class FuzzTest {
     }
     if (resp.status() >= 400 && !r.method.equals("HEAD")) {
       String type = resp.header("Content-Type");
+      if (type != null && type.contains("text/html")) {
+        // a browser's error is a page (api.BrowserPages): only for a request that asked for one
+        return askedForHtml(r) && resp.text().contains("<html") ? null : "an HTML page nobody asked for";
+      }
       if (type == null || !(type.contains("json") || type.contains("xml")) || !resp.text().contains("OperationOutcome")) {
         return "an error without an OperationOutcome";
       }

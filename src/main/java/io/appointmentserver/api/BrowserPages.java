@@ -164,8 +164,8 @@ public final class BrowserPages {
    * {@code Origin}).
    */
   public static boolean wanted(HttpServletRequest req) {
-    String format = format(req.getQueryString());
-    if (format != null) {
+    String format = formatParameter(req.getQueryString());
+    if (format != null && !format.isBlank()) {
       int semi = format.indexOf(';');
       return isHtmlFormat((semi < 0 ? format : format.substring(0, semi)).trim());
     }
@@ -180,13 +180,21 @@ public final class BrowserPages {
     return Constants.FORMATS_HTML.contains(format) || format.equals("html/json") || format.equals("html/xml");
   }
 
-  private static String format(String query) {
+  /**
+   * The {@code _format} of a query string, decoded, or null; null too for a broken %-escape, which
+   * RequestGuard refuses (answering in the default format), as nothing may throw before it has.
+   */
+  public static String formatParameter(String query) {
     if (query == null || !query.contains("_format=")) {
       return null;
     }
     for (String pair : query.split("&")) {
       if (pair.startsWith("_format=")) {
-        return URLDecoder.decode(pair.substring(8), StandardCharsets.UTF_8);
+        try {
+          return URLDecoder.decode(pair.substring(8), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          return null;
+        }
       }
     }
     return null;

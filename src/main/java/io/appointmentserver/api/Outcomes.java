@@ -159,7 +159,11 @@ public final class Outcomes {
       map(OutOfMemoryError.class, e -> status(507, IssueType.TOOCOSTLY, "The server ran out of memory for this"
           + " request (" + e.getMessage() + "); nothing of it was written. Send it in smaller parts.")),
       map(InvalidSearchException.class,
-          e -> new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()))));
+          e -> new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()))),
+      // the container refusing what it was asked to read (a form body it cannot parse or too large)
+      map(org.eclipse.jetty.http.HttpException.RuntimeException.class, e -> status(
+          e.getCode() >= 400 && e.getCode() < 500 ? e.getCode() : 400, IssueType.INVALID,
+          "Invalid request: " + (e.getReason() != null ? e.getReason() : e.getMessage()))));
 
   /**
    * PostgreSQL's refusals of text it cannot hold: {@code character_not_in_repertoire} (a NUL in a

@@ -69,20 +69,7 @@ final class Negotiation {
    * a form-encoded body.
    */
   static String formatParam(HttpServletRequest req) {
-    String q = req.getQueryString();
-    if (q == null || !q.contains("_format=")) {
-      return null;
-    }
-    for (String pair : q.split("&")) {
-      if (pair.startsWith("_format=")) {
-        try {
-          return java.net.URLDecoder.decode(pair.substring(8), java.nio.charset.StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-          return null; // a broken escape: RequestGuard refuses the query, answering in the default format
-        }
-      }
-    }
-    return null;
+    return BrowserPages.formatParameter(req.getQueryString());
   }
 
   /** True when the client asked for the legacy DSTU2-style JSON type above the current one. */
