@@ -12,6 +12,7 @@ import io.appointmentserver.api.WritePolicy;
 import io.appointmentserver.ehealth.EhealthAppointment;
 import io.appointmentserver.ehealth.VideoMeetings;
 import io.appointmentserver.http.HttpServer;
+import io.appointmentserver.http.ServerMetrics;
 import io.appointmentserver.search.Extractor;
 import io.appointmentserver.search.Reindexer;
 import io.appointmentserver.search.SearchIndex;
@@ -49,9 +50,11 @@ public final class AppointmentServer implements AutoCloseable {
   private final Reindexer reindexer;
   private final ReadCacheLease lease;
   private final ReadCache cache;
+  private final ServerMetrics metrics;
 
   private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl, ProfileValidator validator,
-      Reindexer reindexer, ReadCacheLease lease, ReadCache cache) {
+      Reindexer reindexer, ReadCacheLease lease, ReadCache cache, ServerMetrics metrics) {
+    this.metrics = metrics;
     this.lease = lease;
     this.cache = cache;
     this.db = db;
@@ -70,7 +73,12 @@ public final class AppointmentServer implements AutoCloseable {
         config.dbPoolSize(), config.embeddedFsync());
     ReadCache cache = config.readCacheMb() > 0 ? new ReadCache(config.readCacheMb() << 20) : null;
     ReadCacheLease lease = null;
+    ServerMetrics metrics = new ServerMetrics();
     try {
+      db.bindMetrics(metrics.registry());
+      if (cache != null) {
+        cache.bindMetrics(metrics.registry());
+      }
       // before anything is served or written: no other process may be answering from its cache
       lease = ReadCacheLease.acquire(db::connect, cache);
       FhirContext ctx = ctxFuture.join();
@@ -82,6 +90,7 @@ public final class AppointmentServer implements AutoCloseable {
       ResourceStore store = new ResourceStore(transactions, Clock.systemUTC(), config.appointmentOverlap(),
           searchIndex, cache);
       Reindexer reindexer = new Reindexer(db.dataSource(), searchIndex, searchParams, storedSearchParameters(ctx, store));
+      reindexer.bindMetrics(metrics.registry());
       reindexer.start();
       Searcher searcher = new Searcher(transactions, searchParams, config.timeZone(), Clock.systemUTC(),
           config.searchMaxIncludes());
@@ -99,6 +108,7 @@ public final class AppointmentServer implements AutoCloseable {
           Map.of("Appointment", AppointmentRules::checkContent),
           Map.of("Appointment", AppointmentRules.CHANGE_RULE));
       ProfileValidator validator = validator(ctx, config, store, ig);
+      validator.bindMetrics(metrics.registry());
       WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences(),
           rules, Map.of("Appointment", AppointmentBookings::of), validator,
           Map.of(Reindexer.SEARCH_PARAMETER, reindexer::changed));
@@ -111,7 +121,7 @@ public final class AppointmentServer implements AutoCloseable {
           defaultBase, transactions, config.conditionalDeleteMultiple());
       fhir.registerInterceptor(new CapabilitySearchParameters(searchParams));
       HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
-          defaultBase, db, store, fhir, authenticator, access, audit, reindexer::status);
+          defaultBase, db, store, fhir, authenticator, access, audit, reindexer::status, metrics);
       http.start();
       String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
           : "http://" + config.host() + ":" + http.port() + "/fhir";
@@ -121,8 +131,9 @@ public final class AppointmentServer implements AutoCloseable {
             + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
             config.dataDir().toAbsolutePath());
       }
-      return new AppointmentServer(db, http, audit, base, validator, reindexer, lease, cache);
+      return new AppointmentServer(db, http, audit, base, validator, reindexer, lease, cache, metrics);
     } catch (Exception | Error e) {
+      metrics.close();
       db.close();
       if (lease != null) {
         lease.close();
@@ -211,6 +222,7 @@ public final class AppointmentServer implements AutoCloseable {
       http.close();
       audit.close(); // what was read until now is audited before the database goes
     } finally {
+      metrics.close();
       db.close();
       lease.close(); // last: no write of this process is in flight any more
     }

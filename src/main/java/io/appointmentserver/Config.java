@@ -33,6 +33,8 @@ import java.util.Map;
  *                        {@code full}, {@code profiles} or {@code off})
  * @param readCacheMb     megabytes of current versions kept in memory for reads while no other server
  *                        process uses the database ({@code FHIR_READ_CACHE_MB}); 0 turns the cache off
+ * @param logLevel        level of the server's log ({@code FHIR_LOG_LEVEL}: error, warn, info, debug, trace)
+ * @param accessLog       where the access log goes ({@code FHIR_ACCESS_LOG}: {@code stderr}, {@code off} or a file)
  * @param settings        the {@code FHIR_*} variables this was read from (for {@link #with})
  */
 public record Config(
@@ -60,6 +62,8 @@ public record Config(
     boolean conditionalDeleteMultiple,
     ProfileValidator.Mode validation,
     long readCacheMb,
+    String logLevel,
+    String accessLog,
     Map<String, String> settings) {
 
   public static Config fromEnvironment() {
@@ -96,6 +100,8 @@ public record Config(
         Boolean.parseBoolean(env.getOrDefault("FHIR_CONDITIONAL_DELETE_MULTIPLE", "false").trim()),
         ProfileValidator.Mode.parse(env.getOrDefault("FHIR_VALIDATION", "profiles")),
         Long.parseLong(env.getOrDefault("FHIR_READ_CACHE_MB", "64").trim()),
+        logLevel(env.getOrDefault("FHIR_LOG_LEVEL", "info")),
+        env.getOrDefault("FHIR_ACCESS_LOG", "stderr").trim(),
         // new settings go above this line; the FHIR_* variables themselves are kept for with()
         fhirSettings(env));
   }
@@ -108,6 +114,14 @@ public record Config(
       }
     });
     return Map.copyOf(settings);
+  }
+
+  private static String logLevel(String value) {
+    String level = value.trim().toLowerCase(java.util.Locale.ROOT);
+    if (!java.util.List.of("error", "warn", "info", "debug", "trace").contains(level)) {
+      throw new IllegalArgumentException("FHIR_LOG_LEVEL must be error, warn, info, debug or trace, not " + value);
+    }
+    return level;
   }
 
   private static boolean unknownProfiles(String value) {

@@ -21,7 +21,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * Jetty bootstrap. Order in front of HAPI: {@link Authentication} (401), {@link RequestGuard}
  * (406, 413, 415, gzip bodies), then {@link FastRead} (stored bytes for plain JSON reads), then
  * {@link WholeResponses} (no socket write per flush), then the {@link FhirRestServer} at
- * {@code /fhir}; {@code /health} beside it.
+ * {@code /fhir}; {@code /health} and {@code /metrics} beside it; every request ends in the
+ * {@link AccessLog}.
  */
 public final class HttpServer implements AutoCloseable {
   private final Server jetty;
@@ -29,7 +30,7 @@ public final class HttpServer implements AutoCloseable {
 
   public HttpServer(String host, int port, long maxBody, String configuredBase, String defaultBase, Database db,
       ResourceStore store, FhirRestServer fhir, TokenAuthenticator authenticator, AccessPolicy access,
-      AuditLog audit, java.util.function.Supplier<?> reindexStatus) {
+      AuditLog audit, java.util.function.Supplier<?> reindexStatus, ServerMetrics metrics) {
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("http");
     jetty = new Server(threads);
@@ -58,7 +59,10 @@ public final class HttpServer implements AutoCloseable {
     fhirHolder.setInitOrder(1);
     context.addServlet(fhirHolder, "/fhir/*");
     context.addServlet(new ServletHolder("health", new HealthServlet(db, reindexStatus)), "/health");
+    context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), "/metrics");
     jetty.setHandler(context);
+    // after each response: its metric and its access-log line
+    jetty.setRequestLog(new AccessLog(metrics, java.util.Set.copyOf(fhir.getFhirContext().getResourceTypes())));
   }
 
   public void start() throws Exception {

@@ -141,6 +141,11 @@ public final class Database implements AutoCloseable {
     return new org.postgresql.Driver().connect(url, props);
   }
 
+  /** The pool's meters (connections active, idle, pending, acquire times) from HikariCP's own tracker. */
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    pool.setMetricRegistry(registry);
+  }
+
   public DataSource dataSource() {
     return pool;
   }

@@ -151,6 +151,9 @@ public final class ProfileValidator {
   private final IValidationSupport commonCodes;
   private final IValidationSupport inMemoryTerminology;
   /** From the IG, by type and URL; never changes. */
+  /** For /metrics: outcomes found among the remembered ones, and contents validated anew. */
+  private final java.util.concurrent.atomic.LongAdder outcomeHits = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder outcomeMisses = new java.util.concurrent.atomic.LongAdder();
   private final Map<String, IBaseResource> fromIg = new LinkedHashMap<>();
   /** Written through the API, by type/id; guarded by this. */
   private final Map<String, IBaseResource> stored = new LinkedHashMap<>();
@@ -225,6 +228,16 @@ public final class ProfileValidator {
   /** The free text elements ({@link Generation#freeText}) of resources of this type claiming these profiles. */
   Set<String> freeText(String type, List<String> profileUrls) {
     return generation().freeText(type, profileUrls);
+  }
+
+  /** The remembered outcomes' hits and misses, as {@code cache_gets_total{cache="validation"}}. */
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    io.micrometer.core.instrument.FunctionCounter.builder("cache.gets", outcomeHits, java.util.concurrent.atomic.LongAdder::sum)
+        .tags("cache", "validation", "result", "hit")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("cache.gets", outcomeMisses, java.util.concurrent.atomic.LongAdder::sum)
+        .tags("cache", "validation", "result", "miss")
+        .register(registry);
   }
 
   /** How many conformance resources written through the API the validator uses. */
@@ -628,8 +641,10 @@ public final class ProfileValidator {
     List<ValidationMessage> outcome(String json, List<String> profileUrls) {
       List<ValidationMessage> known = recent.get(json);
       if (known != null) {
+        outcomeHits.increment();
         return known;
       }
+      outcomeMisses.increment();
       List<ValidationMessage> messages = validateNow(json, profileUrls);
       if (json.length() <= RECENT_MAX_LENGTH) {
         recent.put(json, messages);
