@@ -74,6 +74,7 @@ public final class AppointmentServer implements AutoCloseable {
     ReadCache cache = config.readCacheMb() > 0 ? new ReadCache(config.readCacheMb() << 20) : null;
     ReadCacheLease lease = null;
     ServerMetrics metrics = new ServerMetrics();
+    Reindexer reindexer = null;
     try {
       db.bindMetrics(metrics.registry());
       if (cache != null) {
@@ -82,14 +83,24 @@ public final class AppointmentServer implements AutoCloseable {
       // before anything is served or written: no other process may be answering from its cache
       lease = ReadCacheLease.acquire(db::connect, cache);
       FhirContext ctx = ctxFuture.join();
-      List<IgLoader.Loaded> ig = config.igPath() == null ? List.of() : IgLoader.load(ctx, config.igPath());
+      List<IgLoader.Loaded> ig;
+      try {
+        ig = config.igPath() == null ? List.of() : IgLoader.load(ctx, config.igPath());
+      } catch (RuntimeException e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+          root = root.getCause();
+        }
+        throw new StartupException("FHIR_IG_PATH " + config.igPath() + " cannot be loaded: "
+            + (root == e ? e.getMessage() : e.getMessage() + ": " + root.getMessage()), e);
+      }
       SearchParameters searchParams = new SearchParameters(ctx, ig.stream().map(IgLoader.Loaded::resource).toList());
       SearchIndex searchIndex = new SearchIndex(new Extractor(ctx, searchParams, config.timeZone()));
       // the store and the searcher take part in a transaction of several calls (conditional writes)
       TransactionScope transactions = new TransactionScope(db.dataSource());
       ResourceStore store = new ResourceStore(transactions, Clock.systemUTC(), config.appointmentOverlap(),
           searchIndex, cache);
-      Reindexer reindexer = new Reindexer(db.dataSource(), searchIndex, searchParams, storedSearchParameters(ctx, store));
+      reindexer = new Reindexer(db.dataSource(), searchIndex, searchParams, storedSearchParameters(ctx, store));
       reindexer.bindMetrics(metrics.registry());
       reindexer.start();
       Searcher searcher = new Searcher(transactions, searchParams, config.timeZone(), Clock.systemUTC(),
@@ -133,6 +144,9 @@ public final class AppointmentServer implements AutoCloseable {
       }
       return new AppointmentServer(db, http, audit, base, validator, reindexer, lease, cache, metrics);
     } catch (Exception | Error e) {
+      if (reindexer != null) {
+        reindexer.close(); // before the database goes
+      }
       metrics.close();
       db.close();
       if (lease != null) {
