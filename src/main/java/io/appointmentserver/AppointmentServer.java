@@ -139,8 +139,9 @@ public final class AppointmentServer implements AutoCloseable {
       log.info("FHIR DSTU3 server at {} (started in {} ms)", base, (System.nanoTime() - t0) / 1_000_000);
       if (config.authIssuer() == null) {
         log.warn("DEV MODE: FHIR_AUTH_ISSUER and FHIR_AUTH_JWKS are not set, so the server accepts only tokens"
-            + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
-            config.dataDir().toAbsolutePath());
+            + " signed with its own dev key {} in {}; make one with: java -jar target/appointment-server.jar token",
+            io.appointmentserver.security.DevKeys.load(config.dataDir()).getKeyID(),
+            io.appointmentserver.security.DevKeys.file(config.dataDir()).toAbsolutePath().normalize());
       }
       return new AppointmentServer(db, http, audit, base, validator, reindexer, lease, cache, metrics);
     } catch (Exception | Error e) {
