@@ -49,6 +49,7 @@ final class Logging {
     AsyncAppender async = asyncOf(lc, file);
     access.detachAndStopAllAppenders();
     access.addAppender(async);
+    access.setLevel(Level.INFO); // whatever logback's file said
   }
 
   /** Lines are written by logback's own thread; a full queue (1,024 lines) makes requests wait rather than lose lines. */

@@ -111,6 +111,45 @@ class StartupFailuresTest {
     assertOneClearLine(r, "FHIR_LOG_LEVEL", "loud");
   }
 
+  /** FHIR_ACCESS_LOG names a file: a line per request goes there, flushed by the time the server has stopped. */
+  @Test
+  void accessLogToAFile() throws Exception {
+    Path dir = Files.createTempDirectory("fhir-access");
+    Path log = dir.resolve("access.log");
+    Process server = serve(Map.of("FHIR_PORT", "0", "FHIR_DB_URL", testDatabase(), "FHIR_DATA_DIR", dir.toString(),
+        "FHIR_ACCESS_LOG", log.toString())).start();
+    try {
+      var lines = new java.io.BufferedReader(new java.io.InputStreamReader(server.getErrorStream(),
+          StandardCharsets.UTF_8));
+      String base = null;
+      String line;
+      while ((line = lines.readLine()) != null) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("FHIR DSTU3 server at (\\S+)").matcher(line);
+        if (m.find()) {
+          base = m.group(1);
+          break;
+        }
+      }
+      assertThat(base).as("the server started").isNotNull();
+      CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
+        StringBuilder b = new StringBuilder();
+        lines.lines().forEach(l -> b.append(l).append('\n'));
+        return b.toString();
+      });
+      assertThat(Http.get(base + "/Patient?identifier=0101011234", "Authorization", Http.NO_AUTH).statusCode())
+          .isEqualTo(401);
+      server.toHandle().destroy();
+      assertThat(server.waitFor(180, TimeUnit.SECONDS)).isTrue();
+      assertThat(rest.get()).doesNotContain("GET /fhir/Patient"); // not on stderr
+      List<String> written = Files.readAllLines(log);
+      assertThat(written).hasSize(1);
+      assertThat(written.get(0)).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z \\S+ - "
+          + "GET /fhir/Patient\\?identifier=\\*{10} 401 \\d+\\.\\d{3}ms \\d+B");
+    } finally {
+      server.destroyForcibly();
+    }
+  }
+
   /** The embedded PostgreSQL's data directory belongs to one running server; a stop is logged. */
   @Test
   void dataDirectoryOfARunningServer() throws Exception {
