@@ -13,6 +13,7 @@ import io.appointmentserver.api.WritePolicy;
 import io.appointmentserver.ehealth.EhealthAppointment;
 import io.appointmentserver.ehealth.VideoMeetings;
 import io.appointmentserver.http.HttpServer;
+import io.appointmentserver.http.ServerMetrics;
 import io.appointmentserver.search.Extractor;
 import io.appointmentserver.search.Reindexer;
 import io.appointmentserver.search.SearchIndex;
@@ -50,9 +51,11 @@ public final class AppointmentServer implements AutoCloseable {
   private final Reindexer reindexer;
   private final ReadCacheLease lease;
   private final ReadCache cache;
+  private final ServerMetrics metrics;
 
   private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl, ProfileValidator validator,
-      Reindexer reindexer, ReadCacheLease lease, ReadCache cache) {
+      Reindexer reindexer, ReadCacheLease lease, ReadCache cache, ServerMetrics metrics) {
+    this.metrics = metrics;
     this.lease = lease;
     this.cache = cache;
     this.db = db;
@@ -71,18 +74,36 @@ public final class AppointmentServer implements AutoCloseable {
         config.dbPoolSize(), config.embeddedFsync());
     ReadCache cache = config.readCacheMb() > 0 ? new ReadCache(config.readCacheMb() << 20) : null;
     ReadCacheLease lease = null;
+    ServerMetrics metrics = new ServerMetrics();
+    Reindexer reindexer = null;
     try {
+      db.bindMetrics(metrics.registry());
+      if (cache != null) {
+        cache.bindMetrics(metrics.registry());
+      }
       // before anything is served or written: no other process may be answering from its cache
       lease = ReadCacheLease.acquire(db::connect, cache);
       FhirContext ctx = ctxFuture.join();
-      List<IgLoader.Loaded> ig = IgLoader.load(ctx, config.builtInIg(), config.igPaths());
+      List<IgLoader.Loaded> ig;
+      try {
+        ig = IgLoader.load(ctx, config.builtInIg(), config.igPaths());
+      } catch (RuntimeException e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+          root = root.getCause();
+        }
+        // IgLoader's messages name the setting and the file
+        throw new StartupException(root == e || e.getMessage().contains(String.valueOf(root.getMessage()))
+            ? e.getMessage() : e.getMessage() + ": " + root.getMessage(), e);
+      }
       SearchParameters searchParams = new SearchParameters(ctx, ig.stream().map(IgLoader.Loaded::resource).toList());
       SearchIndex searchIndex = new SearchIndex(new Extractor(ctx, searchParams, config.timeZone()));
       // the store and the searcher take part in a transaction of several calls (conditional writes)
       TransactionScope transactions = new TransactionScope(db.dataSource());
       ResourceStore store = new ResourceStore(transactions, Clock.systemUTC(), config.appointmentOverlap(),
           searchIndex, cache);
-      Reindexer reindexer = new Reindexer(db.dataSource(), searchIndex, searchParams, storedSearchParameters(ctx, store));
+      reindexer = new Reindexer(db.dataSource(), searchIndex, searchParams, storedSearchParameters(ctx, store));
+      reindexer.bindMetrics(metrics.registry());
       reindexer.start();
       Searcher searcher = new Searcher(transactions, searchParams, config.timeZone(), Clock.systemUTC(),
           config.searchMaxIncludes());
@@ -100,6 +121,7 @@ public final class AppointmentServer implements AutoCloseable {
           Map.of("Appointment", AppointmentRules::checkContent),
           Map.of("Appointment", AppointmentRules.CHANGE_RULE));
       ProfileValidator validator = validator(ctx, config, store, ig);
+      validator.bindMetrics(metrics.registry());
       WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences(),
           rules, Map.of("Appointment", AppointmentBookings::of), validator,
           Map.of(Reindexer.SEARCH_PARAMETER, reindexer::changed));
@@ -113,18 +135,23 @@ public final class AppointmentServer implements AutoCloseable {
       fhir.registerInterceptor(new CapabilitySearchParameters(searchParams));
       fhir.registerInterceptor(new ServerCapabilities(config.authIssuer(), config.conditionalDeleteMultiple()));
       HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
-          defaultBase, db, store, fhir, authenticator, access, audit, reindexer::status);
+          defaultBase, db, store, fhir, authenticator, access, audit, reindexer::status, metrics);
       http.start();
       String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
           : "http://" + config.host() + ":" + http.port() + "/fhir";
       log.info("FHIR DSTU3 server at {} (started in {} ms)", base, (System.nanoTime() - t0) / 1_000_000);
       if (config.authIssuer() == null) {
         log.warn("DEV MODE: FHIR_AUTH_ISSUER and FHIR_AUTH_JWKS are not set, so the server accepts only tokens"
-            + " signed with its own dev key in {}; make one with: java -jar target/appointment-server.jar token",
-            config.dataDir().toAbsolutePath());
+            + " signed with its own dev key {} in {}; make one with: java -jar target/appointment-server.jar token",
+            io.appointmentserver.security.DevKeys.load(config.dataDir()).getKeyID(),
+            io.appointmentserver.security.DevKeys.file(config.dataDir()).toAbsolutePath().normalize());
       }
-      return new AppointmentServer(db, http, audit, base, validator, reindexer, lease, cache);
+      return new AppointmentServer(db, http, audit, base, validator, reindexer, lease, cache, metrics);
     } catch (Exception | Error e) {
+      if (reindexer != null) {
+        reindexer.close(); // before the database goes
+      }
+      metrics.close();
       db.close();
       if (lease != null) {
         lease.close();
@@ -215,6 +242,7 @@ public final class AppointmentServer implements AutoCloseable {
       http.close();
       audit.close(); // what was read until now is audited before the database goes
     } finally {
+      metrics.close();
       db.close();
       lease.close(); // last: no write of this process is in flight any more
     }

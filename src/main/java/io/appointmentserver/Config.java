@@ -37,6 +37,8 @@ import java.util.Map;
  *                        {@code full}, {@code profiles} or {@code off})
  * @param readCacheMb     megabytes of current versions kept in memory for reads while no other server
  *                        process uses the database ({@code FHIR_READ_CACHE_MB}); 0 turns the cache off
+ * @param logLevel        level of the server's log ({@code FHIR_LOG_LEVEL}: error, warn, info, debug, trace)
+ * @param accessLog       where the access log goes ({@code FHIR_ACCESS_LOG}: {@code stderr}, {@code off} or a file)
  * @param settings        the {@code FHIR_*} variables this was read from (for {@link #with})
  */
 public record Config(
@@ -65,6 +67,8 @@ public record Config(
     boolean conditionalDeleteMultiple,
     ProfileValidator.Mode validation,
     long readCacheMb,
+    String logLevel,
+    String accessLog,
     Map<String, String> settings) {
 
   public static Config fromEnvironment() {
@@ -102,6 +106,8 @@ public record Config(
         Boolean.parseBoolean(env.getOrDefault("FHIR_CONDITIONAL_DELETE_MULTIPLE", "false").trim()),
         ProfileValidator.Mode.parse(env.getOrDefault("FHIR_VALIDATION", "profiles")),
         Long.parseLong(env.getOrDefault("FHIR_READ_CACHE_MB", "64").trim()),
+        logLevel(env.getOrDefault("FHIR_LOG_LEVEL", "info")),
+        env.getOrDefault("FHIR_ACCESS_LOG", "stderr").trim(),
         // new settings go above this line; the FHIR_* variables themselves are kept for with()
         fhirSettings(env));
   }
@@ -129,6 +135,14 @@ public record Config(
       return List.of();
     }
     return Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty()).map(Path::of).toList();
+  }
+
+  private static String logLevel(String value) {
+    String level = value.trim().toLowerCase(java.util.Locale.ROOT);
+    if (!java.util.List.of("error", "warn", "info", "debug", "trace").contains(level)) {
+      throw new IllegalArgumentException("FHIR_LOG_LEVEL must be error, warn, info, debug or trace, not " + value);
+    }
+    return level;
   }
 
   private static boolean unknownProfiles(String value) {

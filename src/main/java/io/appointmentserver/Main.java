@@ -31,19 +31,39 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      Config config = Config.fromEnvironment();
-      if (port != null) {
-        config = config.withPort(port);
+      Config config = null;
+      AppointmentServer server;
+      try {
+        config = Config.fromEnvironment();
+        if (port != null) {
+          config = config.withPort(port);
+        }
+        Logging.apply(config);
+        server = AppointmentServer.start(config);
+      } catch (Exception e) {
+        // one line that names the setting, not a stack trace: the usual causes are the operator's to fix
+        System.err.println("appointment-server: cannot start: " + StartupException.describe(e, config));
+        if (config != null && java.util.Set.of("debug", "trace").contains(config.logLevel())) {
+          e.printStackTrace();
+        }
+        if (config != null) {
+          Logging.stop();
+        }
+        return 1;
       }
-      AppointmentServer server = AppointmentServer.start(config);
       server.warmUpValidation();
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        long t0 = System.nanoTime();
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
+        log.info("shutting down: no new requests; pending audit events are written");
         try {
           server.close();
+          log.info("stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
         } catch (Exception e) {
-          e.printStackTrace();
+          log.error("shutdown did not complete cleanly", e);
         } finally {
+          Logging.stop(); // the access log's last lines
           stopped.countDown();
         }
       }, "shutdown"));

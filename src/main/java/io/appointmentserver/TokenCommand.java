@@ -83,7 +83,15 @@ final class TokenCommand implements Callable<Integer> {
     if (!context.isEmpty()) {
       claims.claim("context", context);
     }
-    System.out.println(DevKeys.sign(config.dataDir(), claims.build()));
+    // FHIR_DATA_DIR as serve reads it (relative: to the working directory); say which key signed, so
+    // that a token refused by a server is seen to come from another data directory
+    Path keyFile = DevKeys.file(config.dataDir()).toAbsolutePath().normalize();
+    boolean existed = Files.exists(keyFile);
+    String token = DevKeys.sign(config.dataDir(), claims.build());
+    System.err.println("signed with the dev key " + DevKeys.load(config.dataDir()).getKeyID() + " in " + keyFile
+        + (existed ? "" : " (new: no server has run on FHIR_DATA_DIR " + keyFile.getParent()
+            + " yet; one started there accepts it)"));
+    System.out.println(token);
     return 0;
   }
 

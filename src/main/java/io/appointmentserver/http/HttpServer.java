@@ -21,7 +21,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * Jetty bootstrap. Order in front of HAPI: {@link Authentication} (401), {@link RequestGuard}
  * (406, 413, 415, gzip bodies), then {@link FastRead} (stored bytes for plain JSON reads), then
  * {@link WholeResponses} (no socket write per flush), then the {@link FhirRestServer} at
- * {@code /fhir}; {@code /health} beside it.
+ * {@code /fhir}; {@code /health} and {@code /metrics} beside it; every request ends in the
+ * {@link AccessLog}.
  */
 public final class HttpServer implements AutoCloseable {
   private final Server jetty;
@@ -29,7 +30,7 @@ public final class HttpServer implements AutoCloseable {
 
   public HttpServer(String host, int port, long maxBody, String configuredBase, String defaultBase, Database db,
       ResourceStore store, FhirRestServer fhir, TokenAuthenticator authenticator, AccessPolicy access,
-      AuditLog audit, java.util.function.Supplier<?> reindexStatus) {
+      AuditLog audit, java.util.function.Supplier<?> reindexStatus, ServerMetrics metrics) {
     ErrorWriter errors = new ErrorWriter(fhir.getFhirContext(), maxBody);
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("http");
@@ -57,6 +58,7 @@ public final class HttpServer implements AutoCloseable {
     fhirHolder.setInitOrder(1);
     context.addServlet(fhirHolder, "/fhir/*");
     context.addServlet(new ServletHolder("health", new HealthServlet(db, reindexStatus)), "/health");
+    context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), "/metrics");
     // every other path, whatever the method: a 404 with an OperationOutcome (Jetty's default servlet
     // answered unknown methods with a 501)
     context.addServlet(new ServletHolder("elsewhere", new jakarta.servlet.http.HttpServlet() {
@@ -70,6 +72,8 @@ public final class HttpServer implements AutoCloseable {
     context.setErrorHandler(errors.contextErrors());
     jetty.setErrorHandler(errors.connectionErrors());
     jetty.setHandler(context);
+    // after each response: its metric and its access-log line
+    jetty.setRequestLog(new AccessLog(metrics, java.util.Set.copyOf(fhir.getFhirContext().getResourceTypes())));
   }
 
   public void start() throws Exception {

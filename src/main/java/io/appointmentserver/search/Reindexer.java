@@ -17,6 +17,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.slf4j.Logger;
@@ -59,6 +61,9 @@ public final class Reindexer {
   private final SearchParameters params;
   private final Source source;
   private final AtomicBoolean closing = new AtomicBoolean();
+  /** For /metrics: resources this process indexed again, and its passes under way. */
+  private final AtomicLong reindexed = new AtomicLong();
+  private final AtomicInteger passes = new AtomicInteger();
   /** Types to index again, and whether a finished pass under the same fingerprint is done again. */
   private final BlockingQueue<Map.Entry<String, Boolean>> queue = new LinkedBlockingQueue<>();
   private final CompletableFuture<Long> startUp = new CompletableFuture<>();
@@ -202,6 +207,15 @@ public final class Reindexer {
    * one is done again only when {@code again}. Returns how many resources this process indexed.
    */
   long pass(String type, boolean again) {
+    passes.incrementAndGet();
+    try {
+      return passOf(type, again);
+    } finally {
+      passes.decrementAndGet();
+    }
+  }
+
+  private long passOf(String type, boolean again) {
     long done = 0;
     long loggedAt = System.currentTimeMillis();
     boolean first = true;
@@ -213,6 +227,7 @@ public final class Reindexer {
       }
       first = false;
       done += n[0];
+      reindexed.addAndGet(n[0]);
       if (System.currentTimeMillis() - loggedAt > LOG_MILLIS) {
         loggedAt = System.currentTimeMillis();
         log.info("search index: {} resources of {} indexed again so far", done, type);
@@ -315,6 +330,15 @@ public final class Reindexer {
   }
 
   // ---------------------------------------------------------------- status
+
+  /** Reindex progress of this process: {@code fhir_reindex_resources_total}, {@code fhir_reindex_passes}. */
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    io.micrometer.core.instrument.FunctionCounter.builder("fhir.reindex.resources", reindexed, AtomicLong::get)
+        .description("stored resources this process indexed again under changed search parameters")
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder("fhir.reindex.passes", passes, AtomicInteger::get)
+        .description("reindex passes this process is running").register(registry);
+  }
 
   /** The passes running or finished in the last hour (any process), for {@code /health}. */
   public List<Map<String, Object>> status() {

@@ -58,11 +58,8 @@ public final class AccessPolicy {
   /** 403 unless the resource with {@code tags} meets {@code rule} (from {@link #rule}; null: unrestricted). */
   public static void check(ContextRule rule, String type, String[] tags) {
     if (rule != null && !rule.allows(tags)) {
-      throw notMatching(type);
+      throw new ForbiddenException(NOT_MATCHING + ": the " + type + " is outside the token's context (expected "
+          + rule.describe() + ")");
     }
-  }
-
-  public static ForbiddenException notMatching(String type) {
-    return new ForbiddenException(NOT_MATCHING + ": the " + type + " is outside the token's context");
   }
 }

@@ -24,6 +24,19 @@ public record ContextRule(Set<String> anyOf, String onlyPatient) {
     return any;
   }
 
+  /** What the rule expects, for a 403: "a reference to CareTeam/35102, and no patient but Patient/240". */
+  public String describe() {
+    StringBuilder b = new StringBuilder();
+    if (anyOf != null) {
+      b.append("a reference to ").append(String.join(" or ", anyOf.stream().sorted()
+          .map(t -> t.substring(t.indexOf(':') + 1)).toList()));
+    }
+    if (onlyPatient != null && !(anyOf != null && anyOf.equals(Set.of(AccessTags.PATIENT + onlyPatient)))) {
+      b.append(b.length() > 0 ? ", and " : "").append("no patient but ").append(onlyPatient);
+    }
+    return b.toString();
+  }
+
   /** An SQL condition over the column {@code tags}, with its parameters. */
   public record Sql(String condition, List<Object> params) {}
 

@@ -29,6 +29,11 @@ public final class DevKeys {
 
   private DevKeys() {}
 
+  /** Where the dev key of {@code dataDir} is kept. */
+  public static Path file(Path dataDir) {
+    return dataDir.resolve(FILE);
+  }
+
   /** The dev key pair, created on first use. */
   public static synchronized RSAKey load(Path dataDir) {
     Path file = dataDir.resolve(FILE);

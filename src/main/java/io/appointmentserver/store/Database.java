@@ -24,13 +24,17 @@ public final class Database implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
 
   private final EmbeddedPostgres embedded;
+  /** The lock on {@code <dataDir>/server.lock} while the embedded PostgreSQL runs; null for an external one. */
+  private final java.nio.channels.FileChannel dataDirLock;
   private final HikariDataSource pool;
   private final String url;
   private final String user;
   private final String password;
 
-  private Database(EmbeddedPostgres embedded, HikariDataSource pool, String url, String user, String password) {
+  private Database(EmbeddedPostgres embedded, java.nio.channels.FileChannel dataDirLock, HikariDataSource pool,
+      String url, String user, String password) {
     this.embedded = embedded;
+    this.dataDirLock = dataDirLock;
     this.pool = pool;
     this.url = url;
     this.user = user;
@@ -46,15 +50,24 @@ public final class Database implements AutoCloseable {
   public static Database open(String jdbcUrl, String user, String password, Path dataDir, int poolSize,
       boolean fsync) {
     EmbeddedPostgres embedded = null;
+    java.nio.channels.FileChannel lock = null;
     String url = jdbcUrl;
     if (url == null) {
-      embedded = startEmbedded(dataDir.resolve("pg"), 0, fsync);
+      lock = lockDataDir(dataDir);
+      try {
+        embedded = startEmbedded(dataDir.resolve("pg"), 0, fsync);
+      } catch (RuntimeException | Error e) {
+        closeQuietly(lock);
+        throw e;
+      }
       url = embedded.getJdbcUrl("postgres", "postgres");
       user = "postgres";
       password = "";
+    } else {
+      requireReachable(url, user, password);
     }
     HikariDataSource pool = pool(url, user, password, poolSize);
-    Database db = new Database(embedded, pool, url, user, password);
+    Database db = new Database(embedded, lock, pool, url, user, password);
     try {
       db.migrate();
     } catch (RuntimeException e) {
@@ -62,6 +75,79 @@ public final class Database implements AutoCloseable {
       throw e;
     }
     return db;
+  }
+
+  /**
+   * Two servers on one data directory would start two PostgreSQLs on the same files: the second
+   * is refused here, by an OS lock that goes with the process (also when it is killed), with the
+   * first one's pid in the message.
+   */
+  private static java.nio.channels.FileChannel lockDataDir(Path dataDir) {
+    Path file = dataDir.resolve("server.lock");
+    java.nio.channels.FileChannel ch = null;
+    try {
+      Files.createDirectories(dataDir);
+      ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+      java.nio.channels.FileLock held;
+      try {
+        held = ch.tryLock();
+      } catch (java.nio.channels.OverlappingFileLockException sameProcess) {
+        held = null;
+      }
+      if (held == null) {
+        String pid = Files.readString(file).trim();
+        ch.close();
+        throw new DataDirectoryInUseException("FHIR_DATA_DIR " + dataDir.toAbsolutePath().normalize()
+            + " is in use by another running server" + (pid.isEmpty() ? "" : " (pid " + pid + ")")
+            + "; stop it or choose another FHIR_DATA_DIR");
+      }
+      ch.truncate(0);
+      ch.write(java.nio.ByteBuffer.wrap(String.valueOf(ProcessHandle.current().pid()).getBytes(
+          java.nio.charset.StandardCharsets.US_ASCII)));
+      return ch;
+    } catch (IOException e) {
+      closeQuietly(ch);
+      throw new UncheckedIOException("cannot lock FHIR_DATA_DIR " + dataDir.toAbsolutePath().normalize()
+          + " (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static void closeQuietly(java.nio.channels.FileChannel ch) {
+    if (ch != null) {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // closing releases the lock; nothing else to do
+      }
+    }
+  }
+
+  /**
+   * One connection before the pool is made: an external database that cannot be reached is one
+   * clear start-up error, not the pool's retries and Flyway's stack traces.
+   */
+  private static void requireReachable(String url, String user, String password) {
+    java.util.Properties props = new java.util.Properties();
+    props.setProperty("user", user);
+    props.setProperty("password", password);
+    props.setProperty("connectTimeout", "5");
+    try (Connection c = new org.postgresql.Driver().connect(url, props)) {
+      if (c == null) {
+        throw new SQLException("not a PostgreSQL JDBC URL");
+      }
+    } catch (SQLException e) {
+      int q = url.indexOf('?');
+      throw new DatabaseUnreachableException("the database at FHIR_DB_URL " + (q < 0 ? url : url.substring(0, q))
+          + " cannot be reached: " + e.getMessage(), e);
+    }
+  }
+
+  /** The external database did not answer at start-up. */
+  public static final class DatabaseUnreachableException extends RuntimeException {
+    DatabaseUnreachableException(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   /**
@@ -141,6 +227,11 @@ public final class Database implements AutoCloseable {
     return new org.postgresql.Driver().connect(url, props);
   }
 
+  /** The pool's meters (connections active, idle, pending, acquire times) from HikariCP's own tracker. */
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    pool.setMetricRegistry(registry);
+  }
+
   public DataSource dataSource() {
     return pool;
   }
@@ -166,5 +257,6 @@ public final class Database implements AutoCloseable {
         log.warn("embedded PostgreSQL did not stop cleanly", e);
       }
     }
+    closeQuietly(dataDirLock); // last: the PostgreSQL on it has stopped
   }
 }

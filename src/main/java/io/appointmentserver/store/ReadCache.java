@@ -50,7 +50,16 @@ public final class ReadCache {
         // upkeep (eviction, the write buffer) on the writing thread: handed to the common pool it
         // woke a thread of its own for every few writes (a futex and a context switch each)
         .executor(Runnable::run)
+        .recordStats()
         .build();
+  }
+
+  /** Hits, misses, evictions and the bytes held, as {@code cache_*{cache="read"}} and {@code fhir_read_cache_bytes}. */
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics.monitor(registry, entries, "read");
+    io.micrometer.core.instrument.Gauge.builder("fhir.read.cache.bytes", entries,
+            c -> c.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L))
+        .description("bytes of stored JSON the read cache holds").register(registry);
   }
 
   static String key(String type, String id) {

@@ -65,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * those that claim a profile; one that claims none is only parsed and costs nothing here).
  *
  * <p>What the validator knows: the DSTU3 definitions shipped with HAPI, then the conformance
- * resources of the IG ({@code FHIR_IG_PATH}) overlaid by those stored through the API (so a
+ * resources of the IG (built in, {@code FHIR_IG_PATH}) overlaid by those stored through the API (so a
  * profile written with PUT replaces the IG's one of the same URL), terminology from the loaded
  * CodeSystems and ValueSets only (no remote terminology server). The DSTU3 definitions come first
  * in the chain: a stored resource cannot redefine the base specification. The stored ones are
@@ -151,6 +151,9 @@ public final class ProfileValidator {
   private final IValidationSupport commonCodes;
   private final IValidationSupport inMemoryTerminology;
   /** From the IG, by type and URL; never changes. */
+  /** For /metrics: outcomes found among the remembered ones, and contents validated anew. */
+  private final java.util.concurrent.atomic.LongAdder outcomeHits = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder outcomeMisses = new java.util.concurrent.atomic.LongAdder();
   private final Map<String, IBaseResource> fromIg = new LinkedHashMap<>();
   /** Written through the API, by type/id; guarded by this. */
   private final Map<String, IBaseResource> stored = new LinkedHashMap<>();
@@ -225,6 +228,16 @@ public final class ProfileValidator {
   /** The free text elements ({@link Generation#freeText}) of resources of this type claiming these profiles. */
   Set<String> freeText(String type, List<String> profileUrls) {
     return generation().freeText(type, profileUrls);
+  }
+
+  /** The remembered outcomes' hits and misses, as {@code cache_gets_total{cache="validation"}}. */
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    io.micrometer.core.instrument.FunctionCounter.builder("cache.gets", outcomeHits, java.util.concurrent.atomic.LongAdder::sum)
+        .tags("cache", "validation", "result", "hit")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("cache.gets", outcomeMisses, java.util.concurrent.atomic.LongAdder::sum)
+        .tags("cache", "validation", "result", "miss")
+        .register(registry);
   }
 
   /** How many conformance resources written through the API the validator uses. */
@@ -628,8 +641,10 @@ public final class ProfileValidator {
     List<ValidationMessage> outcome(String json, List<String> profileUrls) {
       List<ValidationMessage> known = recent.get(json);
       if (known != null) {
+        outcomeHits.increment();
         return known;
       }
+      outcomeMisses.increment();
       List<ValidationMessage> messages = validateNow(json, profileUrls);
       if (json.length() <= RECENT_MAX_LENGTH) {
         recent.put(json, messages);

@@ -1,0 +1,31 @@
+package io.appointmentserver;
+
+/**
+ * Why the server cannot start, in one line that names the setting to look at; {@code serve}
+ * prints it and exits non-zero.
+ */
+public final class StartupException extends RuntimeException {
+  public StartupException(String message, Throwable cause) {
+    super(message, cause);
+  }
+
+  /** The one line for {@code e}, thrown while starting with {@code config} (null if it could not be read). */
+  static String describe(Throwable e, Config config) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof StartupException || t instanceof io.appointmentserver.store.DataDirectoryInUseException
+          || t instanceof io.appointmentserver.store.Database.DatabaseUnreachableException) {
+        return t.getMessage();
+      }
+      if (t instanceof java.net.BindException && config != null) {
+        return "FHIR_PORT " + config.port() + " on FHIR_HOST " + config.host() + " cannot be used: "
+            + t.getMessage() + " (another process listens there; choose another FHIR_PORT)";
+      }
+    }
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String what = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return root == e ? what : what + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+  }
+}
