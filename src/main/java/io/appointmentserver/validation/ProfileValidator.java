@@ -609,6 +609,8 @@ public final class ProfileValidator {
     /** {@link #unreadElsewhere} by element name. */
     final Map<String, Boolean> unreadElsewhere = new ConcurrentHashMap<>();
 
+    /** Whether every definition was converted and its snapshot generated ({@link #ready}). */
+    private volatile boolean prepared;
     /** Profiles looked up in vain in this generation. */
     final Set<String> unknown = ConcurrentHashMap.newKeySet();
     /** The definition of each resource type the parsers met, by type name. */
@@ -704,6 +706,7 @@ public final class ProfileValidator {
       if (known != null) {
         return known;
       }
+      ready();
       List<StructureDefinition> definitions = new ArrayList<>();
       definitions.add(worker.fetchResource(StructureDefinition.class, "http://hl7.org/fhir/StructureDefinition/" + type));
       for (String url : profileUrls) {
@@ -752,6 +755,7 @@ public final class ProfileValidator {
     }
 
     List<ValidationMessage> validateNow(String json, List<String> profileUrls) {
+      ready();
       Pooled p = idle.pollFirst();
       if (p == null) {
         p = newPooled();
@@ -768,10 +772,7 @@ public final class ProfileValidator {
       return messages;
     }
 
-    /**
-     * One at a time: the first one of a generation converts every definition and makes the
-     * snapshots, which validators made at the same time would each do again.
-     */
+    /** One at a time, after the generation is prepared ({@link #ready}). */
     private synchronized Pooled newPooled() {
       Pooled p = idle.pollFirst();
       return p != null ? p : new Pooled(newInstanceValidator(), newParser());
@@ -783,6 +784,7 @@ public final class ProfileValidator {
      * in vain walks the whole support chain, at every write of a resource claiming it.
      */
     boolean knowsAll(List<String> profileUrls) {
+      ready();
       for (String url : profileUrls) {
         if (unknown.contains(url)) {
           return false;
@@ -795,9 +797,35 @@ public final class ProfileValidator {
       return true;
     }
 
-    /** Makes the first validator of the generation ahead of the first request that needs one. */
+    /** Prepares the generation ({@link #ready}) ahead of the first request that needs it. */
     void warmUp() {
-      idle.offerFirst(newPooled());
+      ready();
+    }
+
+    /**
+     * Waits until the generation is prepared: every definition converted for the validator and
+     * every snapshot generated, once, by one thread (the warm-up's or the first request's), and the
+     * first validator made. HAPI's worker context locks a definition while it converts it and
+     * generates its snapshot, and generating a snapshot locks the definitions it looks up (its base,
+     * the profiles its types name, which may name it in turn): two threads preparing definitions in
+     * different orders held each other's locks for ever. Once prepared, a lookup finds the
+     * converted definition and locks nothing else; what is left to generate (a definition whose
+     * snapshot failed, tried again at each lookup) is generated under the worker's one lock
+     * ({@link RememberingWorkerContext#fetchResource}). Lock order: generation, worker, definitions.
+     */
+    void ready() {
+      if (!prepared) {
+        prepare();
+      }
+    }
+
+    private synchronized void prepare() {
+      if (prepared) {
+        return;
+      }
+      worker.prepareAll();
+      idle.offerFirst(new Pooled(newInstanceValidator(), newParser()));
+      prepared = true;
     }
 
     /**
@@ -897,11 +925,24 @@ public final class ProfileValidator {
      * identifier (an OID) is checked against the CodeSystems with that identifier. The list is
      * made once per generation, when first asked (validating such a ValueSet, which is rare).
      */
+    /** Converts every StructureDefinition the chain knows and generates the missing snapshots. */
+    synchronized void prepareAll() {
+      super.fetchResourcesByType(StructureDefinition.class);
+    }
+
+    /** HAPI's adapter looks the resource up (and converts it) without going through fetchResource. */
+    @Override
+    public synchronized <T extends org.hl7.fhir.r5.model.Resource> boolean hasResource(Class<T> type, String uri) {
+      return super.hasResource(type, uri);
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public <T extends org.hl7.fhir.r5.model.Resource> List<T> fetchResourcesByType(Class<T> type) {
       if (type != org.hl7.fhir.r5.model.CodeSystem.class) {
-        return super.fetchResourcesByType(type);
+        synchronized (this) {
+          return super.fetchResourcesByType(type);
+        }
       }
       List<org.hl7.fhir.r5.model.CodeSystem> all = codeSystems;
       if (all == null) {
@@ -933,10 +974,13 @@ public final class ProfileValidator {
       int[] depth = DEPTH.get();
       depth[0]++;
       T fetched;
-      try {
-        fetched = super.fetchResource(type, uri);
-      } finally {
-        depth[0]--;
+      // converting (and generating a snapshot) locks definitions: under one lock, in one order
+      synchronized (this) {
+        try {
+          fetched = super.fetchResource(type, uri);
+        } finally {
+          depth[0]--;
+        }
       }
       // what a lookup made while a snapshot is being generated finds is not final (a profile
       // without its snapshot yet): only the outermost lookups, and only complete definitions
