@@ -4,15 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -28,7 +26,9 @@ import org.junit.jupiter.api.Test;
  * at once, right after start. Each request must be answered (not 5xx), the warm-up must finish and
  * the server must close. HAPI's worker context locks each definition while it converts it and
  * generates its snapshot, and a snapshot locks the definitions it rests on: a request and the
- * warm-up preparing definitions in different orders held each other's locks for ever.
+ * warm-up preparing definitions in different orders held each other's locks for ever. The server
+ * runs in a JVM of its own, as {@code serve} (which starts the warm-up), so that nothing is
+ * prepared before; the writes start as soon as it listens.
  */
 class ConcurrentFirstValidationTest {
   /** Far longer than the preparation takes on a busy machine: beyond it, the server hangs. */
@@ -68,73 +68,61 @@ class ConcurrentFirstValidationTest {
     List<Write> writes = writes();
     assertThat(writes.stream().map(Write::type).distinct())
         .contains("Appointment", "Communication", "Patient", "Practitioner", "RelatedPerson", "EpisodeOfCare");
-    // the examples' relative references (none resolve here) are not what this is about
-    AppointmentServer server = TestServer.another(c -> c.withCheckReferences(false));
-    String base = server.baseUrl();
-    // as many clients as writes, each starting with another one: every profile is asked for first
-    int clientCount = writes.size();
-    ExecutorService clients = Executors.newFixedThreadPool(clientCount);
-    List<Future<List<String>>> answers = new ArrayList<>();
+    // a JVM of its own: nothing prepared by other tests; the examples' relative references
+    // (none resolve here) are not what this is about
+    ChildServer server = ChildServer.start(1024, Map.of("FHIR_CHECK_REFERENCES", "false"));
     try {
-      CountDownLatch go = new CountDownLatch(1);
-      for (int c = 0; c < clientCount; c++) {
-        int first = c;
-        answers.add(clients.submit(() -> {
-          go.await();
-          List<String> statuses = new ArrayList<>();
-          for (int i = 0; i < writes.size(); i++) {
-            // each client in its own order, so that different profiles are asked for first
-            Write w = writes.get((first + i) % writes.size());
-            HttpResponse<String> r = Http.post(base + "/" + w.type(), w.body(), "Content-Type", w.contentType(),
-                "Accept", "application/fhir+json");
-            assertThat(r.statusCode()).as(w.name() + ": " + r.body()).isLessThan(500);
-            statuses.add(w.name() + " " + r.statusCode());
-          }
-          return statuses;
-        }));
-      }
-      server.warmUpValidation(); // as the serve command does, right after start
-      go.countDown();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_SECONDS);
-      List<String> statuses = new ArrayList<>();
-      for (Future<List<String>> a : answers) {
-        try {
-          statuses.addAll(a.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
-        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
-          fail("a write is not answered (" + e + "):\n" + validationThreads());
+      // as many clients as writes, each starting with another one: every profile is asked for first
+      int clientCount = writes.size();
+      ExecutorService clients = Executors.newFixedThreadPool(clientCount);
+      List<Future<List<String>>> answers = new ArrayList<>();
+      try {
+        for (int c = 0; c < clientCount; c++) {
+          int first = c;
+          answers.add(clients.submit(() -> {
+            List<String> statuses = new ArrayList<>();
+            for (int i = 0; i < writes.size(); i++) {
+              Write w = writes.get((first + i) % writes.size());
+              HttpResponse<String> r = Http.post(server.base + "/" + w.type(), w.body(), "Content-Type", w.contentType(),
+                  "Accept", "application/fhir+json");
+              assertThat(r.statusCode()).as(w.name() + ": " + r.body()).isLessThan(500);
+              statuses.add(w.name() + " " + r.statusCode());
+            }
+            return statuses;
+          }));
         }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_SECONDS);
+        List<String> statuses = new ArrayList<>();
+        for (Future<List<String>> a : answers) {
+          try {
+            statuses.addAll(a.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+          } catch (TimeoutException | ExecutionException e) {
+            fail("a write is not answered (" + e + "):\n" + deadlock(server));
+          }
+        }
+        // each was validated: created, or refused by its profile (some IG examples do not conform);
+        // but one, an R4 example (meta.source), which the DSTU3 parser refuses first
+        assertThat(statuses).allSatisfy(s -> assertThat(s).matches(".* (201|422)|.*/HanspeterWengerByBFH.xml 400"));
+        assertThat(statuses).filteredOn(s -> s.startsWith("ehealth-episodeofcare")).allSatisfy(s -> assertThat(s).endsWith(" 201"));
+        assertThat(server.jcmd("Thread.print")).doesNotContain("Found one Java-level deadlock");
+      } finally {
+        clients.shutdownNow();
       }
-      // each was validated: created, or refused by its profile (some IG examples do not conform);
-      // but one, an R4 example (meta.source), which the DSTU3 parser refuses first
-      assertThat(statuses).allSatisfy(s -> assertThat(s).matches(".* (201|422)|.*/HanspeterWengerByBFH.xml 400"));
-      assertThat(statuses).filteredOn(s -> s.startsWith("ehealth-episodeofcare")).allSatisfy(s -> assertThat(s).endsWith(" 201"));
-      assertThat(ManagementFactory.getThreadMXBean().findDeadlockedThreads()).as(validationThreads()).isNull();
+      assertThat(server.stop(HANG_SECONDS)).as("the server stops").isTrue();
+      assertThat(server.log()).contains("profile validation ready").doesNotContain("Couldn't stop");
     } finally {
-      clients.shutdownNow();
+      server.close();
     }
-    server.close();
-    assertThat(clients.awaitTermination(HANG_SECONDS, TimeUnit.SECONDS)).isTrue();
   }
 
-  /** The stacks of the threads that take part in validation, for a failure message. */
-  private static String validationThreads() {
-    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-    StringBuilder b = new StringBuilder();
-    long[] deadlocked = threads.findDeadlockedThreads();
-    b.append("deadlocked: ").append(deadlocked == null ? "none" : deadlocked.length).append('\n');
-    for (ThreadInfo t : threads.dumpAllThreads(true, false)) {
-      boolean validating = Stream.of(t.getStackTrace()).anyMatch(e -> e.getClassName().contains("ProfileValidator"));
-      if (validating) {
-        b.append('"').append(t.getThreadName()).append("\" ").append(t.getThreadState());
-        if (t.getLockOwnerName() != null) {
-          b.append(" waiting for ").append(t.getLockName()).append(" held by ").append(t.getLockOwnerName());
-        }
-        b.append('\n');
-        for (StackTraceElement e : t.getStackTrace()) {
-          b.append("    at ").append(e).append('\n');
-        }
-      }
+  /** The child's thread dump from its deadlock report on, for a failure message. */
+  private static String deadlock(ChildServer server) {
+    try {
+      String dump = server.jcmd("Thread.print");
+      int at = dump.indexOf("Found one Java-level deadlock");
+      return at < 0 ? "no deadlock found; threads:\n" + dump : dump.substring(at);
+    } catch (Exception e) {
+      return "no thread dump: " + e;
     }
-    return b.toString();
   }
 }
