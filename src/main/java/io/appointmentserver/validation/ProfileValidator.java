@@ -21,7 +21,6 @@ import io.appointmentserver.store.ResourceStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +28,9 @@ import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport;
@@ -88,7 +89,7 @@ import org.slf4j.LoggerFactory;
  * validation itself). This class does what HAPI's {@code ValidatorWrapper} does with the same
  * settings, but keeps one {@code InstanceValidator} (and its element-model parser, whose
  * constructor costs more than the seed's validation too) per thread in use. And a generation
- * remembers the outcome for the last {@value #RECENT_OUTCOMES} contents it validated: the same
+ * remembers the outcome for the contents it validated last ({@link #RECENT_BYTES} bytes): the same
  * appointment sent again costs a lookup, its key the JSON the write stores without the server's
  * fields (a Jackson tree of it only when free text or an assigned identifier is masked, about
  * 15 us for the seed, against about 0.5 ms or more to validate it). Free text ({@link Generation#freeText}: an Appointment's
@@ -103,15 +104,43 @@ public final class ProfileValidator {
       Set.of("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter");
 
   /**
-   * The one InstanceValidator field that grows with every resource validated (the narrative XHTML
-   * of each, by element). Cleared after each use, a validator can be kept; if a HAPI version lacks
-   * it, validators are renewed every 1000 uses instead.
+   * What an InstanceValidator keeps of the resources it validated, each validation adding to it:
+   * the resource's element tree as the key of {@code resourceTracker} (and each Element keeps the
+   * invariants run on it and its JSON locations in its user data: tens of kilobytes for the seed
+   * appointment), resources fetched, narrative XHTML by element, canonical lookups by URL, and
+   * messages and texts tracked while validating, and every coding seen (with the path of Elements
+   * to it) in its {@code codingObserver}. HAPI makes a validator per resource, so these
+   * start empty there; a pooled validator has them emptied after each use (and its session's
+   * objects). Kept, they ran a 1 GB heap out of memory in two minutes of new-content writes.
    */
-  private static final Field XHTML_BY_ELEMENT = field(InstanceValidator.class, "xhtmlElementMap");
-  static final int USES_PER_VALIDATOR = XHTML_BY_ELEMENT != null ? 1_000_000 : 1000;
-  /** How many outcomes a generation remembers, and the largest resource (JSON characters) it remembers one for. */
-  static final int RECENT_OUTCOMES = 2000;
+  static final List<Field> PER_VALIDATION = fields(
+      List.of(InstanceValidator.class, org.hl7.fhir.validation.BaseValidator.class),
+      "resourceTracker", "fetchCache", "xhtmlElementMap", "crLookups", "textsToCheck", "textsToCheckKeys",
+      "trackedMessages", "messagesToRemove", "statusWarnings");
+  private static final Field CODING_OBSERVER = fields(List.of(InstanceValidator.class), "codingObserver").stream()
+      .findFirst().orElse(null);
+  private static final Field CODINGS_SEEN = fields(List.of(org.hl7.fhir.validation.codesystem.CodingsObserver.class), "list")
+      .stream().findFirst().orElse(null);
+  /** The fields that hold Elements; should a HAPI version lack one, validators are renewed far sooner. */
+  private static final boolean ALL_ELEMENT_HOLDERS_KNOWN = CODING_OBSERVER != null && CODINGS_SEEN != null
+      && PER_VALIDATION.stream().map(Field::getName).toList()
+      .containsAll(List.of("resourceTracker", "fetchCache", "xhtmlElementMap"));
+  /**
+   * JSON characters a pooled validator validates before it is dropped for a new one (about 20 ms
+   * to make), so that whatever else it keeps per content stays bounded too: about 650 seed
+   * appointments; 30 if an Element-holding field was not found to clear.
+   */
+  static final long CHARS_PER_VALIDATOR = ALL_ELEMENT_HOLDERS_KNOWN ? 2_000_000 : 100_000;
+  /**
+   * Bytes (estimated: two per character, plus the messages) of the outcomes a generation
+   * remembers, of whole contents and of free text, and the largest resource (JSON characters)
+   * it remembers one for.
+   */
+  static final long RECENT_BYTES = 12L << 20;
+  static final long RECENT_FREE_TEXT_BYTES = 4L << 20;
   static final int RECENT_MAX_LENGTH = 100_000;
+  /** Characters of profile URLs (they come from the content) remembered as unknown, per generation. */
+  static final long UNKNOWN_CHARS = 1_000_000;
 
   /**
    * Which writes go through the instance validator ({@code FHIR_VALIDATION}). Every resource is
@@ -600,30 +629,21 @@ public final class ProfileValidator {
     final RememberingWorkerContext worker;
     /** Validators not in use; one is taken per validation, so at most one per thread validating. */
     final ConcurrentLinkedDeque<Pooled> idle = new ConcurrentLinkedDeque<>();
-    /** Recent outcomes by the JSON validated, least recently used dropped first. */
-    final Map<String, List<ValidationMessage>> recent = Collections.synchronizedMap(
-        new LinkedHashMap<>(256, 0.75f, true) {
-          @Override
-          protected boolean removeEldestEntry(Map.Entry<String, List<ValidationMessage>> eldest) {
-            return size() > RECENT_OUTCOMES;
-          }
-        });
+    /** Recent outcomes by the JSON validated, bounded by bytes (Caffeine drops the least likely reused). */
+    final Cache<String, List<ValidationMessage>> recent = outcomes(RECENT_BYTES);
 
     /** Recent outcomes of free text alone ({@link #freeTextOutcome}), by the JSON validated. */
-    final Map<String, List<ValidationMessage>> recentFreeText = Collections.synchronizedMap(
-        new LinkedHashMap<>(256, 0.75f, true) {
-          @Override
-          protected boolean removeEldestEntry(Map.Entry<String, List<ValidationMessage>> eldest) {
-            return size() > RECENT_OUTCOMES;
-          }
-        });
+    final Cache<String, List<ValidationMessage>> recentFreeText = outcomes(RECENT_FREE_TEXT_BYTES);
     /** {@link #freeText} by resource type and claimed profiles (known ones only). */
     final Map<String, Set<String>> freeTextByClaim = new ConcurrentHashMap<>();
     /** {@link #unreadElsewhere} by element name. */
     final Map<String, Boolean> unreadElsewhere = new ConcurrentHashMap<>();
 
-    /** Profiles looked up in vain in this generation. */
+    /** Whether every definition was converted and its snapshot generated ({@link #ready}). */
+    private volatile boolean prepared;
+    /** Profiles looked up in vain in this generation, up to {@link #UNKNOWN_CHARS}. */
     final Set<String> unknown = ConcurrentHashMap.newKeySet();
+    final AtomicLong unknownChars = new AtomicLong();
     /** The definition of each resource type the parsers met, by type name. */
     final Map<String, StructureDefinition> resourceDefinitions = new ConcurrentHashMap<>();
 
@@ -639,7 +659,7 @@ public final class ProfileValidator {
      * outcome, and a client that sends the same appointment again pays nothing), else validated.
      */
     List<ValidationMessage> outcome(String json, List<String> profileUrls) {
-      List<ValidationMessage> known = recent.get(json);
+      List<ValidationMessage> known = recent.getIfPresent(json);
       if (known != null) {
         outcomeHits.increment();
         return known;
@@ -687,7 +707,7 @@ public final class ProfileValidator {
     /** The issues located at the free text elements of a resource holding only them; null if it could not be validated. */
     private List<ValidationMessage> freeTextOutcome(String type, Map<String, String> freeText, List<String> profileUrls) {
       String json = freeTextResource(type, freeText, profileUrls);
-      List<ValidationMessage> known = recentFreeText.get(json);
+      List<ValidationMessage> known = recentFreeText.getIfPresent(json);
       if (known != null) {
         return known;
       }
@@ -719,6 +739,7 @@ public final class ProfileValidator {
       if (known != null) {
         return known;
       }
+      ready();
       List<StructureDefinition> definitions = new ArrayList<>();
       definitions.add(worker.fetchResource(StructureDefinition.class, "http://hl7.org/fhir/StructureDefinition/" + type));
       for (String url : profileUrls) {
@@ -767,6 +788,7 @@ public final class ProfileValidator {
     }
 
     List<ValidationMessage> validateNow(String json, List<String> profileUrls) {
+      ready();
       Pooled p = idle.pollFirst();
       if (p == null) {
         p = newPooled();
@@ -775,21 +797,23 @@ public final class ProfileValidator {
       try {
         messages = List.copyOf(validate(p, json, profileUrls));
       } finally {
-        forget(p.validator);
-        if (++p.uses < USES_PER_VALIDATOR && current == this && !stale) {
+        p.forget();
+        p.chars += json.length();
+        if (p.chars < CHARS_PER_VALIDATOR && current == this && !stale) {
           idle.offerFirst(p);
         }
       }
       return messages;
     }
 
-    /**
-     * One at a time: the first one of a generation converts every definition and makes the
-     * snapshots, which validators made at the same time would each do again.
-     */
+    /** One at a time, after the generation is prepared ({@link #ready}). */
     private synchronized Pooled newPooled() {
       Pooled p = idle.pollFirst();
-      return p != null ? p : new Pooled(newInstanceValidator(), newParser());
+      if (p != null) {
+        return p;
+      }
+      ValidatorSession session = new ValidatorSession();
+      return new Pooled(newInstanceValidator(session), newParser(), session);
     }
 
     /**
@@ -798,21 +822,51 @@ public final class ProfileValidator {
      * in vain walks the whole support chain, at every write of a resource claiming it.
      */
     boolean knowsAll(List<String> profileUrls) {
+      ready();
       for (String url : profileUrls) {
         if (unknown.contains(url)) {
           return false;
         }
         if (worker.fetchResource(StructureDefinition.class, url) == null) {
-          unknown.add(url);
+          if (unknownChars.addAndGet(url.length()) <= UNKNOWN_CHARS) {
+            unknown.add(url);
+          }
           return false;
         }
       }
       return true;
     }
 
-    /** Makes the first validator of the generation ahead of the first request that needs one. */
+    /** Prepares the generation ({@link #ready}) ahead of the first request that needs it. */
     void warmUp() {
-      idle.offerFirst(newPooled());
+      ready();
+    }
+
+    /**
+     * Waits until the generation is prepared: every definition converted for the validator and
+     * every snapshot generated, once, by one thread (the warm-up's or the first request's), and the
+     * first validator made. HAPI's worker context locks a definition while it converts it and
+     * generates its snapshot, and generating a snapshot locks the definitions it looks up (its base,
+     * the profiles its types name, which may name it in turn): two threads preparing definitions in
+     * different orders held each other's locks for ever. Once prepared, a lookup finds the
+     * converted definition and locks nothing else; what is left to generate (a definition whose
+     * snapshot failed, tried again at each lookup) is generated under the worker's one lock
+     * ({@link RememberingWorkerContext#fetchResource}). Lock order: generation, worker, definitions.
+     */
+    void ready() {
+      if (!prepared) {
+        prepare();
+      }
+    }
+
+    private synchronized void prepare() {
+      if (prepared) {
+        return;
+      }
+      worker.prepareAll();
+      ValidatorSession session = new ValidatorSession();
+      idle.offerFirst(new Pooled(newInstanceValidator(session), newParser(), session));
+      prepared = true;
     }
 
     /**
@@ -864,9 +918,9 @@ public final class ProfileValidator {
     }
 
     /** As HAPI's ValidatorWrapper builds them, with FhirInstanceValidator's default settings. */
-    private InstanceValidator newInstanceValidator() {
+    private InstanceValidator newInstanceValidator(ValidatorSession session) {
       InstanceValidator v = new InstanceValidator(worker, new FhirInstanceValidator.NullEvaluationContext(),
-          new XVerExtensionManagerOld(worker), new ValidatorSession(), new ValidatorSettings());
+          new XVerExtensionManagerOld(worker), session, new ValidatorSettings());
       v.setAssumeValidRestReferences(false);
       v.setAnyExtensionsAllowed(true);
       v.setResourceIdRule(IdStatus.OPTIONAL);
@@ -892,10 +946,11 @@ public final class ProfileValidator {
    * (they come from the resources validated).
    */
   static final class RememberingWorkerContext extends WorkerContextValidationSupportAdapter {
-    static final int MAX_UNKNOWN = 10_000;
+    /** Characters of unknown URLs remembered (they come from the resources validated). */
+    static final long MAX_UNKNOWN_CHARS = 1_000_000;
     private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
     private final Map<Class<?>, Map<String, Optional<org.hl7.fhir.r5.model.Resource>>> byType = new ConcurrentHashMap<>();
-    private final AtomicInteger unknown = new AtomicInteger();
+    private final AtomicLong unknownChars = new AtomicLong();
 
     private final IValidationSupport chain;
     /** Every CodeSystem the chain knows, converted; made the first time the validator asks. */
@@ -912,11 +967,24 @@ public final class ProfileValidator {
      * identifier (an OID) is checked against the CodeSystems with that identifier. The list is
      * made once per generation, when first asked (validating such a ValueSet, which is rare).
      */
+    /** Converts every StructureDefinition the chain knows and generates the missing snapshots. */
+    synchronized void prepareAll() {
+      super.fetchResourcesByType(StructureDefinition.class);
+    }
+
+    /** HAPI's adapter looks the resource up (and converts it) without going through fetchResource. */
+    @Override
+    public synchronized <T extends org.hl7.fhir.r5.model.Resource> boolean hasResource(Class<T> type, String uri) {
+      return super.hasResource(type, uri);
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public <T extends org.hl7.fhir.r5.model.Resource> List<T> fetchResourcesByType(Class<T> type) {
       if (type != org.hl7.fhir.r5.model.CodeSystem.class) {
-        return super.fetchResourcesByType(type);
+        synchronized (this) {
+          return super.fetchResourcesByType(type);
+        }
       }
       List<org.hl7.fhir.r5.model.CodeSystem> all = codeSystems;
       if (all == null) {
@@ -948,15 +1016,18 @@ public final class ProfileValidator {
       int[] depth = DEPTH.get();
       depth[0]++;
       T fetched;
-      try {
-        fetched = super.fetchResource(type, uri);
-      } finally {
-        depth[0]--;
+      // converting (and generating a snapshot) locks definitions: under one lock, in one order
+      synchronized (this) {
+        try {
+          fetched = super.fetchResource(type, uri);
+        } finally {
+          depth[0]--;
+        }
       }
       // what a lookup made while a snapshot is being generated finds is not final (a profile
       // without its snapshot yet): only the outermost lookups, and only complete definitions
       boolean complete = !(fetched instanceof StructureDefinition sd) || sd.hasSnapshot();
-      if (depth[0] == 0 && complete && (fetched != null || unknown.incrementAndGet() <= MAX_UNKNOWN)) {
+      if (depth[0] == 0 && complete && (fetched != null || unknownChars.addAndGet(uri.length()) <= MAX_UNKNOWN_CHARS)) {
         known.put(uri, Optional.ofNullable(fetched));
       }
       return fetched;
@@ -1099,36 +1170,88 @@ public final class ProfileValidator {
     return w.toString();
   }
 
-  private static Field field(Class<?> type, String name) {
-    try {
-      Field f = type.getDeclaredField(name);
-      f.setAccessible(true);
-      return Map.class.isAssignableFrom(f.getType()) ? f : null;
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return null;
-    }
-  }
-
-  /** Drops what the validator kept of the resource it validated last. */
-  private static void forget(InstanceValidator v) {
-    if (XHTML_BY_ELEMENT != null) {
-      try {
-        ((Map<?, ?>) XHTML_BY_ELEMENT.get(v)).clear();
-      } catch (IllegalAccessException e) {
-        throw new IllegalStateException(e);
+  /** The named fields of these classes that are maps or collections, made accessible; those missing are left out. */
+  private static List<Field> fields(List<Class<?>> types, String... names) {
+    List<Field> out = new ArrayList<>();
+    for (String name : names) {
+      for (Class<?> type : types) {
+        try {
+          Field f = type.getDeclaredField(name);
+          if (Map.class.isAssignableFrom(f.getType()) || java.util.Collection.class.isAssignableFrom(f.getType())
+              || f.getType() == org.hl7.fhir.validation.codesystem.CodingsObserver.class) {
+            f.setAccessible(true);
+            out.add(f);
+          }
+          break;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+          // not in this class (or this HAPI version)
+        }
       }
     }
+    if (out.size() < names.length) {
+      log.warn("HAPI's InstanceValidator lacks some of {}: pooled validators are renewed more often", List.of(names));
+    }
+    return List.copyOf(out);
+  }
+
+  /** An outcome cache of at most {@code bytes} (estimated) of keys and messages. */
+  private static Cache<String, List<ValidationMessage>> outcomes(long bytes) {
+    return Caffeine.newBuilder()
+        .maximumWeight(bytes)
+        .weigher((String json, List<ValidationMessage> messages) -> {
+          long w = 64 + 2L * json.length();
+          for (ValidationMessage m : messages) {
+            w += 256 + 2L * (length(m.getMessage()) + length(m.getLocation()) + length(m.getMessageId()));
+          }
+          return (int) Math.min(Integer.MAX_VALUE, w);
+        })
+        .executor(Runnable::run) // its upkeep on the calling thread, as the server's other caches
+        .build();
+  }
+
+  private static int length(String s) {
+    return s == null ? 0 : s.length();
   }
 
   /** A validator and the parser that reads resources for it; used by one thread at a time. */
   private static final class Pooled {
     final InstanceValidator validator;
     final ParserBase parser;
-    int uses;
+    final ValidatorSession session;
+    /** JSON characters validated with it. */
+    long chars;
 
-    Pooled(InstanceValidator validator, ParserBase parser) {
+    Pooled(InstanceValidator validator, ParserBase parser, ValidatorSession session) {
       this.validator = validator;
       this.parser = parser;
+      this.session = session;
+    }
+
+    /** Drops what the validator kept of the resource it validated last ({@link #PER_VALIDATION}). */
+    void forget() {
+      for (Field f : PER_VALIDATION) {
+        try {
+          Object held = f.get(validator);
+          if (held instanceof Map<?, ?> m) {
+            m.clear();
+          } else if (held instanceof java.util.Collection<?> c) {
+            c.clear();
+          }
+        } catch (IllegalAccessException | UnsupportedOperationException e) {
+          throw new IllegalStateException("cannot clear InstanceValidator." + f.getName(), e);
+        }
+      }
+      if (CODING_OBSERVER != null && CODINGS_SEEN != null) {
+        try {
+          Object observer = CODING_OBSERVER.get(validator);
+          if (observer != null && CODINGS_SEEN.get(observer) instanceof java.util.Collection<?> seen) {
+            seen.clear();
+          }
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException("cannot clear the codings the InstanceValidator saw", e);
+        }
+      }
+      session.getObjects().clear();
     }
   }
 }

@@ -1,0 +1,100 @@
+package io.appointmentserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The server in a JVM of its own, started as {@code serve} is (the validator warmed up in the
+ * background at once), on the shared test database, accepting the shared server's tokens: for
+ * tests that need a fresh JVM (nothing prepared by other tests) or a heap of their own.
+ */
+final class ChildServer implements AutoCloseable {
+  private static final Pattern LISTENING = Pattern.compile("FHIR DSTU3 server at (http://\\S+/fhir)");
+  private static final Pattern USED = Pattern.compile("total \\d+K, used (\\d+)K");
+
+  final Process process;
+  final Path log;
+  final String base;
+
+  /** Starts it with {@code heapMb} of heap, the eHealth IG, and {@code env} over the defaults. */
+  static ChildServer start(int heapMb, Map<String, String> env) throws IOException, InterruptedException {
+    Path log = Files.createTempFile("child-server", ".log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx" + heapMb + "m", "-cp", System.getProperty("java.class.path"),
+        "io.appointmentserver.Main", "serve").redirectErrorStream(true).redirectOutput(log.toFile());
+    Map<String, String> e = pb.environment();
+    e.put("FHIR_HOST", "127.0.0.1");
+    e.put("FHIR_PORT", "0");
+    e.put("FHIR_DATA_DIR", TestServer.dataDir().toString()); // its dev key signs the tests' tokens
+    e.put("FHIR_DB_URL", TestServer.postgres().getJdbcUrl("postgres", "postgres"));
+    e.put("FHIR_DB_USER", "postgres");
+    e.put("FHIR_DB_POOL_SIZE", "4");
+    e.put("FHIR_IG_PATH", TestServer.sharedDir().resolve("ehealth-ig").resolve("resources").toString());
+    e.putAll(env);
+    Process p = pb.start();
+    for (int i = 0; i < 1200; i++) {
+      Matcher m = LISTENING.matcher(Files.readString(log));
+      if (m.find()) {
+        return new ChildServer(p, log, m.group(1));
+      }
+      if (!p.isAlive()) {
+        throw new AssertionError("the server exited: " + Files.readString(log));
+      }
+      Thread.sleep(50);
+    }
+    p.destroyForcibly();
+    throw new AssertionError("the server did not start: " + Files.readString(log));
+  }
+
+  private ChildServer(Process process, Path log, String base) {
+    this.process = process;
+    this.log = log;
+    this.base = base;
+  }
+
+  String log() throws IOException {
+    return Files.readString(log);
+  }
+
+  /** {@code jcmd <pid> <command>}'s output. */
+  String jcmd(String command) throws IOException, InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process p = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+    return out;
+  }
+
+  /** The heap in use (MB) after a full GC, as {@code jcmd} reports it. */
+  long usedAfterFullGc() throws IOException, InterruptedException {
+    jcmd("GC.run");
+    String info = jcmd("GC.heap_info");
+    Matcher m = USED.matcher(info);
+    assertThat(m.find()).as(info).isTrue();
+    return Long.parseLong(m.group(1)) / 1024;
+  }
+
+  /** Stops it as a signal stops {@code serve} (its shutdown hook closes the server); whether it exited in time. */
+  boolean stop(long seconds) throws InterruptedException {
+    process.destroy();
+    if (process.waitFor(seconds, TimeUnit.SECONDS)) {
+      return true;
+    }
+    process.destroyForcibly();
+    return false;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      stop(60);
+    }
+  }
+}
