@@ -23,20 +23,29 @@ final class ChildServer implements AutoCloseable {
   final Path log;
   final String base;
 
-  /** Starts it with {@code heapMb} of heap, the eHealth IG, and {@code env} over the defaults. */
-  static ChildServer start(int heapMb, Map<String, String> env) throws IOException, InterruptedException {
-    Path log = Files.createTempFile("child-server", ".log");
+  /**
+   * {@code serve} in a new JVM with {@code heapMb} of heap on the tests' class path, configured by
+   * nothing but {@code FHIR_HOST=127.0.0.1} (the FHIR_* variables of the test run's environment left out).
+   */
+  static ProcessBuilder serve(int heapMb) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb = new ProcessBuilder(java, "-Xmx" + heapMb + "m", "-cp", System.getProperty("java.class.path"),
-        "io.appointmentserver.Main", "serve").redirectErrorStream(true).redirectOutput(log.toFile());
+        "io.appointmentserver.Main", "serve");
+    pb.environment().keySet().removeIf(k -> k.startsWith("FHIR_"));
+    pb.environment().put("FHIR_HOST", "127.0.0.1");
+    return pb;
+  }
+
+  /** Starts it with {@code heapMb} of heap, the built-in eHealth IG, and {@code env} over the defaults. */
+  static ChildServer start(int heapMb, Map<String, String> env) throws IOException, InterruptedException {
+    Path log = Files.createTempFile("child-server", ".log");
+    ProcessBuilder pb = serve(heapMb).redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> e = pb.environment();
-    e.put("FHIR_HOST", "127.0.0.1");
     e.put("FHIR_PORT", "0");
     e.put("FHIR_DATA_DIR", TestServer.dataDir().toString()); // its dev key signs the tests' tokens
     e.put("FHIR_DB_URL", TestServer.postgres().getJdbcUrl("postgres", "postgres"));
     e.put("FHIR_DB_USER", "postgres");
     e.put("FHIR_DB_POOL_SIZE", "4");
-    e.put("FHIR_IG_PATH", TestServer.sharedDir().resolve("ehealth-ig").resolve("resources").toString());
     e.putAll(env);
     Process p = pb.start();
     for (int i = 0; i < 1200; i++) {

@@ -29,11 +29,7 @@ class StartupFailuresTest {
   }
 
   private static ProcessBuilder serve(Map<String, String> env) {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-        "io.appointmentserver.Main", "serve");
-    pb.environment().keySet().removeIf(k -> k.startsWith("FHIR_"));
-    pb.environment().put("FHIR_HOST", "127.0.0.1");
+    ProcessBuilder pb = ChildServer.serve(512);
     pb.environment().putAll(env);
     pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
     return pb;
