@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -317,6 +318,29 @@ class BadInputTest {
         400, "Invalid request");
     assertThat(Http.get(base + "/Patient/ext1").statusCode()).isEqualTo(404);
     assertOutcome(Http.get(base + "/metadata/extra/_history/1"), 400, "Invalid request");
+  }
+
+  /**
+   * Once the JIT has compiled the crashing code, the JVM throws its exception without a stack
+   * trace or message: the answer must not depend on reading the stack. A server of its own whose
+   * JIT compiles at once (C2 only, after 50 calls), so that this happens within a few hundred requests.
+   */
+  @Test
+  void whatCrashesHapisParserIs400AlsoOnceTheJvmThrowsItWithoutAStack() throws Exception {
+    String body = "{\"resourceType\":\"Patient\",\"id\":\"ext2\",\"extension\":[[[]]]}";
+    try (ChildServer server = ChildServer.start(256, Map.of(),
+        "-XX:-TieredCompilation", "-XX:CompileThreshold=50", "-XX:+OmitStackTraceInFastThrow")) {
+      int bare = 0;
+      for (int i = 0; i < 5000 && bare < 20; i++) {
+        HttpResponse<String> r = Http.put(server.base + "/Patient/ext2", body);
+        assertThat(r.statusCode()).as("request %d: %s", i, r.body()).isEqualTo(400);
+        if (r.body().contains("(java.lang.NullPointerException)")) {
+          bare++; // no message: the JVM's preallocated exception, thrown without a stack
+        }
+      }
+      assertThat(bare).as("crashes answered with the JVM's stackless exception").isEqualTo(20);
+      assertThat(Http.get(server.base + "/Patient/ext2").statusCode()).isEqualTo(404);
+    }
   }
 
   @Test

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -27,19 +29,22 @@ final class ChildServer implements AutoCloseable {
    * {@code serve} in a new JVM with {@code heapMb} of heap on the tests' class path, configured by
    * nothing but {@code FHIR_HOST=127.0.0.1} (the FHIR_* variables of the test run's environment left out).
    */
-  static ProcessBuilder serve(int heapMb) {
+  static ProcessBuilder serve(int heapMb, String... jvmOptions) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx" + heapMb + "m", "-cp", System.getProperty("java.class.path"),
-        "io.appointmentserver.Main", "serve");
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx" + heapMb + "m"));
+    command.addAll(List.of(jvmOptions));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.appointmentserver.Main", "serve"));
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().keySet().removeIf(k -> k.startsWith("FHIR_"));
     pb.environment().put("FHIR_HOST", "127.0.0.1");
     return pb;
   }
 
   /** Starts it with {@code heapMb} of heap, the built-in eHealth IG, and {@code env} over the defaults. */
-  static ChildServer start(int heapMb, Map<String, String> env) throws IOException, InterruptedException {
+  static ChildServer start(int heapMb, Map<String, String> env, String... jvmOptions)
+      throws IOException, InterruptedException {
     Path log = Files.createTempFile("child-server", ".log");
-    ProcessBuilder pb = serve(heapMb).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb = serve(heapMb, jvmOptions).redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> e = pb.environment();
     e.put("FHIR_PORT", "0");
     e.put("FHIR_DATA_DIR", TestServer.dataDir().toString()); // its dev key signs the tests' tokens
