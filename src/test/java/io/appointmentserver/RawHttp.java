@@ -29,6 +29,13 @@ public final class RawHttp {
     }
   }
 
+  /** The request could not be sent whole (the server closed first) and no answer could be read. */
+  public static final class SendFailed extends IOException {
+    SendFailed(IOException cause) {
+      super("the server closed the connection while the request was sent: " + cause, cause);
+    }
+  }
+
   private RawHttp() {}
 
   /** The request line, Host and Connection headers are added; {@code head} holds the other header lines. */
@@ -47,9 +54,22 @@ public final class RawHttp {
       s.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5000);
       s.setSoTimeout(timeoutMillis);
       OutputStream os = s.getOutputStream();
-      os.write(out.toByteArray());
-      os.flush();
-      s.shutdownOutput();
+      try {
+        os.write(out.toByteArray());
+        os.flush();
+        s.shutdownOutput();
+      } catch (IOException e) {
+        // the server may have answered before it closed: read what it sent
+        try {
+          Response early = read(s.getInputStream());
+          if (early.status() > 0) {
+            return early;
+          }
+        } catch (IOException lost) {
+          // reset: the answer is gone
+        }
+        throw new SendFailed(e);
+      }
       return read(s.getInputStream());
     }
   }
