@@ -1,5 +1,6 @@
 package io.appointmentserver;
 
+import io.appointmentserver.security.DevKeys;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -52,6 +53,9 @@ public final class Main implements Callable<Integer> {
         return 1;
       }
       server.warmUpValidation();
+      if (config.authIssuer() == null) {
+        DevKeys.recordServed(config.dataDir()); // for token run from elsewhere
+      }
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         long t0 = System.nanoTime();

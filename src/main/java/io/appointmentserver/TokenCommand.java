@@ -10,6 +10,7 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -58,9 +59,9 @@ final class TokenCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, ParseException {
     Config config = Config.fromEnvironment();
+    Path dataDir = dataDir(config);
     if (claimsFile != null) {
-      System.out.println(DevKeys.sign(config.dataDir(), recorded(claimsFile, lifetime)));
-      return 0;
+      return print(dataDir, recorded(claimsFile, lifetime));
     }
     String base = config.effectiveBaseUrl(config.port());
     Map<String, Object> context = new LinkedHashMap<>();
@@ -83,12 +84,33 @@ final class TokenCommand implements Callable<Integer> {
     if (!context.isEmpty()) {
       claims.claim("context", context);
     }
-    // FHIR_DATA_DIR as serve reads it (relative: to the working directory); say which key signed, so
-    // that a token refused by a server is seen to come from another data directory
-    Path keyFile = DevKeys.file(config.dataDir()).toAbsolutePath().normalize();
+    return print(dataDir, claims.build());
+  }
+
+  /**
+   * FHIR_DATA_DIR as serve reads it (relative: to the working directory); without the setting and
+   * without a key there, the data directory of the dev-mode server started last (it records it),
+   * so that the README's token command works from any folder.
+   */
+  private static Path dataDir(Config config) {
+    Path dir = config.dataDir();
+    if (System.getenv("FHIR_DATA_DIR") == null && !Files.exists(DevKeys.file(dir))) {
+      Optional<Path> served = DevKeys.lastServed();
+      if (served.isPresent()) {
+        System.err.println("no dev key in " + dir.toAbsolutePath().normalize() + "; using the data directory of the"
+            + " dev server started last (" + DevKeys.servedRecord() + ")");
+        return served.get();
+      }
+    }
+    return dir;
+  }
+
+  /** Prints the token, and on stderr which key signed it (a refused token is then seen to come from another key). */
+  private static int print(Path dataDir, JWTClaimsSet claims) {
+    Path keyFile = DevKeys.file(dataDir).toAbsolutePath().normalize();
     boolean existed = Files.exists(keyFile);
-    String token = DevKeys.sign(config.dataDir(), claims.build());
-    System.err.println("signed with the dev key " + DevKeys.load(config.dataDir()).getKeyID() + " in " + keyFile
+    String token = DevKeys.sign(dataDir, claims);
+    System.err.println("signed with the dev key " + DevKeys.load(dataDir).getKeyID() + " in " + keyFile
         + (existed ? "" : " (new: no server has run on FHIR_DATA_DIR " + keyFile.getParent()
             + " yet; one started there accepts it)"));
     System.out.println(token);

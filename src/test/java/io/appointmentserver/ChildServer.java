@@ -21,6 +21,16 @@ final class ChildServer implements AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("FHIR DSTU3 server at (http://\\S+/fhir)");
   private static final Pattern USED = Pattern.compile("total \\d+K, used (\\d+)K");
 
+  private static final Path STATE = temporaryState();
+
+  private static Path temporaryState() {
+    try {
+      return Files.createTempDirectory("child-server-state");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   final Process process;
   final Path log;
   final String base;
@@ -37,6 +47,8 @@ final class ChildServer implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().keySet().removeIf(k -> k.startsWith("FHIR_"));
     pb.environment().put("FHIR_HOST", "127.0.0.1");
+    // a dev-mode serve records its data directory for token (DevKeys.recordServed): not in the user's home
+    pb.environment().put("XDG_STATE_HOME", STATE.toString());
     return pb;
   }
 

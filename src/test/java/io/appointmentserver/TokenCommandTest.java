@@ -26,12 +26,17 @@ class TokenCommandTest {
   private record Out(int exit, String stdout, String stderr) {}
 
   private static Out token(Path workingDir, String dataDir, String... args) throws Exception {
+    return token(Files.createTempDirectory("no-state"), workingDir, dataDir, args);
+  }
+
+  private static Out token(Path stateHome, Path workingDir, String dataDir, String... args) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
         "io.appointmentserver.Main", "token"));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workingDir.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("FHIR_"));
+    pb.environment().put("XDG_STATE_HOME", stateHome.toString());
     if (dataDir != null) {
       pb.environment().put("FHIR_DATA_DIR", dataDir);
     }
@@ -63,6 +68,23 @@ class TokenCommandTest {
       assertThat(o.stderr()).contains("signed with the dev key " + kid + " in " + keyFile).doesNotContain("new:");
       HttpResponse<String> r = Http.get(TestServer.base() + "/Patient?_count=1", "Authorization",
           "Bearer " + o.stdout());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void withoutFhirDataDirItFindsTheKeyOfTheDevServerStartedLastFromAnyFolder() throws Exception {
+    Path state = Files.createTempDirectory("state");
+    Path dataDir = TestServer.dataDir().toAbsolutePath().normalize();
+    try (ChildServer server = ChildServer.start(512, java.util.Map.of("XDG_STATE_HOME", state.toString()))) {
+      Path record = state.resolve("appointment-server").resolve("dev-data-dir");
+      assertThat(Files.readString(record).trim()).isEqualTo(dataDir.toString());
+
+      Out o = token(state, Files.createTempDirectory("anywhere"), null);
+      assertThat(o.exit()).as(o.stderr()).isZero();
+      assertThat(o.stderr()).contains("using the data directory of the dev server started last")
+          .contains("signed with the dev key " + DevKeys.load(dataDir).getKeyID() + " in " + DevKeys.file(dataDir));
+      HttpResponse<String> r = Http.get(server.base + "/Patient?_count=1", "Authorization", "Bearer " + o.stdout());
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }
   }

@@ -29,6 +29,42 @@ public final class DevKeys {
 
   private DevKeys() {}
 
+  /**
+   * Where a dev-mode server records its data directory, so that {@code token} run from another
+   * working directory finds the key of the server started last: {@code $XDG_STATE_HOME} (else
+   * {@code ~/.local/state}) {@code /appointment-server/dev-data-dir}.
+   */
+  public static Path servedRecord() {
+    String state = System.getenv("XDG_STATE_HOME");
+    Path base = state != null && !state.isBlank() ? Path.of(state)
+        : Path.of(System.getProperty("user.home"), ".local", "state");
+    return base.resolve("appointment-server").resolve("dev-data-dir");
+  }
+
+  /** Records {@code dataDir} as the one a dev-mode server serves from; best effort (a note is no reason to fail). */
+  public static void recordServed(Path dataDir) {
+    Path record = servedRecord();
+    try {
+      Files.createDirectories(record.getParent());
+      Path tmp = Files.createTempFile(record.getParent(), "dev-data-dir", ".tmp");
+      Files.writeString(tmp, dataDir.toAbsolutePath().normalize().toString(), StandardCharsets.UTF_8);
+      Files.move(tmp, record, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(DevKeys.class).debug("cannot record the dev data directory in {}", record, e);
+    }
+  }
+
+  /** The data directory the dev-mode server started last recorded, when it still holds a key. */
+  public static java.util.Optional<Path> lastServed() {
+    try {
+      Path dir = Path.of(Files.readString(servedRecord(), StandardCharsets.UTF_8).trim());
+      return Files.exists(file(dir)) ? java.util.Optional.of(dir) : java.util.Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   /** Where the dev key of {@code dataDir} is kept. */
   public static Path file(Path dataDir) {
     return dataDir.resolve(FILE);
