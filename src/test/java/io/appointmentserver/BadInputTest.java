@@ -306,7 +306,8 @@ class BadInputTest {
   @Test
   void aWriteWithoutABodyIs400() {
     for (String[] c : new String[][] {{"POST", "/fhir/Patient"}, {"PUT", "/fhir/Patient/nb1"}, {"POST", "/fhir/Patient/nb1"},
-        {"PUT", "/fhir/Patient?identifier=x"}}) {
+        {"PUT", "/fhir/Patient?identifier=x"}, {"POST", "/fhir"}, {"POST", "/fhir/"},
+        {"POST", "/fhir/?_include:iterate=Patient:*&name:below=|&_lastUpdated=%20"}}) {
       assertOutcome(raw(c[0], c[1], "Content-Length: 0\r\n"), 400, "body");
     }
     assertThat(Http.get(base + "/Patient/nb1").statusCode()).isEqualTo(404);

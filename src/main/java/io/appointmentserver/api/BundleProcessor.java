@@ -213,6 +213,7 @@ public final class BundleProcessor {
 
   @Transaction
   public Bundle process(@TransactionParam Bundle bundle, RequestDetails request) {
+    ResourceProvider.requireBody(bundle);
     StreamedBundle streamed = request.getUserData().remove(STREAMED) instanceof StreamedBundle s ? s : null;
     if (streamed != null && streamed.size() != bundle.getEntry().size()) {
       // not expected (HAPI keeps every entry); should it happen, HAPI's parse of the whole body is the truth

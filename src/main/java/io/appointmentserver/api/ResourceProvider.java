@@ -128,8 +128,8 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     });
   }
 
-  /** HAPI hands a create or update without a body (and without a Content-Type) over as null. */
-  private static void requireBody(IBaseResource resource) {
+  /** HAPI hands a create, update or bundle without a body (and without a Content-Type) over as null. */
+  static void requireBody(IBaseResource resource) {
     if (resource == null) {
       String msg = "The request has no resource in its body";
       throw new InvalidRequestException(msg, Outcomes.error(IssueType.REQUIRED, msg));
