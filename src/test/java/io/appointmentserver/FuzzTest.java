@@ -75,12 +75,15 @@ class FuzzTest {
     }
   }
 
+  private static final String PRACTITIONER =
+      "{\"resourceType\":\"Practitioner\",\"id\":\"fz-pr1\",\"name\":[{\"family\":\"Fuzz\"}]}";
+
   @Test
   void mutatedRequestsAreRefusedCleanly() throws Exception {
     System.out.println("FuzzTest seed " + SEED + " (-Dfuzz.seed=" + SEED + " repeats it), " + REQUESTS + " requests");
     String seed = Files.readString(TestServer.sharedDir().resolve("seed/request-body.json"));
     appointment = seed.replace("\"id\" : \"309\"", "\"id\" : \"fz-a1\"").replace("Patient/240", "Patient/fz-p1");
-    put("Practitioner/fz-pr1", "{\"resourceType\":\"Practitioner\",\"id\":\"fz-pr1\",\"name\":[{\"family\":\"Fuzz\"}]}");
+    put("Practitioner/fz-pr1", PRACTITIONER);
     put("Patient/fz-p1", patient("fz-p1"));
     put("Appointment/fz-a1", appointment);
 
@@ -89,7 +92,9 @@ class FuzzTest {
       run(db);
     }
     // and the server still answers as before
-    // (the fuzzer may have deleted its own resources: a new one is written and read)
+    // (the fuzzer may have deleted its own resources, the practitioner a patient refers to too: new
+    // ones are written and read)
+    put("Practitioner/fz-pr1", PRACTITIONER);
     put("Patient/fz-alive", patient("fz-alive"));
     assertThat(Http.get(base + "/Patient/fz-alive").statusCode()).isEqualTo(200);
     assertThat(Http.get(base + "/metadata").statusCode()).isEqualTo(200);
