@@ -84,18 +84,8 @@ public final class AppointmentServer implements AutoCloseable {
       // before anything is served or written: no other process may be answering from its cache
       lease = ReadCacheLease.acquire(db::connect, cache);
       FhirContext ctx = ctxFuture.join();
-      List<IgLoader.Loaded> ig;
-      try {
-        ig = IgLoader.load(ctx, config.builtInIg(), config.igPaths());
-      } catch (RuntimeException e) {
-        Throwable root = e;
-        while (root.getCause() != null) {
-          root = root.getCause();
-        }
-        // IgLoader's messages name the setting and the file
-        throw new StartupException(root == e || e.getMessage().contains(String.valueOf(root.getMessage()))
-            ? e.getMessage() : e.getMessage() + ": " + root.getMessage(), e);
-      }
+      // a failure names the setting and the file (StartupFailure.describe makes it serve's one line)
+      List<IgLoader.Loaded> ig = IgLoader.load(ctx, config.builtInIg(), config.igPaths());
       SearchParameters searchParams = new SearchParameters(ctx, ig.stream().map(IgLoader.Loaded::resource).toList());
       SearchIndex searchIndex = new SearchIndex(new Extractor(ctx, searchParams, config.timeZone()));
       // the store and the searcher take part in a transaction of several calls (conditional writes)

@@ -43,7 +43,7 @@ public final class Main implements Callable<Integer> {
         server = AppointmentServer.start(config);
       } catch (Exception e) {
         // one line that names the setting, not a stack trace: the usual causes are the operator's to fix
-        System.err.println("appointment-server: cannot start: " + StartupException.describe(e, config));
+        System.err.println("appointment-server: cannot start: " + StartupFailure.describe(e, config));
         if (config != null && java.util.Set.of("debug", "trace").contains(config.logLevel())) {
           e.printStackTrace();
         }

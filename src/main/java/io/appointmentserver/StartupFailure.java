@@ -4,15 +4,13 @@ package io.appointmentserver;
  * Why the server cannot start, in one line that names the setting to look at; {@code serve}
  * prints it and exits non-zero.
  */
-public final class StartupException extends RuntimeException {
-  public StartupException(String message, Throwable cause) {
-    super(message, cause);
-  }
+final class StartupFailure {
+  private StartupFailure() {}
 
   /** The one line for {@code e}, thrown while starting with {@code config} (null if it could not be read). */
   static String describe(Throwable e, Config config) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof StartupException || t instanceof io.appointmentserver.store.DataDirectoryInUseException
+      if (t instanceof io.appointmentserver.store.DataDirectoryInUseException
           || t instanceof io.appointmentserver.store.Database.DatabaseUnreachableException) {
         return t.getMessage();
       }
@@ -26,6 +24,8 @@ public final class StartupException extends RuntimeException {
       root = root.getCause();
     }
     String what = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    return root == e ? what : what + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+    // the cause, unless the message already quotes it
+    return root == e || (root.getMessage() != null && what.contains(root.getMessage())) ? what
+        : what + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
   }
 }
