@@ -36,16 +36,28 @@ final class ChildServer implements AutoCloseable {
   final String base;
 
   /**
-   * {@code serve} in a new JVM with {@code heapMb} of heap on the tests' class path, configured by
-   * nothing but {@code FHIR_HOST=127.0.0.1} (the FHIR_* variables of the test run's environment left out).
+   * The server's command line ({@code Main}) with {@code args} in a new JVM with {@code jvmOptions}
+   * on the tests' class path, the FHIR_* variables of the test run's environment left out.
    */
-  static ProcessBuilder serve(int heapMb, String... jvmOptions) {
+  static ProcessBuilder main(List<String> jvmOptions, String... args) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx" + heapMb + "m"));
-    command.addAll(List.of(jvmOptions));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.appointmentserver.Main", "serve"));
+    List<String> command = new ArrayList<>(List.of(java));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.appointmentserver.Main"));
+    command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().keySet().removeIf(k -> k.startsWith("FHIR_"));
+    return pb;
+  }
+
+  /**
+   * {@code serve} in a new JVM with {@code heapMb} of heap, configured by nothing but
+   * {@code FHIR_HOST=127.0.0.1}.
+   */
+  static ProcessBuilder serve(int heapMb, String... jvmOptions) {
+    List<String> options = new ArrayList<>(List.of("-Xmx" + heapMb + "m"));
+    options.addAll(List.of(jvmOptions));
+    ProcessBuilder pb = main(options, "serve");
     pb.environment().put("FHIR_HOST", "127.0.0.1");
     // a dev-mode serve records its data directory for token (DevKeys.recordServed): not in the user's home
     pb.environment().put("XDG_STATE_HOME", STATE.toString());

@@ -30,12 +30,9 @@ class TokenCommandTest {
   }
 
   private static Out token(Path stateHome, Path workingDir, String dataDir, String... args) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-        "io.appointmentserver.Main", "token"));
+    List<String> cmd = new ArrayList<>(List.of("token"));
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workingDir.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("FHIR_"));
+    ProcessBuilder pb = ChildServer.main(List.of(), cmd.toArray(String[]::new)).directory(workingDir.toFile());
     pb.environment().put("XDG_STATE_HOME", stateHome.toString());
     if (dataDir != null) {
       pb.environment().put("FHIR_DATA_DIR", dataDir);
