@@ -5,22 +5,18 @@ import io.appointmentserver.api.CapabilitySearchParameters;
 import io.appointmentserver.api.FhirRestServer;
 import io.appointmentserver.api.References;
 import io.appointmentserver.api.ServerCapabilities;
-import io.appointmentserver.api.Rules;
-import io.appointmentserver.ehealth.AppointmentBookings;
-import io.appointmentserver.ehealth.AppointmentRules;
 import io.appointmentserver.api.ResourceCodec;
 import io.appointmentserver.api.WritePolicy;
-import io.appointmentserver.ehealth.EhealthAppointment;
-import io.appointmentserver.ehealth.VideoMeetings;
+import io.appointmentserver.ehealth.AppointmentPlugin;
 import io.appointmentserver.http.HttpServer;
+import io.appointmentserver.plugin.Plugins;
+import io.appointmentserver.plugin.TypePlugin;
 import io.appointmentserver.http.ServerMetrics;
 import io.appointmentserver.search.Extractor;
 import io.appointmentserver.search.Reindexer;
 import io.appointmentserver.search.SearchIndex;
 import io.appointmentserver.search.SearchParameters;
 import io.appointmentserver.search.Searcher;
-import io.appointmentserver.security.AccessPolicy;
-import io.appointmentserver.security.AccessTags;
 import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.TokenAuthenticator;
 import io.appointmentserver.store.Database;
@@ -33,7 +29,6 @@ import io.appointmentserver.validation.ProfileValidator;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -101,31 +96,25 @@ public final class AppointmentServer implements AutoCloseable {
       // references to the public base (configured, or http://localhost:PORT/fhir by default) or
       // to the base a request was sent to are stored relative
       String defaultBase = config.effectiveBaseUrl(config.port());
-      AccessTags accessTags = new AccessTags(ctx, Map.of("Appointment", EhealthAppointment::addTags));
-      AccessPolicy access = new AccessPolicy(Map.of("Appointment", EhealthAppointment::rule));
-      VideoMeetings meetings = new VideoMeetings(config.videoMeetingBaseUrl());
-      Rules rules = new Rules(Map.of("Appointment", (r, p) -> {
-            AppointmentRules.onCreate(r, p);
-            meetings.onCreate(r);
-          }),
-          Map.of("Appointment", AppointmentRules::checkContent),
-          Map.of("Appointment", AppointmentRules.CHANGE_RULE));
-      ProfileValidator validator = validator(ctx, config, store, ig);
+      // what each resource type adds to the generic server: registered here, and only here
+      Plugins plugins = new Plugins(List.of(
+          new AppointmentPlugin(config.videoMeetingBaseUrl()),
+          TypePlugin.afterCommit(Reindexer.SEARCH_PARAMETER, reindexer::changed)));
+      ProfileValidator validator = validator(ctx, config, store, ig, plugins.assignedIdentifierSystems());
       validator.bindMetrics(metrics.registry());
-      WritePolicy policy = new WritePolicy(new References(ctx), accessTags, defaultBase, config.checkReferences(),
-          rules, Map.of("Appointment", AppointmentBookings::of), validator,
-          Map.of(Reindexer.SEARCH_PARAMETER, reindexer::changed));
+      WritePolicy policy = new WritePolicy(new References(ctx), defaultBase, config.checkReferences(), plugins,
+          validator);
       TokenAuthenticator authenticator = TokenAuthenticator.create(config.authIssuer(), config.authJwks(),
           config.authAudience(), config.authClockSkewSeconds(), config.dataDir());
       // links and Location headers use the configured base, else the one the request was sent to
       String publicBase = config.baseUrl() == null ? null : defaultBase;
       AuditLog audit = new AuditLog(store, Clock.systemUTC());
-      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, access, audit, publicBase, searcher,
+      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, plugins, audit, publicBase, searcher,
           defaultBase, transactions, config.conditionalDeleteMultiple());
       fhir.registerInterceptor(new CapabilitySearchParameters(searchParams));
       fhir.registerInterceptor(new ServerCapabilities(config.authIssuer(), config.conditionalDeleteMultiple()));
       HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
-          defaultBase, db, store, fhir, authenticator, access, audit, reindexer::status, metrics);
+          defaultBase, db, store, fhir, authenticator, plugins.accessPolicy(), audit, reindexer::status, metrics);
       http.start();
       String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
           : "http://" + config.host() + ":" + http.port() + "/fhir";
@@ -155,10 +144,10 @@ public final class AppointmentServer implements AutoCloseable {
    * stored through the API, so that profiles written before a restart are known after it.
    */
   private static ProfileValidator validator(FhirContext ctx, Config config, ResourceStore store,
-      List<IgLoader.Loaded> ig) {
+      List<IgLoader.Loaded> ig, Set<String> assignedIdentifierSystems) {
     long t0 = System.nanoTime();
     ProfileValidator validator = new ProfileValidator(ctx, ig.stream().map(IgLoader.Loaded::resource).toList(),
-        config.validation(), Set.of(AppointmentRules.IDENTIFIER_SYSTEM), config.allowUnknownProfiles(),
+        config.validation(), assignedIdentifierSystems, config.allowUnknownProfiles(),
         new ProfileValidator.StoredConformance() {
           @Override
           public String fingerprint() {

@@ -2,6 +2,7 @@ package io.appointmentserver.api;
 
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import io.appointmentserver.plugin.Plugins;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.AuditLog.RequestInfo;
@@ -18,10 +19,17 @@ import io.appointmentserver.store.ResourceStore.Guard;
 public final class Access {
   private final AccessPolicy policy;
   private final AuditLog audit;
+  private final Plugins plugins;
 
-  public Access(AccessPolicy policy, AuditLog audit) {
-    this.policy = policy;
+  public Access(Plugins plugins, AuditLog audit) {
+    this.policy = plugins.accessPolicy();
+    this.plugins = plugins;
     this.audit = audit;
+  }
+
+  /** The search parameters of {@code type} whose care teams must lie within the user's context. */
+  java.util.Set<String> teamSearchParameters(String type) {
+    return plugins.of(type).teamSearchParameters();
   }
 
   private static RequestInfo info(RequestDetails request) {

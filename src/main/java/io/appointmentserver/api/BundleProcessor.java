@@ -20,6 +20,7 @@ import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import ca.uhn.fhir.util.FhirTerser;
 import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.plugin.Operations.InstanceOperation;
 import io.appointmentserver.store.StoredResource;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.util.ArrayList;
@@ -31,7 +32,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BiFunction;
 import org.hl7.fhir.dstu3.model.InstantType;
 import org.hl7.fhir.dstu3.model.Bundle;
 import org.hl7.fhir.dstu3.model.Bundle.BundleEntryComponent;
@@ -69,10 +69,6 @@ public final class BundleProcessor {
   private static final String STREAMED = BundleProcessor.class.getName() + ".streamed";
   /** The servlet request attribute with the request's body as read (RequestGuard): not copied again. */
   public static final String BODY = BundleProcessor.class.getName() + ".body";
-
-  /** An operation a Bundle entry may call on an instance: (id, request) to the resource it returns. */
-  @FunctionalInterface
-  interface InstanceOperation extends BiFunction<IdType, RequestDetails, IBaseResource> {}
 
   private final FhirContext ctx;
   private final Map<String, ResourceProvider<?>> providers;

@@ -11,7 +11,8 @@ import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.method.BaseMethodBinding;
-import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.plugin.Operations;
+import io.appointmentserver.plugin.Plugins;
 import io.appointmentserver.search.Searcher;
 import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.store.ResourceStore;
@@ -33,7 +34,7 @@ public final class FhirRestServer extends RestfulServer {
   private final transient ResourceStore store;
   private final transient ResourceCodec codec;
   private final transient WritePolicy policy;
-  private final transient AccessPolicy accessPolicy;
+  private final transient Plugins plugins;
   private final transient AuditLog audit;
   private final String configuredBase;
   private final transient PrivilegeCheck privileges;
@@ -43,16 +44,16 @@ public final class FhirRestServer extends RestfulServer {
   private final boolean deleteMultiple;
 
   public FhirRestServer(FhirContext ctx, ResourceStore store, ResourceCodec codec, WritePolicy policy,
-      AccessPolicy accessPolicy, AuditLog audit, String configuredBase, Searcher searcher, String defaultBase,
+      Plugins plugins, AuditLog audit, String configuredBase, Searcher searcher, String defaultBase,
       TransactionScope transactions, boolean deleteMultiple) {
     super(ctx);
     this.store = store;
     this.codec = codec;
     this.policy = policy;
-    this.accessPolicy = accessPolicy;
+    this.plugins = plugins;
     this.audit = audit;
     this.configuredBase = configuredBase;
-    this.privileges = new PrivilegeCheck(accessPolicy);
+    this.privileges = new PrivilegeCheck(plugins.accessPolicy());
     this.searcher = searcher;
     this.defaultBase = defaultBase;
     this.transactions = transactions;
@@ -121,7 +122,7 @@ public final class FhirRestServer extends RestfulServer {
     registerInterceptor(new StoredResponses());
     // after StoredResponses, which fixes history entries before they are rendered
     registerInterceptor(new BrowserPages(getFhirContext().getResourceTypes()));
-    Access access = new Access(accessPolicy, audit);
+    Access access = new Access(plugins, audit);
     Searches searches = new Searches(searcher, codec, access, defaultBase, HistoryQueries.MAX_PAGE_SIZE);
     ConditionalWrites conditional = new ConditionalWrites(transactions, searches, defaultBase, deleteMultiple);
 
@@ -134,13 +135,13 @@ public final class FhirRestServer extends RestfulServer {
       byType.put(name, p);
     }
     setResourceProviders(providers);
-    AppointmentOperations appointments = new AppointmentOperations(store, codec, access);
+    Operations operations = plugins.operations(new OperationReads(store, codec, access));
     BundleProcessor bundles = new BundleProcessor(getFhirContext(), byType, conditional, privileges, store,
-        Map.of("Appointment/$exportAsiCal", appointments::exportAsiCal));
+        operations.instanceOperations());
     registerProvider(bundles);
     registerInterceptor(new BundleProcessor.Streaming());
     registerProvider(new SystemProvider(history, getFhirContext().getResourceTypes()));
-    registerProvider(appointments);
+    operations.providers().forEach(this::registerProvider);
   }
 
   private <T extends IBaseResource> ResourceProvider<T> provider(Class<T> cls, HistoryQueries history,

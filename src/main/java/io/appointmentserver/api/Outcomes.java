@@ -152,6 +152,8 @@ public final class Outcomes {
       map(ConcurrentWriteException.class, e -> status(409, IssueType.CONFLICT, e.getMessage())),
       map(StoreUnavailableException.class, e -> status(503, IssueType.TRANSIENT,
           "The database is not available at the moment; nothing was changed. Retry later.")),
+      map(io.appointmentserver.plugin.RuleViolation.class,
+          e -> new UnprocessableEntityException(e.getMessage(), error(e.code(), e.getMessage()))),
       map(ProfileValidationException.class, e -> new UnprocessableEntityException(e.getMessage(), e.outcome())),
       map(DataFormatException.class, e -> new InvalidRequestException("Invalid resource: " + e.getMessage(),
           error(IssueType.STRUCTURE, "Invalid resource: " + e.getMessage()))),

@@ -26,6 +26,10 @@ public final class References {
   private final FhirContext ctx;
   private final Set<String> resourceTypes;
 
+  FhirContext context() {
+    return ctx;
+  }
+
   public References(FhirContext ctx) {
     this.ctx = ctx;
     this.resourceTypes = ctx.getResourceTypes();

@@ -14,7 +14,7 @@ import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.appointmentserver.store.VersionConflictException;
 import io.appointmentserver.store.ResourceStore.Guard;
-import io.appointmentserver.api.Rules.ChangeRule;
+import io.appointmentserver.plugin.ChangeRule;
 import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.ResourceParam;
@@ -143,7 +143,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
 
   /** A create, with the id {@code assigned} beforehand (a transaction's) or a new one (null). */
   MethodOutcome create(T resource, RequestDetails request, String assigned) {
-    policy.rules().onCreate(type, resource, Access.principal(request));
+    policy.plugins().onCreate(type, resource, Access.principal(request));
     Prepared prepared = policy.prepare(type, resource, request);
     access.check(request, type, prepared.tags());
     ResourceCodec.Encoded encoded = codec.encoded(resource, type);
@@ -419,7 +419,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   /** The version being replaced must be within the user's context and allow this change. */
   private Guard guard(RequestDetails request, T after) {
     Guard inContext = access.guard(request, type);
-    ChangeRule rule = policy.rules().changeRule(type);
+    ChangeRule rule = policy.plugins().of(type).changeRule();
     if (rule == null) {
       return inContext;
     }

@@ -29,15 +29,13 @@ import java.util.Set;
 final class SearchContext {
   private SearchContext() {}
 
-  /** The parameters whose CareTeam references make an appointment's team tags (see {@code EhealthAppointment}). */
-  private static final Set<String> TEAM_PARAMETERS = Set.of("responsible", "careteamParticipant", "actor");
-
+  /** {@code teamParameters}: the type's parameters whose care teams must be in context (its plug-in's). */
   static void check(FhirContext ctx, String type, Map<String, String[]> parameters, ContextRule rule,
-      List<String> ownBases) {
+      List<String> ownBases, Set<String> teamParameters) {
     if (rule == null) {
       return;
     }
-    checkTeams(type, parameters, rule, ownBases);
+    checkTeams(parameters, rule, ownBases, teamParameters);
     String onlyPatient = rule.onlyPatient();
     if (onlyPatient == null) {
       return;
@@ -76,8 +74,9 @@ final class SearchContext {
     }
   }
 
-  private static void checkTeams(String type, Map<String, String[]> parameters, ContextRule rule, List<String> ownBases) {
-    if (!type.equals("Appointment") || rule.anyOf() == null
+  private static void checkTeams(Map<String, String[]> parameters, ContextRule rule, List<String> ownBases,
+      Set<String> teamParameters) {
+    if (teamParameters.isEmpty() || rule.anyOf() == null
         || rule.anyOf().stream().noneMatch(t -> t.startsWith(AccessTags.TEAM))) {
       return;
     }
@@ -86,7 +85,7 @@ final class SearchContext {
       int colon = key.indexOf(':');
       String name = colon < 0 ? key : key.substring(0, colon);
       String modifier = colon < 0 ? null : key.substring(colon + 1);
-      if (!TEAM_PARAMETERS.contains(name) || (modifier != null && !modifier.equals("CareTeam"))) {
+      if (!teamParameters.contains(name) || (modifier != null && !modifier.equals("CareTeam"))) {
         continue;
       }
       for (String value : e.getValue()) {

@@ -72,7 +72,8 @@ public final class Searches {
     }
     String base = base(request);
     List<String> ownBases = ownBases(request, defaultBase);
-    SearchContext.check(codec.context(), type, parameters, access.rule(request, type), ownBases);
+    SearchContext.check(codec.context(), type, parameters, access.rule(request, type), ownBases,
+        access.teamSearchParameters(type));
     String prefer = request.getHeader("Prefer");
     boolean lenient = prefer != null && prefer.replace(" ", "").contains("handling=lenient");
     Searcher.Page page = find(request, type, parameters, ownBases, lenient, count, !totalMode.equals("none"),

@@ -3,10 +3,9 @@ package io.appointmentserver.api;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 import io.appointmentserver.store.Bookings;
+import io.appointmentserver.plugin.Plugins;
 import io.appointmentserver.security.AccessTags;
 import io.appointmentserver.validation.ProfileValidator;
 import org.hl7.fhir.dstu3.model.OperationOutcome.OperationOutcomeIssueComponent;
@@ -26,27 +25,23 @@ public final class WritePolicy {
   private final AccessTags accessTags;
   private final String configuredBase;
   private final boolean checkReferences;
-  private final Rules rules;
-  private final Map<String, Function<IBaseResource, Bookings>> bookings;
+  private final Plugins plugins;
   private final ProfileValidator validator;
-  private final Map<String, Runnable> afterWrite;
 
-  /** {@code afterWrite}: what to do once a write (or delete) of a type committed, e.g. SearchParameter. */
-  public WritePolicy(References references, AccessTags accessTags, String configuredBase, boolean checkReferences,
-      Rules rules, Map<String, Function<IBaseResource, Bookings>> bookings, ProfileValidator validator,
-      Map<String, Runnable> afterWrite) {
-    this.afterWrite = Map.copyOf(afterWrite);
-    this.bookings = Map.copyOf(bookings);
+  /** {@code configuredBase}: the public base URL references to which are stored relative. */
+  public WritePolicy(References references, String configuredBase, boolean checkReferences, Plugins plugins,
+      ProfileValidator validator) {
     this.validator = validator;
     this.references = references;
-    this.accessTags = accessTags;
+    this.accessTags = plugins.accessTags(references.context());
     this.configuredBase = configuredBase;
     this.checkReferences = checkReferences;
-    this.rules = rules;
+    this.plugins = plugins;
   }
 
-  Rules rules() {
-    return rules;
+  /** The plug-ins: what each resource type adds to the write. */
+  Plugins plugins() {
+    return plugins;
   }
 
   /** A resource ready to store: the references that must exist, its access tags, its bookings. */
@@ -54,7 +49,7 @@ public final class WritePolicy {
 
   /** What a deletion of {@code type} books: nothing, or null when the type never books. */
   Bookings noBookings(String type) {
-    return bookings.containsKey(type) ? Bookings.NONE : null;
+    return plugins.bookings(type, null);
   }
 
   public Prepared prepare(String type, IBaseResource resource, RequestDetails request) {
@@ -67,10 +62,9 @@ public final class WritePolicy {
       bases.add(requestBase.endsWith("/") ? requestBase.substring(0, requestBase.length() - 1) : requestBase);
     }
     Set<String> targets = references.localize(resource, bases, checkReferences);
-    rules.checkContent(type, resource);
-    Function<IBaseResource, Bookings> booked = bookings.get(type);
+    plugins.of(type).checkContent(resource);
     return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource),
-        booked == null ? null : booked.apply(resource));
+        plugins.bookings(type, resource));
   }
 
   /**
@@ -86,18 +80,18 @@ public final class WritePolicy {
 
   /** Whether {@link #committed} does anything for {@code type}. */
   boolean watches(String type) {
-    return ProfileValidator.CONFORMANCE_TYPES.contains(type) || afterWrite.containsKey(type);
+    return ProfileValidator.CONFORMANCE_TYPES.contains(type) || plugins.of(type).watchesCommits();
   }
 
   /** After a create or update of {@code type/id} committed with {@code json}. */
   public void committed(String type, String id, String json) {
     validator.stored(type, id, json);
-    afterWrite.getOrDefault(type, () -> {}).run();
+    plugins.of(type).afterCommit();
   }
 
   /** After a delete of {@code type/id} committed. */
   public void deleted(String type, String id) {
     validator.deleted(type, id);
-    afterWrite.getOrDefault(type, () -> {}).run();
+    plugins.of(type).afterCommit();
   }
 }

@@ -1,8 +1,7 @@
 package io.appointmentserver.ehealth;
 
-import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
-import io.appointmentserver.api.Outcomes;
-import io.appointmentserver.api.Rules.ChangeRule;
+import io.appointmentserver.plugin.ChangeRule;
+import io.appointmentserver.plugin.RuleViolation;
 import java.util.HashSet;
 import java.util.Set;
 import org.hl7.fhir.dstu3.model.Appointment;
@@ -55,7 +54,7 @@ public final class AppointmentRules {
         a.addExtension(EhealthAppointment.CREATOR, new Reference(team));
       } else if (!(creator.getValue() instanceof Reference r) || !team.equals(r.getReference())) {
         String msg = "ehealth-creator is set by the server to the care team of the user's context (" + team + ")";
-        throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.BUSINESSRULE, msg));
+        throw RuleViolation.businessRule(msg);
       }
     }
   }
@@ -82,7 +81,7 @@ public final class AppointmentRules {
     if (a.hasStart() && a.hasEnd() && a.getEnd().before(a.getStart())) {
       String msg = "The appointment ends (" + a.getEndElement().getValueAsString() + ") before it starts ("
           + a.getStartElement().getValueAsString() + ")";
-      throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.INVARIANT, msg));
+      throw new RuleViolation(IssueType.INVARIANT, msg);
     }
   }
 
@@ -112,21 +111,21 @@ public final class AppointmentRules {
       if (IDENTIFIER_SYSTEM.equals(id.getSystem()) && now.getIdentifier().stream()
           .noneMatch(n -> IDENTIFIER_SYSTEM.equals(n.getSystem()) && id.getValue().equals(n.getValue()))) {
         String msg = "The eHealth identifier (" + IDENTIFIER_SYSTEM + "|" + id.getValue() + ") cannot be changed or removed";
-        throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.BUSINESSRULE, msg));
+        throw RuleViolation.businessRule(msg);
       }
     }
     String creatorBefore = reference(old.getExtensionByUrl(EhealthAppointment.CREATOR));
     String creatorAfter = reference(now.getExtensionByUrl(EhealthAppointment.CREATOR));
     if (creatorBefore != null && !creatorBefore.equals(creatorAfter)) {
       String msg = "The ehealth-creator of a group appointment (" + creatorBefore + ") cannot be changed or removed";
-      throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.BUSINESSRULE, msg));
+      throw RuleViolation.businessRule(msg);
     }
     AppointmentStatus was = old.getStatus();
     AppointmentStatus is = now.getStatus();
     if ((was == AppointmentStatus.CANCELLED || was == AppointmentStatus.ENTEREDINERROR) && was != is) {
       String msg = STATUS_FROZEN + ": the appointment is " + was.toCode() + "; its status cannot become "
           + (is == null ? "empty" : is.toCode());
-      throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.BUSINESSRULE, msg));
+      throw RuleViolation.businessRule(msg);
     }
   }
 
@@ -196,8 +195,7 @@ public final class AppointmentRules {
     return e != null && e.getValue() instanceof Reference r ? r.getReference() : null;
   }
 
-  private static UnprocessableEntityException violated(String key, String human) {
-    String msg = "Rule " + key + " violated: " + human;
-    return new UnprocessableEntityException(msg, Outcomes.error(IssueType.INVARIANT, msg));
+  private static RuleViolation violated(String key, String human) {
+    return RuleViolation.invariant(key, human);
   }
 }

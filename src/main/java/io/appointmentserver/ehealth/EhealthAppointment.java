@@ -24,6 +24,12 @@ public final class EhealthAppointment {
   public static final String CREATOR = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-creator";
   public static final String GROUP = "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-group-appointment";
 
+  /**
+   * The search parameters whose CareTeam references make an appointment's team tags: a search by a
+   * user with a care team in context that names another team is refused.
+   */
+  static final Set<String> TEAM_PARAMETERS = Set.of("responsible", "careteamParticipant", "actor");
+
   private EhealthAppointment() {}
 
   /** Adds {@code team:<ref>} for every care team the appointment names. */
