@@ -1,14 +1,18 @@
 package io.appointmentserver;
 
 import ca.uhn.fhir.context.FhirContext;
-import io.appointmentserver.api.CapabilitySearchParameters;
-import io.appointmentserver.api.FhirRestServer;
-import io.appointmentserver.api.References;
-import io.appointmentserver.api.ServerCapabilities;
-import io.appointmentserver.api.ResourceCodec;
-import io.appointmentserver.api.WritePolicy;
+import io.appointmentserver.rest.CapabilitySearchParameters;
+import io.appointmentserver.rest.FhirRestServer;
+import io.appointmentserver.interaction.References;
+import io.appointmentserver.rest.ServerCapabilities;
+import io.appointmentserver.interaction.ResourceCodec;
+import io.appointmentserver.interaction.WritePolicy;
 import io.appointmentserver.ehealth.AppointmentPlugin;
+import io.appointmentserver.http.HealthServlet;
 import io.appointmentserver.http.HttpServer;
+import io.appointmentserver.http.MetricsServlet;
+import io.appointmentserver.interaction.Access;
+import io.appointmentserver.interaction.Interactions;
 import io.appointmentserver.plugin.Plugins;
 import io.appointmentserver.plugin.TypePlugin;
 import io.appointmentserver.http.ServerMetrics;
@@ -29,6 +33,7 @@ import io.appointmentserver.validation.ProfileValidator;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -109,12 +114,17 @@ public final class AppointmentServer implements AutoCloseable {
       // links and Location headers use the configured base, else the one the request was sent to
       String publicBase = config.baseUrl() == null ? null : defaultBase;
       AuditLog audit = new AuditLog(store, Clock.systemUTC());
-      FhirRestServer fhir = new FhirRestServer(ctx, store, codec, policy, plugins, audit, publicBase, searcher,
-          defaultBase, transactions, config.conditionalDeleteMultiple());
+      Interactions interactions = new Interactions(
+          new Interactions.Parts(store, codec, policy, new Access(plugins, audit), searcher),
+          new Interactions.Settings(transactions, defaultBase, config.conditionalDeleteMultiple()));
+      FhirRestServer fhir = new FhirRestServer(ctx, interactions, plugins, publicBase);
       fhir.registerInterceptor(new CapabilitySearchParameters(searchParams));
       fhir.registerInterceptor(new ServerCapabilities(config.authIssuer(), config.conditionalDeleteMultiple()));
-      HttpServer http = new HttpServer(config.host(), config.port(), config.maxBodyBytes(), publicBase,
-          defaultBase, db, store, fhir, authenticator, plugins.accessPolicy(), audit, reindexer::status, metrics);
+      HttpServer http = new HttpServer(
+          new HttpServer.Settings(config.host(), config.port(), config.maxBodyBytes(), publicBase, defaultBase),
+          new HttpServer.Parts(fhir, interactions.read(), authenticator, Map.of(
+              "/health", new HealthServlet(db, reindexer::status),
+              "/metrics", new MetricsServlet(metrics)), metrics));
       http.start();
       String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
           : "http://" + config.host() + ":" + http.port() + "/fhir";

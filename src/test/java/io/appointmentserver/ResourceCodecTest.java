@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.LenientErrorHandler;
-import io.appointmentserver.api.ResourceCodec;
+import io.appointmentserver.interaction.ResourceCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -2,7 +2,7 @@ package io.appointmentserver.bench;
 
 import ca.uhn.fhir.context.FhirContext;
 import io.appointmentserver.FhirServerContext;
-import io.appointmentserver.api.ResourceCodec;
+import io.appointmentserver.interaction.ResourceCodec;
 import io.appointmentserver.ehealth.AppointmentBookings;
 import io.appointmentserver.ehealth.EhealthAppointment;
 import io.appointmentserver.search.Extractor;

@@ -1,6 +1,5 @@
 package io.appointmentserver.http;
 
-import io.appointmentserver.security.Principal;
 import java.util.Set;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.RequestLog;
@@ -17,6 +16,12 @@ import org.slf4j.LoggerFactory;
  */
 final class AccessLog implements RequestLog {
   static final Logger LOG = LoggerFactory.getLogger("access");
+  /**
+   * The request attribute the access log line takes its user from: the one value {@link Authentication}
+   * records for it (Jetty's request log sees the request as the connector made it, not the
+   * servlet chain's wrapper that carries the caller).
+   */
+  static final String USER = AccessLog.class.getName() + ".user";
 
   private final ServerMetrics metrics;
   private final Set<String> types;
@@ -37,8 +42,7 @@ final class AccessLog implements RequestLog {
       return;
     }
     String traceId = response.getHeaders().get("X-B3-TraceId");
-    Object principal = request.getAttribute(Principal.ATTRIBUTE);
-    String user = principal instanceof Principal p && p.userId() != null ? printable(p.userId()) : "-";
+    String user = request.getAttribute(USER) instanceof String id ? printable(id) : "-";
     String query = request.getHttpURI().getQuery();
     StringBuilder line = new StringBuilder(128)
         .append(traceId == null ? "-" : printable(traceId)).append(' ')

@@ -1,9 +1,9 @@
 package io.appointmentserver.http;
 
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
-import io.appointmentserver.api.BrowserPages;
-import io.appointmentserver.api.Outcomes;
-import io.appointmentserver.security.AuditLog;
+import io.appointmentserver.rest.BrowserPages;
+import io.appointmentserver.interaction.Outcomes;
+import io.appointmentserver.security.Caller;
 import io.appointmentserver.security.AuditLog.RequestInfo;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.Principal;
@@ -13,6 +13,7 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URLDecoder;
@@ -69,16 +70,22 @@ final class Authentication extends HttpFilter {
       errors.write(req, resp, response);
       return;
     }
-    req.setAttribute(Principal.ATTRIBUTE, principal.localized(List.of(defaultBase, RequestBase.of(req))));
+    Principal user = principal.localized(List.of(defaultBase, RequestBase.of(req)));
+    req.setAttribute(AccessLog.USER, user.userId());
     String traceId = req.getHeader("x-b3-traceid");
     if (traceId == null || traceId.isBlank() || traceId.length() > 64) {
       traceId = newTraceId();
     }
     resp.setHeader("X-B3-TraceId", traceId);
-    req.setAttribute(AuditLog.ATTRIBUTE, new RequestInfo(traceId, req.getRemoteAddr(),
-        auditedQuery(req.getQueryString()),
+    Caller caller = new Caller(user, new RequestInfo(traceId, req.getRemoteAddr(), auditedQuery(req.getQueryString()),
         req.getMethod()));
-    chain.doFilter(req, resp);
+    // who is asking, the servlet API's way: everything behind this filter takes it from getUserPrincipal()
+    chain.doFilter(new HttpServletRequestWrapper(req) {
+      @Override
+      public java.security.Principal getUserPrincipal() {
+        return caller;
+      }
+    }, resp);
   }
 
   /** The query as the audit records it: decoded, or as sent when it does not decode (RequestGuard refuses it). */

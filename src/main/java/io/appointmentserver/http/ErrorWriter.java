@@ -2,7 +2,7 @@ package io.appointmentserver.http;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
-import io.appointmentserver.api.Outcomes;
+import io.appointmentserver.interaction.Outcomes;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;

@@ -1,16 +1,11 @@
 package io.appointmentserver.http;
 
-import io.appointmentserver.api.BrowserPages;
-import io.appointmentserver.api.Outcomes;
-import io.appointmentserver.security.AccessPolicy;
-import io.appointmentserver.security.AuditLog;
-import io.appointmentserver.security.AuditLog.RequestInfo;
-import io.appointmentserver.security.ContextRule;
+import io.appointmentserver.rest.BrowserPages;
+import io.appointmentserver.interaction.Ids;
+import io.appointmentserver.interaction.Outcomes;
+import io.appointmentserver.interaction.Read;
+import io.appointmentserver.security.Caller;
 import io.appointmentserver.security.ForbiddenException;
-import io.appointmentserver.security.Principal;
-import io.appointmentserver.security.Privileges;
-import io.appointmentserver.security.Privileges.Op;
-import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.StoredJson;
 import jakarta.servlet.FilterChain;
@@ -34,25 +29,20 @@ import org.eclipse.jetty.ee10.servlet.HttpOutput;
  */
 final class FastRead extends HttpFilter {
   private static final Pattern PATH = Pattern.compile(
-      "/([A-Z][A-Za-z]+)/([A-Za-z0-9\\-.]{1,64})(?:/_history/([0-9]{1,18}))?");
+      "/([A-Z][A-Za-z]+)/(" + Ids.ID_PATTERN + ")(?:/_history/([0-9]{1,18}))?");
 
-  private final ResourceStore store;
+  private final Read read;
   private final Set<String> resourceTypes;
   private final ErrorWriter errors;
   private final String configuredBase;
-  private final AccessPolicy access;
-  private final AuditLog audit;
   private final GzipCache gzipped = new GzipCache(32 << 20);
 
   /** {@code configuredBase} is the public base URL, or null to use the one each request was sent to. */
-  FastRead(ResourceStore store, Set<String> resourceTypes, ErrorWriter errors, String configuredBase,
-      AccessPolicy access, AuditLog audit) {
-    this.store = store;
+  FastRead(Read read, Set<String> resourceTypes, ErrorWriter errors, String configuredBase) {
+    this.read = read;
     this.resourceTypes = resourceTypes;
     this.errors = errors;
     this.configuredBase = configuredBase;
-    this.access = access;
-    this.audit = audit;
   }
 
   @Override
@@ -67,29 +57,24 @@ final class FastRead extends HttpFilter {
       return;
     }
     String type = m.group(1);
-    Principal principal = (Principal) req.getAttribute(Principal.ATTRIBUTE);
+    Caller caller = Caller.of(req);
     StoredJson s;
     try {
-      // the same checks as the HAPI path: privilege, context, then the resource's context
-      Privileges.require(principal, type, Op.READ);
-      ContextRule rule = access.rule(principal, type);
-      s = m.group(3) == null ? store.readJson(type, m.group(2))
-          : store.vreadJson(type, m.group(2), Long.parseLong(m.group(3)));
+      // the read interaction, as the HAPI path runs it: privilege, context, the resource's context, audit
+      s = read.stored(caller.user(), caller.request(), type, m.group(2),
+          m.group(3) == null ? null : Long.valueOf(m.group(3)));
       if (s == null || s.deleted()) {
         chain.doFilter(req, resp); // HAPI writes the 404 / 410
         return;
       }
-      AccessPolicy.check(rule, type, s.tags());
-      audit.record(audit.events(principal, (RequestInfo) req.getAttribute(AuditLog.ATTRIBUTE), "R",
-          m.group(3) == null ? "read" : "vread", type, type + "/" + s.id() + "/_history/" + s.version(), s.tags()));
     } catch (StoreUnavailableException | ForbiddenException e) {
       errors.write(req, resp, Outcomes.toResponse(e));
       return;
     }
-    String etag = "W/\"" + s.version() + "\"";
+    String etag = Ids.etag(s.version());
     resp.setHeader("ETag", etag);
     resp.setDateHeader("Last-Modified", s.lastUpdated().toEpochMilli());
-    resp.setHeader("Content-Location", RequestBase.of(req, configuredBase) + "/" + s.type() + "/" + s.id() + "/_history/" + s.version());
+    resp.setHeader("Content-Location", RequestBase.of(req, configuredBase) + "/" + Ids.versioned(s.type(), s.id(), s.version()));
     if (notModified(req, s)) {
       resp.setStatus(304);
       return;
@@ -116,7 +101,7 @@ final class FastRead extends HttpFilter {
     if (ifNoneMatch != null) {
       for (String tag : ifNoneMatch.split(",")) {
         String t = tag.trim();
-        if (t.equals("*") || t.equals("W/\"" + s.version() + "\"") || t.equals("\"" + s.version() + "\"")) {
+        if (t.equals("*") || t.equals(Ids.etag(s.version())) || t.equals("\"" + s.version() + "\"")) {
           return true;
         }
       }

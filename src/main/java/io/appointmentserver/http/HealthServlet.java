@@ -14,12 +14,12 @@ import java.util.function.Supplier;
  * {@code GET /health}: 200 while the database answers, 503 while it does not; with the search
  * index's reindex passes of the last hour ({@code searchIndex}: type, resources indexed, state).
  */
-final class HealthServlet extends HttpServlet {
+public final class HealthServlet extends HttpServlet {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final transient Database db;
   private final transient Supplier<?> reindexStatus;
 
-  HealthServlet(Database db, Supplier<?> reindexStatus) {
+  public HealthServlet(Database db, Supplier<?> reindexStatus) {
     this.db = db;
     this.reindexStatus = reindexStatus;
   }

@@ -1,11 +1,8 @@
 package io.appointmentserver.http;
 
-import io.appointmentserver.api.FhirRestServer;
-import io.appointmentserver.security.AccessPolicy;
-import io.appointmentserver.security.AuditLog;
+import io.appointmentserver.interaction.Read;
+import io.appointmentserver.rest.FhirRestServer;
 import io.appointmentserver.security.TokenAuthenticator;
-import io.appointmentserver.store.Database;
-import io.appointmentserver.store.ResourceStore;
 import jakarta.servlet.DispatcherType;
 import java.util.EnumSet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
@@ -28,9 +25,24 @@ public final class HttpServer implements AutoCloseable {
   private final Server jetty;
   private final ServerConnector connector;
 
-  public HttpServer(String host, int port, long maxBody, String configuredBase, String defaultBase, Database db,
-      ResourceStore store, FhirRestServer fhir, TokenAuthenticator authenticator, AccessPolicy access,
-      AuditLog audit, java.util.function.Supplier<?> reindexStatus, ServerMetrics metrics) {
+  /**
+   * Where the server listens and what it takes: {@code maxBody} the largest request body;
+   * {@code configuredBase} the public base URL (null: the one each request was sent to);
+   * {@code defaultBase} the base that references to this server are stored relative to.
+   */
+  public record Settings(String host, int port, long maxBody, String configuredBase, String defaultBase) {}
+
+  /**
+   * What it serves: the FHIR API (HAPI's servlet, with the read interaction for the fast path),
+   * the token check, and the operator's servlets beside it by path ({@code /health}, {@code /metrics}).
+   */
+  public record Parts(FhirRestServer fhir, Read read, TokenAuthenticator authenticator,
+      java.util.Map<String, jakarta.servlet.http.HttpServlet> operator, ServerMetrics metrics) {}
+
+  public HttpServer(Settings settings, Parts parts) {
+    long maxBody = settings.maxBody();
+    FhirRestServer fhir = parts.fhir();
+    ServerMetrics metrics = parts.metrics();
     ErrorWriter errors = new ErrorWriter(fhir.getFhirContext(), maxBody);
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("http");
@@ -43,22 +55,22 @@ public final class HttpServer implements AutoCloseable {
     // request (Arrays.fill was 13 % of the JVM's samples of the seed PUT); a token above 1,024 is never cached
     http.setHeaderCacheSize(0);
     connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
-    connector.setHost(host);
-    connector.setPort(port);
+    connector.setHost(settings.host());
+    connector.setPort(settings.port());
     jetty.addConnector(connector);
     ServletContextHandler context = new ServletContextHandler();
     context.setContextPath("/");
     EnumSet<DispatcherType> requests = EnumSet.of(DispatcherType.REQUEST);
-    context.addFilter(new FilterHolder(new Authentication(authenticator, defaultBase, errors)), "/fhir/*", requests);
+    context.addFilter(new FilterHolder(new Authentication(parts.authenticator(), settings.defaultBase(), errors)),
+        "/fhir/*", requests);
     context.addFilter(new FilterHolder(new RequestGuard(maxBody, errors)), "/fhir/*", requests);
-    context.addFilter(new FilterHolder(new FastRead(store, fhir.getFhirContext().getResourceTypes(), errors,
-        configuredBase, access, audit)), "/fhir/*", requests);
+    context.addFilter(new FilterHolder(new FastRead(parts.read(), fhir.getFhirContext().getResourceTypes(), errors,
+        settings.configuredBase())), "/fhir/*", requests);
     context.addFilter(new FilterHolder(new WholeResponses()), "/fhir/*", requests);
     ServletHolder fhirHolder = new ServletHolder("fhir", fhir);
     fhirHolder.setInitOrder(1);
     context.addServlet(fhirHolder, "/fhir/*");
-    context.addServlet(new ServletHolder("health", new HealthServlet(db, reindexStatus)), "/health");
-    context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), "/metrics");
+    parts.operator().forEach((path, servlet) -> context.addServlet(new ServletHolder(path, servlet), path));
     // every other path, whatever the method: a 404 with an OperationOutcome (Jetty's default servlet
     // answered unknown methods with a 501)
     context.addServlet(new ServletHolder("elsewhere", new jakarta.servlet.http.HttpServlet() {

@@ -10,10 +10,10 @@ import java.io.IOException;
  * without a token: it tells counts and timings, no resource content, and is served only on
  * {@code FHIR_HOST}.
  */
-final class MetricsServlet extends HttpServlet {
+public final class MetricsServlet extends HttpServlet {
   private final transient ServerMetrics metrics;
 
-  MetricsServlet(ServerMetrics metrics) {
+  public MetricsServlet(ServerMetrics metrics) {
     this.metrics = metrics;
   }
 

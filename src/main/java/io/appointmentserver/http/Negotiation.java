@@ -1,6 +1,6 @@
 package io.appointmentserver.http;
 
-import io.appointmentserver.api.BrowserPages;
+import io.appointmentserver.rest.BrowserPages;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.Locale;
 import java.util.Set;
@@ -28,7 +28,7 @@ final class Negotiation {
     if (format != null && !format.isBlank()) {
       String f = mediaType(format);
       if (BrowserPages.isHtmlFormat(f)) {
-        return f.equals("html/xml") ? Format.XML : Format.JSON; // a page of that format (api.BrowserPages)
+        return f.equals("html/xml") ? Format.XML : Format.JSON; // a page of that format (rest.BrowserPages)
       }
       return JSON_TYPES.contains(f) ? Format.JSON : XML_TYPES.contains(f) ? Format.XML : null;
     }

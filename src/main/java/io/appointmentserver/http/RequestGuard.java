@@ -29,8 +29,8 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
-import io.appointmentserver.api.BundleProcessor;
-import io.appointmentserver.api.Outcomes;
+import io.appointmentserver.rest.BundleProvider;
+import io.appointmentserver.interaction.Outcomes;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 
 /**
@@ -157,8 +157,7 @@ final class RequestGuard extends HttpFilter {
       }
     }
     body = withoutByteOrderMark(body);
-    // the body once: a Bundle reads it from here rather than from a copy (BundleProcessor)
-    req.setAttribute(BundleProcessor.BODY, body);
+    // the body once: a Bundle reads it from here rather than from a copy (rest.BundleProvider)
     try {
       chain.doFilter(new BufferedBody(req, body), resp);
     } catch (OutOfMemoryError e) {
@@ -309,12 +308,18 @@ final class RequestGuard extends HttpFilter {
   }
 
   /** The request with its body already read (and inflated). */
-  private static final class BufferedBody extends HttpServletRequestWrapper {
+  /** The request with its body as read here: HAPI reads it from memory, a Bundle takes the bytes themselves. */
+  private static final class BufferedBody extends HttpServletRequestWrapper implements BundleProvider.ReadBody {
     private final byte[] body;
 
     BufferedBody(HttpServletRequest req, byte[] body) {
       super(req);
       this.body = body;
+    }
+
+    @Override
+    public byte[] body() {
+      return body;
     }
 
     @Override

@@ -27,8 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AuditLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
-  /** Where the authentication filter leaves the {@link RequestInfo}. */
-  public static final String ATTRIBUTE = "io.appointmentserver.security.AuditLog.RequestInfo";
   /** A CPR number: ddmmyy, an optional dash, four digits. */
   private static final Pattern CPR = Pattern.compile(
       "(?<![0-9])(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}(?![0-9])");

@@ -41,9 +41,6 @@ public record Principal(
     }
   }
 
-  /** Where the authentication filter leaves the principal for the rest of the request. */
-  public static final String ATTRIBUTE = "io.appointmentserver.security.Principal";
-
   /**
    * The same principal with references under one of {@code ownBases} made relative, the way
    * the server stores references: {@code http://host/fhir/Patient/240} becomes {@code Patient/240}.

@@ -1,4 +1,4 @@
-package io.appointmentserver.api;
+package io.appointmentserver.rest;
 
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Pointcut;
@@ -9,6 +9,8 @@ import ca.uhn.fhir.rest.api.server.ResponseDetails;
 import ca.uhn.fhir.rest.server.RestfulServerUtils;
 import ca.uhn.fhir.rest.server.RestfulServerUtils.ResponseEncoding;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import io.appointmentserver.interaction.Ids;
+import io.appointmentserver.interaction.StoredForm;
 import io.appointmentserver.store.StoredResource;
 import jakarta.servlet.http.HttpServletResponse;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -23,7 +25,6 @@ import java.util.zip.GZIPOutputStream;
 import org.hl7.fhir.dstu3.model.Bundle;
 import org.hl7.fhir.dstu3.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.dstu3.model.Bundle.HTTPVerb;
-import org.hl7.fhir.dstu3.model.Bundle.SearchEntryMode;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,26 +49,7 @@ public final class StoredResponses {
   private static final Logger LOG = LoggerFactory.getLogger(StoredResponses.class);
   private static final String KEY = StoredResponses.class.getName();
 
-  /** The version a write stored, and the model object HAPI would serialize for its response. */
-  private record Written(IBaseResource resource, StoredResource stored) {}
-
-  private static final String SEARCHSET = KEY + ".searchset";
   private static final JsonFactory JSON = new JsonFactory();
-
-  /** A searchset entry: its resource as stored JSON ({@code fullUrl} null for an outcome). */
-  record Entry(String fullUrl, String json, SearchEntryMode mode) {}
-
-  private record Searchset(Bundle envelope, List<Entry> entries) {}
-
-  /** Called by a search wanted as plain JSON: {@code envelope} without entries, then the entries. */
-  static void searchset(RequestDetails request, Bundle envelope, List<Entry> entries) {
-    request.getUserData().put(SEARCHSET, new Searchset(envelope, entries));
-  }
-
-  /** Called by a write: {@code resource} is what the response carries, {@code stored} its stored form. */
-  static void written(RequestDetails request, IBaseResource resource, StoredResource stored) {
-    request.getUserData().put(KEY, new Written(resource, stored));
-  }
 
   @Hook(Pointcut.SERVER_OUTGOING_RESPONSE)
   public boolean outgoing(RequestDetails request, ResponseDetails response) throws IOException {
@@ -76,19 +58,18 @@ public final class StoredResponses {
       bundle.getEntry().forEach(StoredResponses::requestUrl);
       return true;
     }
-    if (request.getUserData().get(SEARCHSET) instanceof Searchset set && body == set.envelope()
-        && request instanceof ServletRequestDetails servlet) {
-      Date lastUpdated = set.envelope().getMeta().getLastUpdated();
-      send(servlet, response, lastUpdated, searchset(set));
+    List<StoredForm.Entry> entries = StoredForm.entries(body);
+    if (entries != null && request instanceof ServletRequestDetails servlet) {
+      Bundle envelope = (Bundle) body;
+      send(servlet, response, envelope.getMeta().getLastUpdated(), searchset(envelope, entries));
       return false;
     }
-    if (!(request.getUserData().get(KEY) instanceof Written w) || body != w.resource()
-        || !(request instanceof ServletRequestDetails servlet) || !plainJson(request)) {
+    StoredResource s = StoredForm.of(body);
+    if (s == null || !(request instanceof ServletRequestDetails servlet) || !plainJson(request)) {
       return true;
     }
-    StoredResource s = w.stored();
-    String location = request.getFhirServerBase() + "/" + s.type() + "/" + s.id() + "/_history/" + s.version();
-    servlet.getServletResponse().setHeader("ETag", "W/\"" + s.version() + "\"");
+    String location = request.getFhirServerBase() + "/" + Ids.versioned(s.type(), s.id(), s.version());
+    servlet.getServletResponse().setHeader("ETag", Ids.etag(s.version()));
     servlet.getServletResponse().setHeader("Content-Location", location);
     if (request.getRestOperationType() == RestOperationTypeEnum.CREATE) {
       servlet.getServletResponse().setHeader("Location", location);
@@ -137,10 +118,9 @@ public final class StoredResponses {
   }
 
   /** The searchset as HAPI writes a Bundle (the same members in the same order), entries as stored. */
-  private static byte[] searchset(Searchset set) {
-    Bundle b = set.envelope();
+  private static byte[] searchset(Bundle b, List<StoredForm.Entry> entries) {
     int size = 256;
-    for (Entry e : set.entries()) {
+    for (StoredForm.Entry e : entries) {
       size += e.json().length() + 128;
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(size);
@@ -165,9 +145,9 @@ public final class StoredResponses {
         g.writeEndObject();
       }
       g.writeEndArray();
-      if (!set.entries().isEmpty()) {
+      if (!entries.isEmpty()) {
         g.writeArrayFieldStart("entry");
-        for (Entry e : set.entries()) {
+        for (StoredForm.Entry e : entries) {
           g.writeStartObject();
           if (e.fullUrl() != null) {
             g.writeStringField("fullUrl", e.fullUrl());
@@ -197,7 +177,7 @@ public final class StoredResponses {
   private static final String ENCODING = StoredResponses.class.getName() + ".encoding";
 
   /** JSON of the resource itself, as stored: nothing that changes what HAPI would write. */
-  static boolean plainJson(RequestDetails request) {
+  public static boolean plainJson(RequestDetails request) {
     if (request.getParameters().containsKey("_summary") || request.getParameters().containsKey("_elements")) {
       return false;
     }

@@ -1,4 +1,4 @@
-package io.appointmentserver.api;
+package io.appointmentserver.interaction;
 
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
@@ -63,7 +63,11 @@ public final class Searches {
         filter == null ? null : filter.condition(), filter == null ? null : filter.params(), access.scope(request, types)));
   }
 
-  public Bundle search(String type, RequestDetails request) {
+  /**
+   * {@code storedForm}: the client wants plain JSON, so the entries are carried as their stored
+   * bytes ({@link StoredForm}) rather than decoded into the Bundle.
+   */
+  public Bundle search(String type, RequestDetails request, boolean storedForm) {
     Map<String, String[]> parameters = new LinkedHashMap<>(request.getParameters());
     int count = count(parameters.get("_count"));
     String totalMode = parameters.containsKey("_total") ? parameters.get("_total")[0] : "accurate";
@@ -101,17 +105,17 @@ public final class Searches {
       bundle.addLink().setRelation("next").setUrl(link(base, type, parameters, page.next()));
       bundle.addLink().setRelation("last").setUrl(link(base, type, parameters, Searcher.LAST));
     }
-    // plain JSON: the entries are the stored bytes, written around this envelope (StoredResponses);
+    // plain JSON: the entries are the stored bytes, written around this envelope (rest.StoredResponses);
     // HAPI answers _count=0 as _summary=count
-    boolean stored = count > 0 && !request.isSubRequest() && StoredResponses.plainJson(request);
-    List<StoredResponses.Entry> entries = stored ? new ArrayList<>() : null;
+    boolean stored = count > 0 && !request.isSubRequest() && storedForm;
+    List<StoredForm.Entry> entries = stored ? new ArrayList<>() : null;
     Set<String> tags = new TreeSet<>();
     for (List<StoredResource> found : List.of(page.resources(), page.included())) {
       SearchEntryMode mode = found == page.resources() ? SearchEntryMode.MATCH : SearchEntryMode.INCLUDE;
       for (StoredResource s : found) {
         String fullUrl = base + "/" + s.type() + "/" + s.id();
         if (stored) {
-          entries.add(new StoredResponses.Entry(fullUrl, s.json(), mode));
+          entries.add(new StoredForm.Entry(fullUrl, s.json(), mode));
         } else {
           bundle.addEntry().setFullUrl(fullUrl).setResource((Resource) codec.decode(s)).getSearch().setMode(mode);
         }
@@ -125,14 +129,14 @@ public final class Searches {
           "More resources are included than this server includes in one page (" + page.included().size()
               + "); the rest are left out");
       if (stored) {
-        entries.add(new StoredResponses.Entry(null, codec.context().newJsonParser().encodeResourceToString(outcome),
+        entries.add(new StoredForm.Entry(null, codec.context().newJsonParser().encodeResourceToString(outcome),
             SearchEntryMode.OUTCOME));
       } else {
         bundle.addEntry().setResource(outcome).getSearch().setMode(SearchEntryMode.OUTCOME);
       }
     }
     if (stored) {
-      StoredResponses.searchset(request, bundle, entries);
+      StoredForm.attachEntries(bundle, entries);
     }
     // one event per search (and per patient it showed), the query in it
     access.audited(request, "search-type", type, null, tags.toArray(String[]::new));

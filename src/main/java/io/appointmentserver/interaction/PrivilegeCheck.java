@@ -1,4 +1,4 @@
-package io.appointmentserver.api;
+package io.appointmentserver.interaction;
 
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
@@ -12,18 +12,18 @@ import io.appointmentserver.security.Privileges.Op;
  * The role check for everything HAPI's RestfulServer handles, once it knows which interaction a
  * request is: the privilege it needs ({@link Privileges}), then that the user has a context where
  * one is required. The context itself is checked against the resources, in the interactions.
- * Called by {@link FhirRestServer} when it has chosen the method, before the body is parsed; not
+ * Called by {@code rest.FhirRestServer} when it has chosen the method, before the body is parsed; not
  * an interceptor hook, since HAPI logs every exception out of a hook as a server error, and a
  * client's missing privilege is none.
  */
-final class PrivilegeCheck {
+public final class PrivilegeCheck {
   private final AccessPolicy policy;
 
-  PrivilegeCheck(AccessPolicy policy) {
+  public PrivilegeCheck(AccessPolicy policy) {
     this.policy = policy;
   }
 
-  void check(RequestDetails request, RestOperationTypeEnum operation) {
+  public void check(RequestDetails request, RestOperationTypeEnum operation) {
     if (operation == RestOperationTypeEnum.METADATA) {
       return;
     }
@@ -63,7 +63,7 @@ final class PrivilegeCheck {
    * A conditional create ({@code If-None-Exist}), or an update, patch or delete addressed by
    * search parameters instead of an id ({@code PUT Appointment?identifier=x}).
    */
-  static boolean isConditional(RequestDetails request, RestOperationTypeEnum operation) {
+  public static boolean isConditional(RequestDetails request, RestOperationTypeEnum operation) {
     return switch (operation) {
       case CREATE -> request.getHeader("If-None-Exist") != null;
       case UPDATE, PATCH, DELETE -> (request.getId() == null || !request.getId().hasIdPart())

@@ -1,4 +1,4 @@
-package io.appointmentserver.api;
+package io.appointmentserver.interaction;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -24,7 +24,7 @@ import org.hl7.fhir.dstu3.model.Resource;
  * entry's resource when it runs, so that a large bundle never has all its resources in memory
  * as model objects at once.
  */
-final class StreamedBundle {
+public final class StreamedBundle {
   private static final JsonFactory JSON = new JsonFactory();
 
   private final byte[] body;
@@ -46,7 +46,7 @@ final class StreamedBundle {
    * Reads a Bundle's JSON; null when it is not a JSON object with an {@code entry} array of
    * objects (HAPI then parses it as it is and reports what is wrong).
    */
-  static StreamedBundle read(byte[] body) {
+  public static StreamedBundle read(byte[] body) {
     try (JsonParser p = JSON.createParser(body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
@@ -176,7 +176,7 @@ final class StreamedBundle {
   }
 
   /** The Bundle without its entries' resources, for HAPI to parse. */
-  byte[] skeleton() {
+  public byte[] skeleton() {
     return skeleton;
   }
 

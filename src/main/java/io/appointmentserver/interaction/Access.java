@@ -1,10 +1,11 @@
-package io.appointmentserver.api;
+package io.appointmentserver.interaction;
 
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import io.appointmentserver.plugin.Plugins;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AuditLog;
+import io.appointmentserver.security.Caller;
 import io.appointmentserver.security.AuditLog.RequestInfo;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.ContextRule;
@@ -32,9 +33,9 @@ public final class Access {
     return plugins.of(type).teamSearchParameters();
   }
 
-  private static RequestInfo info(RequestDetails request) {
-    return request instanceof ServletRequestDetails s
-        ? (RequestInfo) s.getServletRequest().getAttribute(AuditLog.ATTRIBUTE) : null;
+  static RequestInfo info(RequestDetails request) {
+    Caller c = request instanceof ServletRequestDetails s ? Caller.of(s.getServletRequest()) : null;
+    return c == null ? null : c.request();
   }
 
   /** The audit events of a write, stored in its transaction. */
@@ -57,12 +58,19 @@ public final class Access {
   }
 
   public static Principal principal(RequestDetails request) {
-    Object p = request instanceof ServletRequestDetails s
-        ? s.getServletRequest().getAttribute(Principal.ATTRIBUTE) : null;
-    if (p == null) {
+    Caller c = request instanceof ServletRequestDetails s ? Caller.of(s.getServletRequest()) : null;
+    if (c == null) {
       throw new AuthenticationException("Not authenticated");
     }
-    return (Principal) p;
+    return c.user();
+  }
+
+  public AccessPolicy policy() {
+    return policy;
+  }
+
+  AuditLog audit() {
+    return audit;
   }
 
   /** 403 unless a resource with these access tags is within the user's context. */

@@ -1,4 +1,4 @@
-package io.appointmentserver.api;
+package io.appointmentserver.rest;
 
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;

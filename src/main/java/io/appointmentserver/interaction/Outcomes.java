@@ -1,4 +1,4 @@
-package io.appointmentserver.api;
+package io.appointmentserver.interaction;
 
 import io.appointmentserver.search.InvalidSearchException;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
@@ -67,7 +67,7 @@ public final class Outcomes {
   }
 
   /** The same for every issue of an outcome made elsewhere (HAPI's). */
-  static void printable(org.hl7.fhir.instance.model.api.IBaseOperationOutcome outcome) {
+  public static void printable(org.hl7.fhir.instance.model.api.IBaseOperationOutcome outcome) {
     if (outcome instanceof OperationOutcome oo) {
       for (OperationOutcomeIssueComponent issue : oo.getIssue()) {
         if (issue.hasDiagnostics()) {

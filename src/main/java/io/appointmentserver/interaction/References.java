@@ -1,4 +1,4 @@
-package io.appointmentserver.api;
+package io.appointmentserver.interaction;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.util.FhirTerser;

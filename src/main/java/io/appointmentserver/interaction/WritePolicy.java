@@ -1,4 +1,4 @@
-package io.appointmentserver.api;
+package io.appointmentserver.interaction;
 
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
-package io.appointmentserver.api;
+package io.appointmentserver.rest;
 
+import io.appointmentserver.interaction.Outcomes;
 import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.server.RestfulServerUtils;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;

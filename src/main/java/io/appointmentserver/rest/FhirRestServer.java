@@ -1,7 +1,6 @@
-package io.appointmentserver.api;
+package io.appointmentserver.rest;
 
 import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
@@ -11,15 +10,14 @@ import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.method.BaseMethodBinding;
+import io.appointmentserver.interaction.Bundles;
+import io.appointmentserver.interaction.History;
+import io.appointmentserver.interaction.Interactions;
+import io.appointmentserver.interaction.Outcomes;
+import io.appointmentserver.interaction.PrivilegeCheck;
 import io.appointmentserver.plugin.Operations;
 import io.appointmentserver.plugin.Plugins;
-import io.appointmentserver.search.Searcher;
-import io.appointmentserver.security.AuditLog;
-import io.appointmentserver.store.ResourceStore;
-import io.appointmentserver.store.TransactionScope;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
 import java.util.TreeSet;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
@@ -31,33 +29,21 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * (generated from the bound methods, so it lists what really works).
  */
 public final class FhirRestServer extends RestfulServer {
-  private final transient ResourceStore store;
-  private final transient ResourceCodec codec;
-  private final transient WritePolicy policy;
+  private final transient Interactions interactions;
   private final transient Plugins plugins;
-  private final transient AuditLog audit;
   private final String configuredBase;
   private final transient PrivilegeCheck privileges;
-  private final transient Searcher searcher;
-  private final String defaultBase;
-  private final transient TransactionScope transactions;
-  private final boolean deleteMultiple;
 
-  public FhirRestServer(FhirContext ctx, ResourceStore store, ResourceCodec codec, WritePolicy policy,
-      Plugins plugins, AuditLog audit, String configuredBase, Searcher searcher, String defaultBase,
-      TransactionScope transactions, boolean deleteMultiple) {
+  /**
+   * {@code configuredBase}: the public base URL for links and Location headers, or null to use the
+   * one each request was sent to.
+   */
+  public FhirRestServer(FhirContext ctx, Interactions interactions, Plugins plugins, String configuredBase) {
     super(ctx);
-    this.store = store;
-    this.codec = codec;
-    this.policy = policy;
+    this.interactions = interactions;
     this.plugins = plugins;
-    this.audit = audit;
     this.configuredBase = configuredBase;
-    this.privileges = new PrivilegeCheck(plugins.accessPolicy());
-    this.searcher = searcher;
-    this.defaultBase = defaultBase;
-    this.transactions = transactions;
-    this.deleteMultiple = deleteMultiple;
+    this.privileges = new PrivilegeCheck(interactions.access().policy());
   }
 
   /**
@@ -115,37 +101,27 @@ public final class FhirRestServer extends RestfulServer {
     setServerAddressStrategy(configuredBase != null
         ? new HardcodedServerAddressStrategy(configuredBase)
         : new IncomingRequestAddressStrategy());
-    HistoryQueries history = new HistoryQueries(store, codec);
-    setDefaultPageSize(HistoryQueries.DEFAULT_PAGE_SIZE);
-    setMaximumPageSize(HistoryQueries.MAX_PAGE_SIZE);
+    setDefaultPageSize(History.DEFAULT_PAGE_SIZE);
+    setMaximumPageSize(History.MAX_PAGE_SIZE);
     registerInterceptor(new ErrorInterceptor());
     registerInterceptor(new StoredResponses());
     // after StoredResponses, which fixes history entries before they are rendered
     registerInterceptor(new BrowserPages(getFhirContext().getResourceTypes()));
-    Access access = new Access(plugins, audit);
-    Searches searches = new Searches(searcher, codec, access, defaultBase, HistoryQueries.MAX_PAGE_SIZE);
-    ConditionalWrites conditional = new ConditionalWrites(transactions, searches, defaultBase, deleteMultiple);
 
     List<IResourceProvider> providers = new ArrayList<>();
-    Map<String, ResourceProvider<?>> byType = new HashMap<>();
     for (String name : new TreeSet<>(getFhirContext().getResourceTypes())) {
-      RuntimeResourceDefinition def = getFhirContext().getResourceDefinition(name);
-      ResourceProvider<?> p = provider(def.getImplementingClass(), history, access, searches, conditional);
-      providers.add(p);
-      byType.put(name, p);
+      providers.add(provider(getFhirContext().getResourceDefinition(name).getImplementingClass(), name));
     }
     setResourceProviders(providers);
-    Operations operations = plugins.operations(new OperationReads(store, codec, access));
-    BundleProcessor bundles = new BundleProcessor(getFhirContext(), byType, conditional, privileges, store,
-        operations.instanceOperations());
+    Operations operations = plugins.operations(interactions.operationContext());
+    BundleProvider bundles = new BundleProvider(new Bundles(interactions, privileges, operations.instanceOperations()));
     registerProvider(bundles);
-    registerInterceptor(new BundleProcessor.Streaming());
-    registerProvider(new SystemProvider(history, getFhirContext().getResourceTypes()));
+    registerInterceptor(new BundleProvider.Streaming());
+    registerProvider(new SystemProvider(interactions, getFhirContext().getResourceTypes()));
     operations.providers().forEach(this::registerProvider);
   }
 
-  private <T extends IBaseResource> ResourceProvider<T> provider(Class<T> cls, HistoryQueries history,
-      Access access, Searches searches, ConditionalWrites conditional) {
-    return new ResourceProvider<>(cls, store, codec, policy, history, access, searches, conditional);
+  private <T extends IBaseResource> ResourceProvider<T> provider(Class<T> cls, String type) {
+    return new ResourceProvider<>(cls, type, interactions);
   }
 }

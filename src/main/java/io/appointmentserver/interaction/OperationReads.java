@@ -1,4 +1,4 @@
-package io.appointmentserver.api;
+package io.appointmentserver.interaction;
 
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
@@ -22,7 +22,7 @@ final class OperationReads implements OperationContext {
 
   @Override
   public Target read(RequestDetails request, String type, String id, String operation) {
-    String idPart = ResourceProvider.checkId(id);
+    String idPart = Ids.check(id);
     StoredResource s = store.read(type, idPart);
     if (s == null) {
       throw new ResourceNotFoundException(new IdType(type, idPart));

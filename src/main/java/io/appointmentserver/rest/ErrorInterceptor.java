@@ -1,5 +1,6 @@
-package io.appointmentserver.api;
+package io.appointmentserver.rest;
 
+import io.appointmentserver.interaction.Outcomes;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.server.RequestDetails;

@@ -1,0 +1,97 @@
+package io.appointmentserver.interaction;
+
+import io.appointmentserver.plugin.OperationContext;
+import io.appointmentserver.search.Searcher;
+import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.TransactionScope;
+
+/**
+ * The FHIR interactions of the server, one object each, built once: what the REST layer's
+ * providers and the Bundle entries call.
+ */
+public final class Interactions {
+  /** What the interactions are made of. */
+  public record Parts(ResourceStore store, ResourceCodec codec, WritePolicy policy, Access access, Searcher searcher) {}
+
+  /**
+   * @param defaultBase    the base URL references to which count as local when no other is configured
+   * @param deleteMultiple whether a conditional delete may delete several resources
+   */
+  public record Settings(TransactionScope transactions, String defaultBase, boolean deleteMultiple) {}
+
+  private final Parts parts;
+  private final Read read;
+  private final Create create;
+  private final Update update;
+  private final Patch patch;
+  private final Delete delete;
+  private final History history;
+  private final Searches search;
+  private final ConditionalWrites conditional;
+  private final HistoryQueries historyQueries;
+
+  public Interactions(Parts parts, Settings settings) {
+    this.parts = parts;
+    Writes writes = new Writes(parts.store(), parts.codec(), parts.policy(), parts.access(), settings.transactions());
+    this.search = new Searches(parts.searcher(), parts.codec(), parts.access(), settings.defaultBase(),
+        HistoryQueries.MAX_PAGE_SIZE);
+    this.conditional = new ConditionalWrites(settings.transactions(), search, settings.defaultBase(),
+        settings.deleteMultiple());
+    this.read = new Read(parts.store(), parts.codec(), parts.access());
+    this.create = new Create(writes, conditional);
+    this.update = new Update(writes, conditional);
+    this.patch = new Patch(writes, conditional);
+    this.delete = new Delete(writes, conditional);
+    this.historyQueries = new HistoryQueries(parts.store(), parts.codec());
+    this.history = new History(parts.store(), historyQueries, parts.access());
+  }
+
+  public Read read() {
+    return read;
+  }
+
+  public Create create() {
+    return create;
+  }
+
+  public Update update() {
+    return update;
+  }
+
+  public Patch patch() {
+    return patch;
+  }
+
+  public Delete delete() {
+    return delete;
+  }
+
+  public History history() {
+    return history;
+  }
+
+  public Searches search() {
+    return search;
+  }
+
+  ConditionalWrites conditional() {
+    return conditional;
+  }
+
+  ResourceStore store() {
+    return parts.store();
+  }
+
+  public ResourceCodec codec() {
+    return parts.codec();
+  }
+
+  public Access access() {
+    return parts.access();
+  }
+
+  /** What the plug-ins' operations use of the server. */
+  public OperationContext operationContext() {
+    return new OperationReads(parts.store(), parts.codec(), parts.access());
+  }
+}

@@ -1,0 +1,175 @@
+package io.appointmentserver.interaction;
+
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import io.appointmentserver.interaction.WritePolicy.Prepared;
+import io.appointmentserver.plugin.ChangeRule;
+import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.ResourceStore.Guard;
+import io.appointmentserver.store.ResourceStore.WriteResult;
+import io.appointmentserver.store.StoredResource;
+import io.appointmentserver.store.TransactionScope;
+import java.util.List;
+import org.hl7.fhir.dstu3.model.IdType;
+import org.hl7.fhir.dstu3.model.OperationOutcome;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
+import org.hl7.fhir.dstu3.model.OperationOutcome.OperationOutcomeIssueComponent;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * The write pipeline every create, update and patch ends in, and the delete's: prepare the
+ * content ({@link WritePolicy}: references, the type's rules, access tags, bookings), authorize it
+ * against the user's context, validate it against its profiles, store it (with the version check,
+ * the replaced version's context and change rule, and the audit events in the same transaction),
+ * and tell the validator and the plug-ins once it committed.
+ */
+final class Writes {
+  private final ResourceStore store;
+  private final ResourceCodec codec;
+  private final WritePolicy policy;
+  private final Access access;
+  private final TransactionScope transactions;
+
+  Writes(ResourceStore store, ResourceCodec codec, WritePolicy policy, Access access, TransactionScope transactions) {
+    this.store = store;
+    this.codec = codec;
+    this.policy = policy;
+    this.access = access;
+    this.transactions = transactions;
+  }
+
+  ResourceStore store() {
+    return store;
+  }
+
+  ResourceCodec codec() {
+    return codec;
+  }
+
+  Access access() {
+    return access;
+  }
+
+  TransactionScope transactions() {
+    return transactions;
+  }
+
+  /** A create: with the id a transaction assigned beforehand ({@code write.id()}), or a new one (null). */
+  MethodOutcome create(Write write) {
+    String type = write.type();
+    IBaseResource resource = write.resource();
+    RequestDetails request = write.request();
+    policy.plugins().onCreate(type, resource, Access.principal(request));
+    Prepared prepared = policy.prepare(type, resource, request);
+    access.check(request, type, prepared.tags());
+    ResourceCodec.Encoded encoded = codec.encoded(resource, type);
+    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, encoded::content);
+    WriteResult r = store.create(type, write.id(), write.origin().toCheck(prepared.references()),
+        prepared.tags(), prepared.bookings(), encoded, resource, access.trail(request, "C", "create"));
+    committed(type, r.resource());
+    return outcome(r, write, "Created", warnings);
+  }
+
+  /** An update (or the write of a patch: {@code subtype} "patch"): creates the resource when its id is new. */
+  MethodOutcome update(Write write, String subtype) {
+    String type = write.type();
+    IBaseResource resource = write.resource();
+    RequestDetails request = write.request();
+    Prepared prepared = policy.prepare(type, resource, request);
+    // nobody moves a resource into someone else's reach, nor out of their own
+    access.check(request, type, prepared.tags());
+    ResourceCodec.Encoded encoded = codec.encoded(resource, type);
+    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, encoded::content);
+    WriteResult r = store.update(type, write.id(), write.expectedVersion(), write.origin().toCheck(prepared.references()),
+        prepared.tags(), prepared.bookings(), guard(request, type, resource), encoded, resource,
+        access.trail(request, "U", subtype));
+    committed(type, r.resource());
+    return outcome(r, write, r.created() ? "Created" : "Updated", warnings);
+  }
+
+  /** A deletion (a tombstone version); null when the resource never existed. */
+  StoredResource delete(String type, String id, Long expected, RequestDetails request) {
+    StoredResource s = store.delete(type, id, expected, access.guard(request, type),
+        access.trail(request, "D", "delete"), policy.noBookings(type));
+    if (s != null) {
+      transactions.afterCommit(() -> policy.deleted(type, id));
+    }
+    return s;
+  }
+
+  /** Conformance resources reach the validator (and plug-ins their news) once their transaction has committed. */
+  private void committed(String type, StoredResource s) {
+    // only for the types that need it: a large transaction would hold every resource's JSON till its end
+    if (policy.watches(type)) {
+      transactions.afterCommit(() -> policy.committed(type, s.id(), s.json()));
+    }
+  }
+
+  /**
+   * The response of a create or update. What the profile validation found that did not block the
+   * write is in the OperationOutcome ({@code Prefer: return=OperationOutcome}); with the default
+   * representation the warnings also come as {@code X-FHIR-Request-Validation} headers, as HAPI's
+   * validating interceptor sends them.
+   */
+  private static MethodOutcome outcome(WriteResult r, Write write, String verb,
+      List<OperationOutcomeIssueComponent> warnings) {
+    StoredResource s = r.resource();
+    String type = write.type();
+    MethodOutcome outcome = new MethodOutcome(new IdType(type, s.id(), Long.toString(s.version())));
+    outcome.setCreated(r.created());
+    outcome.setResource(write.resource());
+    StoredForm.attach(write.resource(), s);
+    OperationOutcome oo = Outcomes.issue(IssueSeverity.INFORMATION, IssueType.INFORMATIONAL,
+        verb + " " + type + "/" + s.id() + " (version " + s.version() + ")");
+    oo.getIssue().addAll(warnings);
+    for (String other : r.overlaps()) {
+      String msg = "Double booking: " + type + "/" + s.id() + " overlaps " + other
+          + ", which books one of the same participants at the same time";
+      oo.addIssue().setSeverity(IssueSeverity.WARNING).setCode(IssueType.CONFLICT).setDiagnostics(msg);
+      // also visible to clients that take the resource, not the OperationOutcome
+      if (write.request() instanceof ServletRequestDetails servlet) {
+        servlet.getServletResponse().addHeader("Warning", "199 appointment-server \"" + msg + "\"");
+      }
+    }
+    outcome.setOperationOutcome(oo);
+    Outcomes.warningHeaders(warnings, write.request());
+    return outcome;
+  }
+
+  /** The version being replaced must be within the user's context and allow this change. */
+  private Guard guard(RequestDetails request, String type, IBaseResource after) {
+    Guard inContext = access.guard(request, type);
+    ChangeRule rule = policy.plugins().of(type).changeRule();
+    if (rule == null) {
+      return inContext;
+    }
+    Class<? extends IBaseResource> cls = codec.context().getResourceDefinition(type).getImplementingClass();
+    return (oldTags, oldJson) -> {
+      if (!inContext.allows(oldTags, oldJson)) {
+        return false;
+      }
+      if (oldJson != null && rule.concerns(oldJson)) {
+        rule.check(codec.context().newJsonParser().parseResource(cls, oldJson), after);
+      }
+      return true;
+    };
+  }
+
+  /** HAPI hands a create, update or bundle without a body (and without a Content-Type) over as null. */
+  static void requireBody(IBaseResource resource) {
+    if (resource == null) {
+      String msg = "The request has no resource in its body";
+      throw new InvalidRequestException(msg, Outcomes.error(IssueType.REQUIRED, msg));
+    }
+  }
+
+  /** 412: several resources match conditional criteria. */
+  static PreconditionFailedException multiple(String what) {
+    String msg = "Several resources match " + what + ": make them more selective";
+    return new PreconditionFailedException(msg, Outcomes.error(IssueType.DUPLICATE, msg));
+  }
+}

@@ -1,0 +1,107 @@
+package io.appointmentserver.rest;
+
+import ca.uhn.fhir.rest.annotation.ConditionalUrlParam;
+import ca.uhn.fhir.rest.annotation.Count;
+import ca.uhn.fhir.rest.annotation.Create;
+import ca.uhn.fhir.rest.annotation.Delete;
+import ca.uhn.fhir.rest.annotation.History;
+import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Offset;
+import ca.uhn.fhir.rest.annotation.Patch;
+import ca.uhn.fhir.rest.annotation.Read;
+import ca.uhn.fhir.rest.annotation.ResourceParam;
+import ca.uhn.fhir.rest.annotation.Search;
+import ca.uhn.fhir.rest.annotation.Since;
+import ca.uhn.fhir.rest.annotation.Update;
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.PatchTypeEnum;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import io.appointmentserver.interaction.Interactions;
+import org.hl7.fhir.dstu3.model.Bundle;
+import org.hl7.fhir.dstu3.model.IdType;
+import org.hl7.fhir.dstu3.model.InstantType;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * HAPI's binding of the RESTful interactions (<a href="https://hl7.org/fhir/STU3/http.html">DSTU3
+ * http</a>) of one resource type to {@link Interactions}: the server binds one per DSTU3 resource
+ * type. Nothing happens here but the translation of HAPI's parameters; each interaction is a class
+ * of its own in {@code interaction}.
+ */
+public final class ResourceProvider<T extends IBaseResource> implements IResourceProvider {
+  private final Class<T> resourceClass;
+  private final String type;
+  private final Interactions interactions;
+
+  ResourceProvider(Class<T> resourceClass, String type, Interactions interactions) {
+    this.resourceClass = resourceClass;
+    this.type = type;
+    this.interactions = interactions;
+  }
+
+  @Override
+  public Class<T> getResourceType() {
+    return resourceClass;
+  }
+
+  /** read and vread. */
+  @Read(version = true)
+  public IBaseResource read(@IdParam IdType id, RequestDetails request) {
+    return interactions.read().read(type, id, request);
+  }
+
+  /** create, conditional with {@code If-None-Exist}. */
+  @Create
+  public MethodOutcome create(@ResourceParam T resource, @ConditionalUrlParam String ifNoneExist,
+      RequestDetails request) {
+    return interactions.create().create(type, resource, ifNoneExist, request);
+  }
+
+  /** update, conditional without an id. */
+  @Update
+  public MethodOutcome update(@IdParam IdType id, @ResourceParam T resource, @ConditionalUrlParam String conditionalUrl,
+      RequestDetails request) {
+    return interactions.update().update(type, idPart(id), resource, request);
+  }
+
+  /** patch (JSON Patch), conditional without an id. */
+  @Patch
+  public MethodOutcome patch(@IdParam IdType id, PatchTypeEnum patchType, @ResourceParam String body,
+      @ConditionalUrlParam String conditionalUrl, RequestDetails request) {
+    return interactions.patch().patch(type, idPart(id), patchType, body, request);
+  }
+
+  /** delete, conditional without an id. */
+  @Delete
+  public MethodOutcome delete(@IdParam IdType id, @ConditionalUrlParam(supportsMultiple = true) String conditionalUrl,
+      RequestDetails request) {
+    return interactions.delete().delete(type, idPart(id), request);
+  }
+
+  @History
+  public IBundleProvider instanceHistory(@IdParam IdType id, @Since InstantType since, @Count Integer count,
+      @Offset Integer offset, RequestDetails request) {
+    return interactions.history().instance(type, id, new io.appointmentserver.interaction.History.Paging(since, count,
+        offset), request);
+  }
+
+  @History
+  public IBundleProvider typeHistory(@Since InstantType since, @Count Integer count, @Offset Integer offset,
+      RequestDetails request) {
+    return interactions.history().type(type, new io.appointmentserver.interaction.History.Paging(since, count, offset),
+        request);
+  }
+
+  /** search-type, GET and POST {@code _search}: every parameter is read by the search interaction. */
+  @Search(allowUnknownParams = true)
+  public Bundle search(RequestDetails request) {
+    return interactions.search().search(type, request, StoredResponses.plainJson(request));
+  }
+
+  /** The id of the URL, or null when there is none (a conditional interaction). */
+  private static String idPart(IdType id) {
+    return id == null || !id.hasIdPart() ? null : id.getIdPart();
+  }
+}
