@@ -158,7 +158,8 @@ public final class AppointmentServer implements AutoCloseable {
       List<IgLoader.Loaded> ig) {
     long t0 = System.nanoTime();
     ProfileValidator validator = new ProfileValidator(ctx, ig.stream().map(IgLoader.Loaded::resource).toList(),
-        config.validation(), Set.of(AppointmentRules.IDENTIFIER_SYSTEM), config.allowUnknownProfiles(),
+        new ProfileValidator.Settings(config.validation(), Set.of(AppointmentRules.IDENTIFIER_SYSTEM),
+            config.allowUnknownProfiles()),
         new ProfileValidator.StoredConformance() {
           @Override
           public String fingerprint() {

@@ -222,21 +222,27 @@ public final class ProfileValidator {
   private volatile long checkedAt = System.nanoTime() - REFRESH_NANOS;
 
   /**
-   * @param ig                   the IG's conformance resources (empty when no IG is configured)
+   * What the validator validates, and how strictly.
+   *
    * @param mode                 which resources are validated
    * @param assignedIdentifierSystems identifier systems whose values the server assigns (random
    *                             UUIDs, as the eHealth identifier on create): validated as one fixed
    *                             UUID, so that the same content created twice is validated once
    * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not an error
+   */
+  public record Settings(Mode mode, Set<String> assignedIdentifierSystems, boolean allowUnknownProfiles) {}
+
+  /**
+   * @param ig                   the IG's conformance resources (empty when no IG is configured)
+   * @param settings             which resources are validated, and how
    * @param source               the conformance resources stored through the API, read now and
    *                             again when another process changed them; null for none
    */
-  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, Mode mode, Set<String> assignedIdentifierSystems,
-      boolean allowUnknownProfiles, StoredConformance source) {
+  public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, Settings settings, StoredConformance source) {
     this.ctx = ctx;
-    this.mode = mode;
-    this.assignedIdentifierSystems = Set.copyOf(assignedIdentifierSystems);
-    this.allowUnknownProfiles = allowUnknownProfiles;
+    this.mode = settings.mode();
+    this.assignedIdentifierSystems = Set.copyOf(settings.assignedIdentifierSystems());
+    this.allowUnknownProfiles = settings.allowUnknownProfiles();
     this.source = source;
     this.base = new DefaultProfileValidationSupport(ctx);
     this.commonCodes = new CommonCodeSystemsTerminologyService(ctx);

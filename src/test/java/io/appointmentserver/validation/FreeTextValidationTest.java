@@ -34,7 +34,7 @@ class FreeTextValidationTest {
   static void load() {
     Path ig = shared().resolve("ehealth-ig").resolve("resources");
     validator = new ProfileValidator(CTX, IgLoader.load(CTX, ig).stream().map(IgLoader.Loaded::resource).toList(),
-        ProfileValidator.Mode.FULL, Set.of(), false, null);
+        new ProfileValidator.Settings(ProfileValidator.Mode.FULL, Set.of(), false), null);
   }
 
   private static Path shared() {
@@ -92,7 +92,8 @@ class FreeTextValidationTest {
     List<IBaseResource> ig = new ArrayList<>(IgLoader.load(CTX, shared().resolve("ehealth-ig").resolve("resources"))
         .stream().map(IgLoader.Loaded::resource).toList());
     ig.add(sd);
-    ProfileValidator withIt = new ProfileValidator(CTX, ig, ProfileValidator.Mode.FULL, Set.of(), false, null);
+    ProfileValidator withIt = new ProfileValidator(CTX, ig,
+        new ProfileValidator.Settings(ProfileValidator.Mode.FULL, Set.of(), false), null);
 
     // the invariant could be anywhere (another profile, an extension): the comment is then never masked
     assertThat(withIt.freeText("Appointment", List.of(url))).containsExactly("description");
