@@ -9,9 +9,6 @@ import ca.uhn.fhir.parser.LenientErrorHandler;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,7 +37,6 @@ import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
 import org.hl7.fhir.common.hapi.validation.validator.WorkerContextValidationSupportAdapter;
 import org.hl7.fhir.dstu3.model.OperationOutcome;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
-import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 import org.hl7.fhir.dstu3.model.OperationOutcome.OperationOutcomeIssueComponent;
 import org.hl7.fhir.dstu3.model.Resource;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -166,14 +162,9 @@ public final class ProfileValidator {
     }
   }
 
-  /** What an assigned identifier's value is validated as: the shape the server makes them in. */
-  static final String ASSIGNED_PLACEHOLDER = "00000000-0000-4000-8000-000000000000";
-  private static final java.util.regex.Pattern ASSIGNED_SHAPE =
-      java.util.regex.Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
-
   private final FhirContext ctx;
   private final Mode mode;
-  private final Set<String> assignedIdentifierSystems;
+  private final ContentMask mask;
   private final boolean allowUnknownProfiles;
   // the chain's fixed modules, shared by all generations
   private final IValidationSupport base;
@@ -241,7 +232,7 @@ public final class ProfileValidator {
   public ProfileValidator(FhirContext ctx, List<IBaseResource> ig, Settings settings, StoredConformance source) {
     this.ctx = ctx;
     this.mode = settings.mode();
-    this.assignedIdentifierSystems = Set.copyOf(settings.assignedIdentifierSystems());
+    this.mask = new ContentMask(settings.assignedIdentifierSystems());
     this.allowUnknownProfiles = settings.allowUnknownProfiles();
     this.source = source;
     this.base = new DefaultProfileValidationSupport(ctx);
@@ -341,40 +332,14 @@ public final class ProfileValidator {
       Map<String, String> freeText = new LinkedHashMap<>(2);
       Set<String> names = freeTextAlone ? g.freeText(r.getResourceType().name(), profiles) : Set.of();
       String json = content != null ? content.get() : withoutServerFields(ctx, r);
-      messages = g.validate(masked(json, names, freeText), r.getResourceType().name(), freeText, profiles, () -> json);
+      messages = g.validate(mask.masked(json, names, freeText), r.getResourceType().name(), freeText, profiles, () -> json);
     } catch (RuntimeException e) {
       // a profile that cannot be used (a broken snapshot, an unknown base): the claim cannot be checked
       log.warn("validating {} against {} failed", r.getResourceType(), profileUrls(r), e);
-      OperationOutcome oo = new OperationOutcome();
-      oo.addIssue().setSeverity(IssueSeverity.ERROR).setCode(IssueType.PROCESSING)
-          .setDiagnostics("The resource could not be validated against " + profileUrls(r) + ": " + e.getMessage());
-      throw new ProfileValidationException(oo);
+      throw OutcomeIssues.notValidated(profileUrls(r), e);
     }
-    OperationOutcome oo = new OperationOutcome();
-    boolean errors = false;
-    for (ValidationMessage m : messages) {
-      ValidationMessage.IssueSeverity level = m.getLevel();
-      errors |= level == ValidationMessage.IssueSeverity.ERROR || level == ValidationMessage.IssueSeverity.FATAL;
-      oo.addIssue(issue(m));
-    }
-    if (errors) {
-      // errors first, so that the first issue tells why the write was refused
-      oo.getIssue().sort((a, b) -> Integer.compare(a.getSeverity().ordinal(), b.getSeverity().ordinal()));
-      throw new ProfileValidationException(oo);
-    }
-    return oo.getIssue();
+    return OutcomeIssues.nonBlocking(messages);
   }
-
-  /**
-   * Reads JSON into trees that write back as read: decimals keep their digits (1.50 stays 1.50,
-   * which precision checks see), objects their order.
-   */
-  private static final com.fasterxml.jackson.databind.ObjectMapper TREES =
-      com.fasterxml.jackson.databind.json.JsonMapper.builder()
-          .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-          .disable(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
-          .enable(com.fasterxml.jackson.core.StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
-          .build();
 
   /**
    * The content validation reads: HAPI's JSON of {@code r} without what the server sets, its id,
@@ -385,50 +350,6 @@ public final class ProfileValidator {
     c.setIdElement(null); // HAPI writes an id's version as meta.versionId
     c.getMeta().setVersionIdElement(null).setLastUpdatedElement(null);
     return ctx.newJsonParser().setOmitResourceId(true).encodeResourceToString(c);
-  }
-
-  /**
-   * The content validated, which is also the key of the remembered outcomes: {@code json} (the
-   * resource without what the server sets) with the values of assigned identifiers (random UUIDs)
-   * replaced by one fixed UUID, which passes and fails the same checks, so that two creates of the
-   * same appointment, each with its own new identifier, are validated once; and the free text named
-   * in {@code freeTextNames} replaced by a placeholder, its values put in {@code freeText}.
-   */
-  private String masked(String json, Set<String> freeTextNames, Map<String, String> freeText) {
-    boolean any = !assignedIdentifierSystems.isEmpty() && json.contains("\"identifier\":");
-    for (String name : freeTextNames) {
-      any |= json.contains("\"" + name + "\":");
-    }
-    if (!any) {
-      return json; // nothing to mask: no tree
-    }
-    ObjectNode root;
-    try {
-      root = (ObjectNode) TREES.readTree(json);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    for (String name : freeTextNames) {
-      // a plain value only: with an id or extensions (in "_name") the element has more than its value to check
-      if (root.get(name) instanceof TextNode text && !root.has("_" + name)) {
-        freeText.put(name, text.textValue());
-        root.put(name, FREE_TEXT_PLACEHOLDER);
-      }
-    }
-    JsonNode identifiers = assignedIdentifierSystems.isEmpty() ? null : root.get("identifier");
-    Iterable<JsonNode> each = identifiers == null ? List.of() : identifiers.isArray() ? identifiers : List.of(identifiers);
-    for (JsonNode id : each) {
-      if (id instanceof ObjectNode o && o.get("system") instanceof TextNode system
-          && assignedIdentifierSystems.contains(system.textValue()) && o.get("value") instanceof TextNode value
-          && ASSIGNED_SHAPE.matcher(value.textValue()).matches()) {
-        o.put("value", ASSIGNED_PLACEHOLDER);
-      }
-    }
-    try {
-      return TREES.writeValueAsString(root);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   /** A conformance resource was written (its write committed): the validator uses it from now on. */
@@ -593,39 +514,6 @@ public final class ProfileValidator {
       return null;
     }
     return type + "|" + url;
-  }
-
-  /** One validator message as an OperationOutcome issue: severity, type, FHIRPath location, message. */
-  private static OperationOutcomeIssueComponent issue(ValidationMessage m) {
-    OperationOutcomeIssueComponent issue = new OperationOutcomeIssueComponent();
-    issue.setSeverity(switch (m.getLevel()) {
-      case FATAL -> IssueSeverity.FATAL;
-      case ERROR -> IssueSeverity.ERROR;
-      case WARNING -> IssueSeverity.WARNING;
-      default -> IssueSeverity.INFORMATION;
-    });
-    IssueType code = IssueType.PROCESSING;
-    if (m.getType() != null) {
-      try {
-        code = IssueType.fromCode(m.getType().toCode());
-      } catch (Exception e) {
-        // a code newer than DSTU3: stays "processing"
-      }
-    }
-    issue.setCode(code);
-    String text = m.getMessage();
-    if (m.hasSliceInfo()) {
-      List<String> slices = new ArrayList<>();
-      m.getSliceInfo().forEach(s -> slices.add(s.getMessage()));
-      text += " (" + String.join("; ", slices) + ")";
-    }
-    issue.setDiagnostics(text);
-    if (m.getLocation() != null) {
-      // the validator's location is a FHIRPath expression such as Appointment.participant[0]
-      issue.addLocation(m.getLocation());
-      issue.addExpression(m.getLocation());
-    }
-    return issue;
   }
 
   /** What one set of known conformance resources validates with; never changes once made. */
