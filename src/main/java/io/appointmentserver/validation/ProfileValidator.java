@@ -9,11 +9,8 @@ import ca.uhn.fhir.parser.LenientErrorHandler;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.Field;
-import java.nio.charset.StandardCharsets;
 import io.appointmentserver.store.ResourceStore;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,9 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -32,23 +27,12 @@ import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyS
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
-import org.hl7.fhir.common.hapi.validation.validator.FhirDefaultPolicyAdvisor;
 import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
-import org.hl7.fhir.common.hapi.validation.validator.WorkerContextValidationSupportAdapter;
-import org.hl7.fhir.dstu3.model.OperationOutcome;
-import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.dstu3.model.OperationOutcome.OperationOutcomeIssueComponent;
 import org.hl7.fhir.dstu3.model.Resource;
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r5.elementmodel.ParserBase;
-import org.hl7.fhir.r5.elementmodel.ValidatedFragment;
 import org.hl7.fhir.r5.model.StructureDefinition;
-import org.hl7.fhir.r5.utils.validation.ValidatorSession;
-import org.hl7.fhir.r5.utils.validation.constants.IdStatus;
-import org.hl7.fhir.r5.utils.xver.XVerExtensionManagerOld;
-import org.hl7.fhir.utilities.i18n.I18nConstants;
 import org.hl7.fhir.utilities.validation.ValidationMessage;
-import org.hl7.fhir.validation.ValidatorSettings;
 import org.hl7.fhir.validation.instance.InstanceValidator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,34 +83,6 @@ public final class ProfileValidator {
   public static final Set<String> CONFORMANCE_TYPES =
       Set.of("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter");
 
-  /**
-   * What an InstanceValidator keeps of the resources it validated, each validation adding to it:
-   * the resource's element tree as the key of {@code resourceTracker} (and each Element keeps the
-   * invariants run on it and its JSON locations in its user data: tens of kilobytes for the seed
-   * appointment), resources fetched, narrative XHTML by element, canonical lookups by URL, and
-   * messages and texts tracked while validating, and every coding seen (with the path of Elements
-   * to it) in its {@code codingObserver}. HAPI makes a validator per resource, so these
-   * start empty there; a pooled validator has them emptied after each use (and its session's
-   * objects). Kept, they ran a 1 GB heap out of memory in two minutes of new-content writes.
-   */
-  static final List<Field> PER_VALIDATION = fields(
-      List.of(InstanceValidator.class, org.hl7.fhir.validation.BaseValidator.class),
-      "resourceTracker", "fetchCache", "xhtmlElementMap", "crLookups", "textsToCheck", "textsToCheckKeys",
-      "trackedMessages", "messagesToRemove", "statusWarnings");
-  private static final Field CODING_OBSERVER = fields(List.of(InstanceValidator.class), "codingObserver").stream()
-      .findFirst().orElse(null);
-  private static final Field CODINGS_SEEN = fields(List.of(org.hl7.fhir.validation.codesystem.CodingsObserver.class), "list")
-      .stream().findFirst().orElse(null);
-  /** The fields that hold Elements; should a HAPI version lack one, validators are renewed far sooner. */
-  private static final boolean ALL_ELEMENT_HOLDERS_KNOWN = CODING_OBSERVER != null && CODINGS_SEEN != null
-      && PER_VALIDATION.stream().map(Field::getName).toList()
-      .containsAll(List.of("resourceTracker", "fetchCache", "xhtmlElementMap"));
-  /**
-   * JSON characters a pooled validator validates before it is dropped for a new one (about 20 ms
-   * to make), so that whatever else it keeps per content stays bounded too: about 650 seed
-   * appointments; 30 if an Element-holding field was not found to clear.
-   */
-  static final long CHARS_PER_VALIDATOR = ALL_ELEMENT_HOLDERS_KNOWN ? 2_000_000 : 100_000;
   /**
    * Bytes (estimated: two per character, plus the messages) of the outcomes a generation
    * remembers, of whole contents and of free text, and the largest resource (JSON characters)
@@ -521,8 +477,7 @@ public final class ProfileValidator {
     final PrePopulatedValidationSupport known;
     final ValidationSupportChain chain;
     final RememberingWorkerContext worker;
-    /** Validators not in use; one is taken per validation, so at most one per thread validating. */
-    final ConcurrentLinkedDeque<Pooled> idle = new ConcurrentLinkedDeque<>();
+    final ValidatorPool pool;
     /** Recent outcomes by the JSON validated, bounded by bytes (Caffeine drops the least likely reused). */
     final Cache<String, List<ValidationMessage>> recent = outcomes(RECENT_BYTES);
 
@@ -538,13 +493,11 @@ public final class ProfileValidator {
     /** Profiles looked up in vain in this generation, up to {@link #UNKNOWN_CHARS}. */
     final Set<String> unknown = ConcurrentHashMap.newKeySet();
     final AtomicLong unknownChars = new AtomicLong();
-    /** The definition of each resource type the parsers met, by type name. */
-    final Map<String, StructureDefinition> resourceDefinitions = new ConcurrentHashMap<>();
-
     Generation(PrePopulatedValidationSupport known) {
       this.known = known;
       this.chain = new ValidationSupportChain(base, known, commonCodes, inMemoryTerminology);
       this.worker = new RememberingWorkerContext(chain);
+      this.pool = new ValidatorPool(worker, allowUnknownProfiles, () -> current == this && !stale);
     }
 
     /**
@@ -683,31 +636,15 @@ public final class ProfileValidator {
 
     List<ValidationMessage> validateNow(String json, List<String> profileUrls) {
       ready();
-      Pooled p = idle.pollFirst();
-      if (p == null) {
-        p = newPooled();
-      }
-      List<ValidationMessage> messages;
-      try {
-        messages = List.copyOf(validate(p, json, profileUrls));
-      } finally {
-        p.forget();
-        p.chars += json.length();
-        if (p.chars < CHARS_PER_VALIDATOR && current == this && !stale) {
-          idle.offerFirst(p);
+      List<StructureDefinition> profiles = new ArrayList<>();
+      for (String url : profileUrls) {
+        StructureDefinition sd = unknown.contains(url) ? null : worker.fetchResource(StructureDefinition.class, url);
+        if (sd != null) {
+          profiles.add(sd);
         }
+        // an unknown one is reported by the validator itself, from meta.profile
       }
-      return messages;
-    }
-
-    /** One at a time, after the generation is prepared ({@link #ready}). */
-    private synchronized Pooled newPooled() {
-      Pooled p = idle.pollFirst();
-      if (p != null) {
-        return p;
-      }
-      ValidatorSession session = new ValidatorSession();
-      return new Pooled(newInstanceValidator(session), newParser(), session);
+      return pool.validate(json, profiles);
     }
 
     /**
@@ -758,201 +695,8 @@ public final class ProfileValidator {
         return;
       }
       worker.prepareAll();
-      ValidatorSession session = new ValidatorSession();
-      idle.offerFirst(new Pooled(newInstanceValidator(session), newParser(), session));
+      pool.addFirst();
       prepared = true;
-    }
-
-    /**
-     * As HAPI's ValidatorWrapper and InstanceValidator.validate(InputStream) do for a JSON
-     * resource, but with the pooled parser (a new one costs more than validating the seed).
-     */
-    private List<ValidationMessage> validate(Pooled p, String json, List<String> profileUrls) {
-      List<StructureDefinition> profiles = new ArrayList<>();
-      for (String url : profileUrls) {
-        StructureDefinition sd = unknown.contains(url) ? null : worker.fetchResource(StructureDefinition.class, url);
-        if (sd != null) {
-          profiles.add(sd);
-        }
-        // an unknown one is reported by the validator itself, from meta.profile
-      }
-      List<ValidationMessage> messages = new ArrayList<>();
-      List<ValidatedFragment> fragments;
-      try {
-        fragments = p.parser.parse(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      for (ValidatedFragment f : fragments) {
-        if (f.getElement() != null) {
-          p.validator.validate(null, f.getErrors(), fragments.size() > 1 ? f.path() : null, f.getElement(), profiles);
-        }
-        messages.addAll(f.getErrors());
-      }
-      List<ValidationMessage> out = new ArrayList<>(messages.size());
-      for (ValidationMessage m : messages) {
-        String id = m.getMessageId();
-        // HAPI drops "binding has no source" the same way: a DSTU3 binding without a value set
-        if (I18nConstants.TERMINOLOGY_TX_BINDING_NOSOURCE.equals(id)) {
-          continue;
-        }
-        if (I18nConstants.VALIDATION_VAL_PROFILE_UNKNOWN.equals(id)
-            || I18nConstants.VALIDATION_VAL_PROFILE_UNKNOWN_NOT_POLICY.equals(id)) {
-          m.setLevel(allowUnknownProfiles ? ValidationMessage.IssueSeverity.WARNING : ValidationMessage.IssueSeverity.ERROR);
-        }
-        out.add(m);
-      }
-      return out;
-    }
-
-    private ParserBase newParser() {
-      ParserBase parser = new DefinitionRememberingJsonParser(worker, resourceDefinitions);
-      parser.setupValidation(ParserBase.ValidationPolicy.EVERYTHING);
-      return parser;
-    }
-
-    /** As HAPI's ValidatorWrapper builds them, with FhirInstanceValidator's default settings. */
-    private InstanceValidator newInstanceValidator(ValidatorSession session) {
-      InstanceValidator v = new InstanceValidator(worker, new FhirInstanceValidator.NullEvaluationContext(),
-          new XVerExtensionManagerOld(worker), session, new ValidatorSettings());
-      v.setAssumeValidRestReferences(false);
-      v.setAnyExtensionsAllowed(true);
-      v.setResourceIdRule(IdStatus.OPTIONAL);
-      v.setNoTerminologyChecks(false);
-      v.setErrorForUnknownProfiles(!allowUnknownProfiles);
-      v.setUnknownCodeSystemsCauseErrors(true);
-      v.setPolicyAdvisor(new FhirDefaultPolicyAdvisor());
-      v.setNoExtensibleWarnings(false);
-      v.setNoBindingMsgSuppressed(false);
-      v.setAllowExamples(false);
-      v.setAllowXsiLocation(true);
-      return v;
-    }
-  }
-
-  /**
-   * HAPI's worker context, remembering what each URL resolved to. The validator looks definitions
-   * up by URL all the time (each element's type, each extension, each binding: hundreds of times
-   * for the seed), and each lookup of HAPI's adapter goes through the chain's modules and then
-   * locks the definition it found to read its converted form: about a tenth of a validation's CPU
-   * (JFR), and contention between threads validating at once. A generation's definitions never
-   * change, so neither does what a URL resolves to; unknown URLs are remembered too, up to a bound
-   * (they come from the resources validated).
-   */
-  static final class RememberingWorkerContext extends WorkerContextValidationSupportAdapter {
-    /** Characters of unknown URLs remembered (they come from the resources validated). */
-    static final long MAX_UNKNOWN_CHARS = 1_000_000;
-    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
-    private final Map<Class<?>, Map<String, Optional<org.hl7.fhir.r5.model.Resource>>> byType = new ConcurrentHashMap<>();
-    private final AtomicLong unknownChars = new AtomicLong();
-
-    private final IValidationSupport chain;
-    /** Every CodeSystem the chain knows, converted; made the first time the validator asks. */
-    private volatile List<org.hl7.fhir.r5.model.CodeSystem> codeSystems;
-
-    RememberingWorkerContext(IValidationSupport chain) {
-      super(chain);
-      this.chain = chain;
-    }
-
-    /**
-     * HAPI's adapter lists StructureDefinitions only and throws HAPI-0650 for anything else, but
-     * the validator lists CodeSystems too: a ValueSet that includes a system given by an
-     * identifier (an OID) is checked against the CodeSystems with that identifier. The list is
-     * made once per generation, when first asked (validating such a ValueSet, which is rare).
-     */
-    /** Converts every StructureDefinition the chain knows and generates the missing snapshots. */
-    synchronized void prepareAll() {
-      super.fetchResourcesByType(StructureDefinition.class);
-    }
-
-    /** HAPI's adapter looks the resource up (and converts it) without going through fetchResource. */
-    @Override
-    public synchronized <T extends org.hl7.fhir.r5.model.Resource> boolean hasResource(Class<T> type, String uri) {
-      return super.hasResource(type, uri);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T extends org.hl7.fhir.r5.model.Resource> List<T> fetchResourcesByType(Class<T> type) {
-      if (type != org.hl7.fhir.r5.model.CodeSystem.class) {
-        synchronized (this) {
-          return super.fetchResourcesByType(type);
-        }
-      }
-      List<org.hl7.fhir.r5.model.CodeSystem> all = codeSystems;
-      if (all == null) {
-        List<IBaseResource> resources = chain.fetchAllConformanceResources();
-        List<org.hl7.fhir.r5.model.CodeSystem> found = new ArrayList<>();
-        for (IBaseResource r : resources == null ? List.<IBaseResource>of() : resources) {
-          if (r instanceof org.hl7.fhir.dstu3.model.CodeSystem cs && cs.hasUrl()) {
-            org.hl7.fhir.r5.model.CodeSystem converted = fetchResource(org.hl7.fhir.r5.model.CodeSystem.class, cs.getUrl());
-            if (converted != null && !found.contains(converted)) {
-              found.add(converted);
-            }
-          }
-        }
-        codeSystems = all = List.copyOf(found);
-      }
-      return (List<T>) all;
-    }
-
-    @Override
-    public <T extends org.hl7.fhir.r5.model.Resource> T fetchResource(Class<T> type, String uri) {
-      if (uri == null) {
-        return null;
-      }
-      Map<String, Optional<org.hl7.fhir.r5.model.Resource>> known = byType.computeIfAbsent(type, t -> new ConcurrentHashMap<>());
-      Optional<org.hl7.fhir.r5.model.Resource> found = known.get(uri);
-      if (found != null) {
-        return type.cast(found.orElse(null));
-      }
-      int[] depth = DEPTH.get();
-      depth[0]++;
-      T fetched;
-      // converting (and generating a snapshot) locks definitions: under one lock, in one order
-      synchronized (this) {
-        try {
-          fetched = super.fetchResource(type, uri);
-        } finally {
-          depth[0]--;
-        }
-      }
-      // what a lookup made while a snapshot is being generated finds is not final (a profile
-      // without its snapshot yet): only the outermost lookups, and only complete definitions
-      boolean complete = !(fetched instanceof StructureDefinition sd) || sd.hasSnapshot();
-      if (depth[0] == 0 && complete && (fetched != null || unknownChars.addAndGet(uri.length()) <= MAX_UNKNOWN_CHARS)) {
-        known.put(uri, Optional.ofNullable(fetched));
-      }
-      return fetched;
-    }
-  }
-
-  /**
-   * The element-model JSON parser (what {@code Manager.makeParser} makes for JSON), remembering
-   * per generation the definition of each resource type it reads. HAPI's parser finds it, for
-   * the resource and each contained one, by walking the list of every StructureDefinition and
-   * building a URL to compare with each: a twentieth of a base validation's CPU (JFR). Found ones
-   * only: a type not found is reported by the parser each time, as before.
-   */
-  static final class DefinitionRememberingJsonParser extends org.hl7.fhir.r5.elementmodel.JsonParser {
-    private final Map<String, StructureDefinition> definitions;
-
-    DefinitionRememberingJsonParser(org.hl7.fhir.r5.context.IWorkerContext context, Map<String, StructureDefinition> definitions) {
-      super(context);
-      this.definitions = definitions;
-    }
-
-    @Override
-    protected StructureDefinition getDefinition(List<ValidationMessage> errors, int line, int col, String name) {
-      StructureDefinition sd = name == null ? null : definitions.get(name);
-      if (sd == null) {
-        sd = super.getDefinition(errors, line, col, name);
-        if (sd != null) {
-          definitions.put(name, sd);
-        }
-      }
-      return sd;
     }
   }
 
@@ -1064,30 +808,6 @@ public final class ProfileValidator {
     return w.toString();
   }
 
-  /** The named fields of these classes that are maps or collections, made accessible; those missing are left out. */
-  private static List<Field> fields(List<Class<?>> types, String... names) {
-    List<Field> out = new ArrayList<>();
-    for (String name : names) {
-      for (Class<?> type : types) {
-        try {
-          Field f = type.getDeclaredField(name);
-          if (Map.class.isAssignableFrom(f.getType()) || java.util.Collection.class.isAssignableFrom(f.getType())
-              || f.getType() == org.hl7.fhir.validation.codesystem.CodingsObserver.class) {
-            f.setAccessible(true);
-            out.add(f);
-          }
-          break;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-          // not in this class (or this HAPI version)
-        }
-      }
-    }
-    if (out.size() < names.length) {
-      log.warn("HAPI's InstanceValidator lacks some of {}: pooled validators are renewed more often", List.of(names));
-    }
-    return List.copyOf(out);
-  }
-
   /** An outcome cache of at most {@code bytes} (estimated) of keys and messages. */
   private static Cache<String, List<ValidationMessage>> outcomes(long bytes) {
     return Caffeine.newBuilder()
@@ -1105,47 +825,5 @@ public final class ProfileValidator {
 
   private static int length(String s) {
     return s == null ? 0 : s.length();
-  }
-
-  /** A validator and the parser that reads resources for it; used by one thread at a time. */
-  private static final class Pooled {
-    final InstanceValidator validator;
-    final ParserBase parser;
-    final ValidatorSession session;
-    /** JSON characters validated with it. */
-    long chars;
-
-    Pooled(InstanceValidator validator, ParserBase parser, ValidatorSession session) {
-      this.validator = validator;
-      this.parser = parser;
-      this.session = session;
-    }
-
-    /** Drops what the validator kept of the resource it validated last ({@link #PER_VALIDATION}). */
-    void forget() {
-      for (Field f : PER_VALIDATION) {
-        try {
-          Object held = f.get(validator);
-          if (held instanceof Map<?, ?> m) {
-            m.clear();
-          } else if (held instanceof java.util.Collection<?> c) {
-            c.clear();
-          }
-        } catch (IllegalAccessException | UnsupportedOperationException e) {
-          throw new IllegalStateException("cannot clear InstanceValidator." + f.getName(), e);
-        }
-      }
-      if (CODING_OBSERVER != null && CODINGS_SEEN != null) {
-        try {
-          Object observer = CODING_OBSERVER.get(validator);
-          if (observer != null && CODINGS_SEEN.get(observer) instanceof java.util.Collection<?> seen) {
-            seen.clear();
-          }
-        } catch (IllegalAccessException e) {
-          throw new IllegalStateException("cannot clear the codings the InstanceValidator saw", e);
-        }
-      }
-      session.getObjects().clear();
-    }
   }
 }
