@@ -62,7 +62,7 @@ final class ContentMask {
       // a plain value only: with an id or extensions (in "_name") the element has more than its value to check
       if (root.get(name) instanceof TextNode text && !root.has("_" + name)) {
         freeText.put(name, text.textValue());
-        root.put(name, ProfileValidator.FREE_TEXT_PLACEHOLDER);
+        root.put(name, FreeText.PLACEHOLDER);
       }
     }
     JsonNode identifiers = assignedIdentifierSystems.isEmpty() ? null : root.get("identifier");

@@ -10,7 +10,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import io.appointmentserver.store.ResourceStore;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
@@ -69,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * validation itself). This class does what HAPI's {@code ValidatorWrapper} does with the same
  * settings, but keeps one {@code InstanceValidator} (and its element-model parser, whose
  * constructor costs more than the seed's validation too) per thread in use. And a generation
- * remembers the outcome for the contents it validated last ({@link #RECENT_BYTES} bytes): the same
+ * remembers the outcome for the contents it validated last ({@link RememberedOutcomes#RECENT_BYTES} bytes): the same
  * appointment sent again costs a lookup, its key the JSON the write stores without the server's
  * fields (a Jackson tree of it only when free text or an assigned identifier is masked, about
  * 15 us for the seed, against about 0.5 ms or more to validate it). Free text ({@link Generation#freeText}: an Appointment's
@@ -83,14 +81,6 @@ public final class ProfileValidator {
   public static final Set<String> CONFORMANCE_TYPES =
       Set.of("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter");
 
-  /**
-   * Bytes (estimated: two per character, plus the messages) of the outcomes a generation
-   * remembers, of whole contents and of free text, and the largest resource (JSON characters)
-   * it remembers one for.
-   */
-  static final long RECENT_BYTES = 12L << 20;
-  static final long RECENT_FREE_TEXT_BYTES = 4L << 20;
-  static final int RECENT_MAX_LENGTH = 100_000;
   /** Characters of profile URLs (they come from the content) remembered as unknown, per generation. */
   static final long UNKNOWN_CHARS = 1_000_000;
 
@@ -128,8 +118,7 @@ public final class ProfileValidator {
   private final IValidationSupport inMemoryTerminology;
   /** From the IG, by type and URL; never changes. */
   /** For /metrics: outcomes found among the remembered ones, and contents validated anew. */
-  private final java.util.concurrent.atomic.LongAdder outcomeHits = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder outcomeMisses = new java.util.concurrent.atomic.LongAdder();
+  private final RememberedOutcomes.Counts outcomeCounts = new RememberedOutcomes.Counts();
   private final Map<String, IBaseResource> fromIg = new LinkedHashMap<>();
   /** Written through the API, by type/id; guarded by this. */
   private final Map<String, IBaseResource> stored = new LinkedHashMap<>();
@@ -214,12 +203,7 @@ public final class ProfileValidator {
 
   /** The remembered outcomes' hits and misses, as {@code cache_gets_total{cache="validation"}}. */
   public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
-    io.micrometer.core.instrument.FunctionCounter.builder("cache.gets", outcomeHits, java.util.concurrent.atomic.LongAdder::sum)
-        .tags("cache", "validation", "result", "hit")
-        .register(registry);
-    io.micrometer.core.instrument.FunctionCounter.builder("cache.gets", outcomeMisses, java.util.concurrent.atomic.LongAdder::sum)
-        .tags("cache", "validation", "result", "miss")
-        .register(registry);
+    outcomeCounts.register(registry);
   }
 
   /** How many conformance resources written through the API the validator uses. */
@@ -479,14 +463,12 @@ public final class ProfileValidator {
     final RememberingWorkerContext worker;
     final ValidatorPool pool;
     /** Recent outcomes by the JSON validated, bounded by bytes (Caffeine drops the least likely reused). */
-    final Cache<String, List<ValidationMessage>> recent = outcomes(RECENT_BYTES);
+    final RememberedOutcomes recent = new RememberedOutcomes(RememberedOutcomes.RECENT_BYTES);
 
     /** Recent outcomes of free text alone ({@link #freeTextOutcome}), by the JSON validated. */
-    final Cache<String, List<ValidationMessage>> recentFreeText = outcomes(RECENT_FREE_TEXT_BYTES);
-    /** {@link #freeText} by resource type and claimed profiles (known ones only). */
-    final Map<String, Set<String>> freeTextByClaim = new ConcurrentHashMap<>();
-    /** {@link #unreadElsewhere} by element name. */
-    final Map<String, Boolean> unreadElsewhere = new ConcurrentHashMap<>();
+    final RememberedOutcomes recentFreeText = new RememberedOutcomes(RememberedOutcomes.RECENT_FREE_TEXT_BYTES);
+    /** Which elements are free text, for these definitions. */
+    final FreeText freeTextElements;
 
     /** Whether every definition was converted and its snapshot generated ({@link #ready}). */
     private volatile boolean prepared;
@@ -498,6 +480,7 @@ public final class ProfileValidator {
       this.chain = new ValidationSupportChain(base, known, commonCodes, inMemoryTerminology);
       this.worker = new RememberingWorkerContext(chain);
       this.pool = new ValidatorPool(worker, allowUnknownProfiles, () -> current == this && !stale);
+      this.freeTextElements = new FreeText(chain, worker, this::profile);
     }
 
     /**
@@ -506,16 +489,14 @@ public final class ProfileValidator {
      * outcome, and a client that sends the same appointment again pays nothing), else validated.
      */
     List<ValidationMessage> outcome(String json, List<String> profileUrls) {
-      List<ValidationMessage> known = recent.getIfPresent(json);
+      List<ValidationMessage> known = recent.get(json);
       if (known != null) {
-        outcomeHits.increment();
+        outcomeCounts.hits.increment();
         return known;
       }
-      outcomeMisses.increment();
+      outcomeCounts.misses.increment();
       List<ValidationMessage> messages = validateNow(json, profileUrls);
-      if (json.length() <= RECENT_MAX_LENGTH) {
-        recent.put(json, messages);
-      }
+      recent.put(json, messages);
       return messages;
     }
 
@@ -535,7 +516,7 @@ public final class ProfileValidator {
         return rest;
       }
       for (ValidationMessage m : rest) {
-        if (at(m, type, freeText.keySet()) || (m.getMessage() != null && m.getMessage().contains(FREE_TEXT_PLACEHOLDER))) {
+        if (FreeText.at(m, type, freeText.keySet()) || (m.getMessage() != null && m.getMessage().contains(FreeText.PLACEHOLDER))) {
           return outcome(unmasked.get(), profileUrls);
         }
       }
@@ -553,8 +534,8 @@ public final class ProfileValidator {
 
     /** The issues located at the free text elements of a resource holding only them; null if it could not be validated. */
     private List<ValidationMessage> freeTextOutcome(String type, Map<String, String> freeText, List<String> profileUrls) {
-      String json = freeTextResource(type, freeText, profileUrls);
-      List<ValidationMessage> known = recentFreeText.getIfPresent(json);
+      String json = FreeText.resource(type, freeText, profileUrls);
+      List<ValidationMessage> known = recentFreeText.get(json);
       if (known != null) {
         return known;
       }
@@ -562,7 +543,7 @@ public final class ProfileValidator {
       try {
         for (ValidationMessage m : validateNow(json, profileUrls)) {
           // the rest (the elements it lacks) is not about the free text
-          if (at(m, type, freeText.keySet())) {
+          if (FreeText.at(m, type, freeText.keySet())) {
             own.add(m);
           }
         }
@@ -570,81 +551,32 @@ public final class ProfileValidator {
         return null;
       }
       own = List.copyOf(own);
-      if (json.length() <= RECENT_MAX_LENGTH) {
-        recentFreeText.put(json, own);
-      }
+      recentFreeText.put(json, own);
       return own;
     }
 
-    /**
-     * The top-level string elements of {@code type} whose value only their own checks read, for
-     * resources claiming {@code profileUrls}: none if a profile is unknown.
-     */
+    /** The free text elements ({@link FreeText#names}) of resources of this type claiming these profiles. */
     Set<String> freeText(String type, List<String> profileUrls) {
-      String key = type + " " + String.join(" ", profileUrls);
-      Set<String> known = freeTextByClaim.get(key);
-      if (known != null) {
-        return known;
-      }
       ready();
-      List<StructureDefinition> definitions = new ArrayList<>();
-      definitions.add(worker.fetchResource(StructureDefinition.class, "http://hl7.org/fhir/StructureDefinition/" + type));
-      for (String url : profileUrls) {
-        definitions.add(unknown.contains(url) ? null : worker.fetchResource(StructureDefinition.class, url));
-      }
-      if (definitions.contains(null)) {
-        return Set.of(); // not remembered: the URLs come from the content
-      }
-      Set<String> names = new java.util.TreeSet<>();
-      for (org.hl7.fhir.r5.model.ElementDefinition ed : definitions.get(0).getSnapshot().getElement()) {
-        String path = ed.getPath();
-        String name = path.startsWith(type + ".") ? path.substring(type.length() + 1) : "";
-        if (!name.isEmpty() && !name.contains(".") && "1".equals(ed.getMax()) && onlyString(ed)
-            && definitions.stream().allMatch(sd -> checkedOnItsOwn(sd, path)) && unreadElsewhere(name)) {
-          names.add(name);
-        }
-      }
-      Set<String> found = Set.copyOf(names);
-      freeTextByClaim.put(key, found);
-      return found;
-    }
-
-    /**
-     * Whether no invariant of any definition this generation knows reads the value of an element
-     * named {@code name} (they may ask whether it is there: masking keeps it there).
-     */
-    private boolean unreadElsewhere(String name) {
-      return unreadElsewhere.computeIfAbsent(name, n -> {
-        for (IBaseResource r : chain.fetchAllStructureDefinitions()) {
-          if (r instanceof org.hl7.fhir.dstu3.model.StructureDefinition sd) {
-            for (List<org.hl7.fhir.dstu3.model.ElementDefinition> elements :
-                List.of(sd.getSnapshot().getElement(), sd.getDifferential().getElement())) {
-              for (org.hl7.fhir.dstu3.model.ElementDefinition ed : elements) {
-                for (org.hl7.fhir.dstu3.model.ElementDefinition.ElementDefinitionConstraintComponent c : ed.getConstraint()) {
-                  if (c.hasExpression() && !leavesValueUnread(c.getExpression(), n)) {
-                    log.info("{} is validated with its resource: {} {} reads it", n, c.getKey(), c.getExpression());
-                    return false;
-                  }
-                }
-              }
-            }
-          }
-        }
-        return true;
-      });
+      return freeTextElements.names(type, profileUrls);
     }
 
     List<ValidationMessage> validateNow(String json, List<String> profileUrls) {
       ready();
       List<StructureDefinition> profiles = new ArrayList<>();
       for (String url : profileUrls) {
-        StructureDefinition sd = unknown.contains(url) ? null : worker.fetchResource(StructureDefinition.class, url);
+        StructureDefinition sd = profile(url);
         if (sd != null) {
           profiles.add(sd);
         }
         // an unknown one is reported by the validator itself, from meta.profile
       }
       return pool.validate(json, profiles);
+    }
+
+    /** A claimed profile's definition; null when this generation does not know it. */
+    private StructureDefinition profile(String url) {
+      return unknown.contains(url) ? null : worker.fetchResource(StructureDefinition.class, url);
     }
 
     /**
@@ -698,132 +630,5 @@ public final class ProfileValidator {
       pool.addFirst();
       prepared = true;
     }
-  }
-
-  /** What free text is validated as, in the content it belongs to: a plain string no check refuses. */
-  static final String FREE_TEXT_PLACEHOLDER = "free-text";
-  private static final java.util.regex.Pattern LITERAL = java.util.regex.Pattern.compile("'(?:[^'\\\\]|\\\\.)*'");
-  private static final java.util.regex.Pattern TRAVERSAL =
-      java.util.regex.Pattern.compile("(?<![A-Za-z0-9_])(?:descendants|children|allDescendants)\\s*\\(\\s*\\)");
-  private static final java.util.regex.Pattern PRESENCE =
-      java.util.regex.Pattern.compile("\\s*\\.\\s*(?:exists|empty|count|hasValue)\\s*\\(\\s*\\)");
-  private static final java.util.regex.Pattern NAMED_STEP =
-      java.util.regex.Pattern.compile("\\s*\\.\\s*([A-Za-z_][A-Za-z0-9_]*+)(?!\\s*\\()");
-
-  /**
-   * Whether a FHIRPath invariant cannot read the value of elements named {@code name}: it names
-   * them only to ask whether they are there ({@code exists()}, {@code empty()}, {@code count()},
-   * {@code hasValue()}), and walks the tree generically ({@code descendants()}, {@code children()})
-   * only to count or to go on to another name. Anything else (a comparison, a function of the
-   * value, {@code descendants().where(...)}) counts as reading it.
-   */
-  static boolean leavesValueUnread(String expression, String name) {
-    String e = LITERAL.matcher(expression).replaceAll("''").replace("`", "");
-    java.util.regex.Matcher t = TRAVERSAL.matcher(e);
-    while (t.find()) {
-      java.util.regex.Matcher step = NAMED_STEP.matcher(e).region(t.end(), e.length());
-      boolean presence = PRESENCE.matcher(e).region(t.end(), e.length()).lookingAt();
-      if (!presence && !(step.lookingAt() && !step.group(1).equals(name))) {
-        return false;
-      }
-    }
-    java.util.regex.Matcher n = java.util.regex.Pattern
-        .compile("(?<![A-Za-z0-9_%$])" + java.util.regex.Pattern.quote(name) + "(?![A-Za-z0-9_])").matcher(e);
-    while (n.find()) {
-      if (!PRESENCE.matcher(e).region(n.end(), e.length()).lookingAt()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** A single type, string. */
-  private static boolean onlyString(org.hl7.fhir.r5.model.ElementDefinition ed) {
-    return ed.getType().size() == 1 && "string".equals(ed.getType().get(0).getCode());
-  }
-
-  /**
-   * Whether {@code path} is one plain string element in {@code sd}: not sliced, nothing said of
-   * its children, and its own invariants look at nothing but itself (no {@code %resource}, no
-   * {@code resolve()}), so that in another resource claiming the same profile it meets the same checks.
-   */
-  private static boolean checkedOnItsOwn(StructureDefinition sd, String path) {
-    int found = 0;
-    for (org.hl7.fhir.r5.model.ElementDefinition ed : sd.getSnapshot().getElement()) {
-      if (ed.getPath().equals(path)) {
-        found++;
-        if (ed.hasSlicing() || !onlyString(ed)) {
-          return false;
-        }
-        for (org.hl7.fhir.r5.model.ElementDefinition.ElementDefinitionConstraintComponent c : ed.getConstraint()) {
-          String x = c.getExpression();
-          if (x != null && (x.contains("%") || x.contains("resolve"))) {
-            return false;
-          }
-        }
-      } else if (ed.getPath().startsWith(path + ".")) {
-        return false;
-      }
-    }
-    return found == 1;
-  }
-
-  /** Whether the validator located {@code m} at one of these top-level elements (or inside one). */
-  private static boolean at(ValidationMessage m, String type, Set<String> names) {
-    String location = m.getLocation();
-    if (location == null) {
-      return false;
-    }
-    for (String name : names) {
-      String path = type + "." + name;
-      if (location.equals(path) || location.startsWith(path + ".") || location.startsWith(path + "[")) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** A resource holding only the free text and the profile claims. */
-  private static String freeTextResource(String type, Map<String, String> freeText, List<String> profileUrls) {
-    java.io.StringWriter w = new java.io.StringWriter();
-    try (com.fasterxml.jackson.core.JsonGenerator g = JSON.createGenerator(w)) {
-      g.writeStartObject();
-      g.writeStringField("resourceType", type);
-      if (!profileUrls.isEmpty()) {
-        g.writeObjectFieldStart("meta");
-        g.writeArrayFieldStart("profile");
-        for (String url : profileUrls) {
-          g.writeString(url);
-        }
-        g.writeEndArray();
-        g.writeEndObject();
-      }
-      for (Map.Entry<String, String> e : freeText.entrySet()) {
-        g.writeStringField(e.getKey(), e.getValue());
-      }
-      g.writeEndObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return w.toString();
-  }
-
-  /** An outcome cache of at most {@code bytes} (estimated) of keys and messages. */
-  private static Cache<String, List<ValidationMessage>> outcomes(long bytes) {
-    return Caffeine.newBuilder()
-        .maximumWeight(bytes)
-        .weigher((String json, List<ValidationMessage> messages) -> {
-          long w = 64 + 2L * json.length();
-          for (ValidationMessage m : messages) {
-            w += 256 + 2L * (length(m.getMessage()) + length(m.getLocation()) + length(m.getMessageId()));
-          }
-          return (int) Math.min(Integer.MAX_VALUE, w);
-        })
-        .executor(Runnable::run) // its upkeep on the calling thread, as the server's other caches
-        .build();
-  }
-
-  private static int length(String s) {
-    return s == null ? 0 : s.length();
   }
 }

@@ -113,7 +113,7 @@ class FreeTextValidationTest {
   @Test
   void freeTextValidatedAloneFindsWhatTheWholeContentFinds() throws IOException {
     String[] texts = {null, "Ny kommentar 17", " leading space", "trailing space ", "tab\tand\nnew line", "",
-        ProfileValidator.FREE_TEXT_PLACEHOLDER, "<b>looks like html</b>", "æøå 😀", "x".repeat(20_000), "  ", "ctrl\u0001char"};
+        FreeText.PLACEHOLDER, "<b>looks like html</b>", "æøå 😀", "x".repeat(20_000), "  ", "ctrl\u0001char"};
     int compared = 0;
     boolean sawWarning = false;
     for (Appointment original : appointments()) {
