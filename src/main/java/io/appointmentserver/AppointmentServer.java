@@ -157,7 +157,7 @@ public final class AppointmentServer implements AutoCloseable {
       List<IgLoader.Loaded> ig, Set<String> assignedIdentifierSystems) {
     long t0 = System.nanoTime();
     ProfileValidator validator = new ProfileValidator(ctx, ig.stream().map(IgLoader.Loaded::resource).toList(),
-        config.validation(), assignedIdentifierSystems, config.allowUnknownProfiles(),
+        new ProfileValidator.Settings(config.validation(), assignedIdentifierSystems, config.allowUnknownProfiles()),
         new ProfileValidator.StoredConformance() {
           @Override
           public String fingerprint() {

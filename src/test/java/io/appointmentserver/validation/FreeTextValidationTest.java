@@ -34,7 +34,7 @@ class FreeTextValidationTest {
   static void load() {
     Path ig = shared().resolve("ehealth-ig").resolve("resources");
     validator = new ProfileValidator(CTX, IgLoader.load(CTX, ig).stream().map(IgLoader.Loaded::resource).toList(),
-        ProfileValidator.Mode.FULL, Set.of(), false, null);
+        new ProfileValidator.Settings(ProfileValidator.Mode.FULL, Set.of(), false), null);
   }
 
   private static Path shared() {
@@ -92,7 +92,8 @@ class FreeTextValidationTest {
     List<IBaseResource> ig = new ArrayList<>(IgLoader.load(CTX, shared().resolve("ehealth-ig").resolve("resources"))
         .stream().map(IgLoader.Loaded::resource).toList());
     ig.add(sd);
-    ProfileValidator withIt = new ProfileValidator(CTX, ig, ProfileValidator.Mode.FULL, Set.of(), false, null);
+    ProfileValidator withIt = new ProfileValidator(CTX, ig,
+        new ProfileValidator.Settings(ProfileValidator.Mode.FULL, Set.of(), false), null);
 
     // the invariant could be anywhere (another profile, an extension): the comment is then never masked
     assertThat(withIt.freeText("Appointment", List.of(url))).containsExactly("description");
@@ -112,7 +113,7 @@ class FreeTextValidationTest {
   @Test
   void freeTextValidatedAloneFindsWhatTheWholeContentFinds() throws IOException {
     String[] texts = {null, "Ny kommentar 17", " leading space", "trailing space ", "tab\tand\nnew line", "",
-        ProfileValidator.FREE_TEXT_PLACEHOLDER, "<b>looks like html</b>", "æøå 😀", "x".repeat(20_000), "  ", "ctrl\u0001char"};
+        FreeText.PLACEHOLDER, "<b>looks like html</b>", "æøå 😀", "x".repeat(20_000), "  ", "ctrl\u0001char"};
     int compared = 0;
     boolean sawWarning = false;
     for (Appointment original : appointments()) {

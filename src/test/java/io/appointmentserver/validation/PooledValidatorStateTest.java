@@ -13,10 +13,10 @@ import org.junit.jupiter.api.Test;
 class PooledValidatorStateTest {
   @Test
   void everyFieldClearedAfterEachValidationExistsInThisHapiVersion() {
-    assertThat(ProfileValidator.PER_VALIDATION.stream().map(Field::getName))
+    assertThat(ValidatorPool.PER_VALIDATION.stream().map(Field::getName))
         .containsExactlyInAnyOrder("resourceTracker", "fetchCache", "xhtmlElementMap", "crLookups", "textsToCheck",
             "textsToCheckKeys", "trackedMessages", "messagesToRemove", "statusWarnings");
     // the long renewal interval, which holds only when every Element-holding field is cleared
-    assertThat(ProfileValidator.CHARS_PER_VALIDATOR).isEqualTo(2_000_000);
+    assertThat(ValidatorPool.CHARS_PER_VALIDATOR).isEqualTo(2_000_000);
   }
 }
