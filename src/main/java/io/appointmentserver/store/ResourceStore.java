@@ -5,12 +5,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
-import java.sql.SQLNonTransientConnectionException;
-import java.sql.SQLTransientConnectionException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -20,6 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
+
+import static io.appointmentserver.store.Sql.tags;
+import static io.appointmentserver.store.Sql.ts;
 
 /**
  * The database behind a narrow interface: read, vread, history and the write path.
@@ -32,7 +32,7 @@ import javax.sql.DataSource;
 public final class ResourceStore {
   private static final int MAX_ATTEMPTS = 20;
 
-  private final DataSource ds;
+  private final Sql db;
   private final Clock clock;
   private final Bookings.Mode overlapMode;
   private final Indexer indexer;
@@ -65,7 +65,7 @@ public final class ResourceStore {
 
   /** {@code cache}: the current versions kept in memory while this process holds their lease; null for none. */
   public ResourceStore(DataSource ds, Clock clock, Bookings.Mode overlapMode, Indexer indexer, ReadCache cache) {
-    this.ds = ds;
+    this.db = new Sql(ds);
     this.cache = cache;
     this.clock = clock;
     this.overlapMode = overlapMode;
@@ -110,7 +110,7 @@ public final class ResourceStore {
   /** The current version, a tombstone if deleted, or null if the resource never existed. */
   public StoredResource read(String type, String id) {
     StoredResource audited = audited(type, id, 1, rs -> row(type, id, rs));
-    return audited != null ? audited : query(READ, type, id, rs -> row(type, id, rs));
+    return audited != null ? audited : db.query(READ, type, id, rs -> row(type, id, rs));
   }
 
   private static final String VREAD = """
@@ -120,7 +120,7 @@ public final class ResourceStore {
   /** One version, or null if there is no such version. */
   public StoredResource vread(String type, String id, long version) {
     StoredResource audited = audited(type, id, version, rs -> row(type, id, rs));
-    return audited != null ? audited : query(VREAD, type, id, version, rs -> row(type, id, rs));
+    return audited != null ? audited : db.query(VREAD, type, id, version, rs -> row(type, id, rs));
   }
 
   /**
@@ -130,7 +130,7 @@ public final class ResourceStore {
   public StoredJson readJson(String type, String id) {
     if (type.equals(AuditEvents.TYPE)) {
       StoredJson audited = audited(type, id, 1, rs -> json(type, id, rs));
-      return audited != null ? audited : query(READ, type, id, rs -> json(type, id, rs));
+      return audited != null ? audited : db.query(READ, type, id, rs -> json(type, id, rs));
     }
     if (cache == null) {
       return currentReads.read(type, id);
@@ -161,14 +161,14 @@ public final class ResourceStore {
   private Map<String, StoredJson> readCurrent(List<CoalescedReads.Pending> batch) {
     if (batch.size() == 1) {
       CoalescedReads.Pending p = batch.get(0);
-      StoredJson s = query(READ, p.type, p.id, rs -> json(p.type, p.id, rs));
+      StoredJson s = db.query(READ, p.type, p.id, rs -> json(p.type, p.id, rs));
       return s == null ? Map.of() : Map.of(CoalescedReads.key(p.type, p.id), s);
     }
     Map<String, Set<String>> idsByType = new HashMap<>();
     for (CoalescedReads.Pending p : batch) {
       idsByType.computeIfAbsent(p.type, t -> new HashSet<>()).add(p.id);
     }
-    return run(c -> {
+    return db.run(c -> {
       Map<String, StoredJson> found = new HashMap<>();
       try (PreparedStatement ps = c.prepareStatement(READ_MANY)) {
         for (Map.Entry<String, Set<String>> e : idsByType.entrySet()) {
@@ -190,7 +190,7 @@ public final class ResourceStore {
   /** {@link #vread} as the stored UTF-8 bytes, for sending them as they are. */
   public StoredJson vreadJson(String type, String id, long version) {
     StoredJson audited = audited(type, id, version, rs -> json(type, id, rs));
-    return audited != null ? audited : query(VREAD, type, id, version, rs -> json(type, id, rs));
+    return audited != null ? audited : db.query(VREAD, type, id, version, rs -> json(type, id, rs));
   }
 
   /**
@@ -198,8 +198,8 @@ public final class ResourceStore {
    * written through the API (so that none of these can stand in for a recorded one); null if
    * {@code type/id} is not one, or if another version is asked for.
    */
-  private <T> T audited(String type, String id, long version, RowMapper<T> mapper) {
-    return type.equals(AuditEvents.TYPE) && version == 1 ? query(AuditEvents.READ, id, mapper) : null;
+  private <T> T audited(String type, String id, long version, Sql.RowMapper<T> mapper) {
+    return type.equals(AuditEvents.TYPE) && version == 1 ? db.query(AuditEvents.READ, id, mapper) : null;
   }
 
   private static final String CHANGED_SINCE = """
@@ -211,7 +211,7 @@ public final class ResourceStore {
 
   /** The resources of {@code types} whose current version was written after {@code since}, deletions included. */
   public List<Current> changedSince(Collection<String> types, Instant since) {
-    return run(c -> {
+    return db.run(c -> {
       try (PreparedStatement ps = c.prepareStatement(CHANGED_SINCE)) {
         ps.setArray(1, c.createArrayOf("text", types.toArray()));
         ps.setObject(2, ts(since));
@@ -236,7 +236,7 @@ public final class ResourceStore {
    * of their versions and the time of the newest (history is append-only).
    */
   public String historyFingerprint(Collection<String> types) {
-    return run(c -> {
+    return db.run(c -> {
       try (PreparedStatement ps = c.prepareStatement(HISTORY_FINGERPRINT)) {
         ps.setArray(1, c.createArrayOf("text", types.toArray()));
         try (ResultSet rs = ps.executeQuery()) {
@@ -291,7 +291,7 @@ public final class ResourceStore {
 
   public int historyCount(HistoryQuery q) {
     String sql = "SELECT count(*) FROM " + q.from() + q.where();
-    return run(c -> {
+    return db.run(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         q.bind(ps);
         try (ResultSet rs = ps.executeQuery()) {
@@ -306,7 +306,7 @@ public final class ResourceStore {
   public List<StoredResource> historyPage(HistoryQuery q, int offset, int limit) {
     String sql = "SELECT res_type, res_id, version, last_updated, deleted, body, tags, method FROM " + q.from()
         + q.where() + " ORDER BY last_updated DESC, res_type, res_id, version DESC OFFSET ? LIMIT ?";
-    return run(c -> {
+    return db.run(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         int i = q.bind(ps);
         ps.setInt(i++, offset);
@@ -343,7 +343,7 @@ public final class ResourceStore {
       return result;
     } finally {
       StoredJson s = result == null ? null : cacheable(written.apply(result));
-      whenEnded(committed -> cache.endWrite(type, id, committed ? s : null, generation));
+      db.whenEnded(committed -> cache.endWrite(type, id, committed ? s : null, generation));
     }
   }
 
@@ -352,7 +352,7 @@ public final class ResourceStore {
     if (cache != null) {
       StoredJson s = cacheable(result.resource());
       if (s != null) {
-        whenEnded(committed -> {
+        db.whenEnded(committed -> {
           if (committed) {
             cache.created(s, generation);
           }
@@ -360,14 +360,6 @@ public final class ResourceStore {
       }
     }
     return result;
-  }
-
-  private void whenEnded(java.util.function.Consumer<Boolean> action) {
-    if (ds instanceof TransactionScope scope) {
-      scope.afterEnd(action);
-    } else {
-      action.accept(true); // the store's own transaction committed (it returned)
-    }
   }
 
   private static StoredJson cacheable(StoredResource r) {
@@ -457,7 +449,7 @@ public final class ResourceStore {
   /** Appends audit events (read events, batched) in one COPY. */
   public void appendAudit(List<AuditEvents.Event> events) {
     if (!events.isEmpty()) {
-      run(c -> {
+      db.run(c -> {
         AuditEvents.copy(c, events);
         return null;
       });
@@ -488,7 +480,7 @@ public final class ResourceStore {
       return queue(queued, type, assigned, tags, renderer, model, audit);
     }
     long generation = cache == null ? 0 : cache.generation();
-    return created(generation, transaction(c -> {
+    return created(generation, db.transaction(c -> {
       checkReferences(c, references, type, null);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         String id = assigned != null ? assigned : nextId(c);
@@ -564,7 +556,7 @@ public final class ResourceStore {
     }
     List<Queued> items = new ArrayList<>(queued);
     queued.clear();
-    run(c -> {
+    db.run(c -> {
       try (PreparedStatement ps = c.prepareStatement(INSERT)) {
         for (Queued q : items) {
           StoredResource w = q.written();
@@ -598,7 +590,7 @@ public final class ResourceStore {
 
   /** A server-assigned id for a new {@code type} that no resource has yet, for {@link #create} to use. */
   public String newId(String type) {
-    return run(c -> {
+    return db.run(c -> {
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         String id = nextId(c);
         try (PreparedStatement ps = c.prepareStatement(ID_TAKEN)) {
@@ -631,7 +623,7 @@ public final class ResourceStore {
     }
     List<String> ids = new ArrayList<>(types.size());
     List<Boolean> taken = new ArrayList<>(types.size());
-    run(c -> {
+    db.run(c -> {
       try (PreparedStatement ps = c.prepareStatement(NEW_IDS)) {
         ps.setArray(1, c.createArrayOf("text", types.toArray()));
         try (ResultSet rs = ps.executeQuery()) {
@@ -666,7 +658,7 @@ public final class ResourceStore {
   public WriteResult update(String type, String id, Long expectedVersion,
       Collection<String> references, String[] tags, Bookings bookings, Guard guard, Renderer renderer,
       Object model, AuditTrail audit) {
-    return cached(type, id, () -> transaction(c -> {
+    return cached(type, id, () -> db.transaction(c -> {
       String[][] refs = split(references, type, id);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         long base;
@@ -722,7 +714,7 @@ public final class ResourceStore {
    */
   public StoredResource delete(String type, String id, Long expectedVersion, Guard guard, AuditTrail audit,
       Bookings bookings) {
-    return cached(type, id, () -> transaction(c -> {
+    return cached(type, id, () -> db.transaction(c -> {
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         long[] cur = currentVersion(c, type, id);
         if (expectedVersion != null && (cur == null || cur[0] != expectedVersion)) {
@@ -849,7 +841,7 @@ public final class ResourceStore {
    * that is not a resource here: for writes that check theirs together once all are written.
    */
   public void checkReferencesExist(Collection<String> references) {
-    run(c -> {
+    db.run(c -> {
       checkReferences(c, references, null, null);
       return null;
     });
@@ -997,21 +989,12 @@ public final class ResourceStore {
     return clock.instant().truncatedTo(ChronoUnit.MILLIS);
   }
 
-  private static OffsetDateTime ts(Instant i) {
-    return OffsetDateTime.ofInstant(i, ZoneOffset.UTC);
-  }
-
   private static StoredResource row(String type, String id, ResultSet rs) throws SQLException {
     if (!rs.next()) {
       return null;
     }
     return new StoredResource(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
         rs.getBoolean(3), rs.getString(4), tags(rs, 5));
-  }
-
-  private static String[] tags(ResultSet rs, int column) throws SQLException {
-    java.sql.Array a = rs.getArray(column);
-    return a == null ? new String[0] : (String[]) a.getArray();
   }
 
   /** The body as the bytes PostgreSQL sent: a text column comes in the client encoding, UTF-8. */
@@ -1022,116 +1005,5 @@ public final class ResourceStore {
   private static StoredJson jsonRow(String type, String id, ResultSet rs) throws SQLException {
     return new StoredJson(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getBoolean(3),
         rs.getBytes(4), tags(rs, 5));
-  }
-
-  @FunctionalInterface
-  private interface SqlWork<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  @FunctionalInterface
-  private interface RowMapper<T> {
-    T map(ResultSet rs) throws SQLException;
-  }
-
-  private <T> T query(String sql, String id, RowMapper<T> mapper) {
-    return run(c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        ps.setString(1, id);
-        try (ResultSet rs = ps.executeQuery()) {
-          return mapper.map(rs);
-        }
-      }
-    });
-  }
-
-  private <T> T query(String sql, String type, String id, RowMapper<T> mapper) {
-    return run(c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        ps.setString(1, type);
-        ps.setString(2, id);
-        try (ResultSet rs = ps.executeQuery()) {
-          return mapper.map(rs);
-        }
-      }
-    });
-  }
-
-  private <T> T query(String sql, String type, String id, long version, RowMapper<T> mapper) {
-    return run(c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        ps.setString(1, type);
-        ps.setString(2, id);
-        ps.setLong(3, version);
-        try (ResultSet rs = ps.executeQuery()) {
-          return mapper.map(rs);
-        }
-      }
-    });
-  }
-
-  private <T> T run(SqlWork<T> work) {
-    try (Connection c = ds.getConnection()) {
-      try {
-        return work.run(c);
-      } catch (SQLException e) {
-        if (lost(c)) {
-          throw new StoreUnavailableException("The database connection was lost: " + e.getMessage(), e);
-        }
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw translate(e);
-    }
-  }
-
-  /** Runs {@code work} in one transaction; it commits only if {@code work} returns. */
-  private <T> T transaction(SqlWork<T> work) {
-    try (Connection c = ds.getConnection()) {
-      // the pool resets auto-commit when the connection goes back
-      c.setAutoCommit(false);
-      try {
-        T result = work.run(c);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        try {
-          c.rollback();
-        } catch (SQLException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-        if (e instanceof SQLException sql && lost(c)) {
-          throw new StoreUnavailableException("The database connection was lost: " + sql.getMessage(), sql);
-        }
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw translate(e);
-    }
-  }
-
-  private static boolean lost(Connection c) {
-    try {
-      return c.isClosed() || !c.isValid(1);
-    } catch (SQLException e) {
-      return true;
-    }
-  }
-
-  /**
-   * Connection trouble becomes {@link StoreUnavailableException}, a deadlock or serialization
-   * failure {@link ConcurrentWriteException}; anything else is a bug.
-   */
-  public static RuntimeException translate(SQLException e) {
-    String state = e.getSQLState();
-    if ("40P01".equals(state) || "40001".equals(state)) {
-      return new ConcurrentWriteException("Another write to the same resources ran at the same moment and this one"
-          + " was rolled back (" + state + "); nothing was changed. Send it again.", e);
-    }
-    if (e instanceof SQLTransientConnectionException || e instanceof SQLNonTransientConnectionException
-        || (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")))) {
-      return new StoreUnavailableException("The database is not reachable: " + e.getMessage(), e);
-    }
-    return new IllegalStateException("database error " + state + ": " + e.getMessage(), e);
   }
 }
