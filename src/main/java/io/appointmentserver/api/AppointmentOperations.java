@@ -34,7 +34,7 @@ public final class AppointmentOperations {
   @Operation(name = "$exportAsiCal", type = Appointment.class, idempotent = true)
   public Binary exportAsiCal(@IdParam IdType id, RequestDetails request) {
     String idPart = ResourceProvider.checkId(id.getIdPart());
-    StoredResource s = store.read("Appointment", idPart);
+    StoredResource s = store.reads().read("Appointment", idPart);
     if (s == null) {
       throw new ResourceNotFoundException(id);
     }

@@ -87,12 +87,12 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     StoredResource s;
     if (id.hasVersionIdPart()) {
       Long version = parseVersion(id.getVersionIdPart());
-      s = version == null ? null : store.vread(type, idPart, version);
+      s = version == null ? null : store.reads().vread(type, idPart, version);
       if (s == null) {
         throw new ResourceNotFoundException(id);
       }
     } else {
-      s = store.read(type, idPart);
+      s = store.reads().read(type, idPart);
       if (s == null) {
         throw new ResourceNotFoundException(id);
       }
@@ -212,7 +212,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     JsonNode patch = JsonPatches.parse(body);
     Long expected = ifMatch(request);
     for (int attempt = 0; ; attempt++) {
-      StoredResource current = store.read(type, idPart);
+      StoredResource current = store.reads().read(type, idPart);
       if (current == null) {
         throw new ResourceNotFoundException(id);
       }
@@ -364,7 +364,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   public IBundleProvider instanceHistory(@IdParam IdType id, @Since InstantType since, @Count Integer count,
       @Offset Integer offset, RequestDetails request) {
     String idPart = checkId(id.getIdPart());
-    StoredResource current = store.read(type, idPart);
+    StoredResource current = store.reads().read(type, idPart);
     if (current == null) {
       throw new ResourceNotFoundException(id);
     }

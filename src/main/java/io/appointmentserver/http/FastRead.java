@@ -73,8 +73,8 @@ final class FastRead extends HttpFilter {
       // the same checks as the HAPI path: privilege, context, then the resource's context
       Privileges.require(principal, type, Op.READ);
       ContextRule rule = access.rule(principal, type);
-      s = m.group(3) == null ? store.readJson(type, m.group(2))
-          : store.vreadJson(type, m.group(2), Long.parseLong(m.group(3)));
+      s = m.group(3) == null ? store.reads().readJson(type, m.group(2))
+          : store.reads().vreadJson(type, m.group(2), Long.parseLong(m.group(3)));
       if (s == null || s.deleted()) {
         chain.doFilter(req, resp); // HAPI writes the 404 / 410
         return;

@@ -7,15 +7,10 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import javax.sql.DataSource;
 
 import static io.appointmentserver.store.Sql.tags;
@@ -36,7 +31,8 @@ public final class ResourceStore {
   private final Clock clock;
   private final Bookings.Mode overlapMode;
   private final Indexer indexer;
-  private final CoalescedReads currentReads;
+  private final ResourceReads reads;
+  private final ResourceHistory history;
   private final ReadCache cache; // null: every read asks the database
 
   /** Renders the JSON of a resource once its id, version and lastUpdated are known. */
@@ -70,7 +66,18 @@ public final class ResourceStore {
     this.clock = clock;
     this.overlapMode = overlapMode;
     this.indexer = indexer;
-    this.currentReads = new CoalescedReads(this::readCurrent, READS_IN_FLIGHT);
+    this.reads = new ResourceReads(db, cache);
+    this.history = new ResourceHistory(db);
+  }
+
+  /** read and vread. */
+  public ResourceReads reads() {
+    return reads;
+  }
+
+  /** History pages, and what changed since a time. */
+  public ResourceHistory history() {
+    return history;
   }
 
   /** Keeps the search index in step with every version written, inside the write's transaction. */
@@ -100,228 +107,6 @@ public final class ResourceStore {
         index(c, written.get(i), rows.get(i), null);
       }
     }
-  }
-
-  // ---------------------------------------------------------------- reads
-
-  private static final String READ = """
-      SELECT version, last_updated, deleted, body, tags FROM resource WHERE res_type = ? AND res_id = ?""";
-
-  /** The current version, a tombstone if deleted, or null if the resource never existed. */
-  public StoredResource read(String type, String id) {
-    StoredResource audited = audited(type, id, 1, rs -> row(type, id, rs));
-    return audited != null ? audited : db.query(READ, type, id, rs -> row(type, id, rs));
-  }
-
-  private static final String VREAD = """
-      SELECT version, last_updated, deleted, body, tags FROM resource_history
-       WHERE res_type = ? AND res_id = ? AND version = ?""";
-
-  /** One version, or null if there is no such version. */
-  public StoredResource vread(String type, String id, long version) {
-    StoredResource audited = audited(type, id, version, rs -> row(type, id, rs));
-    return audited != null ? audited : db.query(VREAD, type, id, version, rs -> row(type, id, rs));
-  }
-
-  /**
-   * {@link #read} as the stored UTF-8 bytes, for sending them as they are. Concurrent calls share
-   * round trips to the database ({@link CoalescedReads}), each still as fresh as its own query.
-   */
-  public StoredJson readJson(String type, String id) {
-    if (type.equals(AuditEvents.TYPE)) {
-      StoredJson audited = audited(type, id, 1, rs -> json(type, id, rs));
-      return audited != null ? audited : db.query(READ, type, id, rs -> json(type, id, rs));
-    }
-    if (cache == null) {
-      return currentReads.read(type, id);
-    }
-    StoredJson hit = cache.get(type, id);
-    if (hit != null) {
-      return hit;
-    }
-    long ticket = cache.ticket(); // before the query: a write meanwhile keeps its result out of the cache
-    StoredJson s = currentReads.read(type, id);
-    if (s != null) {
-      cache.fill(s, ticket);
-    }
-    return s;
-  }
-
-  /**
-   * How many coalesced read queries may run at once (see {@link CoalescedReads}): one per two
-   * cores. On 2 cores at 8 clients, 1 cut PostgreSQL's CPU per read from 0.051-0.058 ms to
-   * 0.016-0.017 ms, 2 only to 0.024 ms (smaller batches).
-   */
-  private static final int READS_IN_FLIGHT = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-
-  private static final String READ_MANY = """
-      SELECT version, last_updated, deleted, body, tags, res_id FROM resource WHERE res_type = ? AND res_id = ANY(?)""";
-
-  /** The current rows of a batch of reads: one statement for one read, else one per type. */
-  private Map<String, StoredJson> readCurrent(List<CoalescedReads.Pending> batch) {
-    if (batch.size() == 1) {
-      CoalescedReads.Pending p = batch.get(0);
-      StoredJson s = db.query(READ, p.type, p.id, rs -> json(p.type, p.id, rs));
-      return s == null ? Map.of() : Map.of(CoalescedReads.key(p.type, p.id), s);
-    }
-    Map<String, Set<String>> idsByType = new HashMap<>();
-    for (CoalescedReads.Pending p : batch) {
-      idsByType.computeIfAbsent(p.type, t -> new HashSet<>()).add(p.id);
-    }
-    return db.run(c -> {
-      Map<String, StoredJson> found = new HashMap<>();
-      try (PreparedStatement ps = c.prepareStatement(READ_MANY)) {
-        for (Map.Entry<String, Set<String>> e : idsByType.entrySet()) {
-          String type = e.getKey();
-          ps.setString(1, type);
-          ps.setArray(2, c.createArrayOf("text", e.getValue().toArray()));
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              String id = rs.getString(6);
-              found.put(CoalescedReads.key(type, id), jsonRow(type, id, rs));
-            }
-          }
-        }
-      }
-      return found;
-    });
-  }
-
-  /** {@link #vread} as the stored UTF-8 bytes, for sending them as they are. */
-  public StoredJson vreadJson(String type, String id, long version) {
-    StoredJson audited = audited(type, id, version, rs -> json(type, id, rs));
-    return audited != null ? audited : db.query(VREAD, type, id, version, rs -> json(type, id, rs));
-  }
-
-  /**
-   * An event of the audit trail, version 1 of an AuditEvent, looked up before the AuditEvents
-   * written through the API (so that none of these can stand in for a recorded one); null if
-   * {@code type/id} is not one, or if another version is asked for.
-   */
-  private <T> T audited(String type, String id, long version, Sql.RowMapper<T> mapper) {
-    return type.equals(AuditEvents.TYPE) && version == 1 ? db.query(AuditEvents.READ, id, mapper) : null;
-  }
-
-  private static final String CHANGED_SINCE = """
-      SELECT res_type, res_id, deleted, body, last_updated FROM resource
-       WHERE res_type = ANY(?::text[]) AND last_updated > ?""";
-
-  /** A resource as it is now (json null when deleted), and when it became so. */
-  public record Current(String type, String id, boolean deleted, String json, Instant lastUpdated) {}
-
-  /** The resources of {@code types} whose current version was written after {@code since}, deletions included. */
-  public List<Current> changedSince(Collection<String> types, Instant since) {
-    return db.run(c -> {
-      try (PreparedStatement ps = c.prepareStatement(CHANGED_SINCE)) {
-        ps.setArray(1, c.createArrayOf("text", types.toArray()));
-        ps.setObject(2, ts(since));
-        List<Current> out = new ArrayList<>();
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.add(new Current(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getString(4),
-                rs.getObject(5, OffsetDateTime.class).toInstant()));
-          }
-        }
-        return out;
-      }
-    });
-  }
-
-  private static final String HISTORY_FINGERPRINT = """
-      SELECT count(*) || '@' || coalesce(max(last_updated)::text, '') FROM resource_history
-       WHERE res_type = ANY(?::text[])""";
-
-  /**
-   * Changes whenever a resource of {@code types} is written or deleted by any process: the number
-   * of their versions and the time of the newest (history is append-only).
-   */
-  public String historyFingerprint(Collection<String> types) {
-    return db.run(c -> {
-      try (PreparedStatement ps = c.prepareStatement(HISTORY_FINGERPRINT)) {
-        ps.setArray(1, c.createArrayOf("text", types.toArray()));
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          return rs.getString(1);
-        }
-      }
-    });
-  }
-
-  // ---------------------------------------------------------------- history
-
-  /**
-   * A history query: all of a resource, of a type, of some types ({@code types}) or of the
-   * server, up to a snapshot time; {@code filter} is an extra SQL condition (over {@code tags})
-   * with its parameters, or null.
-   */
-  public record HistoryQuery(String type, String id, String[] types, Instant since, Instant until,
-      String filter, List<Object> filterParams) {
-    /** resource_history, with the audit trail when the query may list AuditEvents. */
-    String from() {
-      boolean audit = type != null ? type.equals(AuditEvents.TYPE)
-          : types == null || java.util.Arrays.asList(types).contains(AuditEvents.TYPE);
-      return audit ? AuditEvents.HISTORY_WITH_AUDIT : "resource_history";
-    }
-
-    String where() {
-      StringBuilder w = new StringBuilder(" WHERE last_updated <= ?");
-      if (type != null) w.append(" AND res_type = ?");
-      if (id != null) w.append(" AND res_id = ?");
-      if (types != null) w.append(" AND res_type = ANY(?::text[])");
-      if (since != null) w.append(" AND last_updated >= ?");
-      if (filter != null) w.append(" AND ").append(filter);
-      return w.toString();
-    }
-
-    int bind(PreparedStatement ps) throws SQLException {
-      int i = 1;
-      ps.setObject(i++, ts(until));
-      if (type != null) ps.setString(i++, type);
-      if (id != null) ps.setString(i++, id);
-      if (types != null) ps.setObject(i++, types);
-      if (since != null) ps.setObject(i++, ts(since));
-      if (filter != null) {
-        for (Object p : filterParams) {
-          ps.setObject(i++, p);
-        }
-      }
-      return i;
-    }
-  }
-
-  public int historyCount(HistoryQuery q) {
-    String sql = "SELECT count(*) FROM " + q.from() + q.where();
-    return db.run(c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        q.bind(ps);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          return rs.getInt(1);
-        }
-      }
-    });
-  }
-
-  /** Newest first: the versions at positions [offset, offset + limit). */
-  public List<StoredResource> historyPage(HistoryQuery q, int offset, int limit) {
-    String sql = "SELECT res_type, res_id, version, last_updated, deleted, body, tags, method FROM " + q.from()
-        + q.where() + " ORDER BY last_updated DESC, res_type, res_id, version DESC OFFSET ? LIMIT ?";
-    return db.run(c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        int i = q.bind(ps);
-        ps.setInt(i++, offset);
-        ps.setInt(i, limit);
-        List<StoredResource> out = new ArrayList<>();
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.add(new StoredResource(rs.getString(1), rs.getString(2), rs.getLong(3),
-                rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getBoolean(5), rs.getString(6), tags(rs, 7),
-                rs.getString(8)));
-          }
-        }
-        return out;
-      }
-    });
   }
 
   // ---------------------------------------------------------------- writes
@@ -724,7 +509,7 @@ public final class ResourceStore {
           return null;
         }
         if (cur[1] == 1) {
-          StoredResource tombstone = read(c, type, id);
+          StoredResource tombstone = ResourceReads.read(c, type, id);
           if (!guard.allows(tombstone.tags(), null)) {
             throw new GuardRefusedException();
           }
@@ -973,37 +758,9 @@ public final class ResourceStore {
     }
   }
 
-  private static StoredResource read(Connection c, String type, String id) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(READ)) {
-      ps.setString(1, type);
-      ps.setString(2, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        return row(type, id, rs);
-      }
-    }
-  }
-
   // ---------------------------------------------------------------- plumbing
 
   private Instant now() {
     return clock.instant().truncatedTo(ChronoUnit.MILLIS);
-  }
-
-  private static StoredResource row(String type, String id, ResultSet rs) throws SQLException {
-    if (!rs.next()) {
-      return null;
-    }
-    return new StoredResource(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
-        rs.getBoolean(3), rs.getString(4), tags(rs, 5));
-  }
-
-  /** The body as the bytes PostgreSQL sent: a text column comes in the client encoding, UTF-8. */
-  private static StoredJson json(String type, String id, ResultSet rs) throws SQLException {
-    return rs.next() ? jsonRow(type, id, rs) : null;
-  }
-
-  private static StoredJson jsonRow(String type, String id, ResultSet rs) throws SQLException {
-    return new StoredJson(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getBoolean(3),
-        rs.getBytes(4), tags(rs, 5));
   }
 }

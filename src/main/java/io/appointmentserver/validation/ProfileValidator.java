@@ -17,7 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
-import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.ResourceHistory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -200,7 +200,7 @@ public final class ProfileValidator {
     String fingerprint();
 
     /** Those whose current version (a deletion included) was written after {@code since}. */
-    List<ResourceStore.Current> changedSince(Instant since);
+    List<ResourceHistory.Current> changedSince(Instant since);
   }
 
   /**
@@ -473,8 +473,8 @@ public final class ProfileValidator {
   }
 
   /** Takes in conformance resources read from the database: written, or deleted. */
-  private synchronized void apply(List<ResourceStore.Current> rows) {
-    for (ResourceStore.Current row : rows) {
+  private synchronized void apply(List<ResourceHistory.Current> rows) {
+    for (ResourceHistory.Current row : rows) {
       String key = row.type() + "/" + row.id();
       if (row.lastUpdated().isAfter(seenUpTo)) {
         seenUpTo = row.lastUpdated();
