@@ -291,7 +291,7 @@ public final class BundleProcessor {
       conditional.lockAll(locks);
       // the plain creates' ids, in one round trip
       List<Entry> creates = entries.stream().filter(e -> e.method == HTTPVerb.POST && !hasIfNoneExist(e)).toList();
-      List<String> newIds = store.newIds(creates.stream().map(e -> e.type).toList());
+      List<String> newIds = store.ids().newIds(creates.stream().map(e -> e.type).toList());
       for (int i = 0; i < creates.size(); i++) {
         creates.get(i).assigned = newIds.get(i);
         creates.get(i).id = newIds.get(i);
@@ -395,7 +395,7 @@ public final class BundleProcessor {
         }
       }
       if (e.matched == null) {
-        e.assigned = store.newId(e.type);
+        e.assigned = store.ids().newId(e.type);
         e.id = e.assigned;
       }
     } else if (e.method == HTTPVerb.PUT && e.id == null) {
@@ -406,7 +406,7 @@ public final class BundleProcessor {
       }
       if (matches.isEmpty()) {
         e.method = HTTPVerb.POST; // no match: a create
-        e.assigned = store.newId(e.type);
+        e.assigned = store.ids().newId(e.type);
         e.id = e.assigned;
       } else {
         e.id = matches.get(0).id();

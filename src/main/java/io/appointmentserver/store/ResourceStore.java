@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -25,11 +24,12 @@ import static io.appointmentserver.store.Sql.ts;
  * server processes on one database stay correct without any in-memory state.
  */
 public final class ResourceStore {
-  private static final int MAX_ATTEMPTS = 20;
+  static final int MAX_ATTEMPTS = 20;
 
   private final Sql db;
   private final Clock clock;
-  private final Bookings.Mode overlapMode;
+  private final BookingSql bookingSql;
+  private final ResourceIds ids;
   private final Indexer indexer;
   private final ResourceReads reads;
   private final ResourceHistory history;
@@ -64,7 +64,8 @@ public final class ResourceStore {
     this.db = new Sql(ds);
     this.cache = cache;
     this.clock = clock;
-    this.overlapMode = overlapMode;
+    this.bookingSql = new BookingSql(overlapMode);
+    this.ids = new ResourceIds(db);
     this.indexer = indexer;
     this.reads = new ResourceReads(db, cache);
     this.history = new ResourceHistory(db);
@@ -78,6 +79,11 @@ public final class ResourceStore {
   /** History pages, and what changed since a time. */
   public ResourceHistory history() {
     return history;
+  }
+
+  /** Ids for creates that must know theirs before they are written (a transaction Bundle's). */
+  public ResourceIds ids() {
+    return ids;
   }
 
   /** Keeps the search index in step with every version written, inside the write's transaction. */
@@ -155,8 +161,6 @@ public final class ResourceStore {
         r.json() == null ? null : r.json().getBytes(java.nio.charset.StandardCharsets.UTF_8), r.tags());
   }
 
-  private static final String NEXT_ID = "SELECT nextval('resource_id_seq')";
-
   private static final String INSERT = """
       WITH cur AS (
         INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body, tags)
@@ -201,12 +205,6 @@ public final class ResourceStore {
 
   private static final String CURRENT_VERSION = """
       SELECT version, deleted FROM resource WHERE res_type = ? AND res_id = ?""";
-
-  private static final String FIRST_MISSING_REFERENCE = """
-      SELECT r.t || '/' || r.i FROM unnest(?::text[], ?::text[]) AS r(t, i)
-       WHERE NOT EXISTS (SELECT 1 FROM resource x
-                          WHERE x.res_type = r.t AND x.res_id = r.i AND NOT x.deleted)
-       LIMIT 1""";
 
   /**
    * What a write must know of the version it replaces: {@code allows(oldTags, oldJson)} is asked inside
@@ -256,7 +254,7 @@ public final class ResourceStore {
 
   /**
    * Creates a resource with a server-assigned id, or with {@code assigned} when the id had to be
-   * known before (from {@link #newId}, for a transaction Bundle whose entries refer to it).
+   * known before (from {@link ResourceIds#newId}, for a transaction Bundle whose entries refer to it).
    */
   public WriteResult create(String type, String assigned, Collection<String> references, String[] tags,
       Bookings bookings, Renderer renderer, Object model, AuditTrail audit) {
@@ -266,16 +264,16 @@ public final class ResourceStore {
     }
     long generation = cache == null ? 0 : cache.generation();
     return created(generation, db.transaction(c -> {
-      checkReferences(c, references, type, null);
+      ReferenceChecks.check(c, references);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        String id = assigned != null ? assigned : nextId(c);
+        String id = assigned != null ? assigned : ResourceIds.nextId(c);
         Instant now = now();
         String json = renderer.render(id, 1, now);
         // a client may already have chosen this id with PUT: then take the next one
         if (insert(c, type, id, 1, now, json, tags, "POST")) {
           StoredResource written = new StoredResource(type, id, 1, now, false, json, tags, "POST");
           indexer.index(c, written, model, null);
-          List<String> overlaps = book(c, type, id, bookings);
+          List<String> overlaps = bookingSql.book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(written, tags));
           return new WriteResult(written, true, overlaps);
         }
@@ -371,70 +369,6 @@ public final class ResourceStore {
     });
   }
 
-  private static final String ID_TAKEN = "SELECT 1 FROM resource WHERE res_type = ? AND res_id = ?";
-
-  /** A server-assigned id for a new {@code type} that no resource has yet, for {@link #create} to use. */
-  public String newId(String type) {
-    return db.run(c -> {
-      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        String id = nextId(c);
-        try (PreparedStatement ps = c.prepareStatement(ID_TAKEN)) {
-          ps.setString(1, type);
-          ps.setString(2, id);
-          try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-              return id;
-            }
-          }
-        }
-      }
-      throw new IllegalStateException("no free id for " + type + " after " + MAX_ATTEMPTS + " attempts");
-    });
-  }
-
-  private static final String NEW_IDS = """
-      SELECT n.id, EXISTS (SELECT 1 FROM resource r WHERE r.res_type = n.t AND r.res_id = n.id)
-        FROM (SELECT u.t, u.ord, nextval('resource_id_seq')::text AS id
-                FROM unnest(?::text[]) WITH ORDINALITY AS u(t, ord)) n
-       ORDER BY n.ord""";
-
-  /**
-   * {@link #newId} for many creates at once (a transaction Bundle's): one round trip; the ids in
-   * the order of {@code types}.
-   */
-  public List<String> newIds(List<String> types) {
-    if (types.isEmpty()) {
-      return List.of();
-    }
-    List<String> ids = new ArrayList<>(types.size());
-    List<Boolean> taken = new ArrayList<>(types.size());
-    db.run(c -> {
-      try (PreparedStatement ps = c.prepareStatement(NEW_IDS)) {
-        ps.setArray(1, c.createArrayOf("text", types.toArray()));
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            ids.add(rs.getString(1));
-            taken.add(rs.getBoolean(2));
-          }
-        }
-      }
-      return null;
-    });
-    for (int i = 0; i < ids.size(); i++) {
-      if (taken.get(i)) {
-        ids.set(i, newId(types.get(i))); // a client chose this id with PUT: another one
-      }
-    }
-    return ids;
-  }
-
-  private static String nextId(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(NEXT_ID); ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return Long.toString(rs.getLong(1));
-    }
-  }
-
   /**
    * Writes a new version of {@code type/id}, creating it when it does not exist.
    * {@code expectedVersion} (from If-Match) must be the current version when given; {@code guard}
@@ -444,7 +378,7 @@ public final class ResourceStore {
       Collection<String> references, String[] tags, Bookings bookings, Guard guard, Renderer renderer,
       Object model, AuditTrail audit) {
     return cached(type, id, () -> db.transaction(c -> {
-      String[][] refs = split(references, type, id);
+      ReferenceChecks.Targets refs = ReferenceChecks.split(references, type, id);
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         long base;
         boolean exists;
@@ -474,12 +408,12 @@ public final class ResourceStore {
           replaced = update(c, refs, type, id, base, baseDeleted, version, now, false, json, tags, guard, "PUT",
               withUpdate);
         } else {
-          checkReferences(c, refs);
+          ReferenceChecks.check(c, refs);
           replaced = insert(c, type, id, version, now, json, tags, "PUT") ? Replaced.NOTHING : null;
         }
         if (replaced != null) {
           indexer.index(c, stored, model, replaced.indexedDigest());
-          List<String> overlaps = book(c, type, id, bookings);
+          List<String> overlaps = bookingSql.book(c, type, id, bookings);
           if (withUpdate == null) {
             AuditEvents.insert(c, events);
           }
@@ -516,13 +450,13 @@ public final class ResourceStore {
           return tombstone;
         }
         Instant now = now();
-        Replaced replaced = update(c, NO_REFERENCES, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard,
+        Replaced replaced = update(c, ReferenceChecks.Targets.NONE, type, id, cur[0], false, cur[0] + 1, now, true, null, null, guard,
             "DELETE", null);
         if (replaced != null) {
           StoredResource tombstone = new StoredResource(type, id, cur[0] + 1, now, true, null, replaced.tags(),
               "DELETE");
           indexer.index(c, tombstone, null, replaced.indexedDigest());
-          book(c, type, id, bookings);
+          bookingSql.book(c, type, id, bookings);
           AuditEvents.insert(c, audit.eventsFor(tombstone, replaced.tags()));
           return tombstone;
         }
@@ -532,146 +466,14 @@ public final class ResourceStore {
   }
 
   /**
-   * One statement for an appointment's bookings: drop the rows it no longer has, add the ones it
-   * did not have yet (an update that keeps time and participants, the usual case, writes nothing
-   * here), and list the other resources booked for one of the same participants at an overlapping
-   * time. The {@code count(*)} makes the delete run before the insert.
-   */
-  private static final String BOOK = """
-      WITH wanted AS (
-        SELECT p AS participant, tstzrange(?, ?) AS period, ? AS enforced FROM unnest(?::text[]) AS p),
-      gone AS (
-        DELETE FROM appointment_booking b WHERE b.res_type = ? AND b.res_id = ?
-           AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.participant = b.participant
-                              AND w.period = b.period AND w.enforced = b.enforced)
-        RETURNING 1),
-      added AS (
-        INSERT INTO appointment_booking (res_type, res_id, participant, period, enforced)
-        SELECT ?, ?, w.participant, w.period, w.enforced FROM wanted w
-         WHERE (SELECT count(*) FROM gone) >= 0
-           AND NOT EXISTS (SELECT 1 FROM appointment_booking b WHERE b.res_type = ? AND b.res_id = ?
-                              AND b.participant = w.participant AND b.period = w.period
-                              AND b.enforced = w.enforced))
-      SELECT res_type || '/' || res_id FROM appointment_booking
-       WHERE ? AND participant = ANY(?::text[]) AND period && tstzrange(?, ?)
-         AND NOT (res_type = ? AND res_id = ?)
-       LIMIT 20""";
-
-  /**
-   * Replaces the bookings of {@code type/id} ({@code null}: the type books nobody) and returns the
-   * other resources that a booked or arrived appointment overlaps. Under REJECT an overlap
-   * throws; two transactions booking the same slot at once are settled by the exclusion
-   * constraint, and the loser learns whom it collided with.
-   */
-  private List<String> book(Connection c, String type, String id, Bookings bookings) throws SQLException {
-    if (bookings == null || overlapMode == Bookings.Mode.OFF) {
-      return List.of();
-    }
-    boolean reject = overlapMode == Bookings.Mode.REJECT;
-    Savepoint beforeBooking = reject ? c.setSavepoint() : null;
-    List<String> overlaps;
-    try {
-      overlaps = bookAndFindOverlaps(c, type, id, bookings, reject);
-    } catch (SQLException e) {
-      if (reject && "23P01".equals(e.getSQLState())) {
-        // booked at the same moment by another transaction, which committed first
-        c.rollback(beforeBooking);
-        overlaps = bookAndFindOverlaps(c, type, id, new Bookings(bookings.participants(), bookings.start(),
-            bookings.end(), bookings.booking()), false);
-        throw new Bookings.OverlapException(overlaps.isEmpty() ? "another appointment" : overlaps.get(0));
-      }
-      throw e;
-    }
-    if (reject && !overlaps.isEmpty()) {
-      throw new Bookings.OverlapException(overlaps.get(0));
-    }
-    return overlaps;
-  }
-
-  private static List<String> bookAndFindOverlaps(Connection c, String type, String id, Bookings b, boolean enforce)
-      throws SQLException {
-    boolean any = !b.isEmpty();
-    java.sql.Array participants = c.createArrayOf("text", any ? b.participants().toArray() : new Object[0]);
-    try (PreparedStatement ps = c.prepareStatement(BOOK)) {
-      int i = 1;
-      ps.setObject(i++, any ? ts(b.start()) : null);
-      ps.setObject(i++, any ? ts(b.end()) : null);
-      ps.setBoolean(i++, enforce && b.booking());
-      ps.setArray(i++, participants);
-      ps.setString(i++, type);
-      ps.setString(i++, id);
-      ps.setString(i++, type);
-      ps.setString(i++, id);
-      ps.setString(i++, type);
-      ps.setString(i++, id);
-      ps.setBoolean(i++, any && b.booking());
-      ps.setArray(i++, participants);
-      ps.setObject(i++, any ? ts(b.start()) : null);
-      ps.setObject(i++, any ? ts(b.end()) : null);
-      ps.setString(i++, type);
-      ps.setString(i, id);
-      // no DISTINCT or ORDER BY: the query stops at the first matches, however many there are
-      java.util.Set<String> out = new java.util.LinkedHashSet<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(rs.getString(1));
-        }
-      }
-      return List.copyOf(out);
-    }
-  }
-
-  /**
    * Refuses ({@link MissingReferenceException}) the first of {@code references} ({@code Type/id})
    * that is not a resource here: for writes that check theirs together once all are written.
    */
   public void checkReferencesExist(Collection<String> references) {
     db.run(c -> {
-      checkReferences(c, references, null, null);
+      ReferenceChecks.check(c, references);
       return null;
     });
-  }
-
-  private static final String[][] NO_REFERENCES = {new String[0], new String[0]};
-
-  /** {@code references} ({@code Type/id}) as [types, ids], without {@code self}: a resource may refer to itself. */
-  private static String[][] split(Collection<String> references, String selfType, String selfId) {
-    if (references.isEmpty()) {
-      return NO_REFERENCES;
-    }
-    List<String> types = new ArrayList<>();
-    List<String> ids = new ArrayList<>();
-    for (String ref : references) {
-      int slash = ref.indexOf('/');
-      String t = ref.substring(0, slash);
-      String i = ref.substring(slash + 1);
-      if (t.equals(selfType) && i.equals(selfId)) {
-        continue;
-      }
-      types.add(t);
-      ids.add(i);
-    }
-    return new String[][] {types.toArray(String[]::new), ids.toArray(String[]::new)};
-  }
-
-  private void checkReferences(Connection c, Collection<String> references, String selfType, String selfId)
-      throws SQLException {
-    checkReferences(c, split(references, selfType, selfId));
-  }
-
-  private static void checkReferences(Connection c, String[][] refs) throws SQLException {
-    if (refs[0].length == 0) {
-      return;
-    }
-    try (PreparedStatement ps = c.prepareStatement(FIRST_MISSING_REFERENCE)) {
-      ps.setArray(1, c.createArrayOf("text", refs[0]));
-      ps.setArray(2, c.createArrayOf("text", refs[1]));
-      try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next()) {
-          throw new MissingReferenceException(rs.getString(1));
-        }
-      }
-    }
   }
 
   private static boolean insert(Connection c, String type, String id, long version, Instant now, String json,
@@ -707,13 +509,13 @@ public final class ResourceStore {
    * version was not {@code base} any more. {@code event}: an audit event stored by the same
    * statement when it updates, or null.
    */
-  private static Replaced update(Connection c, String[][] refs, String type, String id, long base,
+  private static Replaced update(Connection c, ReferenceChecks.Targets refs, String type, String id, long base,
       boolean baseDeleted, long version, Instant now, boolean deleted, String json, String[] tags, Guard guard,
       String method, AuditEvents.Event event) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(event == null ? UPDATE : UPDATE_AUDITED)) {
       int i = 1;
-      ps.setArray(i++, c.createArrayOf("text", refs[0]));
-      ps.setArray(i++, c.createArrayOf("text", refs[1]));
+      ps.setArray(i++, c.createArrayOf("text", refs.types()));
+      ps.setArray(i++, c.createArrayOf("text", refs.ids()));
       ps.setString(i++, type);
       ps.setString(i++, id);
       ps.setLong(i++, base);
