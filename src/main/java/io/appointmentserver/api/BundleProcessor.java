@@ -317,15 +317,15 @@ public final class BundleProcessor {
           found.put(ref, conditionalReference(ref, sub(request, entries.get(index))))));
       List<Entry> order = new ArrayList<>(entries);
       order.sort(Comparator.comparingInt(BundleProcessor::rank));
-      // the plain creates are written in batches (ResourceStore.batched): before any other
+      // the plain creates are written in batches (ResourceWrites.batched): before any other
       // entry runs, those queued so far are written, so that it sees them
-      store.batched(() -> {
+      store.writes().batched(() -> {
         runAll(order, resources, ids, found, references, prefer, request);
         return null;
       });
       if (!references.isEmpty()) {
         failing(null, () -> {
-          store.checkReferencesExist(references);
+          store.writes().checkReferencesExist(references);
           return null;
         });
       }
@@ -341,7 +341,7 @@ public final class BundleProcessor {
     for (Entry e : order) {
       if (e.method != HTTPVerb.POST) {
         failing(e, () -> {
-          store.flush();
+          store.writes().flush();
           return null;
         });
       }

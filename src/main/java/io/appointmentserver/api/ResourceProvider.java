@@ -13,7 +13,7 @@ import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.appointmentserver.store.VersionConflictException;
-import io.appointmentserver.store.ResourceStore.Guard;
+import io.appointmentserver.store.Write.Guard;
 import io.appointmentserver.api.Rules.ChangeRule;
 import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.Read;
@@ -30,7 +30,8 @@ import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import io.appointmentserver.store.ResourceStore;
-import io.appointmentserver.store.ResourceStore.WriteResult;
+import io.appointmentserver.store.Write;
+import io.appointmentserver.store.WriteResult;
 import io.appointmentserver.store.StoredResource;
 import io.appointmentserver.api.WritePolicy.Prepared;
 import java.util.List;
@@ -148,8 +149,9 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     access.check(request, type, prepared.tags());
     ResourceCodec.Encoded encoded = codec.encoded(resource, type);
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, encoded::content);
-    WriteResult r = store.create(type, assigned, BundleProcessor.toCheck(prepared.references(), request),
-        prepared.tags(), prepared.bookings(), encoded, resource, access.trail(request, "C", "create"));
+    Write.Content content = new Write.Content(encoded, resource, prepared.tags(),
+        BundleProcessor.toCheck(prepared.references(), request), prepared.bookings());
+    WriteResult r = store.writes().create(Write.creating(type, assigned, content, access.trail(request, "C", "create")));
     committed(r.resource());
     return outcome(r, resource, "Created", warnings, request);
   }
@@ -259,9 +261,10 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     access.check(request, type, prepared.tags());
     ResourceCodec.Encoded encoded = codec.encoded(resource, type);
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, encoded::content);
-    WriteResult r = store.update(type, idPart, expected, BundleProcessor.toCheck(prepared.references(), request),
-        prepared.tags(), prepared.bookings(), guard(request, resource), encoded, resource,
-        access.trail(request, "U", subtype));
+    Write.Content content = new Write.Content(encoded, resource, prepared.tags(),
+        BundleProcessor.toCheck(prepared.references(), request), prepared.bookings());
+    WriteResult r = store.writes().update(new Write(new Write.Target(type, idPart, expected), content,
+        guard(request, resource), access.trail(request, "U", subtype)));
     committed(r.resource());
     return outcome(r, resource, r.created() ? "Created" : "Updated", warnings, request);
   }
@@ -289,8 +292,8 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
   }
 
   private StoredResource deleteOne(String idPart, Long expected, RequestDetails request) {
-    StoredResource s = store.delete(type, idPart, expected, access.guard(request, type),
-        access.trail(request, "D", "delete"), policy.noBookings(type));
+    StoredResource s = store.writes().delete(Write.deleting(new Write.Target(type, idPart, expected),
+        policy.noBookings(type), access.guard(request, type), access.trail(request, "D", "delete")));
     if (s != null) {
       conditional.transactions().afterCommit(() -> policy.deleted(type, idPart));
     }

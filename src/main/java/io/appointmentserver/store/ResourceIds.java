@@ -20,10 +20,10 @@ public final class ResourceIds {
 
   private static final String ID_TAKEN = "SELECT 1 FROM resource WHERE res_type = ? AND res_id = ?";
 
-  /** A server-assigned id for a new {@code type} that no resource has yet, for {@link ResourceStore#create} to use. */
+  /** A server-assigned id for a new {@code type} that no resource has yet, for {@link ResourceWrites#create} to use. */
   public String newId(String type) {
     return db.run(c -> {
-      for (int attempt = 0; attempt < ResourceStore.MAX_ATTEMPTS; attempt++) {
+      for (int attempt = 0; attempt < ResourceWrites.MAX_ATTEMPTS; attempt++) {
         String id = nextId(c);
         try (PreparedStatement ps = c.prepareStatement(ID_TAKEN)) {
           ps.setString(1, type);
@@ -35,7 +35,7 @@ public final class ResourceIds {
           }
         }
       }
-      throw new IllegalStateException("no free id for " + type + " after " + ResourceStore.MAX_ATTEMPTS + " attempts");
+      throw new IllegalStateException("no free id for " + type + " after " + ResourceWrites.MAX_ATTEMPTS + " attempts");
     });
   }
 
