@@ -1,7 +1,5 @@
 package io.appointmentserver.store;
 
-import static io.appointmentserver.store.Sql.ts;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -83,8 +81,8 @@ final class BookingSql {
     java.sql.Array participants = c.createArrayOf("text", any ? b.participants().toArray() : new Object[0]);
     try (PreparedStatement ps = c.prepareStatement(BOOK)) {
       int i = 1;
-      ps.setObject(i++, any ? ts(b.start()) : null);
-      ps.setObject(i++, any ? ts(b.end()) : null);
+      ps.setObject(i++, any ? Sql.ts(b.start()) : null);
+      ps.setObject(i++, any ? Sql.ts(b.end()) : null);
       ps.setBoolean(i++, enforce && b.booking());
       ps.setArray(i++, participants);
       ps.setString(i++, type);
@@ -95,8 +93,8 @@ final class BookingSql {
       ps.setString(i++, id);
       ps.setBoolean(i++, any && b.booking());
       ps.setArray(i++, participants);
-      ps.setObject(i++, any ? ts(b.start()) : null);
-      ps.setObject(i++, any ? ts(b.end()) : null);
+      ps.setObject(i++, any ? Sql.ts(b.start()) : null);
+      ps.setObject(i++, any ? Sql.ts(b.end()) : null);
       ps.setString(i++, type);
       ps.setString(i, id);
       // no DISTINCT or ORDER BY: the query stops at the first matches, however many there are

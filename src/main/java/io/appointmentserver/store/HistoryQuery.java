@@ -1,7 +1,5 @@
 package io.appointmentserver.store;
 
-import static io.appointmentserver.store.Sql.ts;
-
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -33,11 +31,11 @@ public record HistoryQuery(String type, String id, String[] types, Instant since
 
   int bind(PreparedStatement ps) throws SQLException {
     int i = 1;
-    ps.setObject(i++, ts(until));
+    ps.setObject(i++, Sql.ts(until));
     if (type != null) ps.setString(i++, type);
     if (id != null) ps.setString(i++, id);
     if (types != null) ps.setObject(i++, types);
-    if (since != null) ps.setObject(i++, ts(since));
+    if (since != null) ps.setObject(i++, Sql.ts(since));
     if (filter != null) {
       for (Object p : filterParams) {
         ps.setObject(i++, p);

@@ -1,8 +1,5 @@
 package io.appointmentserver.store;
 
-import static io.appointmentserver.store.Sql.tags;
-import static io.appointmentserver.store.Sql.ts;
-
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
@@ -49,7 +46,7 @@ public final class ResourceHistory {
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             out.add(new StoredResource(rs.getString(1), rs.getString(2), rs.getLong(3),
-                rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getBoolean(5), rs.getString(6), tags(rs, 7),
+                rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getBoolean(5), rs.getString(6), Sql.tags(rs, 7),
                 rs.getString(8)));
           }
         }
@@ -70,7 +67,7 @@ public final class ResourceHistory {
     return db.run(c -> {
       try (PreparedStatement ps = c.prepareStatement(CHANGED_SINCE)) {
         ps.setArray(1, c.createArrayOf("text", types.toArray()));
-        ps.setObject(2, ts(since));
+        ps.setObject(2, Sql.ts(since));
         List<Current> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {

@@ -9,7 +9,6 @@ import java.util.List;
 
 /** Server-assigned ids: from {@code resource_id_seq}, skipping those a client chose with PUT. */
 public final class ResourceIds {
-
   private final Sql db;
 
   ResourceIds(Sql db) {
@@ -75,6 +74,7 @@ public final class ResourceIds {
     return ids;
   }
 
+  /** The sequence's next value, which a client may have chosen with PUT already. */
   static String nextId(Connection c) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(NEXT_ID); ResultSet rs = ps.executeQuery()) {
       rs.next();

@@ -1,7 +1,5 @@
 package io.appointmentserver.store;
 
-import static io.appointmentserver.store.Sql.tags;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -143,7 +141,7 @@ public final class ResourceReads {
       return null;
     }
     return new StoredResource(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
-        rs.getBoolean(3), rs.getString(4), tags(rs, 5));
+        rs.getBoolean(3), rs.getString(4), Sql.tags(rs, 5));
   }
 
   /** The body as the bytes PostgreSQL sent: a text column comes in the client encoding, UTF-8. */
@@ -153,6 +151,6 @@ public final class ResourceReads {
 
   private static StoredJson jsonRow(String type, String id, ResultSet rs) throws SQLException {
     return new StoredJson(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getBoolean(3),
-        rs.getBytes(4), tags(rs, 5));
+        rs.getBytes(4), Sql.tags(rs, 5));
   }
 }

@@ -1,8 +1,5 @@
 package io.appointmentserver.store;
 
-import static io.appointmentserver.store.Sql.tags;
-import static io.appointmentserver.store.Sql.ts;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -89,7 +86,7 @@ final class VersionSql {
     ps.setString(1, first.type());
     ps.setString(2, first.id());
     ps.setLong(3, first.version());
-    ps.setObject(4, ts(first.lastUpdated()));
+    ps.setObject(4, Sql.ts(first.lastUpdated()));
     ps.setBoolean(5, false);
     ps.setString(6, first.json());
     ps.setObject(7, first.tags());
@@ -112,7 +109,7 @@ final class VersionSql {
       ps.setLong(i++, when.base().version());
       ps.setBoolean(i++, when.base().deleted());
       ps.setLong(i++, next.version());
-      ps.setObject(i++, ts(next.lastUpdated()));
+      ps.setObject(i++, Sql.ts(next.lastUpdated()));
       ps.setBoolean(i++, next.deleted());
       ps.setString(i++, next.json());
       ps.setObject(i++, next.tags(), java.sql.Types.ARRAY);
@@ -131,7 +128,7 @@ final class VersionSql {
         if (rs.getString(2) == null) {
           return null;
         }
-        String[] oldTags = tags(rs, 3);
+        String[] oldTags = Sql.tags(rs, 3);
         if (!when.guard().allows(oldTags, rs.getString(4))) {
           throw new GuardRefusedException();
         }
