@@ -1,4 +1,4 @@
--- pgbench script: the SQL that ResourceStore.update runs for the seed PUT with If-Match
+-- pgbench script: the SQL that ResourceWrites.update runs for the seed PUT with If-Match
 -- (bench/run.sh runs it with -M prepared; see BENCHMARKS.md).
 --
 -- Each pgbench client updates its own Appointment row, id :id_base + :client_id, which
@@ -20,7 +20,7 @@
 -- does the same here.
 \startpipeline
 BEGIN;
--- ResourceStore.UPDATE: the reference check (the first missing target), the version check, the
+-- VersionSql.UPDATE: the reference check (the first missing target), the version check, the
 -- replaced version's tags and body for the guard (context check, change rules), the history row,
 -- the digest of the index rows
 WITH missing AS (
@@ -51,7 +51,7 @@ SELECT (SELECT ref FROM missing), cur.res_id, cur.old_tags, cur.old_body,
 -- so the digest of its index rows is the one the UPDATE above returned from search_indexed
 -- (run.sh gives each pgbench row the seed appointment's search_indexed row) and the server
 -- leaves the index rows alone.
--- ResourceStore.BOOK (FHIR_APPOINTMENT_OVERLAP=warn): the appointment's bookings brought up to
+-- BookingSql.BOOK (FHIR_APPOINTMENT_OVERLAP=warn): the appointment's bookings brought up to
 -- date (unchanged here: nothing written) and the overlapping appointments listed
 WITH wanted AS (
   SELECT p AS participant, tstzrange(:start, :end) AS period, false AS enforced

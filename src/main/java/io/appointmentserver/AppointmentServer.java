@@ -26,6 +26,7 @@ import io.appointmentserver.security.TokenAuthenticator;
 import io.appointmentserver.store.Database;
 import io.appointmentserver.store.ReadCache;
 import io.appointmentserver.store.ReadCacheLease;
+import io.appointmentserver.store.ResourceHistory;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.TransactionScope;
 import io.appointmentserver.validation.IgLoader;
@@ -161,12 +162,12 @@ public final class AppointmentServer implements AutoCloseable {
         new ProfileValidator.StoredConformance() {
           @Override
           public String fingerprint() {
-            return store.historyFingerprint(ProfileValidator.CONFORMANCE_TYPES);
+            return store.history().fingerprint(ProfileValidator.CONFORMANCE_TYPES);
           }
 
           @Override
-          public List<ResourceStore.Current> changedSince(Instant since) {
-            return store.changedSince(ProfileValidator.CONFORMANCE_TYPES, since);
+          public List<ResourceHistory.Current> changedSince(Instant since) {
+            return store.history().changedSince(ProfileValidator.CONFORMANCE_TYPES, since);
           }
         });
     if (!ig.isEmpty() || validator.storedCount() > 0) {
@@ -186,13 +187,13 @@ public final class AppointmentServer implements AutoCloseable {
     return new Reindexer.Source() {
       @Override
       public String fingerprint() {
-        return store.historyFingerprint(types);
+        return store.history().fingerprint(types);
       }
 
       @Override
       public List<org.hl7.fhir.instance.model.api.IBaseResource> current() {
         List<org.hl7.fhir.instance.model.api.IBaseResource> out = new java.util.ArrayList<>();
-        for (ResourceStore.Current row : store.changedSince(types, Instant.EPOCH)) {
+        for (ResourceHistory.Current row : store.history().changedSince(types, Instant.EPOCH)) {
           if (!row.deleted()) {
             out.add(ctx.newJsonParser().parseResource(row.json()));
           }

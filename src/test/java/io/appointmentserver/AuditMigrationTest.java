@@ -116,7 +116,7 @@ class AuditMigrationTest {
       var store = new io.appointmentserver.store.ResourceStore(TestServer.postgres().getDatabase("postgres", "audit_v75"),
           java.time.Clock.systemUTC());
       String newId = AuditEvents.newId(at);
-      store.appendAudit(List.of(new AuditEvents.Event(newId, at, "Patient/v75", "R", "read", "Appointment",
+      store.writes().appendAudit(List.of(new AuditEvents.Event(newId, at, "Patient/v75", "R", "read", "Appointment",
           "Appointment/v75/_history/2", AuditEvents.Agent.of("PRACTITIONER", AGENT, "Legacy \"L\"", SUBJECT,
               "Organization/9", "10.0.0.1"), "trace-v75", "patient=Patient/v75")));
       var old = Http.get(base + "/AuditEvent/" + oldId);

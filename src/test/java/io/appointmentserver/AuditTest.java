@@ -298,9 +298,9 @@ class AuditTest {
           i == 2 ? null : "Appointment/x/_history/" + i, AuditEvents.Agent.of("PRACTITIONER", "Practitioner/\\5",
               "Tab\there \"quoted\"\r\n " + i, "sub\\" + i, i == 1 ? null : ORG, "127.0.0.1"), "trace\t" + i, i == 0 ? null : "a=b\tc\\n&x=æøå\0"));
     }
-    store.appendAudit(batch);
-    store.appendAudit(batch.subList(1, 3)); // as a retry would
-    store.appendAudit(batch);
+    store.writes().appendAudit(batch);
+    store.writes().appendAudit(batch.subList(1, 3)); // as a retry would
+    store.writes().appendAudit(batch);
     for (int i = 0; i < 3; i++) {
       AuditEvents.Event sent = batch.get(i);
       var r = Http.get(BASE + "/AuditEvent/" + sent.id());

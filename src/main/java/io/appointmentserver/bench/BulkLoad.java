@@ -13,6 +13,8 @@ import io.appointmentserver.store.Bookings;
 import io.appointmentserver.store.Database;
 import io.appointmentserver.store.ReadCacheLease;
 import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.ResourceWrites;
+import io.appointmentserver.store.Write;
 import java.time.Clock;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -33,7 +35,7 @@ import picocli.CommandLine.Option;
 
 /**
  * Loads the search benchmark's data (issue 5: 1,000,000 Appointments over 50,000 Patients)
- * through the server's own write path: {@link ResourceStore#update} with the {@link SearchIndex},
+ * through the server's own write path: {@link ResourceWrites#update} with the {@link SearchIndex},
  * the access tags and the bookings, as a PUT does, without HTTP, validation and audit. Several
  * threads, one transaction per resource. Patients are {@code Patient/bp<n>}; appointment
  * {@code Appointment/ba<i>} belongs to patient {@code i % patients}, care team
@@ -125,8 +127,10 @@ public final class BulkLoad implements Callable<Integer> {
           IBaseResource res = make.apply(i);
           String id = res.getIdElement().getIdPart();
           Bookings bookings = type.equals("Appointment") ? AppointmentBookings.of(res) : null;
-          store.update(type, id, null, Set.of(), tags.of(type, res), bookings, ResourceStore.Guard.NONE,
-              (rid, version, at) -> codec.stamp(res, type, rid, version, at), res, ResourceStore.AuditTrail.NONE);
+          Write.Content content = new Write.Content((rid, version, at) -> codec.stamp(res, type, rid, version, at), res,
+              tags.of(type, res), Set.of(), bookings);
+          store.writes().update(new Write(new Write.Target(type, id, null), content, Write.Guard.NONE,
+              Write.AuditTrail.NONE));
           done.incrementAndGet();
         }
       }, "bulk-" + t);

@@ -13,8 +13,8 @@ import io.appointmentserver.search.Searcher;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.Privileges;
 import io.appointmentserver.security.Privileges.Op;
-import io.appointmentserver.store.ResourceStore.AuditTrail;
-import io.appointmentserver.store.ResourceStore.Guard;
+import io.appointmentserver.store.Write.AuditTrail;
+import io.appointmentserver.store.Write.Guard;
 
 /** The security checks as the interactions use them, for the principal of a request. */
 public final class Access {

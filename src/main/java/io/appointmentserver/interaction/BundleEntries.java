@@ -138,7 +138,7 @@ final class BundleEntries {
   private MethodOutcome create(BundleEntry e, RequestDetails sub, Resource resource, Set<String> deferred) {
     IBaseResource checked = ofType(e, resource);
     return e.assigned != null
-        ? interactions.create().create(new Write(e.type, e.assigned, checked, null, new Write.Origin(sub, deferred)))
+        ? interactions.create().create(new WriteCommand(e.type, e.assigned, checked, null, new WriteCommand.Origin(sub, deferred)))
         : interactions.create().create(e.type, checked, sub.getHeader("If-None-Exist"), sub);
   }
 
@@ -146,7 +146,7 @@ final class BundleEntries {
   private MethodOutcome update(BundleEntry e, RequestDetails sub, Resource resource, Set<String> deferred) {
     IBaseResource checked = ofType(e, resource);
     return e.id == null ? interactions.update().update(e.type, null, checked, sub)
-        : interactions.update().update(new Write(e.type, e.id, checked, Ids.ifMatch(sub), new Write.Origin(sub, deferred)));
+        : interactions.update().update(new WriteCommand(e.type, e.id, checked, Ids.ifMatch(sub), new WriteCommand.Origin(sub, deferred)));
   }
 
   /** The entry's resource must be of the type its URL names. */

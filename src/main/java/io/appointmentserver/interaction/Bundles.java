@@ -204,7 +204,7 @@ public final class Bundles {
       conditional.lockAll(locks);
       // the plain creates' ids, in one round trip
       List<BundleEntry> creates = entries.stream().filter(e -> e.method == HTTPVerb.POST && !e.hasIfNoneExist()).toList();
-      List<String> newIds = store.newIds(creates.stream().map(e -> e.type).toList());
+      List<String> newIds = store.ids().newIds(creates.stream().map(e -> e.type).toList());
       for (int i = 0; i < creates.size(); i++) {
         creates.get(i).assigned = newIds.get(i);
         creates.get(i).id = newIds.get(i);
@@ -230,15 +230,15 @@ public final class Bundles {
           found.put(ref, conditionalReference(ref, entries.get(index).sub(request)))));
       List<BundleEntry> order = new ArrayList<>(entries);
       order.sort(Comparator.comparingInt(BundleEntry::rank));
-      // the plain creates are written in batches (ResourceStore.batched): before any other
+      // the plain creates are written in batches (ResourceWrites.batched): before any other
       // entry runs, those queued so far are written, so that it sees them
-      store.batched(() -> {
+      store.writes().batched(() -> {
         runAll(order, new Run(resources, ids, found, references, request), prefer);
         return null;
       });
       if (!references.isEmpty()) {
         BundleEntries.failing(null, () -> {
-          store.checkReferencesExist(references);
+          store.writes().checkReferencesExist(references);
           return null;
         });
       }
@@ -260,7 +260,7 @@ public final class Bundles {
     for (BundleEntry e : order) {
       if (e.method != HTTPVerb.POST) {
         BundleEntries.failing(e, () -> {
-          store.flush();
+          store.writes().flush();
           return null;
         });
       }
@@ -298,7 +298,7 @@ public final class Bundles {
         }
       }
       if (e.matched == null) {
-        e.assigned = store.newId(e.type);
+        e.assigned = store.ids().newId(e.type);
         e.id = e.assigned;
       }
     } else if (e.method == HTTPVerb.PUT && e.id == null) {
@@ -309,7 +309,7 @@ public final class Bundles {
       }
       if (matches.isEmpty()) {
         e.method = HTTPVerb.POST; // no match: a create
-        e.assigned = store.newId(e.type);
+        e.assigned = store.ids().newId(e.type);
         e.id = e.assigned;
       } else {
         e.id = matches.get(0).id();

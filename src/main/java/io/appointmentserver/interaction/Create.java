@@ -26,7 +26,7 @@ public final class Create {
   /** {@code ifNoneExist}: the conditional create's criteria, or null for a plain create. */
   public MethodOutcome create(String type, IBaseResource resource, String ifNoneExist, RequestDetails request) {
     Writes.requireBody(resource);
-    Write write = new Write(type, null, resource, null, Write.Origin.of(request));
+    WriteCommand write = new WriteCommand(type, null, resource, null, WriteCommand.Origin.of(request));
     if (ifNoneExist == null) {
       return writes.create(write);
     }
@@ -38,7 +38,7 @@ public final class Create {
   }
 
   /** A create whose id is known (a transaction's entry) or not (null), for a Bundle entry. */
-  MethodOutcome create(Write write) {
+  MethodOutcome create(WriteCommand write) {
     Writes.requireBody(write.resource());
     return writes.create(write);
   }

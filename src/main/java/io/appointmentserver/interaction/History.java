@@ -40,7 +40,7 @@ public final class History {
   /** history-instance: the resource must exist and be within the user's context. */
   public IBundleProvider instance(String type, IdType id, Paging paging, RequestDetails request) {
     String idPart = Ids.check(id.getIdPart());
-    StoredResource current = store.read(type, idPart);
+    StoredResource current = store.reads().read(type, idPart);
     if (current == null) {
       throw new ResourceNotFoundException(id);
     }

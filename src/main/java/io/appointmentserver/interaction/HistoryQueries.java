@@ -5,7 +5,7 @@ import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.store.ResourceStore;
-import io.appointmentserver.store.ResourceStore.HistoryQuery;
+import io.appointmentserver.store.HistoryQuery;
 import io.appointmentserver.store.StoredResource;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -109,7 +109,7 @@ public final class HistoryQueries {
         return out;
       }
       Set<String> tags = new TreeSet<>();
-      for (StoredResource s : store.historyPage(query, offset + from, limit)) {
+      for (StoredResource s : store.history().page(query, offset + from, limit)) {
         out.add(codec.decode(s));
         if (s.tags() != null) {
           tags.addAll(List.of(s.tags()));
@@ -143,7 +143,7 @@ public final class HistoryQueries {
     @Override
     public Integer size() {
       if (size == null) {
-        size = store.historyCount(query);
+        size = store.history().count(query);
       }
       return size;
     }

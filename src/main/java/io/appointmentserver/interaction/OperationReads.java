@@ -23,7 +23,7 @@ final class OperationReads implements OperationContext {
   @Override
   public Target read(RequestDetails request, String type, String id, String operation) {
     String idPart = Ids.check(id);
-    StoredResource s = store.read(type, idPart);
+    StoredResource s = store.reads().read(type, idPart);
     if (s == null) {
       throw new ResourceNotFoundException(new IdType(type, idPart));
     }

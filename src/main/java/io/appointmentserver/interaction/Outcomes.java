@@ -14,7 +14,7 @@ import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.ForbiddenException;
 import io.appointmentserver.store.Bookings;
 import io.appointmentserver.store.MissingReferenceException;
-import io.appointmentserver.store.ResourceStore.GuardRefusedException;
+import io.appointmentserver.store.GuardRefusedException;
 import io.appointmentserver.store.ConcurrentWriteException;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.VersionConflictException;

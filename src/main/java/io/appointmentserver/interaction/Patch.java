@@ -50,7 +50,7 @@ public final class Patch {
     Long expected = Ids.ifMatch(request);
     Class<? extends IBaseResource> cls = writes.codec().context().getResourceDefinition(type).getImplementingClass();
     for (int attempt = 0; ; attempt++) {
-      StoredResource current = writes.store().read(type, idPart);
+      StoredResource current = writes.store().reads().read(type, idPart);
       if (current == null) {
         throw new ResourceNotFoundException(new IdType(type, idPart));
       }
@@ -75,8 +75,8 @@ public final class Patch {
         throw new UnprocessableEntityException(msg, Outcomes.error(IssueType.PROCESSING, msg));
       }
       try {
-        MethodOutcome outcome = writes.update(new Write(type, idPart, resource, current.version(),
-            Write.Origin.of(request)), "patch");
+        MethodOutcome outcome = writes.update(new WriteCommand(type, idPart, resource, current.version(),
+            WriteCommand.Origin.of(request)), "patch");
         // HAPI's patch binding sends no ETag of its own
         if (request instanceof ServletRequestDetails servlet) {
           servlet.getServletResponse().setHeader("ETag", Ids.etag(Long.parseLong(outcome.getId().getVersionIdPart())));

@@ -41,7 +41,7 @@ public final class Read {
     Privileges.require(user, type, Op.READ);
     // the context first: a user without one is told so, whether or not the resource exists
     ContextRule rule = access.policy().rule(user, type);
-    StoredJson s = version == null ? store.readJson(type, id) : store.vreadJson(type, id, version);
+    StoredJson s = version == null ? store.reads().readJson(type, id) : store.reads().vreadJson(type, id, version);
     if (s == null) {
       return null;
     }

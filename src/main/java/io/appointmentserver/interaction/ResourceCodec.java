@@ -4,7 +4,7 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.model.api.ResourceMetadataKeyEnum;
 import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import ca.uhn.fhir.model.valueset.BundleEntryTransactionMethodEnum;
-import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.Write;
 import io.appointmentserver.validation.ProfileValidator;
 import io.appointmentserver.store.StoredResource;
 import java.time.Instant;
@@ -68,7 +68,7 @@ public final class ResourceCodec {
   }
 
   /** A resource's JSON as {@link #encoded} made it; renders each version of it. */
-  public final class Encoded implements ResourceStore.Renderer {
+  public final class Encoded implements Write.Renderer {
     private final Resource resource;
     private final String type;
     /** What follows the placeholder lastUpdated's value, from its closing quote; null: render encodes again. */

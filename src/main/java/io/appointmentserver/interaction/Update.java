@@ -26,25 +26,25 @@ public final class Update {
   /** {@code id}: the URL's id, or null for a conditional update by the request's parameters. */
   public MethodOutcome update(String type, String id, IBaseResource resource, RequestDetails request) {
     Writes.requireBody(resource);
-    Write.Origin origin = Write.Origin.of(request);
+    WriteCommand.Origin origin = WriteCommand.Origin.of(request);
     if (id == null) {
       Map<String, String[]> criteria = ConditionalWrites.criteria(request.getParameters());
       return conditional.underLock(request, type, criteria, 2, matches -> switch (matches.size()) {
-        case 0 -> writes.create(new Write(type, null, resource, null, origin));
+        case 0 -> writes.create(new WriteCommand(type, null, resource, null, origin));
         case 1 -> {
           String matched = matches.get(0).id();
           resource.setId(new IdType(type, matched));
-          yield writes.update(new Write(type, matched, resource, Ids.ifMatch(request), origin), "update");
+          yield writes.update(new WriteCommand(type, matched, resource, Ids.ifMatch(request), origin), "update");
         }
         default -> throw Writes.multiple("the conditional update's criteria");
       });
     }
     checkBodyId(id, resource);
-    return writes.update(new Write(type, id, resource, Ids.ifMatch(request), origin), "update");
+    return writes.update(new WriteCommand(type, id, resource, Ids.ifMatch(request), origin), "update");
   }
 
   /** An update by id of a Bundle entry. */
-  MethodOutcome update(Write write) {
+  MethodOutcome update(WriteCommand write) {
     Writes.requireBody(write.resource());
     checkBodyId(write.id(), write.resource());
     return writes.update(write, "update");

@@ -8,8 +8,9 @@ import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import io.appointmentserver.interaction.WritePolicy.Prepared;
 import io.appointmentserver.plugin.ChangeRule;
 import io.appointmentserver.store.ResourceStore;
-import io.appointmentserver.store.ResourceStore.Guard;
-import io.appointmentserver.store.ResourceStore.WriteResult;
+import io.appointmentserver.store.Write;
+import io.appointmentserver.store.Write.Guard;
+import io.appointmentserver.store.WriteResult;
 import io.appointmentserver.store.StoredResource;
 import io.appointmentserver.store.TransactionScope;
 import java.util.List;
@@ -59,7 +60,7 @@ final class Writes {
   }
 
   /** A create: with the id a transaction assigned beforehand ({@code write.id()}), or a new one (null). */
-  MethodOutcome create(Write write) {
+  MethodOutcome create(WriteCommand write) {
     String type = write.type();
     IBaseResource resource = write.resource();
     RequestDetails request = write.request();
@@ -68,14 +69,15 @@ final class Writes {
     access.check(request, type, prepared.tags());
     ResourceCodec.Encoded encoded = codec.encoded(resource, type);
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, encoded::content);
-    WriteResult r = store.create(type, write.id(), write.origin().toCheck(prepared.references()),
-        prepared.tags(), prepared.bookings(), encoded, resource, access.trail(request, "C", "create"));
+    Write.Content content = new Write.Content(encoded, resource, prepared.tags(),
+        write.origin().toCheck(prepared.references()), prepared.bookings());
+    WriteResult r = store.writes().create(Write.creating(type, write.id(), content, access.trail(request, "C", "create")));
     committed(type, r.resource());
     return outcome(r, write, "Created", warnings);
   }
 
   /** An update (or the write of a patch: {@code subtype} "patch"): creates the resource when its id is new. */
-  MethodOutcome update(Write write, String subtype) {
+  MethodOutcome update(WriteCommand write, String subtype) {
     String type = write.type();
     IBaseResource resource = write.resource();
     RequestDetails request = write.request();
@@ -84,17 +86,18 @@ final class Writes {
     access.check(request, type, prepared.tags());
     ResourceCodec.Encoded encoded = codec.encoded(resource, type);
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, encoded::content);
-    WriteResult r = store.update(type, write.id(), write.expectedVersion(), write.origin().toCheck(prepared.references()),
-        prepared.tags(), prepared.bookings(), guard(request, type, resource), encoded, resource,
-        access.trail(request, "U", subtype));
+    Write.Content content = new Write.Content(encoded, resource, prepared.tags(),
+        write.origin().toCheck(prepared.references()), prepared.bookings());
+    WriteResult r = store.writes().update(new Write(new Write.Target(type, write.id(), write.expectedVersion()), content,
+        guard(request, type, resource), access.trail(request, "U", subtype)));
     committed(type, r.resource());
     return outcome(r, write, r.created() ? "Created" : "Updated", warnings);
   }
 
   /** A deletion (a tombstone version); null when the resource never existed. */
   StoredResource delete(String type, String id, Long expected, RequestDetails request) {
-    StoredResource s = store.delete(type, id, expected, access.guard(request, type),
-        access.trail(request, "D", "delete"), policy.noBookings(type));
+    StoredResource s = store.writes().delete(Write.deleting(new Write.Target(type, id, expected),
+        policy.noBookings(type), access.guard(request, type), access.trail(request, "D", "delete")));
     if (s != null) {
       transactions.afterCommit(() -> policy.deleted(type, id));
     }
@@ -115,7 +118,7 @@ final class Writes {
    * representation the warnings also come as {@code X-FHIR-Request-Validation} headers, as HAPI's
    * validating interceptor sends them.
    */
-  private static MethodOutcome outcome(WriteResult r, Write write, String verb,
+  private static MethodOutcome outcome(WriteResult r, WriteCommand write, String verb,
       List<OperationOutcomeIssueComponent> warnings) {
     StoredResource s = r.resource();
     String type = write.type();

@@ -1,6 +1,6 @@
 package io.appointmentserver.search;
 
-import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.SqlErrors;
 import io.appointmentserver.store.StoredResource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -280,7 +280,7 @@ public final class Reindexer {
         throw e;
       }
     } catch (SQLException e) {
-      throw ResourceStore.translate(e);
+      throw SqlErrors.translate(e);
     }
   }
 
@@ -364,7 +364,7 @@ public final class Reindexer {
       }
       return out;
     } catch (SQLException e) {
-      throw ResourceStore.translate(e);
+      throw SqlErrors.translate(e);
     }
   }
 

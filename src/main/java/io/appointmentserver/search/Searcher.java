@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.appointmentserver.search.SearchParameters.Param;
 import io.appointmentserver.store.AuditEvents;
-import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.SqlErrors;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.StoredResource;
 import java.nio.charset.StandardCharsets;
@@ -212,7 +212,7 @@ public final class Searcher {
         // a key of the cursor that is no value of its kind: a cursor someone else made
         throw new InvalidSearchException(CURSOR + " is not one this server made for this search");
       }
-      RuntimeException r = ResourceStore.translate(e);
+      RuntimeException r = SqlErrors.translate(e);
       throw r instanceof StoreUnavailableException ? r : new IllegalStateException("search failed: " + e.getMessage(), e);
     }
   }

@@ -129,7 +129,7 @@ public final class AuditLog implements AutoCloseable {
       }
       try {
         int stored = batch.size();
-        store.appendAudit(batch);
+        store.writes().appendAudit(batch);
         batch.clear();
         backoff = GATHER_MILLIS;
         if (stored < MAX_BATCH && !closing) {

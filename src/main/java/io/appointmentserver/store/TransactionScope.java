@@ -72,7 +72,7 @@ public final class TransactionScope implements DataSource {
       b.afterCommit().forEach(Runnable::run);
       return result;
     } catch (SQLException e) {
-      throw ResourceStore.translate(e);
+      throw SqlErrors.translate(e);
     }
   }
 
@@ -118,7 +118,7 @@ public final class TransactionScope implements DataSource {
       ps.setLong(1, hash(key));
       ps.execute();
     } catch (SQLException e) {
-      throw ResourceStore.translate(e);
+      throw SqlErrors.translate(e);
     }
   }
 

@@ -9,7 +9,7 @@ import ca.uhn.fhir.parser.LenientErrorHandler;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.ResourceHistory;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -146,8 +146,8 @@ final class ConformanceResources {
   }
 
   /** Takes in conformance resources read from the database: written, or deleted. */
-  private synchronized void apply(List<ResourceStore.Current> rows) {
-    for (ResourceStore.Current row : rows) {
+  private synchronized void apply(List<ResourceHistory.Current> rows) {
+    for (ResourceHistory.Current row : rows) {
       String key = row.type() + "/" + row.id();
       if (row.lastUpdated().isAfter(seenUpTo)) {
         seenUpTo = row.lastUpdated();

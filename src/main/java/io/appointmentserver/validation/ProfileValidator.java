@@ -1,7 +1,7 @@
 package io.appointmentserver.validation;
 
 import ca.uhn.fhir.context.FhirContext;
-import io.appointmentserver.store.ResourceStore;
+import io.appointmentserver.store.ResourceHistory;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,7 +106,7 @@ public final class ProfileValidator {
     String fingerprint();
 
     /** Those whose current version (a deletion included) was written after {@code since}. */
-    List<ResourceStore.Current> changedSince(Instant since);
+    List<ResourceHistory.Current> changedSince(Instant since);
   }
 
   private final FhirContext ctx;

@@ -6,7 +6,7 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
  * One create or update (of its own, or the last step of a patch or a conditional write) as the
- * interactions pass it on to {@link Writes}.
+ * interactions pass it on to {@link Writes} (the store takes a {@code store.Write} of its own).
  *
  * @param type            the resource type
  * @param id              the resource's id; for a create null (the server names it) or the id a
@@ -15,7 +15,7 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * @param expectedVersion the version it must replace ({@code If-Match}), or null
  * @param origin          the request the write belongs to, and where its references are checked
  */
-public record Write(String type, String id, IBaseResource resource, Long expectedVersion, Origin origin) {
+public record WriteCommand(String type, String id, IBaseResource resource, Long expectedVersion, Origin origin) {
 
   /**
    * The request a write belongs to (its user, base URL and audit details) and, within a

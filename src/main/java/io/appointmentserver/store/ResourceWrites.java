@@ -1,0 +1,213 @@
+package io.appointmentserver.store;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The write path: create, update and delete, each one {@link Write}.
+ *
+ * <p>A write is one transaction: check that the references exist, compare the version the
+ * change was based on, then update the current row and append the history row in one
+ * statement ({@link VersionSql}). The version check is the {@code WHERE version = ?} of that
+ * statement, so several server processes on one database stay correct without any in-memory
+ * state. In the same transaction the {@link ResourceStore.Indexer} indexes the new version,
+ * {@link BookingSql} books what it books and its audit events are stored.
+ */
+public final class ResourceWrites {
+  /** How often a write tries again: for a free id, or when another write came in between. */
+  static final int MAX_ATTEMPTS = 20;
+
+  private final Sql db;
+  private final Clock clock;
+  private final ResourceStore.Indexer indexer;
+  private final BookingSql bookings;
+  private final WriteCaching caching;
+  private final BatchedCreates batches;
+
+  /** {@code cache}: the current versions kept in memory while this process holds their lease; null for none. */
+  ResourceWrites(Sql db, Clock clock, ResourceStore.Indexer indexer, BookingSql bookings, ReadCache cache) {
+    this.db = db;
+    this.clock = clock;
+    this.indexer = indexer;
+    this.bookings = bookings;
+    this.caching = new WriteCaching(db, cache);
+    this.batches = new BatchedCreates(db, indexer);
+  }
+
+  /**
+   * Creates a resource ({@link Write#creating}): with a server-assigned id, or with the target's
+   * id when it had to be known before (from {@link ResourceIds#newId}, for a transaction Bundle
+   * whose entries refer to it).
+   */
+  public WriteResult create(Write w) {
+    if (batches.takes(w)) {
+      return batches.queue(w, now());
+    }
+    String type = w.target().type();
+    String assigned = w.target().id();
+    Write.Content content = w.content();
+    return caching.created(() -> db.transaction(c -> {
+      ReferenceChecks.check(c, content.references());
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        String id = assigned != null ? assigned : ResourceIds.nextId(c);
+        Instant now = now();
+        String json = content.renderer().render(id, 1, now);
+        StoredResource written = new StoredResource(type, id, 1, now, false, json, content.tags(), "POST");
+        // a client may already have chosen this id with PUT: then take the next one
+        if (VersionSql.insert(c, written)) {
+          indexer.index(c, written, content.model(), null);
+          List<String> overlaps = bookings.book(c, type, id, content.bookings());
+          AuditEvents.insert(c, w.audit().eventsFor(written, content.tags()));
+          return new WriteResult(written, true, overlaps);
+        }
+        if (assigned != null) {
+          // a client chose the same id with PUT since newId looked
+          throw new VersionConflictException(type, id, 0, 1L);
+        }
+      }
+      throw new IllegalStateException("no free id for " + type + " after " + MAX_ATTEMPTS + " attempts");
+    }));
+  }
+
+  /**
+   * Writes a new version of the target, creating it when it does not exist. Its
+   * {@code expectedVersion} (from If-Match) must be the current version when given; the
+   * {@link Write.Guard} must allow the version being replaced.
+   */
+  public WriteResult update(Write w) {
+    String type = w.target().type();
+    String id = w.target().id();
+    Long expectedVersion = w.target().expectedVersion();
+    Write.Content content = w.content();
+    return caching.cached(w.target(), () -> db.transaction(c -> {
+      ReferenceChecks.Targets refs = ReferenceChecks.split(content.references(), type, id);
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        VersionSql.Base base;
+        if (expectedVersion != null && attempt == 0) {
+          // the hot path: trust If-Match, let the UPDATE's WHERE clause verify it
+          base = new VersionSql.Base(expectedVersion, false);
+        } else {
+          base = VersionSql.current(c, type, id);
+          if (expectedVersion != null && (base == null || base.version() != expectedVersion)) {
+            throw new VersionConflictException(type, id, expectedVersion, base == null ? null : base.version());
+          }
+        }
+        boolean exists = base != null;
+        long version = exists ? base.version() + 1 : 1;
+        Instant now = now();
+        String json = content.renderer().render(id, version, now);
+        StoredResource stored = new StoredResource(type, id, version, now, false, json, content.tags(), "PUT");
+        // an update's one audit event goes in the UPDATE statement, stored only if it updates: no round trip of its own
+        List<AuditEvents.Event> events = w.audit().eventsFor(stored, content.tags());
+        AuditEvents.Event withUpdate = exists && events.size() == 1 ? events.get(0) : null;
+        VersionSql.Replaced replaced;
+        if (exists) {
+          replaced = VersionSql.update(c, new VersionSql.Condition(base, refs, w.guard()), stored, withUpdate);
+        } else {
+          ReferenceChecks.check(c, refs);
+          replaced = VersionSql.insert(c, stored) ? VersionSql.Replaced.NOTHING : null;
+        }
+        if (replaced != null) {
+          indexer.index(c, stored, content.model(), replaced.indexedDigest());
+          List<String> overlaps = bookings.book(c, type, id, content.bookings());
+          if (withUpdate == null) {
+            AuditEvents.insert(c, events);
+          }
+          // re-creating a deleted resource counts as a create
+          return new WriteResult(stored, !exists || base.deleted(), overlaps);
+        }
+        // somebody else wrote in between: look again
+      }
+      throw new IllegalStateException("too much contention on " + type + "/" + id);
+    }), WriteResult::resource);
+  }
+
+  /**
+   * Deletes the target ({@link Write#deleting}) by writing a tombstone version (which keeps the
+   * access tags of the version it ends). Returns null when the resource never existed, the
+   * existing tombstone when it is already deleted.
+   */
+  public StoredResource delete(Write w) {
+    String type = w.target().type();
+    String id = w.target().id();
+    Long expectedVersion = w.target().expectedVersion();
+    return caching.cached(w.target(), () -> db.transaction(c -> {
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        VersionSql.Base cur = VersionSql.current(c, type, id);
+        if (expectedVersion != null && (cur == null || cur.version() != expectedVersion)) {
+          throw new VersionConflictException(type, id, expectedVersion, cur == null ? null : cur.version());
+        }
+        if (cur == null) {
+          return null;
+        }
+        if (cur.deleted()) {
+          StoredResource tombstone = ResourceReads.read(c, type, id);
+          if (!w.guard().allows(tombstone.tags(), null)) {
+            throw new GuardRefusedException();
+          }
+          return tombstone;
+        }
+        long version = cur.version() + 1;
+        Instant now = now();
+        StoredResource next = new StoredResource(type, id, version, now, true, null, null, "DELETE");
+        VersionSql.Replaced replaced = VersionSql.update(c,
+            new VersionSql.Condition(cur, ReferenceChecks.Targets.NONE, w.guard()), next, null);
+        if (replaced != null) {
+          StoredResource tombstone = new StoredResource(type, id, version, now, true, null, replaced.tags(), "DELETE");
+          indexer.index(c, tombstone, null, replaced.indexedDigest());
+          bookings.book(c, type, id, w.content().bookings());
+          AuditEvents.insert(c, w.audit().eventsFor(tombstone, replaced.tags()));
+          return tombstone;
+        }
+      }
+      throw new IllegalStateException("too much contention on " + type + "/" + id);
+    }), tombstone -> tombstone);
+  }
+
+  /**
+   * Runs {@code work} (within a {@link TransactionScope} transaction, e.g. a transaction Bundle)
+   * with the creates it makes on this thread with an assigned id and no bookings queued instead
+   * of written one by one: every {@code BatchedCreates.BATCH} of them, at {@link #flush} and when {@code work}
+   * returns, they go to the database together in JDBC batches (the current and history rows,
+   * the index rows, the audit events: a few round trips instead of three per create). A queued
+   * create's id turning out to be taken fails the whole transaction as a single create would.
+   * The caller flushes before anything that reads what it wrote.
+   */
+  public <T> T batched(Supplier<T> work) {
+    return batches.batched(work);
+  }
+
+  /** Writes the creates queued by {@link #batched} so far. */
+  public void flush() {
+    batches.flush();
+  }
+
+  /**
+   * Refuses ({@link MissingReferenceException}) the first of {@code references} ({@code Type/id})
+   * that is not a resource here: for writes that check theirs together once all are written.
+   */
+  public void checkReferencesExist(Collection<String> references) {
+    db.run(c -> {
+      ReferenceChecks.check(c, references);
+      return null;
+    });
+  }
+
+  /** Appends audit events (read events, batched) in one COPY. */
+  public void appendAudit(List<AuditEvents.Event> events) {
+    if (!events.isEmpty()) {
+      db.run(c -> {
+        AuditEvents.copy(c, events);
+        return null;
+      });
+    }
+  }
+
+  private Instant now() {
+    return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+  }
+}
