@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,19 +30,6 @@ class AppointmentRulesTest {
     server.close();
   }
 
-  /** The seed appointment under a fresh id, as a tree to modify. */
-  static ObjectNode appointment() {
-    ObjectNode a;
-    try {
-      a = Json.parse(Files.readString(TestServer.sharedDir().resolve("seed/request-body.json")));
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    a.put("id", "r-" + UUID.randomUUID().toString().substring(0, 8));
-    a.remove("meta");
-    return a;
-  }
-
   static HttpResponse<String> put(ObjectNode a) {
     return Http.put(BASE + "/Appointment/" + a.get("id").asText(), a.toString());
   }
@@ -59,14 +43,14 @@ class AppointmentRulesTest {
 
   @Test
   void theSeedAppointmentKeepsEveryRule() {
-    assertThat(put(appointment()).statusCode()).isEqualTo(201);
+    assertThat(put(Appointments.seed()).statusCode()).isEqualTo(201);
   }
 
   /** In a transaction each entry keeps the rules of its own request: one violation, nothing written. */
   @Test
   void aTransactionEntryKeepsTheRulesAndOneViolationWritesNothing() {
-    ObjectNode valid = appointment();
-    ObjectNode invalid = appointment();
+    ObjectNode valid = Appointments.seed();
+    ObjectNode invalid = Appointments.seed();
     ((ArrayNode) invalid.get("participant")).addObject().put("status", "accepted").putObject("actor")
         .put("reference", "Patient/241");
     String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
@@ -82,17 +66,17 @@ class AppointmentRulesTest {
 
   @Test
   void responsible1TheResponsibleTeamMustTakePart() {
-    ObjectNode a = appointment();
+    ObjectNode a = Appointments.seed();
     ((ObjectNode) a.at("/extension/0/valueReference")).put("reference", "http://organization.fut.trifork.com/fhir/CareTeam/1");
     assertViolates(a, "responsible-1");
-    ObjectNode asActor = appointment();
+    ObjectNode asActor = Appointments.seed();
     ((ObjectNode) asActor.at("/extension/0/valueReference")).put("reference", "http://organization.fut.trifork.com/fhir/Practitioner/35205");
     assertThat(put(asActor).statusCode()).isEqualTo(201);
   }
 
   @Test
   void singlePatientAppointmentAllowsOnePatientOnly() {
-    ObjectNode a = appointment();
+    ObjectNode a = Appointments.seed();
     ((ArrayNode) a.get("participant")).addObject().put("status", "accepted").putObject("actor").put("reference", "Patient/241");
     assertViolates(a.deepCopy(), "single-patient-appointment");
     a.putObject("meta").putArray("profile")
@@ -107,7 +91,7 @@ class AppointmentRulesTest {
 
   @Test
   void governance1AndResponsible2HoldWhenALegalBasisIsGiven() {
-    ObjectNode a = appointment();
+    ObjectNode a = Appointments.seed();
     ((ArrayNode) a.get("extension")).addObject()
         .put("url", "http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-legalBasis")
         .putObject("valueCodeableConcept").put("text", "SUL 140");
@@ -124,10 +108,10 @@ class AppointmentRulesTest {
 
   @Test
   void app2AndApp3StartAndEnd() {
-    ObjectNode a = appointment();
+    ObjectNode a = Appointments.seed();
     a.remove("end");
     assertViolates(a, "app-2");
-    ObjectNode b = appointment();
+    ObjectNode b = Appointments.seed();
     b.remove("start");
     b.remove("end");
     assertViolates(b.deepCopy(), "app-3");
@@ -137,10 +121,10 @@ class AppointmentRulesTest {
 
   @Test
   void anAppointmentEndingBeforeItStartsIsA422NotADatabaseError() {
-    ObjectNode a = appointment();
+    ObjectNode a = Appointments.seed();
     a.put("end", "2019-07-01T08:59:59.000+02:00");
     assertViolates(a, "ends (2019-07-01T08:59:59.000+02:00) before it starts");
-    ObjectNode zero = appointment();
+    ObjectNode zero = Appointments.seed();
     zero.put("end", zero.get("start").asText());
     assertThat(put(zero).statusCode()).as("an appointment of no length").isEqualTo(201);
   }
@@ -149,7 +133,7 @@ class AppointmentRulesTest {
 
   @Test
   void onCreateTheServerAddsTheEhealthIdentifierThatNobodyMayChange() {
-    ObjectNode a = appointment();
+    ObjectNode a = Appointments.seed();
     a.remove("id");
     a.putArray("identifier").addObject().put("system", IDENTIFIER).put("value", "chosen-by-client");
     HttpResponse<String> created = Http.post(BASE + "/Appointment", a.toString());
@@ -183,14 +167,14 @@ class AppointmentRulesTest {
    */
   @Test
   void aPutThatCreatesStoresTheIdentifiersAsSentAndAddsNoEhealthIdentifier() {
-    ObjectNode a = appointment();
+    ObjectNode a = Appointments.seed();
     assertThat(a.has("identifier")).isFalse();
     HttpResponse<String> created = put(a);
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     assertThat(Json.parse(created.body()).has("identifier")).as(created.body()).isFalse();
     assertThat(Json.parse(Http.get(BASE + "/Appointment/" + a.get("id").asText()).body()).has("identifier")).isFalse();
 
-    ObjectNode given = appointment();
+    ObjectNode given = Appointments.seed();
     given.putArray("identifier").addObject().put("system", IDENTIFIER).put("value", "given-by-client");
     HttpResponse<String> r = put(given);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
@@ -206,7 +190,7 @@ class AppointmentRulesTest {
     String team = "http://organization.fut.trifork.com/fhir/CareTeam/35102";
     String token = "Bearer " + Tokens.sign(TestServer.dataDir(), "PRACTITIONER", java.util.List.of("Appointment.*"),
         java.util.Map.of("care_team_id", team), null, 300);
-    ObjectNode a = appointment();
+    ObjectNode a = Appointments.seed();
     a.remove("id");
     a.putObject("meta").putArray("profile").add("http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-group-appointment");
     ObjectNode wrongCreator = a.deepCopy();
@@ -233,7 +217,7 @@ class AppointmentRulesTest {
 
   @Test
   void aCancelledAppointmentKeepsItsStatus() {
-    ObjectNode a = appointment();
+    ObjectNode a = Appointments.seed();
     assertThat(put(a).statusCode()).isEqualTo(201);
     a.put("status", "cancelled");
     assertThat(put(a).statusCode()).isEqualTo(200);
@@ -251,7 +235,7 @@ class AppointmentRulesTest {
         "[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"arrived\"}]", "Content-Type", "application/json-patch+json");
     assertThat(patched.statusCode()).isEqualTo(422);
 
-    ObjectNode e = appointment();
+    ObjectNode e = Appointments.seed();
     e.put("status", "entered-in-error");
     assertThat(put(e).statusCode()).isEqualTo(201);
     e.put("status", "cancelled");

@@ -41,8 +41,8 @@ class AuditEventSearchTest {
       assertThat(Http.put(BASE + "/Patient/" + p, "{\"resourceType\":\"Patient\",\"id\":\"" + p + "\"}").statusCode())
           .isEqualTo(201);
     }
-    assertThat(Http.put(BASE + "/Appointment/" + A1, AuthorizationTest.appointment(A1, TEAM, P1)).statusCode()).isEqualTo(201);
-    assertThat(Http.put(BASE + "/Appointment/" + A2, AuthorizationTest.appointment(A2, TEAM, P2)).statusCode()).isEqualTo(201);
+    assertThat(Http.put(BASE + "/Appointment/" + A1, Appointments.ofCareTeam(A1, TEAM, P1)).statusCode()).isEqualTo(201);
+    assertThat(Http.put(BASE + "/Appointment/" + A2, Appointments.ofCareTeam(A2, TEAM, P2)).statusCode()).isEqualTo(201);
     String token = Tokens.sign(TestServer.dataDir(), "PRACTITIONER",
         List.of("Appointment.read", "Appointment.search", "Appointment.update"),
         Map.of("care_team_id", TEAM, "organization_id", "http://organization.example.org/fhir/Organization/1"),
@@ -51,7 +51,7 @@ class AuditEventSearchTest {
     String auth = "Bearer " + token;
     assertThat(Http.get(BASE + "/Appointment/" + A1, "Authorization", auth).statusCode()).isEqualTo(200);
     assertThat(Http.get(BASE + "/Appointment/" + A2, "Authorization", auth).statusCode()).isEqualTo(200);
-    assertThat(Http.put(BASE + "/Appointment/" + A1, AuthorizationTest.appointment(A1, TEAM, P1), "Authorization", auth)
+    assertThat(Http.put(BASE + "/Appointment/" + A1, Appointments.ofCareTeam(A1, TEAM, P1), "Authorization", auth)
         .statusCode()).isEqualTo(200);
     assertThat(Http.get(BASE + "/Appointment?_id=" + A1, "Authorization", auth).statusCode()).isEqualTo(200);
     // reads are stored within a second

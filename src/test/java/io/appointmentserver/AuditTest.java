@@ -32,35 +32,8 @@ class AuditTest {
   @BeforeAll
   static void data() {
     Http.put(BASE + "/Patient/" + PATIENT, "{\"resourceType\":\"Patient\",\"id\":\"" + PATIENT + "\"}");
-    assertThat(Http.put(BASE + "/Appointment/" + APPOINTMENT, AuthorizationTest.appointment(APPOINTMENT, TEAM, PATIENT))
+    assertThat(Http.put(BASE + "/Appointment/" + APPOINTMENT, Appointments.ofCareTeam(APPOINTMENT, TEAM, PATIENT))
         .statusCode()).isEqualTo(201);
-  }
-
-  /** The audit events carrying {@code traceId}, waiting up to 3 s for asynchronous ones. */
-  static List<JsonNode> eventsOf(String traceId, int atLeast) throws InterruptedException {
-    List<JsonNode> found = new ArrayList<>();
-    for (int attempt = 0; attempt < 30; attempt++) {
-      found.clear();
-      JsonNode page = Json.parse(Http.get(BASE + "/AuditEvent/_history?_count=300").body());
-      if (page.has("entry")) {
-        for (JsonNode e : page.get("entry")) {
-          JsonNode r = e.get("resource");
-          if (r == null || !r.has("entity")) {
-            continue; // other AuditEvents (the official examples, deletions)
-          }
-          for (JsonNode entity : r.get("entity")) {
-            if (entity.has("identifier") && traceId.equals(entity.get("identifier").get("value").asText())) {
-              found.add(r);
-            }
-          }
-        }
-      }
-      if (found.size() >= atLeast) {
-        return found; // atLeast 0: one look is enough
-      }
-      Thread.sleep(100);
-    }
-    return found;
   }
 
   static JsonNode entityWithRole(JsonNode event, String role) {
@@ -77,7 +50,7 @@ class AuditTest {
     String trace = UUID.randomUUID().toString().replace("-", "");
     assertThat(Http.get(BASE + "/Appointment/" + APPOINTMENT, "Authorization", practitioner(List.of("Appointment.read")),
         "x-b3-traceid", trace).statusCode()).isEqualTo(200);
-    List<JsonNode> events = eventsOf(trace, 1);
+    List<JsonNode> events = AuditTrail.eventsOf(trace, 1);
     assertThat(events).hasSize(1);
     JsonNode e = events.get(0);
     assertThat(e.get("action").asText()).isEqualTo("R");
@@ -95,7 +68,7 @@ class AuditTest {
   @Test
   void aWriteIsAuditedInItsOwnTransaction() throws Exception {
     String trace = "w" + RUN + "0000000000000000";
-    assertThat(Http.put(BASE + "/Appointment/" + APPOINTMENT, AuthorizationTest.appointment(APPOINTMENT, TEAM, PATIENT),
+    assertThat(Http.put(BASE + "/Appointment/" + APPOINTMENT, Appointments.ofCareTeam(APPOINTMENT, TEAM, PATIENT),
         "Authorization", practitioner(List.of("Appointment.*")), "x-b3-traceid", trace).statusCode()).isEqualTo(200);
     // no waiting: the event was committed with the write
     JsonNode page = Json.parse(Http.get(BASE + "/AuditEvent/_history?_count=50").body());
@@ -120,13 +93,13 @@ class AuditTest {
   void anUpdatesEventIsStoredWithTheUpdateOnly() throws Exception {
     String auth = "Bearer " + Tokens.sign(TestServer.dataDir(), "PRACTITIONER", List.of("Appointment.*"),
         Map.of("care_team_id", TEAM, "organization_id", ORG), "http://organization.example.org/fhir/Practitioner/w" + RUN, 300);
-    String body = AuthorizationTest.appointment(APPOINTMENT, TEAM, PATIENT);
+    String body = Appointments.ofCareTeam(APPOINTMENT, TEAM, PATIENT);
     String trace = "u" + RUN + "0000000000000000";
     HttpResponse<String> written = Http.put(BASE + "/Appointment/" + APPOINTMENT, body, "Authorization", auth,
         "x-b3-traceid", trace);
     assertThat(written.statusCode()).isEqualTo(200);
     String version = written.headers().firstValue("ETag").orElseThrow().replaceAll("\\D", "");
-    List<JsonNode> events = eventsOf(trace, 1);
+    List<JsonNode> events = AuditTrail.eventsOf(trace, 1);
     assertThat(events).hasSize(1);
     assertThat(entityWithRole(events.get(0), "4").get("reference").get("reference").asText())
         .isEqualTo("Appointment/" + APPOINTMENT + "/_history/" + version);
@@ -140,14 +113,14 @@ class AuditTest {
         "If-Match", "W/\"1\"").statusCode()).isIn(409, 412);
     String other = "o" + RUN;
     String otherTeam = "http://organization.example.org/fhir/CareTeam/other-" + RUN;
-    assertThat(Http.put(BASE + "/Appointment/" + other, AuthorizationTest.appointment(other, otherTeam, PATIENT))
+    assertThat(Http.put(BASE + "/Appointment/" + other, Appointments.ofCareTeam(other, otherTeam, PATIENT))
         .statusCode()).isEqualTo(201);
     String outside = "x" + RUN + "0000000000000000";
-    assertThat(Http.put(BASE + "/Appointment/" + other, AuthorizationTest.appointment(other, TEAM, PATIENT),
+    assertThat(Http.put(BASE + "/Appointment/" + other, Appointments.ofCareTeam(other, TEAM, PATIENT),
         "Authorization", auth, "x-b3-traceid", outside).statusCode()).isEqualTo(403);
     Thread.sleep(1100); // nothing queued either
-    assertThat(eventsOf(stale, 0)).isEmpty();
-    assertThat(eventsOf(outside, 0)).isEmpty();
+    assertThat(AuditTrail.eventsOf(stale, 0)).isEmpty();
+    assertThat(AuditTrail.eventsOf(outside, 0)).isEmpty();
   }
 
   /**
@@ -157,26 +130,26 @@ class AuditTest {
   @Test
   void eachEntryOfATransactionIsAuditedAndARefusedOneIsNot() throws Exception {
     String trace = "t" + RUN + "0000000000000000";
-    String newOne = AuthorizationTest.appointment(null, TEAM, PATIENT);
-    String update = AuthorizationTest.appointment(APPOINTMENT, TEAM, PATIENT);
+    String newOne = Appointments.ofCareTeam(null, TEAM, PATIENT);
+    String update = Appointments.ofCareTeam(APPOINTMENT, TEAM, PATIENT);
     String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
         + "{\"resource\":" + newOne + ",\"request\":{\"method\":\"POST\",\"url\":\"Appointment\"}},"
         + "{\"resource\":" + update + ",\"request\":{\"method\":\"PUT\",\"url\":\"Appointment/" + APPOINTMENT + "\"}}]}";
     String auth = practitioner(List.of("Appointment.*"));
     assertThat(Http.post(BASE, bundle, "Authorization", auth, "x-b3-traceid", trace).statusCode()).isEqualTo(200);
-    List<JsonNode> events = eventsOf(trace, 2);
+    List<JsonNode> events = AuditTrail.eventsOf(trace, 2);
     assertThat(events).hasSize(2);
     assertThat(events.stream().map(e -> e.get("action").asText()).sorted().toList()).containsExactly("C", "U");
 
     String refused = "r" + RUN + "0000000000000000";
-    String outside = AuthorizationTest.appointment(null, "http://organization.example.org/fhir/CareTeam/other", PATIENT);
+    String outside = Appointments.ofCareTeam(null, "http://organization.example.org/fhir/CareTeam/other", PATIENT);
     String refusedBundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
         + "{\"resource\":" + newOne + ",\"request\":{\"method\":\"POST\",\"url\":\"Appointment\"}},"
         + "{\"resource\":" + outside + ",\"request\":{\"method\":\"POST\",\"url\":\"Appointment\"}}]}";
     HttpResponse<String> r = Http.post(BASE, refusedBundle, "Authorization", auth, "x-b3-traceid", refused);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
     assertThat(r.body()).contains("Bundle entry 1").contains("SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT");
-    assertThat(eventsOf(refused, 0)).isEmpty();
+    assertThat(AuditTrail.eventsOf(refused, 0)).isEmpty();
   }
 
   @Test
@@ -186,7 +159,7 @@ class AuditTest {
     assertThat(r.statusCode()).isEqualTo(200);
     String trace = r.headers().firstValue("X-B3-TraceId").orElseThrow();
     assertThat(trace).matches("[0-9a-f]{32}");
-    JsonNode e = eventsOf(trace, 1).get(0);
+    JsonNode e = AuditTrail.eventsOf(trace, 1).get(0);
     assertThat(e.get("subtype").get(0).get("code").asText()).isEqualTo("history-instance");
     String query = new String(Base64.getDecoder().decode(entityWithRole(e, "4").get("query").asText()),
         StandardCharsets.UTF_8);
@@ -206,14 +179,14 @@ class AuditTest {
     Http.send("HEAD", BASE + "/Appointment/" + APPOINTMENT + "?_format=json", null,
         "Authorization", practitioner(List.of("Appointment.read")), "x-b3-traceid", headTrace);
     Thread.sleep(1500);
-    assertThat(eventsOf(systemTrace, 0)).isEmpty();
-    assertThat(eventsOf(refusedTrace, 0)).isEmpty();
-    assertThat(eventsOf(headTrace, 0)).isEmpty();
+    assertThat(AuditTrail.eventsOf(systemTrace, 0)).isEmpty();
+    assertThat(AuditTrail.eventsOf(refusedTrace, 0)).isEmpty();
+    assertThat(AuditTrail.eventsOf(headTrace, 0)).isEmpty();
   }
 
   /** The id of the one event carrying {@code traceId}. */
   static String idOf(String traceId) throws InterruptedException {
-    List<JsonNode> events = eventsOf(traceId, 1);
+    List<JsonNode> events = AuditTrail.eventsOf(traceId, 1);
     assertThat(events).hasSize(1);
     return events.get(0).get("id").asText();
   }

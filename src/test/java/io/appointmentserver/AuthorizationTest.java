@@ -30,15 +30,6 @@ class AuthorizationTest {
   static final String A1 = "a1-" + RUN;
   static final String A2 = "a2-" + RUN;
 
-  static String appointment(String id, String team, String patient) {
-    return "{\"resourceType\":\"Appointment\"" + (id == null ? "" : ",\"id\":\"" + id + "\"")
-        + ",\"extension\":[{\"url\":\"http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-responsible\","
-        + "\"valueReference\":{\"reference\":\"" + team + "\"}}],\"status\":\"booked\",\"start\":\"2026-12-01T09:00:00+01:00\",\"end\":\"2026-12-01T09:30:00+01:00\",\"participant\":["
-        + "{\"extension\":[{\"url\":\"http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-ext-careteam\","
-        + "\"valueReference\":{\"reference\":\"" + team + "\"}}],\"status\":\"accepted\"},"
-        + "{\"actor\":{\"reference\":\"Patient/" + patient + "\"},\"status\":\"accepted\"}]}";
-  }
-
   static String observation(String id, String patient) {
     return "{\"resourceType\":\"Observation\",\"id\":\"" + id + "\",\"status\":\"final\","
         + "\"code\":{\"text\":\"weight\"},\"subject\":{\"reference\":\"Patient/" + patient + "\"}}";
@@ -50,8 +41,8 @@ class AuthorizationTest {
       assertThat(Http.put(BASE + "/Patient/" + p, "{\"resourceType\":\"Patient\",\"id\":\"" + p + "\"}").statusCode())
           .isEqualTo(201);
     }
-    assertThat(Http.put(BASE + "/Appointment/" + A1, appointment(A1, T1, P1)).statusCode()).isEqualTo(201);
-    assertThat(Http.put(BASE + "/Appointment/" + A2, appointment(A2, T2, P2)).statusCode()).isEqualTo(201);
+    assertThat(Http.put(BASE + "/Appointment/" + A1, Appointments.ofCareTeam(A1, T1, P1)).statusCode()).isEqualTo(201);
+    assertThat(Http.put(BASE + "/Appointment/" + A2, Appointments.ofCareTeam(A2, T2, P2)).statusCode()).isEqualTo(201);
     assertThat(Http.put(BASE + "/Observation/o1-" + RUN, observation("o1-" + RUN, P1)).statusCode()).isEqualTo(201);
     assertThat(Http.put(BASE + "/Observation/o2-" + RUN, observation("o2-" + RUN, P2)).statusCode()).isEqualTo(201);
     assertThat(Http.put(BASE + "/Organization/org-" + RUN, "{\"resourceType\":\"Organization\",\"id\":\"org-" + RUN
@@ -106,13 +97,13 @@ class AuthorizationTest {
         Arguments.of(T1_READER, "GET", a2 + "/_history/1", null, 403, null),
         Arguments.of(T1_READER, "GET", a2 + "/_history", null, 403, null),
         Arguments.of(T1_READER, "GET", "/Appointment/_history", null, 403, "SECURITY_TOKEN_INSUFFICIENT_PERMISSION: Insufficient permission for search for Appointment"),
-        Arguments.of(T1_READER, "PUT", a1, appointment(A1, T1, P1), 403, "SECURITY_TOKEN_INSUFFICIENT_PERMISSION: Insufficient permission for update for Appointment"),
+        Arguments.of(T1_READER, "PUT", a1, Appointments.ofCareTeam(A1, T1, P1), 403, "SECURITY_TOKEN_INSUFFICIENT_PERMISSION: Insufficient permission for update for Appointment"),
         Arguments.of(T1_WRITER, "GET", a1, null, 403, "SECURITY_TOKEN_INSUFFICIENT_PERMISSION"),
-        Arguments.of(T1_WRITER, "POST", "/Appointment", appointment(null, T1, P1), 201, null),
-        Arguments.of(T1_ALL, "POST", "/Appointment", appointment(null, T1, P1), 201, null),
-        Arguments.of(T1_ALL, "POST", "/Appointment", appointment(null, T2, P1), 403, "SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT"),
-        Arguments.of(T1_ALL, "PUT", a2, appointment(A2, T1, P2), 403, "SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT"),
-        Arguments.of(T1_ALL, "PUT", a1, appointment(A1, T2, P1), 403, "SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT"),
+        Arguments.of(T1_WRITER, "POST", "/Appointment", Appointments.ofCareTeam(null, T1, P1), 201, null),
+        Arguments.of(T1_ALL, "POST", "/Appointment", Appointments.ofCareTeam(null, T1, P1), 201, null),
+        Arguments.of(T1_ALL, "POST", "/Appointment", Appointments.ofCareTeam(null, T2, P1), 403, "SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT"),
+        Arguments.of(T1_ALL, "PUT", a2, Appointments.ofCareTeam(A2, T1, P2), 403, "SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT"),
+        Arguments.of(T1_ALL, "PUT", a1, Appointments.ofCareTeam(A1, T2, P1), 403, "SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT"),
         Arguments.of(T1_ALL, "DELETE", a2, null, 403, "SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT"),
         Arguments.of(T1_ALL, "GET", "/Observation/o1-" + RUN, null, 200, null),
         Arguments.of(T1_ALL, "GET", "/Organization/org-" + RUN, null, 200, null),
@@ -121,7 +112,7 @@ class AuthorizationTest {
         Arguments.of(T1_P2, "GET", "/Observation/o1-" + RUN, null, 403, "SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT"),
         Arguments.of(T1_P2, "GET", "/Observation/o2-" + RUN, null, 200, null),
         Arguments.of(NO_CONTEXT, "GET", a1, null, 403, "SECURITY_TOKEN_CONTEXT_MISSING"),
-        Arguments.of(NO_CONTEXT, "POST", "/Appointment", appointment(null, T1, P1), 403, "SECURITY_TOKEN_CONTEXT_MISSING"),
+        Arguments.of(NO_CONTEXT, "POST", "/Appointment", Appointments.ofCareTeam(null, T1, P1), 403, "SECURITY_TOKEN_CONTEXT_MISSING"),
         Arguments.of(PATIENT1, "GET", a1, null, 200, null),
         Arguments.of(PATIENT1, "GET", a2, null, 403, "SECURITY_RESOURCE_NOT_MATCHING_TOKEN_CONTEXT"),
         Arguments.of(PATIENT1, "GET", "/Observation/o1-" + RUN, null, 200, null),
@@ -129,7 +120,7 @@ class AuthorizationTest {
         Arguments.of(PATIENT1, "GET", "/Patient/" + P1, null, 200, null),
         Arguments.of(PATIENT1, "GET", "/Patient/" + P2, null, 403, null),
         Arguments.of(PATIENT1, "GET", "/Organization/org-" + RUN, null, 200, null),
-        Arguments.of(PATIENT1, "PUT", a1, appointment(A1, T1, P1), 403, "SECURITY_TOKEN_INSUFFICIENT_PERMISSION"),
+        Arguments.of(PATIENT1, "PUT", a1, Appointments.ofCareTeam(A1, T1, P1), 403, "SECURITY_TOKEN_INSUFFICIENT_PERMISSION"),
         Arguments.of(T1_ALL, "GET", "/_history", null, 403, "SECURITY_TOKEN_INSUFFICIENT_PERMISSION"));
   }
 
@@ -188,8 +179,8 @@ class AuthorizationTest {
   void historyShowsOnlyWhatTheContextAllows() {
     // a version of A2 that T1 once could see: moved from T1 to T2 by a system user
     String moved = "m-" + RUN;
-    Http.put(BASE + "/Appointment/" + moved, appointment(moved, T1, P1));
-    Http.put(BASE + "/Appointment/" + moved, appointment(moved, T2, P1));
+    Http.put(BASE + "/Appointment/" + moved, Appointments.ofCareTeam(moved, T1, P1));
+    Http.put(BASE + "/Appointment/" + moved, Appointments.ofCareTeam(moved, T2, P1));
 
     String token = "Bearer " + new User("t1 search", "PRACTITIONER", List.of("Appointment.search", "Appointment.read"),
         T1, null).token();
@@ -213,9 +204,9 @@ class AuthorizationTest {
     // an appointment that moves from P2 to P1 (and from T2 to T1), and a deleted one of P2
     String moving = "mv-" + RUN;
     String gone = "gone-" + RUN;
-    assertThat(Http.put(BASE + "/Appointment/" + moving, appointment(moving, T2, P2)).statusCode()).isEqualTo(201);
-    assertThat(Http.put(BASE + "/Appointment/" + moving, appointment(moving, T1, P1)).statusCode()).isEqualTo(200);
-    assertThat(Http.put(BASE + "/Appointment/" + gone, appointment(gone, T2, P2)).statusCode()).isEqualTo(201);
+    assertThat(Http.put(BASE + "/Appointment/" + moving, Appointments.ofCareTeam(moving, T2, P2)).statusCode()).isEqualTo(201);
+    assertThat(Http.put(BASE + "/Appointment/" + moving, Appointments.ofCareTeam(moving, T1, P1)).statusCode()).isEqualTo(200);
+    assertThat(Http.put(BASE + "/Appointment/" + gone, Appointments.ofCareTeam(gone, T2, P2)).statusCode()).isEqualTo(201);
     assertThat(Http.send("DELETE", BASE + "/Appointment/" + gone, null).statusCode()).isEqualTo(200);
     List<String> roles = List.of("Appointment.read", "Appointment.search", "Observation.read", "Observation.search");
     String patient1 = "Bearer " + new User("patient P1 searching", "PATIENT", roles, null, P1).token();
@@ -293,14 +284,14 @@ class AuthorizationTest {
 
   static Stream<Arguments> conditionalRequests() {
     return Stream.of(
-        Arguments.of("PUT", "/Appointment?no-such-parameter=" + A1, appointment(A1, T1, P1), null),
+        Arguments.of("PUT", "/Appointment?no-such-parameter=" + A1, Appointments.ofCareTeam(A1, T1, P1), null),
         Arguments.of("DELETE", "/Appointment?no-such-parameter=" + A1, null, null),
         Arguments.of("PATCH", "/Appointment?no-such-parameter=" + A1, "[]", null),
         Arguments.of("DELETE", "/Appointment", null, null),
-        Arguments.of("PUT", "/Appointment", appointment(A1, T1, P1), null),
+        Arguments.of("PUT", "/Appointment", Appointments.ofCareTeam(A1, T1, P1), null),
         Arguments.of("DELETE", "/Appointment?_count=5", null, null),
-        Arguments.of("POST", "/Appointment", appointment(null, T1, P1), "no-such-parameter=" + RUN),
-        Arguments.of("POST", "/Appointment", appointment(null, T1, P1), "_count=1"));
+        Arguments.of("POST", "/Appointment", Appointments.ofCareTeam(null, T1, P1), "no-such-parameter=" + RUN),
+        Arguments.of("POST", "/Appointment", Appointments.ofCareTeam(null, T1, P1), "_count=1"));
   }
 
   /** A conditional interaction searches: without the search privilege it is refused before anything else. */
@@ -310,7 +301,7 @@ class AuthorizationTest {
     HttpResponse<String> r = Http.send("DELETE", BASE + "/Appointment?_id=" + A1, null, "Authorization", writer);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
     assertThat(r.body()).contains("SECURITY_TOKEN_INSUFFICIENT_PERMISSION: Insufficient permission for search for Appointment");
-    r = Http.send("POST", BASE + "/Appointment", appointment(null, T1, P1), "Authorization", writer,
+    r = Http.send("POST", BASE + "/Appointment", Appointments.ofCareTeam(null, T1, P1), "Authorization", writer,
         "Content-Type", "application/fhir+json", "If-None-Exist", "identifier=urn:x%7C" + RUN);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
     assertThat(Http.get(BASE + "/Appointment/" + A1).statusCode()).isEqualTo(200);
@@ -349,13 +340,13 @@ class AuthorizationTest {
 
   /** POST of an appointment of {@code team} with {@code If-None-Exist: _id=<id>}. */
   private static HttpResponse<String> conditionalCreate(String auth, String team, String id) {
-    return Http.send("POST", BASE + "/Appointment", appointment(null, team, P1), "Authorization", auth,
+    return Http.send("POST", BASE + "/Appointment", Appointments.ofCareTeam(null, team, P1), "Authorization", auth,
         "Content-Type", "application/fhir+json", "If-None-Exist", "_id=" + id);
   }
 
   /** PUT of an appointment of {@code team} to {@code Appointment?_id=<id>}. */
   private static HttpResponse<String> conditionalUpdate(String auth, String team, String id) {
-    return Http.send("PUT", BASE + "/Appointment?_id=" + id, appointment(null, team, P1), "Authorization", auth,
+    return Http.send("PUT", BASE + "/Appointment?_id=" + id, Appointments.ofCareTeam(null, team, P1), "Authorization", auth,
         "Content-Type", "application/fhir+json");
   }
 
@@ -376,7 +367,7 @@ class AuthorizationTest {
       assertThat(Http.get(BASE + "/Appointment/_history", "Authorization", reader).statusCode()).isEqualTo(403);
       assertThat(Http.get(BASE + "/Appointment/" + A1 + "?_format=xml", "Authorization",
           "Bearer " + SYSTEM_PATIENT_ONLY.token()).statusCode()).isEqualTo(403);
-      assertThat(Http.put(BASE + "/Appointment/" + A1, appointment(A1, T1, P1), "Authorization", reader).statusCode())
+      assertThat(Http.put(BASE + "/Appointment/" + A1, Appointments.ofCareTeam(A1, T1, P1), "Authorization", reader).statusCode())
           .isEqualTo(403);
       assertThat(Http.get(BASE + "/Appointment/" + A1, "Authorization", "Bearer " + NO_CONTEXT.token()).statusCode())
           .isEqualTo(403);

@@ -24,7 +24,7 @@ class BrowserPagesTest {
 
   @BeforeAll
   static void appointment() {
-    ObjectNode a = AppointmentRulesTest.appointment();
+    ObjectNode a = Appointments.seed();
     id = a.get("id").asText();
     Http.put(BASE + "/Patient/240", "{\"resourceType\":\"Patient\",\"id\":\"240\",\"name\":[{\"family\":\"Hansen\"}]}");
     assertThat(Http.put(BASE + "/Appointment/" + id, a.toString()).statusCode()).isEqualTo(201);

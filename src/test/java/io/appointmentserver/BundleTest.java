@@ -322,7 +322,7 @@ class BundleTest {
     String id = "bt-h-" + uid();
     assertThat(Http.put(BASE + "/Patient/" + id, patient(id, "h1")).statusCode()).isEqualTo(201);
     assertThat(Http.put(BASE + "/Patient/" + id, patient(id, "h2")).statusCode()).isEqualTo(200);
-    com.fasterxml.jackson.databind.node.ObjectNode appointment = AppointmentRulesTest.appointment();
+    com.fasterxml.jackson.databind.node.ObjectNode appointment = Appointments.seed();
     String appointmentId = appointment.get("id").asText();
     Http.put(BASE + "/Patient/240", "{\"resourceType\":\"Patient\",\"id\":\"240\"}");
     assertThat(Http.put(BASE + "/Appointment/" + appointmentId, appointment.toString()).statusCode()).isEqualTo(201);

@@ -209,7 +209,7 @@ class CapabilityStatementTest {
         .contains("<resource value=\"Appointment\"").contains("<instance value=\"true\"")
         .contains("<type value=\"false\"").contains("<system value=\"false\"");
 
-    ObjectNode a = AppointmentRulesTest.appointment();
+    ObjectNode a = Appointments.seed();
     Http.put(BASE + "/Patient/240", "{\"resourceType\":\"Patient\",\"id\":\"240\"}");
     assertThat(Http.put(BASE + "/Appointment/" + a.get("id").asText(), a.toString()).statusCode()).isEqualTo(201);
     List<String> roles = new ArrayList<>(List.of("Appointment.*", "Appointment$exportAsiCal", "$exportAsiCal"));

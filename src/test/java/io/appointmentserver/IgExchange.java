@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
 record IgExchange(String name, String method, String path, List<String[]> headers, String body,
     String response) {
 
+  /** The server base of the recordings (in their URLs, bodies and tokens' claims). */
+  static final String RECORDED_BASE = "http://localhost:8080/fhir";
+
   private static final Pattern REQUEST = Pattern.compile("`?([A-Z]+) \\[base\\](\\S*?)`?");
 
   static Path folder() {

@@ -46,7 +46,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class IgExchangesTest {
   /** The base URL of the server the exchanges were recorded against. */
-  static final String RECORDED_BASE = "http://localhost:8080/fhir";
   private static final String EHEALTH_SD = "http://ehealth.sundhed.dk/fhir/StructureDefinition/";
   /** The video meeting service of the replaying server ({@code FHIR_VIDEO_MEETING_BASE_URL}). */
   static final String MEETING_SERVICE = "https://dummy-video-url.dk";
@@ -58,7 +57,7 @@ class IgExchangesTest {
   @BeforeAll
   static void start() throws Exception {
     TestServer.shared();
-    Config config = TestServer.withFreshDatabase(TestServer.config(), "ig_exchanges").withBaseUrl(RECORDED_BASE)
+    Config config = TestServer.withFreshDatabase(TestServer.config(), "ig_exchanges").withBaseUrl(IgExchange.RECORDED_BASE)
         .withVideoMeetingBaseUrl(MEETING_SERVICE);
     server = TestServer.another(c -> config);
     base = "http://127.0.0.1:" + server.port() + "/fhir";
@@ -179,7 +178,7 @@ class IgExchangesTest {
   void postAppointment7AnswersTheRecordedResponseAndStoresOwnBaseReferencesRelative() throws IOException {
     IgExchange x = IgExchange.load("POST_Appointment_7");
     assertThat(x.method() + " " + x.path()).isEqualTo("POST /Appointment");
-    assertThat(x.body()).contains("\"" + RECORDED_BASE + "/Patient/240\"");
+    assertThat(x.body()).contains("\"" + IgExchange.RECORDED_BASE + "/Patient/240\"");
     ensurePatient("240");
 
     HttpResponse<byte[]> r = replay(x, base, x.body(), null);
@@ -188,7 +187,7 @@ class IgExchangesTest {
     ObjectNode created = json(r);
     String id = created.path("id").asText();
     assertThat(r.headers().firstValue("Location"))
-        .hasValue(RECORDED_BASE + "/Appointment/" + id + "/_history/1");
+        .hasValue(IgExchange.RECORDED_BASE + "/Appointment/" + id + "/_history/1");
     assertThat(created.at("/participant/2/actor/reference").asText()).isEqualTo("Patient/240");
     ObjectNode expected = Json.parse(x.response());
     assertSameResource(withoutId(created), withoutId(expected));
@@ -206,7 +205,7 @@ class IgExchangesTest {
         "{\"resourceType\":\"Patient\",\"id\":\"240\",\"name\":[{\"family\":\"Hansen\"}]}").statusCode())
         .isIn(200, 201);
     // the shared test server has no configured base: its base is the one the request came to
-    String body = x.body().replace(RECORDED_BASE + "/", sharedBase + "/");
+    String body = x.body().replace(IgExchange.RECORDED_BASE + "/", sharedBase + "/");
     assertThat(body).contains("\"" + sharedBase + "/Patient/240\"");
 
     // the token's context names the patient under the recorded base too
@@ -274,7 +273,7 @@ class IgExchangesTest {
 
     assertThat(r.statusCode()).as(Gzip.decode(r)).isEqualTo(201);
     String location = r.headers().firstValue("Location").orElseThrow();
-    String id = location.replaceFirst("^" + RECORDED_BASE + "/Appointment/([^/]+)/_history/1$", "$1");
+    String id = location.replaceFirst("^" + IgExchange.RECORDED_BASE + "/Appointment/([^/]+)/_history/1$", "$1");
     assertThat(id).as("Location " + location).matches("[A-Za-z0-9\\-.]{1,64}");
     ObjectNode sent = Json.parse(x.body());
     // what the server adds to a group appointment: its creator, the care team of the token's context
@@ -339,7 +338,7 @@ class IgExchangesTest {
       if (h[0].equalsIgnoreCase("Authorization")) {
         // the recorded token's claims, signed with this server's key and valid from now
         value = "Bearer " + Tokens.resign(TestServer.dataDir(), value.substring("Bearer ".length()).trim(),
-            claimsBase == null ? RECORDED_BASE : claimsBase, extraRoles);
+            claimsBase == null ? IgExchange.RECORDED_BASE : claimsBase, extraRoles);
       }
       if (h[0].equalsIgnoreCase("If-Match") && ifMatchVersion != null
           && !value.replace("W/", "").equals("\"" + ifMatchVersion + "\"")) {

@@ -17,7 +17,7 @@ class PatchTest {
   private static String appointment(String team) {
     String id = "pa-" + UUID.randomUUID().toString().substring(0, 8);
     Http.put(BASE + "/Patient/patch-p", "{\"resourceType\":\"Patient\",\"id\":\"patch-p\"}");
-    assertThat(Http.put(BASE + "/Appointment/" + id, AuthorizationTest.appointment(id, team, "patch-p")).statusCode())
+    assertThat(Http.put(BASE + "/Appointment/" + id, Appointments.ofCareTeam(id, team, "patch-p")).statusCode())
         .isEqualTo(201);
     return id;
   }

@@ -522,7 +522,7 @@ class SearchTest {
     HttpResponse<String> r = Http.get(BASE + "/Appointment?" + query, "Authorization", t1, "x-b3-traceid", trace,
         "Prefer", "handling=lenient");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    List<JsonNode> events = AuditTest.eventsOf(trace, 1);
+    List<JsonNode> events = AuditTrail.eventsOf(trace, 1);
     assertThat(events).hasSize(1); // one patient shown: PA
     JsonNode event = events.get(0);
     assertThat(event.get("action").asText()).isEqualTo("R");

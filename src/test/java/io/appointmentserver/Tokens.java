@@ -26,7 +26,7 @@ public final class Tokens {
 
   /** A recorded token's claims, signed with the dev key of {@code dataDir} and valid from now. */
   public static String resign(Path dataDir, String recordedToken) {
-    return resign(dataDir, recordedToken, IgExchangesTest.RECORDED_BASE, List.of());
+    return resign(dataDir, recordedToken, IgExchange.RECORDED_BASE, List.of());
   }
 
   /**
@@ -37,8 +37,8 @@ public final class Tokens {
   public static String resign(Path dataDir, String recordedToken, String base, List<String> extraRoles) {
     try {
       String json = com.nimbusds.jwt.JWTParser.parse(recordedToken).getJWTClaimsSet().toString()
-          .replace(IgExchangesTest.RECORDED_BASE.replace("/", "\\/"), base.replace("/", "\\/"))
-          .replace(IgExchangesTest.RECORDED_BASE, base);
+          .replace(IgExchange.RECORDED_BASE.replace("/", "\\/"), base.replace("/", "\\/"))
+          .replace(IgExchange.RECORDED_BASE, base);
       JWTClaimsSet recorded = JWTClaimsSet.parse(json);
       Map<String, Object> realm = new LinkedHashMap<>(recorded.getJSONObjectClaim("realm_access"));
       List<Object> roles = new ArrayList<>((List<Object>) realm.getOrDefault("roles", List.of()));
