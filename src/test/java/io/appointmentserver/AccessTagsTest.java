@@ -6,6 +6,7 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.LenientErrorHandler;
 import io.appointmentserver.security.AccessTags;
+import io.appointmentserver.support.NpmPackage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

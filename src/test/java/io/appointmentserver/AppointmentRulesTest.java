@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.appointmentserver.support.Appointments;
+import io.appointmentserver.support.Http;
+import io.appointmentserver.support.Json;
+import io.appointmentserver.support.TestServer;
+import io.appointmentserver.support.Tokens;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

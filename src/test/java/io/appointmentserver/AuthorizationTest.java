@@ -3,6 +3,11 @@ package io.appointmentserver;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.appointmentserver.support.Appointments;
+import io.appointmentserver.support.Http;
+import io.appointmentserver.support.Json;
+import io.appointmentserver.support.TestServer;
+import io.appointmentserver.support.Tokens;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.HashMap;

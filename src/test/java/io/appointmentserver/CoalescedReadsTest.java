@@ -2,6 +2,9 @@ package io.appointmentserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.appointmentserver.support.Http;
+import io.appointmentserver.support.Json;
+import io.appointmentserver.support.TestServer;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;

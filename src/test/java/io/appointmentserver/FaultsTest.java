@@ -3,6 +3,10 @@ package io.appointmentserver;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.appointmentserver.store.Database;
+import io.appointmentserver.support.Http;
+import io.appointmentserver.support.Json;
+import io.appointmentserver.support.TestServer;
+import io.appointmentserver.support.Tokens;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.File;
 import java.io.IOException;

@@ -9,6 +9,7 @@ import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import io.appointmentserver.support.TestServer;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;

@@ -2,6 +2,10 @@ package io.appointmentserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.appointmentserver.support.Http;
+import io.appointmentserver.support.Json;
+import io.appointmentserver.support.KeycloakServer;
+import io.appointmentserver.support.TestServer;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;

@@ -1,6 +1,9 @@
 package io.appointmentserver;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.appointmentserver.support.Http;
+import io.appointmentserver.support.Json;
+import io.appointmentserver.support.TestServer;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;

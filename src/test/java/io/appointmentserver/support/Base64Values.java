@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.support;
 
 import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
 import ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition;
@@ -21,11 +21,11 @@ import org.hl7.fhir.dstu3.model.Base64BinaryType;
  * base64Binary elements (in resources, contained resources, Bundle entries and extensions) are
  * touched.
  */
-final class Base64Values {
+public final class Base64Values {
   private Base64Values() {}
 
   /** A copy of {@code resource} with whitespace removed from its base64Binary values. */
-  static JsonNode withoutWhitespace(FhirContext ctx, JsonNode resource) {
+  public static JsonNode withoutWhitespace(FhirContext ctx, JsonNode resource) {
     JsonNode copy = resource.deepCopy();
     if (copy instanceof ObjectNode o) {
       visit(ctx, o, null);

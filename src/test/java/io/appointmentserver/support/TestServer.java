@@ -1,5 +1,7 @@
-package io.appointmentserver;
+package io.appointmentserver.support;
 
+import io.appointmentserver.AppointmentServer;
+import io.appointmentserver.Config;
 import io.appointmentserver.store.Database;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;

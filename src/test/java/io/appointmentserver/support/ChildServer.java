@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * background at once), on the shared test database, accepting the shared server's tokens: for
  * tests that need a fresh JVM (nothing prepared by other tests) or a heap of their own.
  */
-final class ChildServer implements AutoCloseable {
+public final class ChildServer implements AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("FHIR DSTU3 server at (http://\\S+/fhir)");
   private static final Pattern USED = Pattern.compile("total \\d+K, used (\\d+)K");
 
@@ -31,15 +31,15 @@ final class ChildServer implements AutoCloseable {
     }
   }
 
-  final Process process;
-  final Path log;
-  final String base;
+  public final Process process;
+  public final Path log;
+  public final String base;
 
   /**
    * The server's command line ({@code Main}) with {@code args} in a new JVM with {@code jvmOptions}
    * on the tests' class path, the FHIR_* variables of the test run's environment left out.
    */
-  static ProcessBuilder main(List<String> jvmOptions, String... args) {
+  public static ProcessBuilder main(List<String> jvmOptions, String... args) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     command.addAll(jvmOptions);
@@ -54,7 +54,7 @@ final class ChildServer implements AutoCloseable {
    * {@code serve} in a new JVM with {@code heapMb} of heap, configured by nothing but
    * {@code FHIR_HOST=127.0.0.1}.
    */
-  static ProcessBuilder serve(int heapMb, String... jvmOptions) {
+  public static ProcessBuilder serve(int heapMb, String... jvmOptions) {
     List<String> options = new ArrayList<>(List.of("-Xmx" + heapMb + "m"));
     options.addAll(List.of(jvmOptions));
     ProcessBuilder pb = main(options, "serve");
@@ -65,7 +65,7 @@ final class ChildServer implements AutoCloseable {
   }
 
   /** Starts it with {@code heapMb} of heap, the built-in eHealth IG, and {@code env} over the defaults. */
-  static ChildServer start(int heapMb, Map<String, String> env, String... jvmOptions)
+  public static ChildServer start(int heapMb, Map<String, String> env, String... jvmOptions)
       throws IOException, InterruptedException {
     Path log = Files.createTempFile("child-server", ".log");
     ProcessBuilder pb = serve(heapMb, jvmOptions).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -97,12 +97,12 @@ final class ChildServer implements AutoCloseable {
     this.base = base;
   }
 
-  String log() throws IOException {
+  public String log() throws IOException {
     return Files.readString(log);
   }
 
   /** {@code jcmd <pid> <command>}'s output. */
-  String jcmd(String command) throws IOException, InterruptedException {
+  public String jcmd(String command) throws IOException, InterruptedException {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
     Process p = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
@@ -111,7 +111,7 @@ final class ChildServer implements AutoCloseable {
   }
 
   /** The heap in use (MB) after a full GC, as {@code jcmd} reports it. */
-  long usedAfterFullGc() throws IOException, InterruptedException {
+  public long usedAfterFullGc() throws IOException, InterruptedException {
     jcmd("GC.run");
     String info = jcmd("GC.heap_info");
     Matcher m = USED.matcher(info);
@@ -120,7 +120,7 @@ final class ChildServer implements AutoCloseable {
   }
 
   /** Stops it as a signal stops {@code serve} (its shutdown hook closes the server); whether it exited in time. */
-  boolean stop(long seconds) throws InterruptedException {
+  public boolean stop(long seconds) throws InterruptedException {
     process.destroy();
     if (process.waitFor(seconds, TimeUnit.SECONDS)) {
       return true;

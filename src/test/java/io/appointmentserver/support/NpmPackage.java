@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.support;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -18,14 +18,14 @@ import java.util.zip.GZIPInputStream;
  * An npm package fetched with {@code npm pack} and unpacked with plain Java (gzip and a small
  * ustar/pax reader), for tests that need a FHIR package such as {@code hl7.fhir.r3.examples}.
  */
-final class NpmPackage {
+public final class NpmPackage {
   private NpmPackage() {}
 
   /**
    * The {@code package/} folder of {@code name@version}, unpacked under {@code dir}; fetched
    * with {@code npm pack} and unpacked only when it is not there yet.
    */
-  static synchronized Path unpacked(String name, String version, Path dir) throws IOException, InterruptedException {
+  public static synchronized Path unpacked(String name, String version, Path dir) throws IOException, InterruptedException {
     Path pkg = dir.resolve("package");
     Path done = dir.resolve(".unpacked");
     if (Files.isRegularFile(done) && Files.isDirectory(pkg)) {
@@ -158,7 +158,7 @@ final class NpmPackage {
   }
 
   /** The {@code *.json} files directly in {@code dir}, sorted by name. */
-  static java.util.List<Path> jsonFiles(Path dir) throws IOException {
+  public static java.util.List<Path> jsonFiles(Path dir) throws IOException {
     java.util.List<Path> out = new java.util.ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.json")) {
       ds.forEach(out::add);

@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.support;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -8,10 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.zip.GZIPInputStream;
 
 /** Decodes a response body that may be gzip-encoded. */
-final class Gzip {
+public final class Gzip {
   private Gzip() {}
 
-  static String decode(HttpResponse<byte[]> response) {
+  public static String decode(HttpResponse<byte[]> response) {
     byte[] body = response.body();
     if (response.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip")) {
       try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {

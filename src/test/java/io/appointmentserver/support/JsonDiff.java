@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.support;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -14,7 +14,7 @@ import java.util.TreeSet;
  * by their text as written ({@code 1.50} is not {@code 1.5}, {@code 1.0} is not {@code 1}), since
  * FHIR decimals keep their precision.
  */
-final class JsonDiff {
+public final class JsonDiff {
   static final ObjectMapper EXACT = new ObjectMapper()
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
       .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
@@ -22,7 +22,7 @@ final class JsonDiff {
   private JsonDiff() {}
 
   /** Parses keeping the numbers' text; a leading byte order mark is ignored. */
-  static JsonNode parse(String json) {
+  public static JsonNode parse(String json) {
     try {
       return EXACT.readTree(json.startsWith("\uFEFF") ? json.substring(1) : json);
     } catch (JsonProcessingException e) {
@@ -31,7 +31,7 @@ final class JsonDiff {
   }
 
   /** Up to {@code max} differences, each "path: expected ... but was ..."; empty when equal. */
-  static List<String> diff(JsonNode expected, JsonNode actual, int max) {
+  public static List<String> diff(JsonNode expected, JsonNode actual, int max) {
     List<String> out = new ArrayList<>();
     walk("", expected, actual, out, max);
     return out;
@@ -80,7 +80,7 @@ final class JsonDiff {
     return n == null ? "(absent)" : abbreviate(n.toString(), 200);
   }
 
-  static String abbreviate(String s, int max) {
+  public static String abbreviate(String s, int max) {
     return s.length() <= max ? s : s.substring(0, max) + "...(" + s.length() + " chars)";
   }
 }

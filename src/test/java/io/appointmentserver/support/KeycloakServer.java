@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.support;
 
 import com.nimbusds.jwt.JWTClaimsSet;
 import io.appointmentserver.security.DevKeys;

@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.support;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,23 +21,23 @@ import java.util.regex.Pattern;
  * @param body     the request body, empty if none
  * @param response the recorded response body, empty if none
  */
-record IgExchange(String name, String method, String path, List<String[]> headers, String body,
+public record IgExchange(String name, String method, String path, List<String[]> headers, String body,
     String response) {
 
   /** The server base of the recordings (in their URLs, bodies and tokens' claims). */
-  static final String RECORDED_BASE = "http://localhost:8080/fhir";
+  public static final String RECORDED_BASE = "http://localhost:8080/fhir";
 
   private static final Pattern REQUEST = Pattern.compile("`?([A-Z]+) \\[base\\](\\S*?)`?");
 
-  static Path folder() {
+  public static Path folder() {
     return TestServer.sharedDir().resolve("ehealth-ig").resolve("exampleOperations");
   }
 
-  static IgExchange load(String name) throws IOException {
+  public static IgExchange load(String name) throws IOException {
     return parse(name, Files.readString(folder().resolve(name + ".md")));
   }
 
-  static IgExchange parse(String name, String text) {
+  public static IgExchange parse(String name, String text) {
     List<String> lines = text.lines().toList();
     int first = 0;
     while (first < lines.size() && lines.get(first).isBlank()) {
@@ -77,7 +77,7 @@ record IgExchange(String name, String method, String path, List<String[]> header
   }
 
   /** The recorded value of a header, or null. */
-  String header(String headerName) {
+  public String header(String headerName) {
     for (String[] h : headers) {
       if (h[0].equalsIgnoreCase(headerName)) {
         return h[1];

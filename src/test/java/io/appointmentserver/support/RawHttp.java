@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.support;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
