@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.appointmentserver.Logging;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.TestServer;
 import io.appointmentserver.support.Tokens;

@@ -1,8 +1,7 @@
-package io.appointmentserver;
+package io.appointmentserver.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.appointmentserver.http.QueryMask;
 import org.junit.jupiter.api.Test;
 
 class QueryMaskTest {
