@@ -1,8 +1,9 @@
-package io.appointmentserver;
+package io.appointmentserver.search;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.appointmentserver.AppointmentServer;
 import io.appointmentserver.support.AuditTrail;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.Json;
