@@ -1,11 +1,10 @@
-package io.appointmentserver;
+package io.appointmentserver.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.LenientErrorHandler;
-import io.appointmentserver.security.AccessTags;
 import io.appointmentserver.support.NpmPackage;
 import java.nio.file.Files;
 import java.nio.file.Path;

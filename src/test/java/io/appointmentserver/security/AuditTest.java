@@ -1,9 +1,9 @@
-package io.appointmentserver;
+package io.appointmentserver.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.appointmentserver.security.AuditLog;
+import io.appointmentserver.AppointmentServer;
 import io.appointmentserver.store.AuditEvents;
 import io.appointmentserver.support.Appointments;
 import io.appointmentserver.support.AuditTrail;

@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,7 +18,8 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
-import io.appointmentserver.security.DevKeys;
+import io.appointmentserver.AppointmentServer;
+import io.appointmentserver.Main;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.Json;
 import io.appointmentserver.support.TestServer;
