@@ -1,10 +1,12 @@
-package io.appointmentserver;
+package io.appointmentserver.ehealth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.appointmentserver.AppointmentServer;
+import io.appointmentserver.Config;
 import io.appointmentserver.support.Gzip;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.IgExchange;

@@ -1,7 +1,8 @@
-package io.appointmentserver;
+package io.appointmentserver.ehealth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.appointmentserver.AppointmentServer;
 import io.appointmentserver.store.Bookings;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.Json;
