@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.validation;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.appointmentserver.support.Http;
@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  * mvn -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
- * java -cp target/test-classes:target/classes:$(cat target/cp.txt) io.appointmentserver.ValidationBench
+ * java -cp target/test-classes:target/classes:$(cat target/cp.txt) io.appointmentserver.validation.ValidationBench
  * </pre>
  *
  * System properties: {@code clients} (4), {@code seconds} per round (10), {@code rounds} of each

@@ -1,9 +1,10 @@
-package io.appointmentserver;
+package io.appointmentserver.validation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.appointmentserver.AppointmentServer;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.Json;
 import io.appointmentserver.support.TestServer;

@@ -1,4 +1,4 @@
-package io.appointmentserver;
+package io.appointmentserver.validation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
