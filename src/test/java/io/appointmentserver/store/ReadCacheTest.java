@@ -1,7 +1,8 @@
-package io.appointmentserver;
+package io.appointmentserver.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.appointmentserver.AppointmentServer;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.Json;
 import io.appointmentserver.support.TestServer;

@@ -1,9 +1,10 @@
-package io.appointmentserver;
+package io.appointmentserver.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.appointmentserver.store.AuditEvents;
+import io.appointmentserver.AppointmentServer;
+import io.appointmentserver.Config;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.Json;
 import io.appointmentserver.support.TestServer;

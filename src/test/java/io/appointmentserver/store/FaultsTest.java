@@ -1,8 +1,10 @@
-package io.appointmentserver;
+package io.appointmentserver.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.appointmentserver.store.Database;
+import io.appointmentserver.AppointmentServer;
+import io.appointmentserver.Config;
+import io.appointmentserver.Main;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.Json;
 import io.appointmentserver.support.TestServer;
