@@ -106,7 +106,7 @@ class SearchPagingTest {
 
   /** Forward to the end, back to the start: the same pages; returns the matches in order. */
   static List<String> forwardAndBack(String query, int pages) {
-    List<JsonNode> forward = walk(BASE + "/Patient?identifier=" + SearchTest.q(SYS + "|") + "&" + query, "next");
+    List<JsonNode> forward = walk(BASE + "/Patient?identifier=" + SearchData.q(SYS + "|") + "&" + query, "next");
     assertThat(forward).hasSize(pages);
     assertThat(link(forward.get(0), "previous")).isNull();
     assertThat(link(forward.get(0), "first")).isNull();
@@ -150,7 +150,7 @@ class SearchPagingTest {
     for (int i = 10; i < 22; i++) {
       put("Patient", "w" + i + "-" + RUN, patient("w" + i, "F" + i, "2000-01-" + i, null, sys));
     }
-    String start = BASE + "/Patient?identifier=" + SearchTest.q(sys + "|") + "&_sort=-birthdate&_count=3";
+    String start = BASE + "/Patient?identifier=" + SearchData.q(sys + "|") + "&_sort=-birthdate&_count=3";
     // forward: after each page one not yet seen is deleted, one seen is updated, new ones come ahead and behind
     List<String> seen = new ArrayList<>();
     String url = start;
@@ -200,11 +200,11 @@ class SearchPagingTest {
     put("Practitioner", pr, "{\"resourceType\":\"Practitioner\",\"id\":\"" + pr + "\"}");
     for (int i = 1; i <= 6; i++) {
       String id = "ax" + i + "-" + RUN;
-      String team = i == 4 ? SearchTest.T2 : SearchTest.T1;
-      put("Appointment", id, SearchTest.appointment(id, team, px, "booked", "2026-12-0" + i + "T09:00:00+01:00",
-          "2026-12-0" + i + "T09:30:00+01:00", null).replace(SearchTest.PR, pr).replace(SearchTest.SYS, "urn:ax:" + RUN));
+      String team = i == 4 ? SearchData.T2 : SearchData.T1;
+      put("Appointment", id, SearchData.appointment(id, team, px, "booked", "2026-12-0" + i + "T09:00:00+01:00",
+          "2026-12-0" + i + "T09:30:00+01:00", null).replace(SearchData.PR, pr).replace(SearchData.SYS, "urn:ax:" + RUN));
     }
-    String t1 = SearchTest.practitioner(SearchTest.T1, List.of("Appointment.search", "Appointment.read",
+    String t1 = SearchData.practitioner(SearchData.T1, List.of("Appointment.search", "Appointment.read",
         "Patient.read", "Patient.search"));
     String url = BASE + "/Appointment?patient=" + px + "&_sort=-date&_count=2&_include=Appointment:patient";
     List<JsonNode> forward = walk(url, "next", "Authorization", t1);
@@ -222,7 +222,7 @@ class SearchPagingTest {
     assertThat(back.stream().map(SearchPagingTest::entries).toList())
         .isEqualTo(forward.stream().map(SearchPagingTest::entries).toList());
     // a link followed by a user of another team shows that user's matches only: none
-    String other = SearchTest.practitioner("http://organization.example.org/fhir/CareTeam/other-" + RUN,
+    String other = SearchData.practitioner("http://organization.example.org/fhir/CareTeam/other-" + RUN,
         List.of("Appointment.search", "Appointment.read"));
     for (JsonNode p : forward) {
       for (String rel : List.of("next", "previous", "first", "last")) {
@@ -235,7 +235,7 @@ class SearchPagingTest {
 
   @Test
   void aTamperedOrGarbledPageTokenIs400() {
-    String start = BASE + "/Patient?identifier=" + SearchTest.q(SYS + "|") + "&_sort=-birthdate&_count=2";
+    String start = BASE + "/Patient?identifier=" + SearchData.q(SYS + "|") + "&_sort=-birthdate&_count=2";
     String next = link(get(start), "next");
     List<String> tokens = new ArrayList<>(List.of("%25%25%25", "bm90IGpzb24", b64("[\"q1\"]"), b64("{\"before\":1}"),
         b64("[\"not a date\",\"q1\"]"), b64("{\"before\":[\"1990-13-45\",\"q1\"]}"), b64("[1990,\"q1\"]"),
