@@ -1,5 +1,14 @@
 package io.appointmentserver.ehealth;
 
+import static io.appointmentserver.ehealth.RecordedResources.assertSameResource;
+import static io.appointmentserver.ehealth.RecordedResources.extensionValue;
+import static io.appointmentserver.ehealth.RecordedResources.json;
+import static io.appointmentserver.ehealth.RecordedResources.sortedExtensions;
+import static io.appointmentserver.ehealth.RecordedResources.versionOf;
+import static io.appointmentserver.ehealth.RecordedResources.withId;
+import static io.appointmentserver.ehealth.RecordedResources.withMeeting;
+import static io.appointmentserver.ehealth.RecordedResources.withVersion;
+import static io.appointmentserver.ehealth.RecordedResources.withoutId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,7 +20,6 @@ import io.appointmentserver.support.Gzip;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.IgExchange;
 import io.appointmentserver.support.Json;
-import io.appointmentserver.support.JsonDiff;
 import io.appointmentserver.support.TestServer;
 import io.appointmentserver.support.Tokens;
 import java.io.IOException;
@@ -21,7 +29,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -54,8 +61,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class IgExchangesTest {
-  /** The base URL of the server the exchanges were recorded against. */
-  private static final String EHEALTH_SD = "http://ehealth.sundhed.dk/fhir/StructureDefinition/";
+  static final String EHEALTH_SD = "http://ehealth.sundhed.dk/fhir/StructureDefinition/";
   /** The video meeting service of the replaying server ({@code FHIR_VIDEO_MEETING_BASE_URL}). */
   static final String MEETING_SERVICE = "https://dummy-video-url.dk";
 
@@ -404,100 +410,5 @@ class IgExchangesTest {
     HttpResponse<String> r = Http.get(base + "/" + type + "/" + id);
     assertThat(r.statusCode()).as("GET " + type + "/" + id + ": " + r.body()).isEqualTo(200);
     return Json.parse(r.body());
-  }
-
-  // ------------------------------------------------------------------ comparing
-
-  private static ObjectNode json(HttpResponse<byte[]> r) {
-    return Json.resource(Gzip.decode(r), r.headers().firstValue("Content-Type").orElse(null));
-  }
-
-  /** Equal but for meta.lastUpdated and meta extensions, which a server sets. */
-  private static void assertSameResource(ObjectNode actual, ObjectNode expected) {
-    actual = withoutEhealthIdentifier(actual, expected);
-    JsonNode a = JsonDiff.parse(Json.withoutServerMeta(actual, false).toString());
-    JsonNode e = JsonDiff.parse(Json.withoutServerMeta(expected, false).toString());
-    assertThat(JsonDiff.diff(e, a, 20)).as("differences from the recorded resource; actual " + actual).isEmpty();
-  }
-
-  /**
-   * The eHealth identifier is a server-set value (added on create; the 2019 recordings predate
-   * it): it is left out of the comparison unless the recording has it too.
-   */
-  private static ObjectNode withoutEhealthIdentifier(ObjectNode actual, ObjectNode expected) {
-    if (expected.has("identifier") || !actual.has("identifier")) {
-      return actual;
-    }
-    ObjectNode copy = actual.deepCopy();
-    com.fasterxml.jackson.databind.node.ArrayNode kept = copy.putArray("identifier");
-    actual.get("identifier").forEach(i -> {
-      if (!"http://ehealth.sundhed.dk/id/ehealth-identifier".equals(i.path("system").asText())) {
-        kept.add(i);
-      }
-    });
-    if (kept.isEmpty()) {
-      copy.remove("identifier");
-    }
-    return copy;
-  }
-
-  private static long versionOf(ObjectNode resource) {
-    return Long.parseLong(resource.at("/meta/versionId").asText());
-  }
-
-  private static ObjectNode withVersion(ObjectNode resource, long version) {
-    ObjectNode copy = resource.deepCopy();
-    if (!(copy.get("meta") instanceof ObjectNode)) {
-      copy.putObject("meta");
-    }
-    ((ObjectNode) copy.get("meta")).put("versionId", Long.toString(version));
-    return copy;
-  }
-
-  private static ObjectNode withoutId(ObjectNode resource) {
-    ObjectNode copy = resource.deepCopy();
-    copy.remove("id");
-    return copy;
-  }
-
-  private static ObjectNode withId(ObjectNode resource, String id) {
-    ObjectNode copy = resource.deepCopy();
-    copy.put("id", id);
-    return copy;
-  }
-
-  private static ObjectNode sortedExtensions(ObjectNode resource) {
-    ObjectNode copy = resource.deepCopy();
-    if (copy.get("extension") instanceof ArrayNode exts) {
-      List<JsonNode> items = new ArrayList<>();
-      exts.forEach(items::add);
-      items.sort(Comparator.comparing(JsonNode::toString));
-      exts.removeAll();
-      items.forEach(exts::add);
-    }
-    return copy;
-  }
-
-  /** The recorded resource with the meeting this server booked instead of the recorded one. */
-  private static ObjectNode withMeeting(ObjectNode resource, String meetingUrl, String pin) {
-    ObjectNode copy = resource.deepCopy();
-    for (JsonNode ext : copy.path("extension")) {
-      String url = ext.path("url").asText();
-      if (url.equals(EHEALTH_SD + "ehealth-meeting-url")) {
-        ((ObjectNode) ext).put("valueUri", meetingUrl);
-      } else if (url.equals(EHEALTH_SD + "ehealth-pin-code")) {
-        ((ObjectNode) ext).put("valueString", pin);
-      }
-    }
-    return copy;
-  }
-
-  private static String extensionValue(ObjectNode resource, String url, String valueField) {
-    for (JsonNode ext : resource.path("extension")) {
-      if (ext.path("url").asText().equals(url)) {
-        return ext.path(valueField).asText(null);
-      }
-    }
-    return null;
   }
 }
