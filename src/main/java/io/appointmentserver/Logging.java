@@ -14,9 +14,9 @@ import org.slf4j.LoggerFactory;
  * {@code logback.xml} (the {@code serve} command does, once: logging is the process's, not a
  * server's).
  */
-final class Logging {
+public final class Logging {
   /** The access log's line: UTC date and time, then what {@code http.AccessLog} writes. */
-  static final String ACCESS_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %msg%n";
+  public static final String ACCESS_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %msg%n";
 
   private Logging() {}
 

@@ -2,6 +2,9 @@ package io.appointmentserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.appointmentserver.support.ChildServer;
+import io.appointmentserver.support.Http;
+import io.appointmentserver.support.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;

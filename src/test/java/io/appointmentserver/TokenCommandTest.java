@@ -3,6 +3,9 @@ package io.appointmentserver;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.appointmentserver.security.DevKeys;
+import io.appointmentserver.support.ChildServer;
+import io.appointmentserver.support.Http;
+import io.appointmentserver.support.TestServer;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
