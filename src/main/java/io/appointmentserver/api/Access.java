@@ -8,6 +8,7 @@ import io.appointmentserver.security.AuditLog.RequestInfo;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.search.Searcher;
+import io.appointmentserver.search.Sql;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.Privileges;
 import io.appointmentserver.security.Privileges.Op;
@@ -77,7 +78,7 @@ public final class Access {
     Principal p = principal(request);
     return new Searcher.Scope() {
       @Override
-      public Searcher.Filter of(String type, boolean required) {
+      public Sql of(String type, boolean required) {
         if (!Privileges.allows(p.roles(), type, Op.READ) && !Privileges.allows(p.roles(), type, Op.SEARCH)) {
           if (required) {
             Privileges.require(p, type, Op.SEARCH);
@@ -86,10 +87,10 @@ public final class Access {
         }
         ContextRule rule = policy.rule(p, type);
         if (rule == null) {
-          return Searcher.Filter.ALL;
+          return Sql.TRUE;
         }
         ContextRule.Sql sql = rule.sql();
-        return new Searcher.Filter(sql.condition(), sql.params());
+        return new Sql(sql.condition(), sql.params());
       }
 
       @Override

@@ -52,18 +52,14 @@ public final class Searcher {
     this.maxIncludes = maxIncludes;
   }
 
-  /** An SQL condition over the column {@code tags} with its bind values; {@code true} when not limited. */
-  public record Filter(String condition, List<Object> params) {
-    public static final Filter ALL = new Filter("true", List.of());
-  }
-
   /**
    * What the user may see of each type that includes, chains and {@code _has} look into: the
-   * context as a {@link Filter}; when the user may not see the type at all, null, or (where
-   * {@code required}, as for a chain: the search cannot be answered without it) a 403.
+   * context as an SQL condition over {@code tags} ({@code true} when not limited); when the user
+   * may not see the type at all, null, or (where {@code required}, as for a chain: the search
+   * cannot be answered without it) a 403.
    */
   public interface Scope {
-    Filter of(String type, boolean required);
+    Sql of(String type, boolean required);
 
     /** Every type the server knows. */
     Set<String> types();
@@ -119,13 +115,14 @@ public final class Searcher {
   private record SortKey(String expression, boolean descending, String cast) {}
 
   public Page search(Request req) {
-    SearchQuery q = new SearchQuery(req.type(), params, zone, req.ownBases(), clock.instant(), req.scope());
+    SearchQuery q = new SearchQuery(req.type(), new SearchQuery.Setting(params, zone, req.ownBases(),
+        clock.instant(), req.scope()));
     q.addAll(req.parameters(), req.lenient());
     Map<String, List<String>> ignoredIncludes = new java.util.HashMap<>();
     List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.lenient(), ignoredIncludes);
+    Sql where = Condition.where(q.conditions, new Condition.Row(req.type(), "r"));
     if (req.filter() != null) {
-      q.and(req.filter());
-      q.binds.addAll(req.filterParams());
+      where = where.and(new Sql(req.filter(), req.filterParams()));
     }
     List<SortKey> keys = sortKeys(req.type(), single(req.parameters(), "_sort"));
     Cursor cursor = cursor(single(req.parameters(), CURSOR), keys.size());
@@ -141,10 +138,10 @@ public final class Searcher {
     }
     // the audit trail is a table of its own, read as if it were resources
     String from = " FROM " + (audit ? AuditEvents.AS_RESOURCES : "resource") + " r WHERE r.res_type = ? AND NOT r.deleted"
-        + q.where;
+        + where.text();
     List<Object> pageBinds = new ArrayList<>();
     pageBinds.add(req.type());
-    pageBinds.addAll(q.binds);
+    pageBinds.addAll(where.params());
     StringBuilder page = new StringBuilder(select).append(from);
     if (cursor != null && cursor.keys() != null) {
       page.append(" AND ").append(beyond(keys, cursor.keys(), backward, pageBinds));
@@ -201,7 +198,8 @@ public final class Searcher {
       if (req.total()) {
         // a first page that holds every match is its own count: no second query
         total = (cursor == null || cursor.keys() == null) && !more ? found.size()
-            : req.estimate() ? estimate(c, from, req.type(), q.binds) : count(c, from, req.type(), q.binds);
+            : req.estimate() ? estimate(c, from, req.type(), where.params())
+            : count(c, from, req.type(), where.params());
       }
       Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
           : Includes.resolve(c, found, includes, req.scope(), maxIncludes);
@@ -348,7 +346,7 @@ public final class Searcher {
               : p.kind() == RestSearchParameterTypeEnum.NUMBER || p.kind() == RestSearchParameterTypeEnum.QUANTITY
                   ? "numeric" : "text";
           // the parameter's name is a known one, safe in the text
-          keys.add(new SortKey("(SELECT " + agg + "(x." + column + ") FROM " + SearchQuery.table(p.kind())
+          keys.add(new SortKey("(SELECT " + agg + "(x." + column + ") FROM " + Match.table(p.kind())
               + " x WHERE x.res_type = r.res_type AND x.res_id = r.res_id AND x.param = '" + p.name().replace("'", "''")
               + "')", desc, cast));
         }
