@@ -7,6 +7,7 @@ import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.AuditLog.RequestInfo;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.ContextRule;
+import io.appointmentserver.search.ContextSql;
 import io.appointmentserver.search.Searcher;
 import io.appointmentserver.search.Sql;
 import io.appointmentserver.security.Principal;
@@ -85,12 +86,7 @@ public final class Access {
           }
           return null;
         }
-        ContextRule rule = policy.rule(p, type);
-        if (rule == null) {
-          return Sql.TRUE;
-        }
-        ContextRule.Sql sql = rule.sql();
-        return new Sql(sql.condition(), sql.params());
+        return ContextSql.of(policy.rule(p, type));
       }
 
       @Override
@@ -106,8 +102,8 @@ public final class Access {
   }
 
   /** The context as an SQL condition for lists, or null when the user is not limited. */
-  public ContextRule.Sql filter(RequestDetails request, String type) {
+  public Sql filter(RequestDetails request, String type) {
     ContextRule rule = policy.rule(principal(request), type);
-    return rule == null ? null : rule.sql();
+    return rule == null ? null : ContextSql.of(rule);
   }
 }
