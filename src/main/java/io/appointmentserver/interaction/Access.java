@@ -9,7 +9,9 @@ import io.appointmentserver.security.Caller;
 import io.appointmentserver.security.AuditLog.RequestInfo;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.ContextRule;
+import io.appointmentserver.search.ContextSql;
 import io.appointmentserver.search.Searcher;
+import io.appointmentserver.search.Sql;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.Privileges;
 import io.appointmentserver.security.Privileges.Op;
@@ -93,19 +95,14 @@ public final class Access {
     Principal p = principal(request);
     return new Searcher.Scope() {
       @Override
-      public Searcher.Filter of(String type, boolean required) {
+      public Sql of(String type, boolean required) {
         if (!Privileges.allows(p.roles(), type, Op.READ) && !Privileges.allows(p.roles(), type, Op.SEARCH)) {
           if (required) {
             Privileges.require(p, type, Op.SEARCH);
           }
           return null;
         }
-        ContextRule rule = policy.rule(p, type);
-        if (rule == null) {
-          return Searcher.Filter.ALL;
-        }
-        ContextRule.Sql sql = rule.sql();
-        return new Searcher.Filter(sql.condition(), sql.params());
+        return ContextSql.of(policy.rule(p, type));
       }
 
       @Override
@@ -121,8 +118,8 @@ public final class Access {
   }
 
   /** The context as an SQL condition for lists, or null when the user is not limited. */
-  public ContextRule.Sql filter(RequestDetails request, String type) {
+  public Sql filter(RequestDetails request, String type) {
     ContextRule rule = policy.rule(principal(request), type);
-    return rule == null ? null : rule.sql();
+    return rule == null ? null : ContextSql.of(rule);
   }
 }

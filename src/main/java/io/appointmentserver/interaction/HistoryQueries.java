@@ -3,7 +3,7 @@ package io.appointmentserver.interaction;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
-import io.appointmentserver.security.ContextRule;
+import io.appointmentserver.search.Sql;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.HistoryQuery;
 import io.appointmentserver.store.StoredResource;
@@ -45,14 +45,14 @@ public final class HistoryQueries {
    * SQL (null when unlimited), applied in the query so totals and pages hold only what they may see.
    */
   public IBundleProvider of(RequestDetails request, String type, String id, String[] types, InstantType since,
-      Integer count, Integer offset, ContextRule.Sql filter, Consumer<String[]> onPage) {
+      Integer count, Integer offset, Sql filter, Consumer<String[]> onPage) {
     if ((count != null && count < 0) || (offset != null && offset < 0)) {
       String msg = "_count and _offset must not be negative";
       throw new InvalidRequestException(msg, Outcomes.error(IssueType.VALUE, msg));
     }
     Instant sinceInstant = since == null || since.getValue() == null ? null : since.getValue().toInstant();
     HistoryQuery q = new HistoryQuery(type, id, types, sinceInstant, snapshot(request),
-        filter == null ? null : filter.condition(), filter == null ? null : filter.params());
+        filter == null ? null : filter.text(), filter == null ? null : filter.params());
     int pageSize = count == null ? DEFAULT_PAGE_SIZE : Math.min(count, MAX_PAGE_SIZE);
     return new Results(q, pageSize, offset == null ? 0 : offset, onPage);
   }

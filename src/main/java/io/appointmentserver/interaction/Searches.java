@@ -3,7 +3,6 @@ package io.appointmentserver.interaction;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import io.appointmentserver.search.Searcher;
-import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.store.StoredResource;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -58,9 +57,9 @@ public final class Searches {
 
   private Searcher.Page find(RequestDetails request, String type, Map<String, String[]> parameters,
       List<String> ownBases, boolean lenient, int count, boolean total, boolean estimate) {
-    ContextRule.Sql filter = access.filter(request, type);
-    return searcher.search(new Searcher.Request(type, parameters, lenient, ownBases, count, total, estimate,
-        filter == null ? null : filter.condition(), filter == null ? null : filter.params(), access.scope(request, types)));
+    return searcher.search(new Searcher.Request(type, parameters, new Searcher.Reading(lenient, ownBases),
+        new Searcher.Paging(count, total, estimate), new Searcher.Viewer(access.rule(request, type),
+        access.scope(request, types))));
   }
 
   /**

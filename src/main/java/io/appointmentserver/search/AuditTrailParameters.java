@@ -1,5 +1,6 @@
 package io.appointmentserver.search;
 
+import io.appointmentserver.search.Match.DateMatch;
 import io.appointmentserver.security.AccessTags;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,57 +32,37 @@ final class AuditTrailParameters {
         || TOKENS.contains(name);
   }
 
-  /** Adds the condition of one parameter (a repeat; its values comma-separated) to {@code q}. */
-  static void add(SearchQuery q, String name, String modifier, List<String> values, String alias,
-      List<String> ownBases) {
+  /** The condition of one parameter (a repeat; its values comma-separated). */
+  static Audit condition(String name, String modifier, List<String> values, SearchQuery.Setting setting) {
     boolean not = "not".equals(modifier);
     boolean token = TOKENS.contains(name);
     if (modifier != null && !(not && token)) {
       throw new InvalidSearchException("The modifier :" + modifier + " is not supported on the AuditEvent parameter "
           + name + (token ? " (supported: :not)" : ""));
     }
-    List<String> alts = new ArrayList<>();
+    List<Event> alts = new ArrayList<>();
     for (String v : values) {
-      switch (name) {
-        case "date" -> alts.add(q.dateCondition(name, v, alias + ".last_updated",
-            "(" + alias + ".last_updated + interval '1 millisecond')"));
+      alts.add(switch (name) {
+        case "date" -> new Recorded(DateMatch.parse(name, v, setting.zone(), setting.now()));
         case "patient" -> {
-          String ref = reference(v, ownBases);
-          q.binds.add(ref.contains("/") ? ref : "Patient/" + ref);
-          alts.add(alias + ".patient = ?");
+          String ref = reference(v, setting.ownBases());
+          yield new Patient(ref.contains("/") ? ref : "Patient/" + ref);
         }
-        case "entity" -> {
-          // the patient's entity, or the resource's: a reference to a version
-          // ("Appointment/5/_history/2", as reads are recorded) is one to the resource
-          String ref = typedReference(name, v, ownBases);
-          q.binds.add(ref);
-          q.binds.add(ref);
-          q.binds.add(ref + "/_history/");
-          alts.add("(" + alias + ".patient = ? OR " + alias + ".entity = ? OR starts_with(" + alias + ".entity, ?))");
-        }
-        case "agent" -> {
-          String ref = typedReference(name, v, ownBases);
-          q.binds.add(ref);
-          q.binds.add(ref + "/_history/");
-          alts.add("(" + alias + ".agent_id = ? OR starts_with(" + alias + ".agent_id, ?))");
-        }
-        case "action" -> {
-          q.binds.add(v);
-          alts.add(alias + ".action = ?");
-        }
-        case "outcome" -> alts.add(String.valueOf(v.equals("0"))); // every recorded request succeeded
-        default -> alts.add(coding(q, alias, name, v));
-      }
+        case "entity" -> new Entity(typedReference(name, v, setting.ownBases()));
+        case "agent" -> new Agent(typedReference(name, v, setting.ownBases()));
+        case "action" -> new Action(v);
+        case "outcome" -> new Known(v.equals("0")); // every recorded request succeeded
+        default -> coding(name, v);
+      });
     }
-    String any = alts.size() == 1 ? alts.get(0) : "(" + String.join(" OR ", alts) + ")";
-    q.and(not ? "(" + any + ") IS NOT TRUE" : any);
+    return new Audit(not, alts);
   }
 
   /**
    * {@code code}, {@code system|code}, {@code |code} or {@code system|} against the Codings (for
-   * {@code user}, the Identifier) the parameter names, as a condition.
+   * {@code user}, the Identifier) the parameter names.
    */
-  private static String coding(SearchQuery q, String alias, String name, String v) {
+  private static Event coding(String name, String v) {
     List<String> parts = SearchQuery.split(v, '|');
     if (parts.size() > 2) {
       throw new InvalidSearchException("A token is code, system|code, |code or system|, not " + v);
@@ -90,43 +71,121 @@ final class AuditTrailParameters {
     String code = parts.get(parts.size() - 1);
     switch (name) {
       case "type" -> {
-        return String.valueOf(system(system, EVENT_TYPE_SYSTEM) && (code.isEmpty() || code.equals("rest")));
+        return new Known(system(system, EVENT_TYPE_SYSTEM) && (code.isEmpty() || code.equals("rest")));
       }
       case "subtype" -> {
-        List<String> cond = new ArrayList<>();
-        if (system != null) {
-          if (system.equals(OPERATION_SYSTEM) || system.equals(INTERACTION_SYSTEM)) {
-            cond.add((system.equals(INTERACTION_SYSTEM) ? "NOT " : "") + "starts_with(" + alias + ".subtype, '$')");
-          } else {
-            return "false";
-          }
+        if (system != null && !system.equals(OPERATION_SYSTEM) && !system.equals(INTERACTION_SYSTEM)) {
+          return new Known(false);
         }
-        if (!code.isEmpty()) {
-          q.binds.add(code);
-          cond.add(alias + ".subtype = ?");
-        }
-        return cond.isEmpty() ? "true" : "(" + String.join(" AND ", cond) + ")";
+        return new Subtype(system == null ? null : system.equals(OPERATION_SYSTEM), code);
       }
       case "user" -> { // the agent's userId: an Identifier without a system
-        if (system != null && !system.isEmpty()) {
-          return "false";
-        }
-        if (code.isEmpty()) {
-          return alias + ".agent_subject IS NOT NULL";
-        }
-        q.binds.add(code);
-        return alias + ".agent_subject = ?";
+        return system != null && !system.isEmpty() ? new Known(false) : new User(code);
       }
       default -> { // entity-type and entity-role: the patient (1, 1), the resource (2, 4) and the trace id (2, 21)
         boolean type = name.equals("entity-type");
         if (!system(system, type ? ENTITY_TYPE_SYSTEM : OBJECT_ROLE_SYSTEM)) {
-          return "false";
+          return new Known(false);
         }
         if (code.isEmpty() || code.equals(type ? "2" : "4") || (!type && code.equals("21"))) {
-          return "true";
+          return new Known(true);
         }
-        return code.equals("1") ? alias + ".patient IS NOT NULL" : "false";
+        return code.equals("1") ? new PatientEntity() : new Known(false);
       }
+    }
+  }
+
+  /** One repeat of a parameter: one of its values ({@code not}: none of them) on the trail's columns. */
+  record Audit(boolean not, List<Event> anyOf) implements Condition {
+    @Override
+    public Sql sql(Condition.Row row) {
+      Sql any = Sql.or(anyOf.stream().map(e -> e.sql(row.alias())).toList());
+      return not ? new Sql.Builder().add("(").add(any).add(") IS NOT TRUE").build() : any;
+    }
+  }
+
+  /** One value of a parameter, as a condition on the columns of the event row {@code alias}. */
+  sealed interface Event {
+    Sql sql(String alias);
+  }
+
+  /** What every event has alike: decided without SQL. */
+  record Known(boolean holds) implements Event {
+    @Override
+    public Sql sql(String alias) {
+      return holds ? Sql.TRUE : Sql.FALSE;
+    }
+  }
+
+  /** {@code date}: when the event was recorded. */
+  record Recorded(DateMatch date) implements Event {
+    @Override
+    public Sql sql(String alias) {
+      return date.onLastUpdated(alias);
+    }
+  }
+
+  record Patient(String ref) implements Event {
+    @Override
+    public Sql sql(String alias) {
+      return Sql.of(alias + ".patient = ?", ref);
+    }
+  }
+
+  /**
+   * The patient's entity, or the resource's: a reference to a version ("Appointment/5/_history/2",
+   * as reads are recorded) is one to the resource.
+   */
+  record Entity(String ref) implements Event {
+    @Override
+    public Sql sql(String alias) {
+      return Sql.of("(" + alias + ".patient = ? OR " + alias + ".entity = ? OR starts_with(" + alias + ".entity, ?))",
+          ref, ref, ref + "/_history/");
+    }
+  }
+
+  record Agent(String ref) implements Event {
+    @Override
+    public Sql sql(String alias) {
+      return Sql.of("(" + alias + ".agent_id = ? OR starts_with(" + alias + ".agent_id, ?))", ref, ref + "/_history/");
+    }
+  }
+
+  record Action(String code) implements Event {
+    @Override
+    public Sql sql(String alias) {
+      return Sql.of(alias + ".action = ?", code);
+    }
+  }
+
+  /** An operation's name ({@code $…}) or an interaction's; {@code operation} null: either; {@code code} empty: any. */
+  record Subtype(Boolean operation, String code) implements Event {
+    @Override
+    public Sql sql(String alias) {
+      List<Sql> all = new ArrayList<>();
+      if (operation != null) {
+        all.add(Sql.of((operation ? "" : "NOT ") + "starts_with(" + alias + ".subtype, '$')"));
+      }
+      if (!code.isEmpty()) {
+        all.add(Sql.of(alias + ".subtype = ?", code));
+      }
+      return all.isEmpty() ? Sql.TRUE : new Sql.Builder().add("(").join(" AND ", all).add(")").build();
+    }
+  }
+
+  /** The agent's userId; {@code id} empty: any. */
+  record User(String id) implements Event {
+    @Override
+    public Sql sql(String alias) {
+      return id.isEmpty() ? Sql.of(alias + ".agent_subject IS NOT NULL") : Sql.of(alias + ".agent_subject = ?", id);
+    }
+  }
+
+  /** The entity of type 1 and role 1: the patient, when the event has one. */
+  record PatientEntity() implements Event {
+    @Override
+    public Sql sql(String alias) {
+      return Sql.of(alias + ".patient IS NOT NULL");
     }
   }
 

@@ -150,7 +150,7 @@ final class Includes {
       Searcher.Scope scope, int limit) throws SQLException {
     if (s.only() != null && s.param() != null) {
       // one type to look in (Appointment:patient): one statement from the reference rows to the resources
-      Searcher.Filter f = scope.of(s.only(), false);
+      Sql f = scope.of(s.only(), false);
       if (f == null) {
         return List.of();
       }
@@ -159,7 +159,7 @@ final class Includes {
       binds.addAll(f.params());
       binds.add(limit);
       return select(c, "r.res_type = ? AND r.res_id IN (SELECT substr(x.ref, ?) FROM search_reference x"
-          + " WHERE x.res_type = ? AND x.res_id = ANY(?::text[]) AND x.param = ? AND x.ref LIKE ?) AND " + f.condition(),
+          + " WHERE x.res_type = ? AND x.res_id = ANY(?::text[]) AND x.param = ? AND x.ref LIKE ?) AND " + f.text(),
           binds);
     }
     Map<String, List<String>> byType = new LinkedHashMap<>();
@@ -184,14 +184,14 @@ final class Includes {
     }
     List<StoredResource> out = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : byType.entrySet()) {
-      Searcher.Filter f = scope.of(e.getKey(), false);
+      Sql f = scope.of(e.getKey(), false);
       if (f == null || out.size() >= limit) {
         continue; // a type the user may not read is left out
       }
       List<Object> binds = new ArrayList<>(List.of(e.getKey(), e.getValue().toArray(String[]::new)));
       binds.addAll(f.params());
       binds.add(limit - out.size());
-      out.addAll(select(c, "r.res_type = ? AND r.res_id = ANY(?::text[]) AND " + f.condition(), binds));
+      out.addAll(select(c, "r.res_type = ? AND r.res_id = ANY(?::text[]) AND " + f.text(), binds));
     }
     return out;
   }
@@ -199,7 +199,7 @@ final class Includes {
   /** {@code _revinclude}: the resources of the spec's type that refer to the given resources of {@code type}. */
   private static List<StoredResource> referring(Connection c, Spec s, String type, List<String> ids,
       Searcher.Scope scope, int limit) throws SQLException {
-    Searcher.Filter f = scope.of(s.source(), false);
+    Sql f = scope.of(s.source(), false);
     if (f == null) {
       return List.of();
     }
@@ -208,7 +208,7 @@ final class Includes {
     binds.addAll(f.params());
     binds.add(limit);
     return select(c, "r.res_type = ? AND r.res_id IN (SELECT x.res_id FROM search_reference x"
-        + " WHERE x.res_type = ? AND x.param = ? AND x.ref = ANY(?::text[])) AND " + f.condition(), binds);
+        + " WHERE x.res_type = ? AND x.param = ? AND x.ref = ANY(?::text[])) AND " + f.text(), binds);
   }
 
   private static List<StoredResource> select(Connection c, String where, List<Object> binds) throws SQLException {

@@ -1,10 +1,16 @@
 package io.appointmentserver.search;
 
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
+import io.appointmentserver.search.Match.DateMatch;
+import io.appointmentserver.search.Match.IdMatch;
+import io.appointmentserver.search.Match.NumberMatch;
+import io.appointmentserver.search.Match.QuantityMatch;
+import io.appointmentserver.search.Match.ReferenceMatch;
+import io.appointmentserver.search.Match.StringMatch;
+import io.appointmentserver.search.Match.TokenMatch;
+import io.appointmentserver.search.Match.UriMatch;
 import io.appointmentserver.search.SearchParameters.Param;
 import io.appointmentserver.store.AuditEvents;
-import java.math.BigDecimal;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -13,10 +19,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One type search (<a href="https://hl7.org/fhir/STU3/search.html">DSTU3 search</a>) as SQL over
- * the {@code resource} table and the index tables: each parameter a condition, repeated
- * parameters ANDed, comma-separated values ORed. The text is built here from fixed fragments; every
- * value the client sent is a bind parameter.
+ * Reads one type search (<a href="https://hl7.org/fhir/STU3/search.html">DSTU3 search</a>) into
+ * {@link Condition}s over the {@code resource} table and the index tables: each parameter (each
+ * repeat of it) one condition, repeated parameters ANDed, comma-separated values ORed. Every value
+ * the client sent becomes a bind parameter of the conditions' SQL.
  */
 public final class SearchQuery {
   /** The parameters that steer the search rather than select resources. */
@@ -26,46 +32,38 @@ public final class SearchQuery {
   static final Set<String> NOT_YET = Set.of("_content", "_text", "_list", "_query", "_filter", "_contained",
       "_containedType");
 
+  /**
+   * What a search's parameters are read with: the definitions, the time zone of dates without
+   * one, this server's base URLs (without trailing slash: an absolute reference to one of them is
+   * searched as the relative reference the server stores), the moment of the search ({@code ap}
+   * dates) and what the user may see of the types that chains and {@code _has} look into.
+   */
+  record Setting(SearchParameters params, ZoneId zone, List<String> ownBases, Instant now, Searcher.Scope scope) {}
+
   private final String type;
+  private final Setting setting;
   private final SearchParameters params;
-  private final ZoneId zone;
-  private final List<String> ownBases;
-  private final Instant now;
-  /** The alias of the searched {@code resource} row in the SQL: {@code r}, or that of a chain's or _has's subquery. */
-  private final String alias;
-  /** What the user may see of the types that chains and {@code _has} look into. */
-  private final Searcher.Scope scope;
   /** Whether chains and _has may come in this query: not in a chain's (one level), no _has in a _has's. */
   private final boolean chains;
   private final boolean has;
-  final StringBuilder where = new StringBuilder();
-  final List<Object> binds = new ArrayList<>();
+  /** The conditions, in the order of the parameters. */
+  final List<Condition> conditions = new ArrayList<>();
   /** The parameters (name with modifier) that lenient handling ignored: a link to the search leaves them out. */
   final Set<String> ignored = new java.util.LinkedHashSet<>();
 
-  /**
-   * {@code ownBases} are this server's base URLs (without trailing slash): an absolute reference
-   * to one of them is searched as the relative reference the server stores.
-   */
-  SearchQuery(String type, SearchParameters params, ZoneId zone, List<String> ownBases, Instant now,
-      Searcher.Scope scope) {
-    this(type, params, zone, ownBases, now, scope, "r", true, true);
+  SearchQuery(String type, Setting setting) {
+    this(type, setting, true, true);
   }
 
-  private SearchQuery(String type, SearchParameters params, ZoneId zone, List<String> ownBases, Instant now,
-      Searcher.Scope scope, String alias, boolean chains, boolean has) {
+  private SearchQuery(String type, Setting setting, boolean chains, boolean has) {
     this.type = type;
-    this.params = params;
-    this.zone = zone;
-    this.ownBases = ownBases;
-    this.now = now;
-    this.scope = scope;
-    this.alias = alias;
+    this.setting = setting;
+    this.params = setting.params();
     this.chains = chains;
     this.has = has;
   }
 
-  /** Adds the conditions of all selecting parameters; {@code lenient} skips the unknown ones. */
+  /** Reads all selecting parameters; {@code lenient} skips the unknown ones. */
   void addAll(Map<String, String[]> parameters, boolean lenient) {
     for (Map.Entry<String, String[]> e : parameters.entrySet()) {
       String key = e.getKey();
@@ -81,7 +79,7 @@ public final class SearchQuery {
           for (String value : e.getValue()) {
             List<String> values = split(value, ',');
             if (!values.stream().allMatch(String::isEmpty)) {
-              AuditTrailParameters.add(this, name, modifier, values, alias, ownBases);
+              conditions.add(AuditTrailParameters.condition(name, modifier, values, setting));
             }
           }
         } else if (lenient) {
@@ -149,8 +147,7 @@ public final class SearchQuery {
    * the values are alternatives.
    */
   private void composite(Param p, Composites.Shape shape, String value) {
-    List<String> alts = new ArrayList<>();
-    List<Object> altBinds = new ArrayList<>();
+    List<Condition> alts = new ArrayList<>();
     List<Param> components = shape.components();
     for (String v : split(value, ',')) {
       List<String> parts = split(v, '$');
@@ -158,67 +155,23 @@ public final class SearchQuery {
         throw new InvalidSearchException(p.name() + " takes " + String.join("$",
             components.stream().map(Param::name).toList()) + ", not " + v);
       }
-      SearchQuery all = new SearchQuery(type, params, zone, ownBases, now, scope, alias, chains, has);
       if (!shape.perElement()) {
+        SearchQuery all = new SearchQuery(type, setting, chains, has);
         for (int i = 0; i < parts.size(); i++) {
           all.add(components.get(i), null, parts.get(i));
         }
-        alts.add("(true" + all.where + ")");
+        alts.add(new Condition.AllOf(all.conditions));
       } else {
-        alts.add(all.sameElement(p.name(), components, parts));
+        List<Match> matches = new ArrayList<>();
+        for (int i = 0; i < parts.size(); i++) {
+          matches.add(match(components.get(i), null, parts.get(i)));
+        }
+        alts.add(new Condition.SameElement(p.name(), matches));
       }
-      altBinds.addAll(all.binds);
     }
     if (!alts.isEmpty()) {
-      and(or(alts));
-      binds.addAll(altBinds);
+      conditions.add(new Condition.Composite(alts));
     }
-  }
-
-  /**
-   * The components' values in one element: a row of the first component in some element (its
-   * number is the rest of the row's name, {@code xe.g}), and a row of each other component in the
-   * element of that number. Each row is {@code x} in its own subquery, as the kinds' conditions
-   * name it.
-   */
-  private String sameElement(String name, List<Param> components, List<String> values) {
-    StringBuilder sql = new StringBuilder();
-    for (int i = 0; i < components.size(); i++) {
-      Param c = components.get(i);
-      String prefix = Composites.rowPrefix(name, i);
-      if (i == 0) {
-        sql.append("EXISTS (SELECT 1 FROM ").append(table(c.kind()))
-            .append(" x, LATERAL (SELECT substr(x.param, ?) AS g) xe WHERE x.res_type = ? AND x.res_id = ")
-            .append(alias).append(".res_id AND x.param LIKE ?");
-        binds.add(prefix.length() + 1);
-        binds.add(type);
-        binds.add(Strings.likeLiteral(prefix) + "%");
-      } else {
-        sql.append(" AND EXISTS (SELECT 1 FROM ").append(table(c.kind())).append(" x WHERE x.res_type = ? AND x.res_id = ")
-            .append(alias).append(".res_id AND x.param = ? || xe.g");
-        binds.add(type);
-        binds.add(prefix);
-      }
-      sql.append(" AND ").append(kindCondition(c, values.get(i)));
-      if (i > 0) {
-        sql.append(')');
-      }
-    }
-    return sql.append(')').toString();
-  }
-
-  /** The condition on a row {@code x} of {@code p}'s kind for one value without modifier. */
-  private String kindCondition(Param p, String v) {
-    return switch (p.kind()) {
-      case STRING -> stringCondition(null, v);
-      case TOKEN -> tokenCondition(v);
-      case REFERENCE -> referenceCondition(p, null, v);
-      case DATE -> dateCondition(p.name(), v, "x.lo", "x.hi");
-      case NUMBER -> numberCondition(p, v, "x.value");
-      case QUANTITY -> quantityCondition(p, v);
-      case URI -> uriCondition(null, v);
-      default -> throw new IllegalStateException(p.kind().toString());
-    };
   }
 
   private void add(Param p, String modifier, String value) {
@@ -228,13 +181,7 @@ public final class SearchQuery {
         case "false" -> false;
         default -> throw new InvalidSearchException(p.name() + ":missing must be true or false, not " + value);
       };
-      if (Extractor.FROM_COLUMNS.contains(p.name())) {
-        and(missing ? "false" : "true");
-        return;
-      }
-      and((missing ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + table(p.kind()) + " x WHERE x.res_type = ? AND x.res_id = " + alias + ".res_id AND x.param = ?)");
-      binds.add(type);
-      binds.add(p.name());
+      conditions.add(new Condition.Missing(p, missing));
       return;
     }
     List<String> values = split(value, ',');
@@ -242,34 +189,23 @@ public final class SearchQuery {
       return; // an empty parameter selects nothing: ignored, as the spec allows
     }
     switch (p.name()) {
-      case "_id" -> idCondition(modifier, values);
+      case "_id" -> {
+        if (modifier != null && !modifier.equals("not")) {
+          throw new InvalidSearchException("The modifier :" + modifier + " is not supported on _id");
+        }
+        conditions.add(new Condition.Ids(values, "not".equals(modifier)));
+      }
       case "_lastUpdated" -> {
         noModifier(p, modifier);
-        List<String> alts = new ArrayList<>();
-        for (String v : values) {
-          alts.add(dateCondition(p.name(), v, alias + ".last_updated", "(" + alias + ".last_updated + interval '1 millisecond')"));
-        }
-        and(or(alts));
+        conditions.add(new Condition.LastUpdated(
+            values.stream().map(v -> DateMatch.parse(p.name(), v, setting.zone(), setting.now())).toList()));
       }
-      default -> indexCondition(p, modifier, values);
+      default -> indexed(p, modifier, values);
     }
   }
 
-  private void idCondition(String modifier, List<String> values) {
-    if (modifier != null && !modifier.equals("not")) {
-      throw new InvalidSearchException("The modifier :" + modifier + " is not supported on _id");
-    }
-    and(("not".equals(modifier) ? "NOT " : "") + alias + ".res_id = ANY(?::text[])");
-    binds.add(values.toArray(String[]::new));
-    if (type.equals(AuditEvents.TYPE) && modifier == null) {
-      // the audit trail's key is (recorded, id), and an event's id tells when it was recorded
-      and(alias + ".last_updated IN (SELECT " + AuditEvents.recordedOf("x") + " FROM unnest(?::text[]) x)");
-      binds.add(values.toArray(String[]::new));
-    }
-  }
-
-  /** EXISTS a row of the parameter's table matching one of the values (NOT EXISTS for :not). */
-  private void indexCondition(Param p, String modifier, List<String> values) {
+  /** A row of the parameter's index matching one of the values (none, for :not). */
+  private void indexed(Param p, String modifier, List<String> values) {
     if (p.kind() == RestSearchParameterTypeEnum.TOKEN && "text".equals(modifier)) {
       // the texts of the codes are string rows of their own parameter (see Extractor.TEXT)
       p = new Param(p.name() + Extractor.TEXT, RestSearchParameterTypeEnum.STRING, p.expression(), p.targets());
@@ -280,6 +216,7 @@ public final class SearchQuery {
       case TOKEN -> {
         if ("not".equals(modifier)) {
           negate = true;
+          modifier = null;
         } else if (modifier != null) {
           throw new InvalidSearchException("The modifier :" + modifier + " is not supported on the token parameter "
               + p.name() + " (supported: :not, :text, :missing)");
@@ -305,35 +242,27 @@ public final class SearchQuery {
       }
       default -> noModifier(p, modifier);
     }
-    List<String> alts = new ArrayList<>();
+    List<Match> alts = new ArrayList<>();
     for (String v : values) {
-      alts.add(switch (p.kind()) {
-        case STRING -> stringCondition(modifier, v);
-        case REFERENCE -> referenceCondition(p, modifier, v);
-        case URI -> uriCondition(modifier, v);
-        default -> kindCondition(p, v);
-      });
+      alts.add(match(p, modifier, v));
     }
-    // the parameter's bind values come first: they are in the text before the alternatives'
-    String head = (negate ? "NOT " : "") + "EXISTS (SELECT 1 FROM " + table(p.kind())
-        + " x WHERE x.res_type = ? AND x.res_id = " + alias + ".res_id AND x.param = ? AND ";
-    int at = binds.size() - countBinds(alts);
-    binds.add(at, p.name());
-    binds.add(at, type);
-    and(head + or(alts) + ")");
+    conditions.add(new Condition.Indexed(p.name(), negate, alts));
   }
 
-  /** How many bind values the alternatives just added: the {@code ?} in their text. */
-  private static int countBinds(List<String> alts) {
-    int n = 0;
-    for (String a : alts) {
-      for (int i = 0; i < a.length(); i++) {
-        if (a.charAt(i) == '?') {
-          n++;
-        }
-      }
-    }
-    return n;
+  /** One value of {@code p} with its (checked) modifier, as what it matches in an index row. */
+  private Match match(Param p, String modifier, String v) {
+    return switch (p.kind()) {
+      case STRING -> new StringMatch(v, "contains".equals(modifier) ? Match.StringMode.CONTAINS
+          : "exact".equals(modifier) ? Match.StringMode.EXACT : Match.StringMode.STARTS);
+      case TOKEN -> TokenMatch.parse(v);
+      case REFERENCE -> reference(p, modifier, v);
+      case DATE -> DateMatch.parse(p.name(), v, setting.zone(), setting.now());
+      case NUMBER -> NumberMatch.parse(p.name(), v);
+      case QUANTITY -> QuantityMatch.parse(p.name(), v);
+      case URI -> new UriMatch(v, "below".equals(modifier) ? Match.UriMode.BELOW
+          : "above".equals(modifier) ? Match.UriMode.ABOVE : Match.UriMode.EQUALS);
+      default -> throw new IllegalStateException(p.kind().toString());
+    };
   }
 
   /**
@@ -379,32 +308,18 @@ public final class SearchQuery {
       }
       throw new InvalidSearchException("Unknown search parameter " + chained + " in the chain " + key);
     }
-    StringBuilder cond = new StringBuilder("EXISTS (SELECT 1 FROM search_reference x WHERE x.res_type = ? AND x.res_id = ")
-        .append(alias).append(".res_id AND x.param = ? AND (");
-    binds.add(type);
-    binds.add(p.name());
-    String or = "";
+    List<Condition.Into> into = new ArrayList<>();
     for (String t : targets) {
       // a type the search names (by modifier, or as the only target) must be visible: 403; among
       // several possible targets, those the user may not see just match nothing
-      Searcher.Filter f = scope.of(t, targets.size() == 1);
-      if (f == null) {
-        continue;
+      Sql context = setting.scope().of(t, targets.size() == 1);
+      if (context != null) {
+        SearchQuery sub = new SearchQuery(t, setting, false, false);
+        sub.addAll(Map.of(right, values), lenient);
+        into.add(new Condition.Into(t, sub.conditions, context));
       }
-      SearchQuery sub = new SearchQuery(t, params, zone, ownBases, now, scope, "c", false, false);
-      sub.addAll(Map.of(right, values), lenient);
-      cond.append(or).append("x.ref IN (SELECT ? || c.res_id FROM resource c WHERE c.res_type = ?"
-          + " AND NOT c.deleted").append(sub.where).append(" AND ").append(f.condition()).append(')');
-      or = " OR ";
-      binds.add(t + "/");
-      binds.add(t);
-      binds.addAll(sub.binds);
-      binds.addAll(f.params());
     }
-    if (or.isEmpty()) {
-      cond.append("false");
-    }
-    and(cond.append("))").toString());
+    conditions.add(new Condition.Chain(p.name(), into));
   }
 
   /**
@@ -429,17 +344,10 @@ public final class SearchQuery {
       throw new InvalidSearchException("In " + key + ", " + parts[2] + " is no reference parameter of " + other
           + " that can point at " + type);
     }
-    Searcher.Filter f = scope.of(other, true);
-    SearchQuery sub = new SearchQuery(other, params, zone, ownBases, now, scope, "h", true, false);
+    Sql context = setting.scope().of(other, true);
+    SearchQuery sub = new SearchQuery(other, setting, true, false);
     sub.addAll(Map.of(parts[3], values), lenient);
-    and("EXISTS (SELECT 1 FROM search_reference hx JOIN resource h ON h.res_type = hx.res_type AND h.res_id = hx.res_id"
-        + " WHERE hx.res_type = ? AND hx.param = ? AND hx.ref = ? || " + alias + ".res_id AND NOT h.deleted"
-        + sub.where + " AND " + f.condition() + ")");
-    binds.add(other);
-    binds.add(ref.name());
-    binds.add(type + "/");
-    binds.addAll(sub.binds);
-    binds.addAll(f.params());
+    conditions.add(new Condition.Has(new Condition.Into(other, sub.conditions, context), ref.name()));
   }
 
   private static boolean isTypeModifier(Param p, String modifier) {
@@ -454,48 +362,10 @@ public final class SearchQuery {
     }
   }
 
-  // ---------------------------------------------------------------- kinds
-
-  private String stringCondition(String modifier, String v) {
-    String norm = Strings.clip(Strings.normalize(v));
-    if ("contains".equals(modifier)) {
-      binds.add("%" + Strings.likeLiteral(norm) + "%");
-      return "x.norm LIKE ?";
-    }
-    binds.add(Strings.likeLiteral(norm) + "%");
-    if ("exact".equals(modifier)) {
-      binds.add(v);
-      return "(x.norm LIKE ? AND x.exact = ?)";
-    }
-    return "x.norm LIKE ?";
-  }
-
-  private String tokenCondition(String v) {
-    List<String> parts = split(v, '|');
-    if (parts.size() == 1) {
-      binds.add(parts.get(0));
-      return "x.code = ?";
-    }
-    if (parts.size() != 2) {
-      throw new InvalidSearchException("A token is code, system|code, |code or system|, not " + v);
-    }
-    String system = parts.get(0);
-    String code = parts.get(1);
-    if (system.isEmpty()) {
-      binds.add(code);
-      return "(x.system IS NULL AND x.code = ?)";
-    }
-    binds.add(system);
-    if (code.isEmpty()) {
-      return "x.system = ?";
-    }
-    binds.add(code);
-    return "(x.system = ? AND x.code = ?)";
-  }
-
-  private String referenceCondition(Param p, String modifier, String v) {
+  /** A reference value: {@code Type/id} or an absolute URL (this server's as its relative), or a plain id. */
+  private Match reference(Param p, String modifier, String v) {
     String ref = v;
-    for (String base : ownBases) {
+    for (String base : setting.ownBases()) {
       if (ref.startsWith(base + "/")) {
         ref = ref.substring(base.length() + 1);
         break;
@@ -506,8 +376,7 @@ public final class SearchQuery {
       if (modifier != null && Extractor.localType(ref) != null && !ref.startsWith(modifier + "/")) {
         throw new InvalidSearchException(p.name() + ":" + modifier + " names another type than " + v);
       }
-      binds.add(ref);
-      return "x.ref = ?";
+      return new ReferenceMatch(ref);
     }
     // a plain id: any of the types the parameter may point at
     List<String> refs = new ArrayList<>();
@@ -518,179 +387,10 @@ public final class SearchQuery {
         refs.add(t + "/" + ref);
       }
     }
-    binds.add(refs.toArray(String[]::new));
-    return "x.ref = ANY(?::text[])";
-  }
-
-  /**
-   * A date prefix over the value's range {@code [vlo, vhi)} and the resource's {@code [lo, hi)}
-   * (<a href="https://hl7.org/fhir/STU3/search.html#prefix">prefixes</a>).
-   */
-  String dateCondition(String name, String v, String lo, String hi) {
-    String prefix = prefix(v);
-    String raw = prefix == null ? v : v.substring(2);
-    DateRange range = DateRange.parse(raw, zone);
-    if (range == null) {
-      throw new InvalidSearchException("Invalid date for " + name + ": " + v);
-    }
-    String vlo = IndexRows.sql(range.lo());
-    String vhi = IndexRows.sql(range.hi());
-    String eq = "(" + lo + " >= ?::timestamptz AND " + hi + " <= ?::timestamptz)";
-    switch (prefix == null ? "eq" : prefix) {
-      case "eq" -> {
-        binds.add(vlo);
-        binds.add(vhi);
-        return eq;
-      }
-      case "ne" -> {
-        binds.add(vlo);
-        binds.add(vhi);
-        return "NOT " + eq;
-      }
-      case "gt" -> {
-        binds.add(vhi);
-        return hi + " > ?::timestamptz";
-      }
-      case "lt" -> {
-        binds.add(vlo);
-        return lo + " < ?::timestamptz";
-      }
-      case "ge" -> {
-        binds.add(vhi);
-        binds.add(vlo);
-        binds.add(vhi);
-        return "(" + hi + " > ?::timestamptz OR " + eq + ")";
-      }
-      case "le" -> {
-        binds.add(vlo);
-        binds.add(vlo);
-        binds.add(vhi);
-        return "(" + lo + " < ?::timestamptz OR " + eq + ")";
-      }
-      case "sa" -> {
-        binds.add(vhi);
-        return lo + " >= ?::timestamptz";
-      }
-      case "eb" -> {
-        binds.add(vlo);
-        return hi + " <= ?::timestamptz";
-      }
-      case "ap" -> {
-        // approximately: overlapping the value widened by a tenth of its distance from now
-        Duration slack = Duration.between(range.lo(), now).abs().dividedBy(10);
-        binds.add(IndexRows.sql(range.hi().plus(slack)));
-        binds.add(IndexRows.sql(range.lo().minus(slack)));
-        return "(" + lo + " < ?::timestamptz AND " + hi + " > ?::timestamptz)";
-      }
-      default -> throw new IllegalStateException(prefix);
-    }
-  }
-
-  /** A number compared at the precision it is written with: {@code 100} is [99.5, 100.5). */
-  private String numberCondition(Param p, String v, String column) {
-    String prefix = prefix(v);
-    BigDecimal n = number(p, prefix == null ? v : v.substring(2));
-    BigDecimal half = BigDecimal.ONE.movePointLeft(Math.max(n.scale(), 0)).divide(BigDecimal.valueOf(2));
-    BigDecimal lo = n.subtract(half);
-    BigDecimal hi = n.add(half);
-    switch (prefix == null ? "eq" : prefix) {
-      case "eq", "ap" -> {
-        binds.add(lo);
-        binds.add(hi);
-        return "(" + column + " >= ? AND " + column + " < ?)";
-      }
-      case "ne" -> {
-        binds.add(lo);
-        binds.add(hi);
-        return "NOT (" + column + " >= ? AND " + column + " < ?)";
-      }
-      case "gt", "sa" -> {
-        binds.add(n);
-        return column + " > ?";
-      }
-      case "lt", "eb" -> {
-        binds.add(n);
-        return column + " < ?";
-      }
-      case "ge" -> {
-        binds.add(n);
-        return column + " >= ?";
-      }
-      case "le" -> {
-        binds.add(n);
-        return column + " <= ?";
-      }
-      default -> throw new IllegalStateException(prefix);
-    }
-  }
-
-  private String quantityCondition(Param p, String v) {
-    List<String> parts = split(v, '|');
-    if (parts.size() != 1 && parts.size() != 3) {
-      throw new InvalidSearchException("A quantity is [prefix]number or [prefix]number|system|code, not " + v);
-    }
-    String cond = numberCondition(p, parts.get(0), "x.value");
-    if (parts.size() == 3) {
-      if (!parts.get(1).isEmpty()) {
-        binds.add(parts.get(1));
-        cond += " AND x.system = ?";
-      }
-      if (!parts.get(2).isEmpty()) {
-        binds.add(parts.get(2));
-        cond += " AND x.code = ?";
-      }
-    }
-    return "(" + cond + ")";
-  }
-
-  private String uriCondition(String modifier, String v) {
-    if ("below".equals(modifier)) {
-      binds.add(Strings.likeLiteral(v) + "%");
-      return "x.uri LIKE ?";
-    }
-    binds.add(v);
-    if ("above".equals(modifier)) {
-      return "? LIKE replace(replace(replace(x.uri, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'";
-    }
-    return "x.uri = ?";
-  }
-
-  private static BigDecimal number(Param p, String v) {
-    try {
-      return new BigDecimal(v);
-    } catch (NumberFormatException e) {
-      throw new InvalidSearchException("Invalid number for " + p.name() + ": " + v);
-    }
-  }
-
-  private static final Set<String> PREFIXES = Set.of("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap");
-
-  private static String prefix(String v) {
-    return v.length() > 2 && PREFIXES.contains(v.substring(0, 2)) ? v.substring(0, 2) : null;
-  }
-
-  static String table(RestSearchParameterTypeEnum kind) {
-    return switch (kind) {
-      case STRING -> "search_string";
-      case TOKEN -> "search_token";
-      case REFERENCE -> "search_reference";
-      case DATE -> "search_date";
-      case NUMBER -> "search_number";
-      case QUANTITY -> "search_quantity";
-      case URI -> "search_uri";
-      default -> throw new InvalidSearchException("Search parameters of type " + kind.getCode() + " are not supported yet");
-    };
+    return new IdMatch(refs);
   }
 
   // ---------------------------------------------------------------- text
-
-  void and(String condition) {
-    where.append(" AND ").append(condition);
-  }
-
-  private static String or(List<String> alts) {
-    return alts.size() == 1 ? alts.get(0) : "(" + String.join(" OR ", alts) + ")";
-  }
 
   /** Splits on {@code sep} where it is not escaped with a backslash, and removes the escapes. */
   static List<String> split(String s, char sep) {

@@ -4,6 +4,7 @@ import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.appointmentserver.search.SearchParameters.Param;
+import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.store.AuditEvents;
 import io.appointmentserver.store.SqlErrors;
 import io.appointmentserver.store.StoreUnavailableException;
@@ -24,8 +25,8 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * Runs type searches: the conditions of {@link SearchQuery}, the user's context (an SQL
- * condition over {@code resource.tags}), the sort keys and the position after the previous page.
+ * Runs type searches: the conditions of {@link SearchQuery}, the user's context ({@link ContextSql},
+ * a condition over {@code resource.tags}), the sort keys and the position after the previous page.
  *
  * <p>Pages are keyset pages: the {@code next} link carries the sort keys of the last resource of
  * the page ({@value #CURSOR}), and the next page is the resources after it in the same order,
@@ -52,18 +53,14 @@ public final class Searcher {
     this.maxIncludes = maxIncludes;
   }
 
-  /** An SQL condition over the column {@code tags} with its bind values; {@code true} when not limited. */
-  public record Filter(String condition, List<Object> params) {
-    public static final Filter ALL = new Filter("true", List.of());
-  }
-
   /**
    * What the user may see of each type that includes, chains and {@code _has} look into: the
-   * context as a {@link Filter}; when the user may not see the type at all, null, or (where
-   * {@code required}, as for a chain: the search cannot be answered without it) a 403.
+   * context as an SQL condition over {@code tags} ({@link ContextSql}; {@code true} when not
+   * limited); when the user may not see the type at all, null, or (where {@code required}, as for
+   * a chain: the search cannot be answered without it) a 403.
    */
   public interface Scope {
-    Filter of(String type, boolean required);
+    Sql of(String type, boolean required);
 
     /** Every type the server knows. */
     Set<String> types();
@@ -71,10 +68,25 @@ public final class Searcher {
 
   /**
    * A search: {@code parameters} as the request has them (name with modifier → the values of
-   * each repeat); {@code filter}/{@code filterParams} the context condition or null.
+   * each repeat), how they are read, which page is asked for and what the user may see.
    */
-  public record Request(String type, Map<String, String[]> parameters, boolean lenient, List<String> ownBases,
-      int count, boolean total, boolean estimate, String filter, List<Object> filterParams, Scope scope) {}
+  public record Request(String type, Map<String, String[]> parameters, Reading reading, Paging paging,
+      Viewer viewer) {}
+
+  /**
+   * How the parameters are read: {@code lenient} skips the unknown ones; {@code ownBases} are this
+   * server's base URLs (without trailing slash), whose absolute references are searched as relative ones.
+   */
+  public record Reading(boolean lenient, List<String> ownBases) {}
+
+  /** At most {@code count} resources, with the total when asked for ({@code estimate}: an estimate may do). */
+  public record Paging(int count, boolean total, boolean estimate) {}
+
+  /**
+   * What the user may see: {@code context} demands of the searched type (null when the user is
+   * not limited), {@code scope} of the types includes, chains and {@code _has} look into.
+   */
+  public record Viewer(ContextRule context, Scope scope) {}
 
   /** {@code _total=estimate} counts exactly up to this many matches, and estimates beyond. */
   static final int EXACT_ESTIMATE_UP_TO = 1000;
@@ -119,13 +131,14 @@ public final class Searcher {
   private record SortKey(String expression, boolean descending, String cast) {}
 
   public Page search(Request req) {
-    SearchQuery q = new SearchQuery(req.type(), params, zone, req.ownBases(), clock.instant(), req.scope());
-    q.addAll(req.parameters(), req.lenient());
+    SearchQuery q = new SearchQuery(req.type(), new SearchQuery.Setting(params, zone, req.reading().ownBases(),
+        clock.instant(), req.viewer().scope()));
+    q.addAll(req.parameters(), req.reading().lenient());
     Map<String, List<String>> ignoredIncludes = new java.util.HashMap<>();
-    List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.lenient(), ignoredIncludes);
-    if (req.filter() != null) {
-      q.and(req.filter());
-      q.binds.addAll(req.filterParams());
+    List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.reading().lenient(), ignoredIncludes);
+    Sql where = Condition.where(q.conditions, new Condition.Row(req.type(), "r"));
+    if (req.viewer().context() != null) {
+      where = where.and(ContextSql.of(req.viewer().context()));
     }
     List<SortKey> keys = sortKeys(req.type(), single(req.parameters(), "_sort"));
     Cursor cursor = cursor(single(req.parameters(), CURSOR), keys.size());
@@ -141,10 +154,10 @@ public final class Searcher {
     }
     // the audit trail is a table of its own, read as if it were resources
     String from = " FROM " + (audit ? AuditEvents.AS_RESOURCES : "resource") + " r WHERE r.res_type = ? AND NOT r.deleted"
-        + q.where;
+        + where.text();
     List<Object> pageBinds = new ArrayList<>();
     pageBinds.add(req.type());
-    pageBinds.addAll(q.binds);
+    pageBinds.addAll(where.params());
     StringBuilder page = new StringBuilder(select).append(from);
     if (cursor != null && cursor.keys() != null) {
       page.append(" AND ").append(beyond(keys, cursor.keys(), backward, pageBinds));
@@ -157,7 +170,7 @@ public final class Searcher {
           .append(backward ? " NULLS FIRST, " : " NULLS LAST, ");
     }
     page.append(backward ? "r.res_id DESC LIMIT ?" : "r.res_id LIMIT ?");
-    pageBinds.add(req.count() + 1);
+    pageBinds.add(req.paging().count() + 1);
 
     try (Connection c = ds.getConnection()) {
       List<StoredResource> found = new ArrayList<>();
@@ -167,7 +180,7 @@ public final class Searcher {
         bind(ps, pageBinds);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            if (found.size() == req.count()) {
+            if (found.size() == req.paging().count()) {
               more = true; // one more than the page: there is a next page (a previous one, going back)
               break;
             }
@@ -198,13 +211,14 @@ public final class Searcher {
             : found.isEmpty() ? LAST : encode(JSON.createObjectNode().set("before", JSON.valueToTree(rowKeys.get(0))));
       }
       Integer total = null;
-      if (req.total()) {
+      if (req.paging().total()) {
         // a first page that holds every match is its own count: no second query
         total = (cursor == null || cursor.keys() == null) && !more ? found.size()
-            : req.estimate() ? estimate(c, from, req.type(), q.binds) : count(c, from, req.type(), q.binds);
+            : req.paging().estimate() ? estimate(c, from, req.type(), where.params())
+            : count(c, from, req.type(), where.params());
       }
       Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
-          : Includes.resolve(c, found, includes, req.scope(), maxIncludes);
+          : Includes.resolve(c, found, includes, req.viewer().scope(), maxIncludes);
       return new Page(found, total, next, previous, inc.resources(), inc.truncated(),
           used(req.parameters(), q.ignored, ignoredIncludes));
     } catch (SQLException e) {
@@ -348,7 +362,7 @@ public final class Searcher {
               : p.kind() == RestSearchParameterTypeEnum.NUMBER || p.kind() == RestSearchParameterTypeEnum.QUANTITY
                   ? "numeric" : "text";
           // the parameter's name is a known one, safe in the text
-          keys.add(new SortKey("(SELECT " + agg + "(x." + column + ") FROM " + SearchQuery.table(p.kind())
+          keys.add(new SortKey("(SELECT " + agg + "(x." + column + ") FROM " + Match.table(p.kind())
               + " x WHERE x.res_type = r.res_type AND x.res_id = r.res_id AND x.param = '" + p.name().replace("'", "''")
               + "')", desc, cast));
         }

@@ -1,13 +1,12 @@
 package io.appointmentserver.security;
 
-import java.util.List;
 import java.util.Set;
 
 /**
  * What a user's context demands of a resource's access tags: at least one of {@code anyOf}
- * (when set), and no patient other than {@code onlyPatient} (when set). Evaluated in Java for one
- * resource and as SQL over the {@code tags} column for lists (history, search), so that totals
- * and pages only ever count what the user may see.
+ * (when set), and no patient other than {@code onlyPatient} (when set). Evaluated here for one
+ * resource; lists (history, search) apply it in their SQL, over the {@code tags} column
+ * ({@code search.ContextSql}), so that totals and pages only ever count what the user may see.
  */
 public record ContextRule(Set<String> anyOf, String onlyPatient) {
 
@@ -35,22 +34,5 @@ public record ContextRule(Set<String> anyOf, String onlyPatient) {
       b.append(b.length() > 0 ? ", and " : "").append("no patient but ").append(onlyPatient);
     }
     return b.toString();
-  }
-
-  /** An SQL condition over the column {@code tags}, with its parameters. */
-  public record Sql(String condition, List<Object> params) {}
-
-  public Sql sql() {
-    StringBuilder sql = new StringBuilder("(true");
-    List<Object> params = new java.util.ArrayList<>();
-    if (anyOf != null) {
-      sql.append(" AND tags && ?::text[]");
-      params.add(anyOf.toArray(String[]::new));
-    }
-    if (onlyPatient != null) {
-      sql.append(" AND NOT EXISTS (SELECT 1 FROM unnest(tags) t WHERE t LIKE 'patient:%' AND t <> ?)");
-      params.add(AccessTags.PATIENT + onlyPatient);
-    }
-    return new Sql(sql.append(')').toString(), params);
   }
 }
