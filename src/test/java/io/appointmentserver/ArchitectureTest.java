@@ -27,7 +27,7 @@ class ArchitectureTest {
   private static final Path MAIN = Path.of("src/main/java/io/appointmentserver");
   private static final String ROOT = "io.appointmentserver";
   /** The packages of the write path: what a create, update, patch, delete or transaction runs through. */
-  private static final Set<String> WRITE_PATH = Set.of("interaction", "plugin", "ehealth", "store");
+  private static final Set<String> WRITE_PATH = Set.of("interaction", "plugin", "ehealth", "security", "store");
   private static final Pattern IMPORT = Pattern.compile("\\bio\\.appointmentserver\\.([a-z]+)\\.[A-Z]");
 
   private static List<String> layers;

@@ -114,7 +114,8 @@ final class BundleEntries {
       throw invalid(e.describe() + ": _since must be an instant and _count a number (" + ex.getMessage() + ")");
     }
     History.Paging paging = new History.Paging(since, count, null);
-    IBundleProvider versions = e.id != null ? interactions.history().instance(e.type, new IdType(e.type, e.id), paging, sub)
+    IBundleProvider versions = e.id != null
+        ? interactions.history().instance(e.type, new IdType(e.type, e.id), paging, sub)
         : interactions.history().type(e.type, paging, sub);
     Bundle out = new Bundle().setType(BundleType.HISTORY);
     out.setTotal(versions.size());
@@ -138,7 +139,8 @@ final class BundleEntries {
   private MethodOutcome create(BundleEntry e, RequestDetails sub, Resource resource, Set<String> deferred) {
     IBaseResource checked = ofType(e, resource);
     return e.assigned != null
-        ? interactions.create().create(new WriteCommand(e.type, e.assigned, checked, null, new WriteCommand.Origin(sub, deferred)))
+        ? interactions.create().create(new WriteCommand(e.type, e.assigned, checked, null,
+            new WriteCommand.Origin(sub, deferred)))
         : interactions.create().create(e.type, checked, sub.getHeader("If-None-Exist"), sub);
   }
 
@@ -146,7 +148,8 @@ final class BundleEntries {
   private MethodOutcome update(BundleEntry e, RequestDetails sub, Resource resource, Set<String> deferred) {
     IBaseResource checked = ofType(e, resource);
     return e.id == null ? interactions.update().update(e.type, null, checked, sub)
-        : interactions.update().update(new WriteCommand(e.type, e.id, checked, Ids.ifMatch(sub), new WriteCommand.Origin(sub, deferred)));
+        : interactions.update().update(new WriteCommand(e.type, e.id, checked, Ids.ifMatch(sub),
+            new WriteCommand.Origin(sub, deferred)));
   }
 
   /** The entry's resource must be of the type its URL names. */

@@ -129,8 +129,8 @@ public final class ResourceCodec {
   /** The stored version as a model object; a tombstone becomes an empty resource marked deleted. */
   /** {@link #decode(StoredResource)} of a version read as bytes. */
   public IBaseResource decode(io.appointmentserver.store.StoredJson s) {
-    return decode(new StoredResource(s.type(), s.id(), s.version(), s.lastUpdated(), s.deleted(),
-        s.json() == null ? null : new String(s.json(), java.nio.charset.StandardCharsets.UTF_8), s.tags()));
+    return decode(new StoredResource(s.at(), s.json() == null ? null
+        : new String(s.json(), java.nio.charset.StandardCharsets.UTF_8), s.tags()));
   }
 
   public IBaseResource decode(StoredResource s) {

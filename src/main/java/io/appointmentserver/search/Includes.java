@@ -3,6 +3,7 @@ package io.appointmentserver.search;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import io.appointmentserver.search.SearchParameters.Param;
 import io.appointmentserver.store.StoredResource;
+import io.appointmentserver.store.Version;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -222,9 +223,8 @@ final class Includes {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           java.sql.Array a = rs.getArray(6);
-          out.add(new StoredResource(rs.getString(1), rs.getString(2), rs.getLong(3),
-              rs.getObject(4, OffsetDateTime.class).toInstant(), false, rs.getString(5),
-              a == null ? new String[0] : (String[]) a.getArray()));
+          out.add(new StoredResource(new Version(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getObject(4, OffsetDateTime.class).toInstant(), false),
+              rs.getString(5), a == null ? new String[0] : (String[]) a.getArray()));
         }
       }
     }

@@ -2,6 +2,7 @@ package io.appointmentserver.search;
 
 import io.appointmentserver.store.SqlErrors;
 import io.appointmentserver.store.StoredResource;
+import io.appointmentserver.store.Version;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -257,8 +258,8 @@ public final class Reindexer {
           ps.setInt(4, BATCH);
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-              stale.add(new StoredResource(type, rs.getString(1), rs.getLong(2),
-                  rs.getObject(3, OffsetDateTime.class).toInstant(), false, rs.getString(4), null));
+              stale.add(new StoredResource(new Version(type, rs.getString(1), rs.getLong(2), rs.getObject(3, OffsetDateTime.class).toInstant(), false),
+                  rs.getString(4), null));
             }
           }
         }

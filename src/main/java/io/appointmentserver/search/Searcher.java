@@ -9,6 +9,7 @@ import io.appointmentserver.store.AuditEvents;
 import io.appointmentserver.store.SqlErrors;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.StoredResource;
+import io.appointmentserver.store.Version;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -184,8 +185,8 @@ public final class Searcher {
               more = true; // one more than the page: there is a next page (a previous one, going back)
               break;
             }
-            found.add(new StoredResource(req.type(), rs.getString(1), rs.getLong(2),
-                rs.getObject(3, OffsetDateTime.class).toInstant(), false, rs.getString(4), tags(rs)));
+            found.add(new StoredResource(new Version(req.type(), rs.getString(1), rs.getLong(2), rs.getObject(3, OffsetDateTime.class).toInstant(), false),
+                rs.getString(4), tags(rs)));
             String[] k = new String[keys.size() + 1];
             for (int i = 0; i < keys.size(); i++) {
               k[i] = rs.getString(6 + i);

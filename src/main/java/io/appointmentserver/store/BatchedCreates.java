@@ -54,7 +54,7 @@ final class BatchedCreates {
     String id = create.target().id();
     Write.Content content = create.content();
     String json = content.renderer().render(id, 1, now);
-    StoredResource written = new StoredResource(type, id, 1, now, false, json, content.tags(), "POST");
+    StoredResource written = new StoredResource(new Version(type, id, 1, now, false), json, content.tags(), "POST");
     List<Queued> queued = queue.get();
     queued.add(new Queued(written, indexer.rows(written, content.model()),
         create.audit().eventsFor(written, content.tags())));

@@ -45,9 +45,8 @@ public final class ResourceHistory {
         List<StoredResource> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            out.add(new StoredResource(rs.getString(1), rs.getString(2), rs.getLong(3),
-                rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getBoolean(5), rs.getString(6), Sql.tags(rs, 7),
-                rs.getString(8)));
+            out.add(new StoredResource(new Version(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getBoolean(5)),
+                rs.getString(6), Sql.tags(rs, 7), rs.getString(8)));
           }
         }
         return out;

@@ -140,8 +140,8 @@ public final class ResourceReads {
     if (!rs.next()) {
       return null;
     }
-    return new StoredResource(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
-        rs.getBoolean(3), rs.getString(4), Sql.tags(rs, 5));
+    return new StoredResource(new Version(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getBoolean(3)),
+        rs.getString(4), Sql.tags(rs, 5));
   }
 
   /** The body as the bytes PostgreSQL sent: a text column comes in the client encoding, UTF-8. */
@@ -150,7 +150,7 @@ public final class ResourceReads {
   }
 
   private static StoredJson jsonRow(String type, String id, ResultSet rs) throws SQLException {
-    return new StoredJson(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getBoolean(3),
+    return new StoredJson(new Version(type, id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getBoolean(3)),
         rs.getBytes(4), Sql.tags(rs, 5));
   }
 }

@@ -56,7 +56,7 @@ public final class ResourceWrites {
         String id = assigned != null ? assigned : ResourceIds.nextId(c);
         Instant now = now();
         String json = content.renderer().render(id, 1, now);
-        StoredResource written = new StoredResource(type, id, 1, now, false, json, content.tags(), "POST");
+        StoredResource written = new StoredResource(new Version(type, id, 1, now, false), json, content.tags(), "POST");
         // a client may already have chosen this id with PUT: then take the next one
         if (VersionSql.insert(c, written)) {
           indexer.index(c, written, content.model(), null);
@@ -100,7 +100,8 @@ public final class ResourceWrites {
         long version = exists ? base.version() + 1 : 1;
         Instant now = now();
         String json = content.renderer().render(id, version, now);
-        StoredResource stored = new StoredResource(type, id, version, now, false, json, content.tags(), "PUT");
+        StoredResource stored = new StoredResource(new Version(type, id, version, now, false),
+            json, content.tags(), "PUT");
         // an update's one audit event goes in the UPDATE statement, stored only if it updates: no round trip of its own
         List<AuditEvents.Event> events = w.audit().eventsFor(stored, content.tags());
         AuditEvents.Event withUpdate = exists && events.size() == 1 ? events.get(0) : null;
@@ -153,11 +154,12 @@ public final class ResourceWrites {
         }
         long version = cur.version() + 1;
         Instant now = now();
-        StoredResource next = new StoredResource(type, id, version, now, true, null, null, "DELETE");
+        StoredResource next = new StoredResource(new Version(type, id, version, now, true), null, null, "DELETE");
         VersionSql.Replaced replaced = VersionSql.update(c,
             new VersionSql.Condition(cur, ReferenceChecks.Targets.NONE, w.guard()), next, null);
         if (replaced != null) {
-          StoredResource tombstone = new StoredResource(type, id, version, now, true, null, replaced.tags(), "DELETE");
+          StoredResource tombstone = new StoredResource(new Version(type, id, version, now, true),
+              null, replaced.tags(), "DELETE");
           indexer.index(c, tombstone, null, replaced.indexedDigest());
           bookings.book(c, type, id, w.content().bookings());
           AuditEvents.insert(c, w.audit().eventsFor(tombstone, replaced.tags()));

@@ -7,5 +7,24 @@ import java.time.Instant;
  * PostgreSQL returns it, without decoding it into a String and encoding it again. {@code json}
  * is null for a deletion (tombstone); {@code tags} are its access tags.
  */
-public record StoredJson(String type, String id, long version, Instant lastUpdated, boolean deleted, byte[] json,
-    String[] tags) {}
+public record StoredJson(Version at, byte[] json, String[] tags) {
+  public String type() {
+    return at.type();
+  }
+
+  public String id() {
+    return at.id();
+  }
+
+  public long version() {
+    return at.number();
+  }
+
+  public Instant lastUpdated() {
+    return at.lastUpdated();
+  }
+
+  public boolean deleted() {
+    return at.deleted();
+  }
+}

@@ -7,12 +7,30 @@ import java.time.Instant;
  * {@code tags} are its access tags (what the context check looks at); {@code method} the HTTP
  * method that made it (null when not known).
  */
-public record StoredResource(String type, String id, long version, Instant lastUpdated, boolean deleted,
-    String json, String[] tags, String method) {
+public record StoredResource(Version at, String json, String[] tags, String method) {
 
-  public StoredResource(String type, String id, long version, Instant lastUpdated, boolean deleted, String json,
-      String[] tags) {
-    this(type, id, version, lastUpdated, deleted, json, tags, null);
+  public StoredResource(Version at, String json, String[] tags) {
+    this(at, json, tags, null);
+  }
+
+  public String type() {
+    return at.type();
+  }
+
+  public String id() {
+    return at.id();
+  }
+
+  public long version() {
+    return at.number();
+  }
+
+  public Instant lastUpdated() {
+    return at.lastUpdated();
+  }
+
+  public boolean deleted() {
+    return at.deleted();
   }
 
   /**
@@ -21,6 +39,6 @@ public record StoredResource(String type, String id, long version, Instant lastU
    */
   @Override
   public String method() {
-    return method != null ? method : deleted ? "DELETE" : version == 1 ? "POST" : "PUT";
+    return method != null ? method : deleted() ? "DELETE" : version() == 1 ? "POST" : "PUT";
   }
 }

@@ -59,7 +59,6 @@ final class WriteCaching {
     if (r == null || r.tags() == null) {
       return null; // tags kept from the old version: not known here
     }
-    return new StoredJson(r.type(), r.id(), r.version(), r.lastUpdated(), r.deleted(),
-        r.json() == null ? null : r.json().getBytes(java.nio.charset.StandardCharsets.UTF_8), r.tags());
+    return new StoredJson(r.at(), r.json() == null ? null : r.json().getBytes(java.nio.charset.StandardCharsets.UTF_8), r.tags());
   }
 }

@@ -1,0 +1,12 @@
+package io.appointmentserver.store;
+
+import java.time.Instant;
+
+/**
+ * Which version of which resource, and when it was written: what {@link StoredResource} and
+ * {@link StoredJson} know of a version besides its content.
+ *
+ * @param number  the version number, from 1
+ * @param deleted true for a deletion (tombstone)
+ */
+public record Version(String type, String id, long number, Instant lastUpdated, boolean deleted) {}
