@@ -1,30 +1,8 @@
 package io.appointmentserver.store;
 
-import java.time.Instant;
-
 /**
  * One version of a resource as the bytes that are sent: the stored JSON in UTF-8, exactly as
  * PostgreSQL returns it, without decoding it into a String and encoding it again. {@code json}
  * is null for a deletion (tombstone); {@code tags} are its access tags.
  */
-public record StoredJson(Version at, byte[] json, String[] tags) {
-  public String type() {
-    return at.type();
-  }
-
-  public String id() {
-    return at.id();
-  }
-
-  public long version() {
-    return at.number();
-  }
-
-  public Instant lastUpdated() {
-    return at.lastUpdated();
-  }
-
-  public boolean deleted() {
-    return at.deleted();
-  }
-}
+public record StoredJson(Version at, byte[] json, String[] tags) implements Version.Of {}

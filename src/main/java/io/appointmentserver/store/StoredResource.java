@@ -1,36 +1,14 @@
 package io.appointmentserver.store;
 
-import java.time.Instant;
-
 /**
  * One version of a resource as stored: {@code json} is null for a deletion (tombstone);
  * {@code tags} are its access tags (what the context check looks at); {@code method} the HTTP
  * method that made it (null when not known).
  */
-public record StoredResource(Version at, String json, String[] tags, String method) {
+public record StoredResource(Version at, String json, String[] tags, String method) implements Version.Of {
 
   public StoredResource(Version at, String json, String[] tags) {
     this(at, json, tags, null);
-  }
-
-  public String type() {
-    return at.type();
-  }
-
-  public String id() {
-    return at.id();
-  }
-
-  public long version() {
-    return at.number();
-  }
-
-  public Instant lastUpdated() {
-    return at.lastUpdated();
-  }
-
-  public boolean deleted() {
-    return at.deleted();
   }
 
   /**
