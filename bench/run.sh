@@ -23,7 +23,10 @@
 # FHIR_DB_FSYNC (on: the server's default; off measures the CPU-bound path on a machine whose disk
 # flushes are slow), SERVER_JAVA_OPTS, CLIENT_JAVA_OPTS, SEED (../shared/seed beside the repository), OUT, JAR (the
 # jar to measure, e.g. one built from an older commit; default target/appointment-server.jar,
-# built when missing or older than the sources).
+# built when missing or older than the sources), BENCH_JAR (the load generator; default
+# target/appointment-server-bench.jar, built with the server's jar; it runs with JAR on its class
+# path, for JAR's libraries, so that another build is measured by this checkout's load generator;
+# BENCH_JAR= empty runs the one inside a JAR built before the load generator had its own jar).
 #
 # ONLY=put measures just the write target: after the JIT warm-up of the PUT, ROUNDS (3) rounds of
 # the seed PUT and pgbench's transaction of the same SQL, side by side in each round.
@@ -49,11 +52,12 @@
 # ONLY=ab compares two configurations of the same jar the same way: server A with A_ENV and
 # A_JAVA_OPTS, server B with B_ENV and B_JAVA_OPTS (e.g. B_ENV="FHIR_DB_POOL_SIZE=9",
 # B_JAVA_OPTS=-XX:+UseParallelGC, or B_JAR: another build), ROUNDS rounds of AB_WORKLOADS
-# (default put) on A, then B. The load generator and tokens are A's jar's.
+# (default put) on A, then B. The tokens are A's jar's, and so are the load generator's libraries.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAR=${JAR:-$REPO/target/appointment-server.jar}
+BENCH_JAR=${BENCH_JAR-$REPO/target/appointment-server-bench.jar}
 SEED=${SEED:-$REPO/../shared/seed}
 CLIENTS=${CLIENTS:-8}
 SECONDS_EACH=${SECONDS_EACH:-20}
@@ -85,9 +89,11 @@ if ((${#missing[@]})); then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-if [[ $JAR == "$REPO/target/appointment-server.jar" ]] &&
-  { [[ ! -f $JAR ]] || [[ -n $(find "$REPO/src/main" "$REPO/pom.xml" -newer "$JAR" -print -quit) ]]; }; then
-  log "building $JAR"
+if { [[ $JAR == "$REPO/target/appointment-server.jar" ]] &&
+  { [[ ! -f $JAR ]] || [[ -n $(find "$REPO/src/main" "$REPO/pom.xml" -newer "$JAR" -print -quit) ]]; }; } ||
+  { [[ $BENCH_JAR == "$REPO/target/appointment-server-bench.jar" ]] &&
+  { [[ ! -f $BENCH_JAR ]] || [[ -n $(find "$REPO/src/bench" -newer "$BENCH_JAR" -print -quit) ]]; }; }; then
+  log "building $JAR and $BENCH_JAR"
   (cd "$REPO" && timeout 900 mvn -B -q -DskipTests package)
 fi
 
@@ -138,6 +144,13 @@ trap 'exit 130' INT TERM
 ORIGINAL_JAR=$JAR
 cp "$JAR" "$WORK/appointment-server.jar"
 JAR=$WORK/appointment-server.jar
+ORIGINAL_BENCH_JAR=$BENCH_JAR
+if [[ -n $BENCH_JAR ]]; then
+  [[ -f $BENCH_JAR ]] || die "no $BENCH_JAR"
+  cp "$BENCH_JAR" "$WORK/appointment-server-bench.jar"
+  BENCH_JAR=$WORK/appointment-server-bench.jar
+fi
+LOAD_GENERATOR=(-cp "${BENCH_JAR:+$BENCH_JAR:}$JAR" io.appointmentserver.bench.LoadGenerator)
 
 # start_server DATA_DIR IG_PATH LOG: a server on its own embedded PostgreSQL, with the built-in IG
 # unless FHIR_IG=none, and the further IG at IG_PATH (none when empty); sets SERVER_PID, JAVA_PID, PG_PID, PG_PORT, HTTP_PORT, BASE, PSQL
@@ -264,7 +277,7 @@ run_load() {
   s0=$(cpu_ticks "$JAVA_PID"); j0=$(jit_ticks "$JAVA_PID"); p0=$(cpu_ticks "$PG_PID"); n0=$([[ -n $NGINX_PID ]] && cpu_ticks "$NGINX_PID" || echo 0)
   b0=$(busy_ticks); t0=$(now_ns)
   # shellcheck disable=SC2086
-  { time timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
+  { time timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS "${LOAD_GENERATOR[@]}" \
       --clients "$CLIENTS" --seconds "$SECONDS_EACH" --warmup "$WARMUP" --seed "$SEED" --label "$name" "$@" \
       >"$OUT/$name.txt" 2>&1; } 2>"$WORK/time" || die "$name failed: $(tail -3 "$OUT/$name.txt")"
   s1=$(cpu_ticks "$JAVA_PID"); j1=$(jit_ticks "$JAVA_PID"); p1=$(cpu_ticks "$PG_PID"); n1=$([[ -n $NGINX_PID ]] && cpu_ticks "$NGINX_PID" || echo 0)
@@ -283,6 +296,7 @@ run_load() {
   echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (with local changes)')"
   echo "jar: $ORIGINAL_JAR ($(stat -c '%y' "$ORIGINAL_JAR"))"
+  echo "load generator: ${ORIGINAL_BENCH_JAR:-inside the jar}${ORIGINAL_BENCH_JAR:+ ($(stat -c '%y' "$ORIGINAL_BENCH_JAR"))}"
   echo "nproc: $(nproc)"
   lscpu | head -15
   free -h
@@ -324,7 +338,7 @@ if [[ $ONLY == validation || $ONLY == ab ]]; then
         use "$side"
         log "JIT warm-up (pass $pass): $w on $side for ${JIT_WARMUP}s"
         # shellcheck disable=SC2086
-        timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
+        timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS "${LOAD_GENERATOR[@]}" \
           --url "$BASE" --workload "$w" --clients "$CLIENTS" --seconds "$JIT_WARMUP" --warmup 0 --seed "$SEED" \
           "${AUTH[@]}" >"$OUT/jit-warmup-$w-$side-$pass.txt" 2>&1 || die "JIT warm-up $w failed: $(tail -3 "$OUT/jit-warmup-$w-$side-$pass.txt")"
       done
@@ -388,7 +402,7 @@ for w in $JIT_WORKLOADS; do
   [[ $w == put ]] && secs=$PUT_JIT_WARMUP
   log "JIT warm-up: $w for ${secs}s"
   # shellcheck disable=SC2086
-  timeout "$((STEP_LIMIT + secs))" java $CLIENT_JAVA_OPTS -cp "$JAR" io.appointmentserver.bench.LoadGenerator \
+  timeout "$((STEP_LIMIT + secs))" java $CLIENT_JAVA_OPTS "${LOAD_GENERATOR[@]}" \
     --url "$BASE" --workload "$w" --clients "$CLIENTS" --seconds "$secs" --warmup 0 --seed "$SEED" \
     "${AUTH[@]}" >"$OUT/jit-warmup-$w.txt" 2>&1 || die "JIT warm-up $w failed: $(tail -3 "$OUT/jit-warmup-$w.txt")"
 done

@@ -13,11 +13,15 @@
 #   bench/search/search-bench.sh                                   # 1,000,000 over 50,000
 #   PATIENTS=10000 APPOINTMENTS=200000 bench/search/search-bench.sh
 # DATA=<dir> keeps the database there (a second run with the same DATA skips the load when
-# SKIP_LOAD=1). FHIR_DB_FSYNC is off unless set.
+# SKIP_LOAD=1). FHIR_DB_FSYNC is off unless set. The loader and the load generator come from
+# target/appointment-server-bench.jar (BENCH_JAR: of the same build as JAR, as the loader calls the
+# store directly; empty: the ones inside a JAR built before they had their own jar), run with JAR
+# on the class path.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 JAR=${JAR:-$REPO/target/appointment-server.jar}
+BENCH_JAR=${BENCH_JAR-$REPO/target/appointment-server-bench.jar}
 PATIENTS=${PATIENTS:-50000}
 APPOINTMENTS=${APPOINTMENTS:-1000000}
 THREADS=${THREADS:-4}
@@ -29,6 +33,8 @@ SEED=${SEED:-$REPO/../shared/seed}
 W=$(mktemp -d /tmp/search-bench.XXXXXX)
 DATA=${DATA:-$W/data}
 cp "$JAR" "$W/app.jar"
+CP=$W/app.jar
+if [[ -n $BENCH_JAR ]]; then cp "$BENCH_JAR" "$W/bench.jar"; CP=$W/bench.jar:$CP; fi
 PORT=${PORT:-18393}
 SP=
 cleanup() { [[ -n $SP ]] && { kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null; }; rm -rf "$W"; }
@@ -43,7 +49,7 @@ TOKEN=$(FHIR_DATA_DIR=$DATA java -cp "$W/app.jar" io.appointmentserver.Main toke
 
 if [[ ${SKIP_LOAD:-0} != 1 ]]; then
   echo "== load: $PATIENTS patients, $APPOINTMENTS appointments, $THREADS threads"
-  timeout 7200 java -Xmx512m -cp "$W/app.jar" io.appointmentserver.bench.BulkLoad \
+  timeout 7200 java -Xmx512m -cp "$CP" io.appointmentserver.bench.BulkLoad \
     --db-url "jdbc:postgresql://127.0.0.1:$PG/postgres" --patients "$PATIENTS" --appointments "$APPOINTMENTS" \
     --threads "$THREADS" 2>&1 | grep --line-buffered -v DEBUG
 fi
@@ -75,7 +81,7 @@ for q in "patient=Patient/bp$P&date=ge2026-07-01&_count=20" "actor=Patient/bp$P&
 done
 
 load() { # label path [seconds]
-  timeout $((WARMUP + ${3:-$SECONDS_EACH} + 120)) java -Xms64m -Xmx256m -XX:+UseSerialGC -cp "$W/app.jar" \
+  timeout $((WARMUP + ${3:-$SECONDS_EACH} + 120)) java -Xms64m -Xmx256m -XX:+UseSerialGC -cp "$CP" \
     io.appointmentserver.bench.LoadGenerator --url "http://127.0.0.1:$PORT/fhir" --workload search \
     --path "$2" --range "$PATIENTS" --clients "$CLIENTS" --seconds "${3:-$SECONDS_EACH}" --warmup "$WARMUP" \
     --seed "$SEED" --token "$TOKEN" --label "$1" 2>&1 | grep --line-buffered -v DEBUG || true

@@ -17,7 +17,8 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * sensitive to a busy machine than throughput): the seed appointment's JSON parsed again (what
  * the index did before it got the write's parsed resource) and the extraction itself.
  *
- * <pre>java -cp target/appointment-server.jar io.appointmentserver.bench.IndexCost ../shared/seed/request-body.json</pre>
+ * <pre>java -cp target/appointment-server-bench.jar:target/appointment-server.jar \
+ *     io.appointmentserver.bench.IndexCost ../shared/seed/request-body.json</pre>
  */
 public final class IndexCost {
   private IndexCost() {}

@@ -1,7 +1,7 @@
 package io.appointmentserver.bench;
 
-import io.appointmentserver.bench.LoadGenerator.Request;
-import io.appointmentserver.bench.LoadGenerator.Response;
+import io.appointmentserver.bench.Transport.Request;
+import io.appointmentserver.bench.Transport.Response;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +16,7 @@ import java.net.Socket;
  * connection. That is all a load generator needs, at a fraction of the CPU a general client
  * spends, which matters when the client shares two cores with the server it measures.
  */
-final class HttpConnection implements LoadGenerator.Transport {
+final class HttpConnection implements Transport {
   private final String host;
   private final int port;
   private final String hostHeader;
