@@ -52,6 +52,8 @@
 # ONLY=ab compares two configurations of the same jar the same way: server A with A_ENV and
 # A_JAVA_OPTS, server B with B_ENV and B_JAVA_OPTS (e.g. B_ENV="FHIR_DB_POOL_SIZE=9",
 # B_JAVA_OPTS=-XX:+UseParallelGC, or B_JAR: another build), ROUNDS rounds of AB_WORKLOADS
+# (put, edit, room, read, create, or search: the patient search SEARCH_PATH, by default the seed
+# patient's booked appointments)
 # (default put) on A, then B. The tokens are A's jar's, and so are the load generator's libraries.
 set -euo pipefail
 
@@ -270,6 +272,10 @@ ab_rounds() {
 
 # run_load NAME [LoadGenerator options...]: one measured run; OUT/NAME.txt gets the output plus
 # the CPU that the server (JVM), PostgreSQL and nginx spent per request during the whole run
+# The patient search the "search" workload sends (ONLY=ab, ONLY=validation).
+SEARCH_PATH=${SEARCH_PATH:-Appointment?patient=Patient/240&status=booked&_count=20}
+workload_args() { [[ $1 == search ]] && printf '%s\n' --path "$SEARCH_PATH" --range 1; return 0; }
+
 run_load() {
   local name=$1 s0 j0 p0 n0 b0 t0 s1 j1 p1 n1 b1 t1 lg all
   shift
@@ -337,10 +343,11 @@ if [[ $ONLY == validation || $ONLY == ab ]]; then
       for side in off on; do
         use "$side"
         log "JIT warm-up (pass $pass): $w on $side for ${JIT_WARMUP}s"
+        mapfile -t extra < <(workload_args "$w")
         # shellcheck disable=SC2086
         timeout "$STEP_LIMIT" java $CLIENT_JAVA_OPTS "${LOAD_GENERATOR[@]}" \
           --url "$BASE" --workload "$w" --clients "$CLIENTS" --seconds "$JIT_WARMUP" --warmup 0 --seed "$SEED" \
-          "${AUTH[@]}" >"$OUT/jit-warmup-$w-$side-$pass.txt" 2>&1 || die "JIT warm-up $w failed: $(tail -3 "$OUT/jit-warmup-$w-$side-$pass.txt")"
+          "${AUTH[@]}" "${extra[@]}" >"$OUT/jit-warmup-$w-$side-$pass.txt" 2>&1 || die "JIT warm-up $w failed: $(tail -3 "$OUT/jit-warmup-$w-$side-$pass.txt")"
       done
     done
   done
@@ -355,7 +362,8 @@ if [[ $ONLY == validation || $ONLY == ab ]]; then
     for w in $WORKLOADS; do
       for side in off on; do
         use "$side"
-        run_load "$w-$side-$r" --url "$BASE" --workload "$w" "${AUTH[@]}"
+        mapfile -t extra < <(workload_args "$w")
+        run_load "$w-$side-$r" --url "$BASE" --workload "$w" "${AUTH[@]}" "${extra[@]}"
       done
     done
   done

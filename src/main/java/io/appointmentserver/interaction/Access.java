@@ -46,7 +46,7 @@ public final class Access {
     RequestInfo info = info(request);
     return (written, tags) -> audit.events(p, info, written.version() == 1 && action.equals("U") ? "C" : action,
         written.version() == 1 && subtype.equals("update") ? "create" : subtype, written.type(),
-        written.type() + "/" + written.id() + "/_history/" + written.version(), tags);
+        Ids.versioned(written.type(), written.id(), written.version()), tags);
   }
 
   /** Audits an operation that changes nothing (action E, the operation's name as subtype). */

@@ -31,7 +31,7 @@ final class OperationReads implements OperationContext {
     if (s.deleted()) {
       throw new ResourceGoneException("Resource " + type + "/" + idPart + " was deleted");
     }
-    access.auditedOperation(request, operation, type, type + "/" + idPart + "/_history/" + s.version(), s.tags());
+    access.auditedOperation(request, operation, type, Ids.versioned(type, idPart, s.version()), s.tags());
     return new Target(codec.decode(s), s.version(), Access.principal(request));
   }
 }

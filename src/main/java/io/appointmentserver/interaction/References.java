@@ -21,7 +21,7 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  */
 public final class References {
   private static final Pattern LOCAL =
-      Pattern.compile("([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\\-.]{1,64})(/_history/[A-Za-z0-9\\-.]{1,64})?");
+      Pattern.compile("([A-Z][A-Za-z]{1,63})/(" + Ids.ID_PATTERN + ")(/_history/" + Ids.ID_PATTERN + ")?");
 
   private final FhirContext ctx;
   private final Set<String> resourceTypes;

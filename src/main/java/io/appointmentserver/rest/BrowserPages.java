@@ -1,5 +1,6 @@
 package io.appointmentserver.rest;
 
+import io.appointmentserver.interaction.Ids;
 import io.appointmentserver.interaction.Outcomes;
 import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.server.RestfulServerUtils;
@@ -82,7 +83,7 @@ public final class BrowserPages {
   /** HAPI's page quotes each string of the resource; the server's URLs and references become links. */
   private static final Pattern QUOTED = Pattern.compile("&quot;([^<]*?)&quot;");
   private static final Pattern RELATIVE_REFERENCE =
-      Pattern.compile("([A-Z][A-Za-z]+)/[A-Za-z0-9\\-.]{1,64}(?:/_history/[0-9]{1,18})?");
+      Pattern.compile("([A-Z][A-Za-z]+)/" + Ids.ID_PATTERN + "(?:/_history/[0-9]{1,18})?");
 
   /** {@code html} with each quoted URL of this server and each {@code Type/id} a link to it. */
   String linked(String html, String base) {
