@@ -10,6 +10,7 @@ import io.appointmentserver.support.Http;
 import io.appointmentserver.support.Json;
 import io.appointmentserver.support.JsonDiff;
 import io.appointmentserver.support.NpmPackage;
+import io.appointmentserver.Config;
 import io.appointmentserver.support.TestServer;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -151,7 +152,10 @@ class OfficialExamplesTest {
   @BeforeAll
   static void start() throws Exception {
     pkg = NpmPackage.unpacked(PACKAGE, VERSION, Path.of("target", "r3-examples"));
-    server = TestServer.another(c -> c.withCheckReferences(false));
+    // a database of its own: the examples include SearchParameters, which would change the search
+    // of every test after this one on the shared database (Sequence's coordinate, for one)
+    Config own = TestServer.withFreshDatabase(TestServer.config(), "official_examples").withCheckReferences(false);
+    server = TestServer.another(c -> own);
     base = server.baseUrl();
   }
 
