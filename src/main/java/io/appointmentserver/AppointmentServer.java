@@ -71,8 +71,8 @@ public final class AppointmentServer implements AutoCloseable {
     long t0 = System.nanoTime();
     // the FHIR model and the database start side by side: both take a second or two
     CompletableFuture<FhirContext> ctxFuture = CompletableFuture.supplyAsync(FhirServerContext::create);
-    Database db = Database.open(config.dbUrl(), config.dbUser(), config.dbPassword(), config.dataDir(),
-        config.dbPoolSize(), config.embeddedFsync());
+    Database db = Database.open(new Database.Login(config.dbUrl(), config.dbUser(), config.dbPassword()),
+        config.dataDir(), config.dbPoolSize(), config.embeddedFsync());
     ReadCache cache = config.readCacheMb() > 0 ? new ReadCache(config.readCacheMb() << 20) : null;
     ReadCacheLease lease = null;
     ServerMetrics metrics = new ServerMetrics();

@@ -70,7 +70,7 @@ public final class BulkLoad implements Callable<Integer> {
   public Integer call() throws Exception {
     FhirContext ctx = FhirServerContext.create();
     ZoneId zone = ZoneId.of("Europe/Copenhagen");
-    try (Database db = Database.open(dbUrl, dbUser, "", null, threads + 1, true);
+    try (Database db = Database.open(new Database.Login(dbUrl, dbUser, ""), null, threads + 1, true);
          // a writer beside the server: no server process may answer from its cache meanwhile
          ReadCacheLease lease = ReadCacheLease.acquire(db::connect, null)) {
       SearchIndex index = new SearchIndex(new Extractor(ctx, new SearchParameters(ctx, List.of()), zone));

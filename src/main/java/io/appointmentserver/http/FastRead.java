@@ -61,8 +61,7 @@ final class FastRead extends HttpFilter {
     StoredJson s;
     try {
       // the read interaction, as the HAPI path runs it: privilege, context, the resource's context, audit
-      s = read.stored(caller.user(), caller.request(), type, m.group(2),
-          m.group(3) == null ? null : Long.valueOf(m.group(3)));
+      s = read.stored(caller, type, m.group(2), m.group(3) == null ? null : Long.valueOf(m.group(3)));
       if (s == null || s.deleted()) {
         chain.doFilter(req, resp); // HAPI writes the 404 / 410
         return;

@@ -6,7 +6,6 @@ import io.appointmentserver.plugin.Plugins;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.Caller;
-import io.appointmentserver.security.AuditLog.RequestInfo;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.search.ContextSql;
@@ -35,36 +34,36 @@ public final class Access {
     return plugins.of(type).teamSearchParameters();
   }
 
-  static RequestInfo info(RequestDetails request) {
-    Caller c = request instanceof ServletRequestDetails s ? Caller.of(s.getServletRequest()) : null;
-    return c == null ? null : c.request();
-  }
-
   /** The audit events of a write, stored in its transaction. */
   public AuditTrail trail(RequestDetails request, String action, String subtype) {
-    Principal p = principal(request);
-    RequestInfo info = info(request);
-    return (written, tags) -> audit.events(p, info, written.version() == 1 && action.equals("U") ? "C" : action,
+    Caller c = caller(request);
+    return (written, tags) -> audit.events(c, new AuditLog.Action(
+        written.version() == 1 && action.equals("U") ? "C" : action,
         written.version() == 1 && subtype.equals("update") ? "create" : subtype, written.type(),
-        Ids.versioned(written.type(), written.id(), written.version()), tags);
+        Ids.versioned(written.type(), written.id(), written.version())), tags);
   }
 
   /** Audits an operation that changes nothing (action E, the operation's name as subtype). */
   public void auditedOperation(RequestDetails request, String operation, String type, String ref, String[] tags) {
-    audit.record(audit.events(principal(request), info(request), "E", operation, type, ref, tags));
+    audit.record(audit.events(caller(request), new AuditLog.Action("E", operation, type, ref), tags));
   }
 
   /** Audits a read (queued; stored within a second). */
   public void audited(RequestDetails request, String subtype, String type, String ref, String[] tags) {
-    audit.record(audit.events(principal(request), info(request), "R", subtype, type, ref, tags));
+    audit.record(audit.events(caller(request), new AuditLog.Action("R", subtype, type, ref), tags));
   }
 
-  public static Principal principal(RequestDetails request) {
+  /** Who sent the request: 401 when it was not authenticated. */
+  public static Caller caller(RequestDetails request) {
     Caller c = request instanceof ServletRequestDetails s ? Caller.of(s.getServletRequest()) : null;
     if (c == null) {
       throw new AuthenticationException("Not authenticated");
     }
-    return c.user();
+    return c;
+  }
+
+  public static Principal principal(RequestDetails request) {
+    return caller(request).user();
   }
 
   public AccessPolicy policy() {

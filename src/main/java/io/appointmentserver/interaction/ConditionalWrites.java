@@ -126,8 +126,8 @@ public final class ConditionalWrites {
   /** The first {@code limit} matches of {@code criteria} within the user's context. */
   List<StoredResource> matches(RequestDetails request, String type, Map<String, String[]> criteria, int limit) {
     // chained criteria see only what the user may see of the other types, as in a search
-    Searcher.Page page = searches.find(request, type, criteria, Searches.ownBases(request, defaultBase), false, limit,
-        false);
+    Searcher.Page page = searches.find(request, type, criteria,
+        new Searcher.Reading(false, Searches.ownBases(request, defaultBase)), new Searcher.Paging(limit, false, false));
     return page.resources();
   }
 

@@ -45,14 +45,14 @@ public final class History {
       throw new ResourceNotFoundException(id);
     }
     access.check(request, type, current.tags());
-    return history.of(request, type, idPart, null, paging.since(), paging.count(), paging.offset(),
-        access.filter(request, type), tags -> access.audited(request, "history-instance", type, type + "/" + idPart, tags));
+    return history.of(request, HistoryQueries.Target.resource(type, idPart), paging, access.filter(request, type),
+        tags -> access.audited(request, "history-instance", type, type + "/" + idPart, tags));
   }
 
   /** history-type: the versions within the user's context. */
   public IBundleProvider type(String type, Paging paging, RequestDetails request) {
-    return history.of(request, type, null, null, paging.since(), paging.count(), paging.offset(),
-        access.filter(request, type), tags -> access.audited(request, "history-type", type, null, tags));
+    return history.of(request, HistoryQueries.Target.type(type), paging, access.filter(request, type),
+        tags -> access.audited(request, "history-type", type, null, tags));
   }
 
   /**
@@ -67,7 +67,7 @@ public final class History {
     }
     String[] types = resourceTypes.stream().filter(t -> Privileges.allows(p.roles(), t, Op.SEARCH))
         .sorted().toArray(String[]::new);
-    return history.of(request, null, null, types, paging.since(), paging.count(), paging.offset(), null,
-        tags -> { }); // SYSTEM users are not audited
+    // SYSTEM users are not audited
+    return history.of(request, HistoryQueries.Target.system(types), paging, null, tags -> { });
   }
 }

@@ -41,18 +41,40 @@ public final class HistoryQueries {
   }
 
   /**
-   * {@code types} limits system history to some types; {@code filter} is the user's context as
-   * SQL (null when unlimited), applied in the query so totals and pages hold only what they may see.
+   * Whose history: a resource ({@code type} and {@code id}), a type ({@code type}), or the
+   * server's, limited to some types when {@code types} is set.
    */
-  public IBundleProvider of(RequestDetails request, String type, String id, String[] types, InstantType since,
-      Integer count, Integer offset, Sql filter, Consumer<String[]> onPage) {
+  public record Target(String type, String id, String[] types) {
+    static Target resource(String type, String id) {
+      return new Target(type, id, null);
+    }
+
+    static Target type(String type) {
+      return new Target(type, null, null);
+    }
+
+    static Target system(String[] types) {
+      return new Target(null, null, types);
+    }
+  }
+
+  /**
+   * {@code filter} is the user's context as SQL (null when unlimited), applied in the query so
+   * totals and pages hold only what they may see.
+   */
+  public IBundleProvider of(RequestDetails request, Target target, History.Paging paging, Sql filter,
+      Consumer<String[]> onPage) {
+    Integer count = paging.count();
+    Integer offset = paging.offset();
     if ((count != null && count < 0) || (offset != null && offset < 0)) {
       String msg = "_count and _offset must not be negative";
       throw new InvalidRequestException(msg, Outcomes.error(IssueType.VALUE, msg));
     }
+    InstantType since = paging.since();
     Instant sinceInstant = since == null || since.getValue() == null ? null : since.getValue().toInstant();
-    HistoryQuery q = new HistoryQuery(type, id, types, sinceInstant, snapshot(request),
-        filter == null ? null : filter.text(), filter == null ? null : filter.params());
+    HistoryQuery q = new HistoryQuery(target.type(), target.id(), target.types(),
+        new HistoryQuery.Window(sinceInstant, snapshot(request)),
+        filter == null ? null : new HistoryQuery.Filter(filter.text(), filter.params()));
     int pageSize = count == null ? DEFAULT_PAGE_SIZE : Math.min(count, MAX_PAGE_SIZE);
     return new Results(q, pageSize, offset == null ? 0 : offset, onPage);
   }
@@ -97,7 +119,7 @@ public final class HistoryQueries {
 
     @Override
     public IPrimitiveType<Date> getPublished() {
-      return codec.lastUpdated(query.until()); // in FHIR_TIMEZONE, as the versions it lists
+      return codec.lastUpdated(query.window().until()); // in FHIR_TIMEZONE, as the versions it lists
     }
 
     /** Positions are relative to this page's offset. */

@@ -5,6 +5,7 @@ import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.AuditLog;
+import io.appointmentserver.security.Caller;
 import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.Privileges;
@@ -37,7 +38,8 @@ public final class Read {
    * audited; a tombstone when deleted (its context checked, not audited: there is nothing to see);
    * null when there is no such resource or version. 403 when the user may not read it.
    */
-  public StoredJson stored(Principal user, AuditLog.RequestInfo request, String type, String id, Long version) {
+  public StoredJson stored(Caller caller, String type, String id, Long version) {
+    Principal user = caller.user();
     Privileges.require(user, type, Op.READ);
     // the context first: a user without one is told so, whether or not the resource exists
     ContextRule rule = access.policy().rule(user, type);
@@ -48,8 +50,8 @@ public final class Read {
     AccessPolicy.check(rule, type, s.tags());
     if (!s.deleted()) {
       AuditLog audit = access.audit();
-      audit.record(audit.events(user, request, "R", version == null ? "read" : "vread", type,
-          Ids.versioned(type, s.id(), s.version()), s.tags()));
+      audit.record(audit.events(caller, new AuditLog.Action("R", version == null ? "read" : "vread", type,
+          Ids.versioned(type, s.id(), s.version())), s.tags()));
     }
     return s;
   }
@@ -59,7 +61,7 @@ public final class Read {
     String idPart = Ids.check(id.getIdPart());
     Long version = id.hasVersionIdPart() ? Ids.parseVersion(id.getVersionIdPart()) : null;
     StoredJson s = id.hasVersionIdPart() && version == null ? null
-        : stored(Access.principal(request), Access.info(request), type, idPart, version);
+        : stored(Access.caller(request), type, idPart, version);
     if (s == null) {
       throw new ResourceNotFoundException(id);
     }

@@ -29,13 +29,20 @@ import java.util.Set;
 final class SearchContext {
   private SearchContext() {}
 
-  /** {@code teamParameters}: the type's parameters whose care teams must be in context (its plug-in's). */
-  static void check(FhirContext ctx, String type, Map<String, String[]> parameters, ContextRule rule,
-      List<String> ownBases, Set<String> teamParameters) {
+  /**
+   * What the user's context asks of a search of one type: {@code rule}, the user's context rule
+   * for it (null when unlimited), and {@code teamParameters}, the type's parameters whose care
+   * teams must be in context (its plug-in's).
+   */
+  record Limits(ContextRule rule, Set<String> teamParameters) {}
+
+  static void check(FhirContext ctx, String type, Map<String, String[]> parameters, List<String> ownBases,
+      Limits limits) {
+    ContextRule rule = limits.rule();
     if (rule == null) {
       return;
     }
-    checkTeams(parameters, rule, ownBases, teamParameters);
+    checkTeams(parameters, rule, ownBases, limits.teamParameters());
     String onlyPatient = rule.onlyPatient();
     if (onlyPatient == null) {
       return;

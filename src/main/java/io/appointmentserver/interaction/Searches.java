@@ -50,16 +50,10 @@ public final class Searches {
    * context of {@code type} in the query, and of every type includes, chains and {@code _has}
    * look into.
    */
-  Searcher.Page find(RequestDetails request, String type, Map<String, String[]> parameters, List<String> ownBases,
-      boolean lenient, int count, boolean total) {
-    return find(request, type, parameters, ownBases, lenient, count, total, false);
-  }
-
-  private Searcher.Page find(RequestDetails request, String type, Map<String, String[]> parameters,
-      List<String> ownBases, boolean lenient, int count, boolean total, boolean estimate) {
-    return searcher.search(new Searcher.Request(type, parameters, new Searcher.Reading(lenient, ownBases),
-        new Searcher.Paging(count, total, estimate), new Searcher.Viewer(access.rule(request, type),
-        access.scope(request, types))));
+  Searcher.Page find(RequestDetails request, String type, Map<String, String[]> parameters, Searcher.Reading reading,
+      Searcher.Paging paging) {
+    return searcher.search(new Searcher.Request(type, parameters, reading, paging,
+        new Searcher.Viewer(access.rule(request, type), access.scope(request, types))));
   }
 
   /**
@@ -75,12 +69,12 @@ public final class Searches {
     }
     String base = base(request);
     List<String> ownBases = ownBases(request, defaultBase);
-    SearchContext.check(codec.context(), type, parameters, access.rule(request, type), ownBases,
-        access.teamSearchParameters(type));
+    SearchContext.check(codec.context(), type, parameters, ownBases,
+        new SearchContext.Limits(access.rule(request, type), access.teamSearchParameters(type)));
     String prefer = request.getHeader("Prefer");
     boolean lenient = prefer != null && prefer.replace(" ", "").contains("handling=lenient");
-    Searcher.Page page = find(request, type, parameters, ownBases, lenient, count, !totalMode.equals("none"),
-        totalMode.equals("estimate"));
+    Searcher.Page page = find(request, type, parameters, new Searcher.Reading(lenient, ownBases),
+        new Searcher.Paging(count, !totalMode.equals("none"), totalMode.equals("estimate")));
 
     // the links show the search as it was done: without the parameters lenient handling ignored
     parameters = page.used();

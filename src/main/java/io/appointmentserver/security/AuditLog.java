@@ -6,6 +6,9 @@ import io.appointmentserver.security.Principal.UserType;
 import io.appointmentserver.store.AuditEvents;
 import io.appointmentserver.store.AuditEvents.Agent;
 import io.appointmentserver.store.AuditEvents.Event;
+import io.appointmentserver.store.AuditEvents.Subject;
+import io.appointmentserver.store.AuditEvents.Trace;
+import io.appointmentserver.store.AuditEvents.User;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoreUnavailableException;
 import java.time.Clock;
@@ -53,40 +56,48 @@ public final class AuditLog implements AutoCloseable {
   }
 
   /**
-   * The events of one request: one per patient among {@code tags} (or one without a patient).
-   * {@code action} is C, R, U, D or E; {@code subtype} the interaction or operation name. An
+   * What a request did: {@code code} is the action, C, R, U, D or E; {@code subtype} the
+   * interaction or operation name; {@code type} the resource type; {@code entity} the resource (or
+   * version) it concerned, null for a search.
+   */
+  public record Action(String code, String subtype, String type, String entity) {}
+
+  /**
+   * The events of one request: one per patient among {@code tags} (or one without a patient). An
    * event is the request's values only: the AuditEvent is rendered when the trail is read.
    */
-  public List<Event> events(Principal p, RequestInfo info, String action, String subtype,
-      String type, String resourceRef, String[] tags) {
+  public List<Event> events(Caller caller, Action what, String[] tags) {
+    Principal p = caller == null ? null : caller.user();
+    RequestInfo info = caller == null ? null : caller.request();
     if (p == null || p.userType() == UserType.SYSTEM || info == null || "HEAD".equals(info.method())) {
       return List.of();
     }
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
     String query = info.query() == null || info.query().isEmpty() ? null : maskCpr(info.query());
+    // the same agent and trace for each of the request's events
+    Agent agent = agent(p, info);
+    Trace trace = new Trace(info.traceId(), query);
     List<Event> out = new ArrayList<>(1);
     if (tags != null) {
       for (String t : tags) {
         if (t.startsWith(AccessTags.PATIENT)) {
-          out.add(event(p, info, action, subtype, type, resourceRef, t.substring(AccessTags.PATIENT.length()), query, now));
+          out.add(event(what, t.substring(AccessTags.PATIENT.length()), agent, trace, now));
         }
       }
     }
     if (out.isEmpty()) {
-      out.add(event(p, info, action, subtype, type, resourceRef, null, query, now));
+      out.add(event(what, null, agent, trace, now));
     }
     return out;
   }
 
-  private Event event(Principal p, RequestInfo info, String action, String subtype, String type,
-      String resourceRef, String patient, String query, Instant now) {
-    return new Event(AuditEvents.newId(now), now, patient, action, subtype, type, resourceRef, agent(p, info),
-        info.traceId(), query);
+  private static Event event(Action what, String patient, Agent agent, Trace trace, Instant now) {
+    return new Event(AuditEvents.newId(now), now,
+        new Subject(patient, what.code(), what.subtype(), what.type(), what.entity()), agent, trace);
   }
 
   /** What an agent is made of; the same for every request of one user from one address. */
-  private record AgentValues(UserType type, String id, String name, String subject, String organization,
-      String address) {}
+  private record AgentValues(Principal.Identity user, String organization, String address) {}
 
   /** The agents seen lately, so that a request computes no digest (bounded: an unused one is made again). */
   private final Cache<AgentValues, Agent> agents = Caffeine.newBuilder().maximumSize(10_000)
@@ -94,9 +105,9 @@ public final class AuditLog implements AutoCloseable {
       .build();
 
   private Agent agent(Principal p, RequestInfo info) {
-    AgentValues v = new AgentValues(p.userType(), p.userId(), p.name(), p.subject(), p.context().organization(),
-        info.clientAddress());
-    return agents.get(v, k -> Agent.of(k.type().name(), k.id(), k.name(), k.subject(), k.organization(), k.address()));
+    AgentValues v = new AgentValues(p.identity(), p.context().organization(), info.clientAddress());
+    return agents.get(v, k -> Agent.of(new User(k.user().userType().name(), k.user().userId(), k.user().name(),
+        k.user().subject()), k.organization(), k.address()));
   }
 
   /** Queues a read's events; they are stored within a second. */

@@ -8,14 +8,30 @@ import java.util.Set;
  * values are references as the server stores them: relative ({@code Patient/240}) for resources
  * under this server's base, absolute otherwise.
  */
-public record Principal(
-    String subject,
-    String userId,
-    UserType userType,
-    Set<String> roles,
-    Context context,
-    String name,
-    long expiresAtEpochSecond) {
+public record Principal(Identity identity, Set<String> roles, Context context, long expiresAtEpochSecond) {
+
+  /**
+   * Who the user is: the token's {@code sub}, {@code user_id} (a reference to the user's
+   * resource), {@code user_type} and {@code name}.
+   */
+  public record Identity(String subject, String userId, UserType userType, String name) {}
+
+  // the identity's parts, as the principal's own: that is how the access checks and the audit ask for them
+  public String subject() {
+    return identity.subject();
+  }
+
+  public String userId() {
+    return identity.userId();
+  }
+
+  public UserType userType() {
+    return identity.userType();
+  }
+
+  public String name() {
+    return identity.name();
+  }
 
   public enum UserType {
     PRACTITIONER, PATIENT, RELATED_PERSON, SYSTEM, SSL, OTHER;
@@ -46,10 +62,11 @@ public record Principal(
    * the server stores references: {@code http://host/fhir/Patient/240} becomes {@code Patient/240}.
    */
   public Principal localized(java.util.List<String> ownBases) {
-    return new Principal(subject, local(userId, ownBases), userType, roles,
+    return new Principal(new Identity(identity.subject(), local(identity.userId(), ownBases), identity.userType(),
+        identity.name()), roles,
         new Context(local(context.organization(), ownBases), local(context.careTeam(), ownBases),
             local(context.patient(), ownBases), local(context.episodeOfCare(), ownBases)),
-        name, expiresAtEpochSecond);
+        expiresAtEpochSecond);
   }
 
   private static String local(String ref, java.util.List<String> bases) {
@@ -69,6 +86,6 @@ public record Principal(
     if (context.patient() != null) {
       return context.patient();
     }
-    return userType == UserType.PATIENT ? userId : null;
+    return identity.userType() == UserType.PATIENT ? identity.userId() : null;
   }
 }

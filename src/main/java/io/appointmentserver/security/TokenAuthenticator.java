@@ -182,9 +182,9 @@ public final class TokenAuthenticator {
       Context context = ctx == null ? Context.NONE : new Context(str(ctx, "organization_id"),
           str(ctx, "care_team_id"), str(ctx, "patient_id"), str(ctx, "episode_of_care_id"));
       long exp = claims.getExpirationTime().getTime() / 1000;
-      return new Principal(claims.getSubject(), claims.getStringClaim("user_id"),
-          UserType.of(claims.getStringClaim("user_type")), Set.copyOf(roles), context,
-          claims.getStringClaim("name"), exp);
+      return new Principal(new Principal.Identity(claims.getSubject(), claims.getStringClaim("user_id"),
+          UserType.of(claims.getStringClaim("user_type")), claims.getStringClaim("name")), Set.copyOf(roles), context,
+          exp);
     } catch (ParseException e) {
       throw new AuthenticationException("Token claims of the wrong type: " + e.getMessage());
     }

@@ -30,33 +30,56 @@ public final class AuditEvents {
 
   /**
    * One event as stored. {@code id} is a version 7 UUID made at {@code recorded} ({@link #newId});
-   * {@code entity} the resource (or version) the request concerned, null for a search;
-   * {@code query} the request's query, CPR numbers masked, or null.
+   * {@code subject} what the request did and to whom, {@code agent} who asked, {@code trace} the
+   * request's trace id and query.
    */
-  public record Event(String id, Instant recorded, String patient, String action, String subtype,
-      String resourceType, String entity, Agent agent, String traceId, String query) {
-    public Event {
-      // PostgreSQL text holds no NUL character (a query may carry %00): a COPY with one would fail forever
+  public record Event(String id, Instant recorded, Subject subject, Agent agent, Trace trace) {
+    /** The text columns after id, recorded and agent, in the order of {@link #COLUMNS}. */
+    String[] texts() {
+      return new String[] {subject.patient(), subject.action(), subject.subtype(), subject.resourceType(),
+          subject.entity(), trace.traceId(), trace.query()};
+    }
+  }
+
+  /**
+   * What an event is about: the patient involved (or null), the action (C, R, U, D or E), the
+   * subtype (the interaction or operation), the resource type, and {@code entity} the resource
+   * (or version) the request concerned, null for a search.
+   */
+  public record Subject(String patient, String action, String subtype, String resourceType, String entity) {
+    public Subject {
+      // PostgreSQL text holds no NUL character: a COPY with one would fail forever
       patient = withoutNul(patient);
+    }
+  }
+
+  /**
+   * The request an event belongs to: its {@code x-b3-traceid}, and {@code query} the request's
+   * query, CPR numbers masked, or null. The same for all events of one request.
+   */
+  public record Trace(String traceId, String query) {
+    public Trace {
+      // PostgreSQL text holds no NUL character (a query may carry %00): a COPY with one would fail forever
       traceId = withoutNul(traceId);
       query = withoutNul(query);
     }
-
-    /** The text columns after id, recorded and agent, in the order of {@link #COLUMNS}. */
-    String[] texts() {
-      return new String[] {patient, action, subtype, resourceType, entity, traceId, query};
-    }
   }
+
+  /**
+   * The user of an agent as the token names them: the user type, the user id (a reference), the
+   * name and the token's subject.
+   */
+  public record User(String type, String id, String name, String subject) {}
 
   /**
    * The requestor of an event: the same for all requests of one user from one address, so stored
    * once in {@code audit_agent} and referenced by its {@code key}, a digest of the values (make
    * one with {@link #of} and keep it: the digest is a SHA-256).
    */
-  public record Agent(long key, String type, String id, String name, String subject, String organization,
-      String address) {
-    public static Agent of(String type, String id, String name, String subject, String organization, String address) {
-      String[] values = {type, withoutNul(id), withoutNul(name), withoutNul(subject), withoutNul(organization), address};
+  public record Agent(long key, User user, String organization, String address) {
+    public static Agent of(User user, String organization, String address) {
+      String[] values = {user.type(), withoutNul(user.id()), withoutNul(user.name()), withoutNul(user.subject()),
+          withoutNul(organization), address};
       java.security.MessageDigest sha;
       try {
         sha = java.security.MessageDigest.getInstance("SHA-256");
@@ -71,7 +94,7 @@ public final class AuditEvents {
         sha.update(b);
       }
       long key = java.nio.ByteBuffer.wrap(sha.digest()).getLong();
-      return new Agent(key, values[0], values[1], values[2], values[3], values[4], values[5]);
+      return new Agent(key, new User(values[0], values[1], values[2], values[3]), values[4], values[5]);
     }
   }
 
@@ -275,7 +298,8 @@ public final class AuditEvents {
 
   private static int agent(PreparedStatement ps, int i, Agent a) throws SQLException {
     ps.setLong(i++, a.key());
-    for (String value : new String[] {a.type(), a.id(), a.name(), a.subject(), a.organization(), a.address()}) {
+    User u = a.user();
+    for (String value : new String[] {u.type(), u.id(), u.name(), u.subject(), a.organization(), a.address()}) {
       ps.setString(i++, value);
     }
     return i;

@@ -27,31 +27,32 @@ public final class Database implements AutoCloseable {
   /** The lock on {@code <dataDir>/server.lock} while the embedded PostgreSQL runs; null for an external one. */
   private final java.nio.channels.FileChannel dataDirLock;
   private final HikariDataSource pool;
-  private final String url;
-  private final String user;
-  private final String password;
+  /** Where the pool's connections go, for a connection of its own ({@link #connect}). */
+  private final Login login;
+
+  /** A PostgreSQL's JDBC URL and the user and password to log in with. */
+  public record Login(String url, String user, String password) {}
 
   private Database(EmbeddedPostgres embedded, java.nio.channels.FileChannel dataDirLock, HikariDataSource pool,
-      String url, String user, String password) {
+      Login login) {
     this.embedded = embedded;
     this.dataDirLock = dataDirLock;
     this.pool = pool;
-    this.url = url;
-    this.user = user;
-    this.password = password;
+    this.login = login;
   }
 
-  /** Opens the external database when {@code jdbcUrl} is set, else starts the embedded one. */
-  public static Database open(String jdbcUrl, String user, String password, Path dataDir, int poolSize) {
-    return open(jdbcUrl, user, password, dataDir, poolSize, true);
+  /** Opens the external database when {@code external}'s URL is set, else starts the embedded one. */
+  public static Database open(Login external, Path dataDir, int poolSize) {
+    return open(external, dataDir, poolSize, true);
   }
 
   /** {@code fsync} false: the embedded PostgreSQL does not flush commits to disk (see README). */
-  public static Database open(String jdbcUrl, String user, String password, Path dataDir, int poolSize,
-      boolean fsync) {
+  public static Database open(Login external, Path dataDir, int poolSize, boolean fsync) {
     EmbeddedPostgres embedded = null;
     java.nio.channels.FileChannel lock = null;
-    String url = jdbcUrl;
+    String url = external.url();
+    String user = external.user();
+    String password = external.password();
     if (url == null) {
       lock = lockDataDir(dataDir);
       try {
@@ -67,7 +68,7 @@ public final class Database implements AutoCloseable {
       requireReachable(url, user, password);
     }
     HikariDataSource pool = pool(url, user, password, poolSize);
-    Database db = new Database(embedded, lock, pool, url, user, password);
+    Database db = new Database(embedded, lock, pool, new Login(url, user, password));
     try {
       db.migrate();
     } catch (RuntimeException e) {
@@ -219,12 +220,12 @@ public final class Database implements AutoCloseable {
   /** A connection of its own, outside the pool (the read cache lease's). */
   public Connection connect() throws SQLException {
     java.util.Properties props = new java.util.Properties();
-    props.setProperty("user", user);
-    props.setProperty("password", password);
+    props.setProperty("user", login.user());
+    props.setProperty("password", login.password());
     props.setProperty("connectTimeout", "2");
     props.setProperty("tcpKeepAlive", "true");
     props.setProperty("ApplicationName", "appointment-server lease");
-    return new org.postgresql.Driver().connect(url, props);
+    return new org.postgresql.Driver().connect(login.url(), props);
   }
 
   /** The pool's meters (connections active, idle, pending, acquire times) from HikariCP's own tracker. */

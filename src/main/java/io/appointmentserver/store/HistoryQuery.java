@@ -7,11 +7,16 @@ import java.util.List;
 
 /**
  * A history query ({@link ResourceHistory}): all of a resource, of a type, of some types
- * ({@code types}) or of the server, up to a snapshot time; {@code filter} is an extra SQL
+ * ({@code types}) or of the server, within {@code window}; {@code filter} is an extra SQL
  * condition (over {@code tags}) with its parameters, or null.
  */
-public record HistoryQuery(String type, String id, String[] types, Instant since, Instant until,
-    String filter, List<Object> filterParams) {
+public record HistoryQuery(String type, String id, String[] types, Window window, Filter filter) {
+  /** The versions since {@code since} (null: from the first) up to the snapshot time {@code until}. */
+  public record Window(Instant since, Instant until) {}
+
+  /** An SQL condition with its parameters, one for each {@code ?} in it. */
+  public record Filter(String sql, List<Object> params) {}
+
   /** resource_history, with the audit trail when the query may list AuditEvents. */
   String from() {
     boolean audit = type != null ? type.equals(AuditEvents.TYPE)
@@ -24,20 +29,20 @@ public record HistoryQuery(String type, String id, String[] types, Instant since
     if (type != null) w.append(" AND res_type = ?");
     if (id != null) w.append(" AND res_id = ?");
     if (types != null) w.append(" AND res_type = ANY(?::text[])");
-    if (since != null) w.append(" AND last_updated >= ?");
-    if (filter != null) w.append(" AND ").append(filter);
+    if (window.since() != null) w.append(" AND last_updated >= ?");
+    if (filter != null) w.append(" AND ").append(filter.sql());
     return w.toString();
   }
 
   int bind(PreparedStatement ps) throws SQLException {
     int i = 1;
-    ps.setObject(i++, Sql.ts(until));
+    ps.setObject(i++, Sql.ts(window.until()));
     if (type != null) ps.setString(i++, type);
     if (id != null) ps.setString(i++, id);
     if (types != null) ps.setObject(i++, types);
-    if (since != null) ps.setObject(i++, Sql.ts(since));
+    if (window.since() != null) ps.setObject(i++, Sql.ts(window.since()));
     if (filter != null) {
-      for (Object p : filterParams) {
+      for (Object p : filter.params()) {
         ps.setObject(i++, p);
       }
     }

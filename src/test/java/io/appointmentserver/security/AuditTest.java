@@ -273,9 +273,11 @@ class AuditTest {
     java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     List<AuditEvents.Event> batch = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      batch.add(new AuditEvents.Event(AuditEvents.newId(now), now, "Patient/" + PATIENT, "R", "read", "Appointment",
-          i == 2 ? null : "Appointment/x/_history/" + i, AuditEvents.Agent.of("PRACTITIONER", "Practitioner/\\5",
-              "Tab\there \"quoted\"\r\n " + i, "sub\\" + i, i == 1 ? null : ORG, "127.0.0.1"), "trace\t" + i, i == 0 ? null : "a=b\tc\\n&x=æøå\0"));
+      batch.add(new AuditEvents.Event(AuditEvents.newId(now), now, new AuditEvents.Subject("Patient/" + PATIENT, "R",
+          "read", "Appointment", i == 2 ? null : "Appointment/x/_history/" + i),
+          AuditEvents.Agent.of(new AuditEvents.User("PRACTITIONER", "Practitioner/\\5", "Tab\there \"quoted\"\r\n " + i,
+              "sub\\" + i), i == 1 ? null : ORG, "127.0.0.1"),
+          new AuditEvents.Trace("trace\t" + i, i == 0 ? null : "a=b\tc\\n&x=æøå\0")));
     }
     store.writes().appendAudit(batch);
     store.writes().appendAudit(batch.subList(1, 3)); // as a retry would
@@ -287,8 +289,8 @@ class AuditTest {
       JsonNode e = Json.parse(r.body());
       assertThat(java.time.Instant.parse(e.get("recorded").asText())).isEqualTo(now);
       JsonNode agent = e.get("agent").get(0);
-      assertThat(agent.get("name").asText()).isEqualTo(sent.agent().name());
-      assertThat(agent.get("reference").get("display").asText()).isEqualTo(sent.agent().name());
+      assertThat(agent.get("name").asText()).isEqualTo(sent.agent().user().name());
+      assertThat(agent.get("reference").get("display").asText()).isEqualTo(sent.agent().user().name());
       assertThat(agent.get("reference").get("reference").asText()).isEqualTo("Practitioner/\\5");
       assertThat(agent.get("userId").get("value").asText()).isEqualTo("sub\\" + i);
       assertThat(agent.has("extension")).isEqualTo(i != 1);

@@ -120,9 +120,10 @@ class AuditMigrationTest {
       var store = new io.appointmentserver.store.ResourceStore(TestServer.postgres().getDatabase("postgres", "audit_v75"),
           java.time.Clock.systemUTC());
       String newId = AuditEvents.newId(at);
-      store.writes().appendAudit(List.of(new AuditEvents.Event(newId, at, "Patient/v75", "R", "read", "Appointment",
-          "Appointment/v75/_history/2", AuditEvents.Agent.of("PRACTITIONER", AGENT, "Legacy \"L\"", SUBJECT,
-              "Organization/9", "10.0.0.1"), "trace-v75", "patient=Patient/v75")));
+      store.writes().appendAudit(List.of(new AuditEvents.Event(newId, at,
+          new AuditEvents.Subject("Patient/v75", "R", "read", "Appointment", "Appointment/v75/_history/2"),
+          AuditEvents.Agent.of(new AuditEvents.User("PRACTITIONER", AGENT, "Legacy \"L\"", SUBJECT), "Organization/9",
+              "10.0.0.1"), new AuditEvents.Trace("trace-v75", "patient=Patient/v75"))));
       var old = Http.get(base + "/AuditEvent/" + oldId);
       assertThat(old.statusCode()).isEqualTo(200);
       assertThat(old.body()).contains("\"userId\":{\"value\":\"" + SUBJECT + "\"}", "\"address\":\"10.0.0.1\"",
