@@ -28,7 +28,7 @@ public final class Interactions {
   private final History history;
   private final Searches search;
   private final ConditionalWrites conditional;
-  private final HistoryQueries historyQueries;
+  private final Validate validate;
 
   public Interactions(Parts parts, Settings settings) {
     this.parts = parts;
@@ -42,8 +42,8 @@ public final class Interactions {
     this.update = new Update(writes, conditional);
     this.patch = new Patch(writes, conditional);
     this.delete = new Delete(writes, conditional);
-    this.historyQueries = new HistoryQueries(parts.store(), parts.codec());
-    this.history = new History(parts.store(), historyQueries, parts.access());
+    this.history = new History(parts.store(), new HistoryQueries(parts.store(), parts.codec()), parts.access());
+    this.validate = new Validate(writes, parts.policy());
   }
 
   public Read read() {
@@ -68,6 +68,10 @@ public final class Interactions {
 
   public History history() {
     return history;
+  }
+
+  public Validate validate() {
+    return validate;
   }
 
   public Searches search() {

@@ -17,6 +17,8 @@ import io.appointmentserver.security.Privileges.Op;
  * client's missing privilege is none.
  */
 public final class PrivilegeCheck {
+  private static final String VALIDATE = "$validate";
+
   private final AccessPolicy policy;
 
   public PrivilegeCheck(AccessPolicy policy) {
@@ -39,8 +41,17 @@ public final class PrivilegeCheck {
       case UPDATE -> Privileges.require(p, type, Op.UPDATE);
       case PATCH -> Privileges.require(p, type, Op.PATCH);
       case DELETE -> Privileges.require(p, type, Op.DELETE);
-      case EXTENDED_OPERATION_TYPE, EXTENDED_OPERATION_INSTANCE ->
+      case EXTENDED_OPERATION_TYPE, EXTENDED_OPERATION_INSTANCE -> {
+        if (VALIDATE.equals(request.getOperation())) {
+          // any user may ask whether content is valid, as the eHealth service lets them (a
+          // SYSTEM user without any role validated an Organization); of a stored resource, its reader
+          if (operation == RestOperationTypeEnum.EXTENDED_OPERATION_INSTANCE) {
+            Privileges.require(p, type, Op.READ);
+          }
+        } else {
           Privileges.requireOperation(p, type, request.getOperation());
+        }
+      }
       case EXTENDED_OPERATION_SERVER -> Privileges.requireOperation(p, null, request.getOperation());
       case HISTORY_SYSTEM -> {
         // checked by the system provider, which limits the types

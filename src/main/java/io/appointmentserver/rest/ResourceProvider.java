@@ -13,8 +13,10 @@ import ca.uhn.fhir.rest.annotation.ResourceParam;
 import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.annotation.Since;
 import ca.uhn.fhir.rest.annotation.Update;
+import ca.uhn.fhir.rest.annotation.Validate;
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.api.PatchTypeEnum;
+import ca.uhn.fhir.rest.api.ValidationModeEnum;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.IResourceProvider;
@@ -92,6 +94,14 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       RequestDetails request) {
     return interactions.history().type(type, new io.appointmentserver.interaction.History.Paging(since, count, offset),
         request);
+  }
+
+  /** {@code $validate} at type and instance level (the instance for modes update and delete). */
+  @Validate
+  public MethodOutcome validate(@ResourceParam T resource, @IdParam(optional = true) IdType id,
+      @Validate.Mode ValidationModeEnum mode, @Validate.Profile String profile, RequestDetails request) {
+    return interactions.validate().validate(new io.appointmentserver.interaction.Validate.Request(type, idPart(id),
+        resource, mode == null ? null : mode.getCode(), profile), request);
   }
 
   /** search-type, GET and POST {@code _search}: every parameter is read by the search interaction. */
