@@ -29,6 +29,7 @@ public final class Interactions {
   private final Searches search;
   private final ConditionalWrites conditional;
   private final Validate validate;
+  private final ResourceCounts counts;
 
   public Interactions(Parts parts, Settings settings) {
     this.parts = parts;
@@ -44,6 +45,7 @@ public final class Interactions {
     this.delete = new Delete(writes, conditional);
     this.history = new History(parts.store(), new HistoryQueries(parts.store(), parts.codec()), parts.access());
     this.validate = new Validate(writes, parts.policy());
+    this.counts = new ResourceCounts(parts.store(), parts.access());
   }
 
   public Read read() {
@@ -72,6 +74,10 @@ public final class Interactions {
 
   public Validate validate() {
     return validate;
+  }
+
+  public ResourceCounts counts() {
+    return counts;
   }
 
   public Searches search() {

@@ -61,6 +61,33 @@ final class Writes {
 
   /** A create: with the id a transaction assigned beforehand ({@code write.id()}), or a new one (null). */
   MethodOutcome create(WriteCommand write) {
+    return withProvenance(write, () -> created(write));
+  }
+
+  /** An update (or the write of a patch: {@code subtype} "patch"): creates the resource when its id is new. */
+  MethodOutcome update(WriteCommand write, String subtype) {
+    return withProvenance(write, () -> updated(write, subtype));
+  }
+
+  /**
+   * The write, and the Provenance of its {@code X-Provenance} header (if any) in the same
+   * transaction: both are stored, or neither.
+   */
+  private MethodOutcome withProvenance(WriteCommand write, java.util.function.Supplier<MethodOutcome> work) {
+    org.hl7.fhir.dstu3.model.Provenance provenance = ProvenanceHeader.of(write.request(), codec);
+    if (provenance == null) {
+      return work.get();
+    }
+    return transactions.run(() -> {
+      MethodOutcome outcome = work.get();
+      StoredResource written = StoredForm.of(write.resource());
+      created(new WriteCommand("Provenance", null, ProvenanceHeader.of(provenance, written), null,
+          WriteCommand.Origin.of(write.request())));
+      return outcome;
+    });
+  }
+
+  private MethodOutcome created(WriteCommand write) {
     String type = write.type();
     IBaseResource resource = write.resource();
     RequestDetails request = write.request();
@@ -76,8 +103,7 @@ final class Writes {
     return outcome(r, write, "Created", warnings);
   }
 
-  /** An update (or the write of a patch: {@code subtype} "patch"): creates the resource when its id is new. */
-  MethodOutcome update(WriteCommand write, String subtype) {
+  private MethodOutcome updated(WriteCommand write, String subtype) {
     String type = write.type();
     IBaseResource resource = write.resource();
     RequestDetails request = write.request();

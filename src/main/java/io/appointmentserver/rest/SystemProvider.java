@@ -3,14 +3,16 @@ package io.appointmentserver.rest;
 import ca.uhn.fhir.rest.annotation.Count;
 import ca.uhn.fhir.rest.annotation.History;
 import ca.uhn.fhir.rest.annotation.Offset;
+import ca.uhn.fhir.rest.annotation.Operation;
 import ca.uhn.fhir.rest.annotation.Since;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import java.util.Set;
 import io.appointmentserver.interaction.Interactions;
 import org.hl7.fhir.dstu3.model.InstantType;
+import org.hl7.fhir.dstu3.model.Parameters;
 
-/** Interactions on the whole server: system history. */
+/** Interactions on the whole server: system history, {@code $get-resource-counts}. */
 public final class SystemProvider {
   private final Interactions interactions;
   private final Set<String> resourceTypes;
@@ -26,5 +28,11 @@ public final class SystemProvider {
       RequestDetails request) {
     return interactions.history().system(resourceTypes,
         new io.appointmentserver.interaction.History.Paging(since, count, offset), request);
+  }
+
+  /** {@code $get-resource-counts} (see {@link io.appointmentserver.interaction.ResourceCounts}). */
+  @Operation(name = "$get-resource-counts", idempotent = true)
+  public Parameters resourceCounts(RequestDetails request) {
+    return interactions.counts().counts(request);
   }
 }
