@@ -30,6 +30,7 @@ public final class Interactions {
   private final ConditionalWrites conditional;
   private final Validate validate;
   private final ResourceCounts counts;
+  private final Meta meta;
 
   public Interactions(Parts parts, Settings settings) {
     this.parts = parts;
@@ -44,8 +45,9 @@ public final class Interactions {
     this.patch = new Patch(writes, conditional);
     this.delete = new Delete(writes, conditional);
     this.history = new History(parts.store(), new HistoryQueries(parts.store(), parts.codec()), parts.access());
-    this.validate = new Validate(writes, parts.policy());
+    this.validate = new Validate(writes, parts.policy(), read);
     this.counts = new ResourceCounts(parts.store(), parts.access());
+    this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read);
   }
 
   public Read read() {
@@ -76,6 +78,10 @@ public final class Interactions {
     return validate;
   }
 
+  public Meta meta() {
+    return meta;
+  }
+
   public ResourceCounts counts() {
     return counts;
   }
@@ -102,6 +108,6 @@ public final class Interactions {
 
   /** What the plug-ins' operations use of the server. */
   public OperationContext operationContext() {
-    return new OperationReads(parts.store(), parts.codec(), parts.access());
+    return new OperationReads(read, parts.codec(), parts.access());
   }
 }

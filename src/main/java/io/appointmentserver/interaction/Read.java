@@ -12,6 +12,7 @@ import io.appointmentserver.security.Privileges;
 import io.appointmentserver.security.Privileges.Op;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoredJson;
+import io.appointmentserver.store.StoredResource;
 import org.hl7.fhir.dstu3.model.IdType;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
@@ -70,5 +71,22 @@ public final class Read {
           + s.version() + ")");
     }
     return codec.decode(s);
+  }
+
+  /**
+   * The current version of {@code type/id} that an operation works on: 404 when there is none,
+   * 403 outside the user's context, 410 when deleted. Not audited: the operation audits itself.
+   */
+  StoredResource current(String type, String id, RequestDetails request) {
+    String idPart = Ids.check(id);
+    StoredResource s = store.reads().read(type, idPart);
+    if (s == null) {
+      throw new ResourceNotFoundException(new IdType(type, idPart));
+    }
+    access.check(request, type, s.tags());
+    if (s.deleted()) {
+      throw new ResourceGoneException("Resource " + type + "/" + idPart + " was deleted (version " + s.version() + ")");
+    }
+    return s;
   }
 }

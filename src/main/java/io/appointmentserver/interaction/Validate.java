@@ -4,8 +4,6 @@ import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
-import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
-import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import io.appointmentserver.interaction.WritePolicy.Prepared;
 import io.appointmentserver.plugin.ChangeRule;
 import io.appointmentserver.plugin.RuleViolation;
@@ -45,8 +43,10 @@ public final class Validate {
   private final ResourceCodec codec;
   private final WritePolicy policy;
   private final Access access;
+  private final Read read;
 
-  Validate(Writes writes, WritePolicy policy) {
+  Validate(Writes writes, WritePolicy policy, Read read) {
+    this.read = read;
     this.store = writes.store();
     this.codec = writes.codec();
     this.access = writes.access();
@@ -59,7 +59,7 @@ public final class Validate {
     // update and delete are judged against the stored resource; the content alone needs none (an
     // instance-level $validate without a mode validates the content, as HAPI's servers do)
     boolean stored = mode.equals("update") || mode.equals("delete");
-    StoredResource current = stored ? current(v.type(), id, request) : null;
+    StoredResource current = stored ? read.current(v.type(), id, request) : null;
     List<OperationOutcomeIssueComponent> issues = new ArrayList<>();
     if (!mode.equals("delete")) {
       issues.addAll(content(v, mode, current, request));
@@ -100,19 +100,6 @@ public final class Validate {
       }
     }
     return mode;
-  }
-
-  /** The stored resource an instance-level $validate concerns, within the user's context. */
-  private StoredResource current(String type, String id, RequestDetails request) {
-    StoredResource s = store.reads().read(type, id);
-    if (s == null) {
-      throw new ResourceNotFoundException(new IdType(type, id));
-    }
-    access.check(request, type, s.tags());
-    if (s.deleted()) {
-      throw new ResourceGoneException("Resource " + type + "/" + id + " was deleted (version " + s.version() + ")");
-    }
-    return s;
   }
 
   /** What the write of {@code mode} would find wrong with the content: the issues, errors first. */

@@ -7,6 +7,8 @@ import ca.uhn.fhir.rest.annotation.Delete;
 import ca.uhn.fhir.rest.annotation.History;
 import ca.uhn.fhir.rest.annotation.IdParam;
 import ca.uhn.fhir.rest.annotation.Offset;
+import ca.uhn.fhir.rest.annotation.Operation;
+import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.annotation.Patch;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.ResourceParam;
@@ -24,6 +26,8 @@ import io.appointmentserver.interaction.Interactions;
 import org.hl7.fhir.dstu3.model.Bundle;
 import org.hl7.fhir.dstu3.model.IdType;
 import org.hl7.fhir.dstu3.model.InstantType;
+import org.hl7.fhir.dstu3.model.Meta;
+import org.hl7.fhir.dstu3.model.Parameters;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
@@ -102,6 +106,24 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
       @Validate.Mode ValidationModeEnum mode, @Validate.Profile String profile, RequestDetails request) {
     return interactions.validate().validate(new io.appointmentserver.interaction.Validate.Request(type, idPart(id),
         resource, mode == null ? null : mode.getCode(), profile), request);
+  }
+
+  /** {@code [type]/[id]/$meta}: the resource's tags, security labels and profiles. */
+  @Operation(name = "$meta", idempotent = true)
+  public Parameters meta(@IdParam IdType id, RequestDetails request) {
+    return interactions.meta().read(type, id.getIdPart(), request);
+  }
+
+  /** {@code [type]/[id]/$meta-add}: adds tags, security labels and profiles, with no new version. */
+  @Operation(name = "$meta-add")
+  public Parameters metaAdd(@IdParam IdType id, @OperationParam(name = "meta") Meta meta, RequestDetails request) {
+    return interactions.meta().change(type, id.getIdPart(), meta, true, request);
+  }
+
+  /** {@code [type]/[id]/$meta-delete}: removes tags, security labels and profiles, with no new version. */
+  @Operation(name = "$meta-delete")
+  public Parameters metaDelete(@IdParam IdType id, @OperationParam(name = "meta") Meta meta, RequestDetails request) {
+    return interactions.meta().change(type, id.getIdPart(), meta, false, request);
   }
 
   /** search-type, GET and POST {@code _search}: every parameter is read by the search interaction. */

@@ -109,6 +109,11 @@ public final class SearchIndex implements ResourceStore.Indexer {
     index(c, written, model, written.version() > 1 || written.deleted(), indexedDigest);
   }
 
+  @Override
+  public void reindex(Connection c, StoredResource written, byte[] indexedDigest) throws SQLException {
+    index(c, written, null, true, indexedDigest);
+  }
+
   /** {@code replace}: the resource may have rows already (any version but a first, and any reindex). */
   void index(Connection c, StoredResource written, Object model, boolean replace, byte[] indexedDigest)
       throws SQLException {

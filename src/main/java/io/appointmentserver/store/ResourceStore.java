@@ -64,6 +64,11 @@ public final class ResourceStore {
   public interface Indexer {
     Indexer NONE = (c, written, model, indexedDigest) -> {};
 
+    /** Indexes a version again that was indexed before (its rows are replaced), e.g. after its meta changed. */
+    default void reindex(Connection c, StoredResource written, byte[] indexedDigest) throws SQLException {
+      index(c, written, null, indexedDigest);
+    }
+
     /**
      * {@code model} is the written version as the caller's model object when it has one (the
      * object its {@link Write.Renderer} serialized), so that the JSON need not be parsed again; else null.

@@ -1,5 +1,6 @@
 package io.appointmentserver.store;
 
+import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -211,5 +212,57 @@ public final class ResourceWrites {
 
   private Instant now() {
     return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  private static final String LOCK_CURRENT = """
+      SELECT r.version, r.last_updated, r.deleted, r.body, r.tags,
+             (SELECT s.rows_digest FROM search_indexed s WHERE s.res_type = r.res_type AND s.res_id = r.res_id)
+        FROM resource r WHERE r.res_type = ? AND r.res_id = ? FOR UPDATE""";
+  private static final String REWRITE = "UPDATE resource SET body = ? WHERE res_type = ? AND res_id = ? AND version = ?";
+  private static final String REWRITE_HISTORY =
+      "UPDATE resource_history SET body = ? WHERE res_type = ? AND res_id = ? AND version = ?";
+
+  /**
+   * Changes the current version of {@code target} in place, without a new version (what
+   * {@code $meta-add} and {@code $meta-delete} do to tags, security labels and profiles): its body
+   * becomes {@code change} of it, in the current and the history row, and it is indexed again.
+   * {@code guard} must allow the version (the user's context). Null when there is no such resource
+   * or it is deleted.
+   */
+  public StoredResource rewrite(Write.Target target, Write.Guard guard, java.util.function.UnaryOperator<String> change) {
+    String type = target.type();
+    String id = target.id();
+    return caching.cached(target, () -> db.transaction(c -> {
+      StoredResource before;
+      byte[] digest;
+      try (PreparedStatement ps = c.prepareStatement(LOCK_CURRENT)) {
+        ps.setString(1, type);
+        ps.setString(2, id);
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+          if (!rs.next() || rs.getBoolean(3)) {
+            return null;
+          }
+          before = new StoredResource(new Version(type, id, rs.getLong(1),
+              rs.getObject(2, java.time.OffsetDateTime.class).toInstant(), false), rs.getString(4), Sql.tags(rs, 5));
+          digest = rs.getBytes(6);
+        }
+      }
+      if (!guard.allows(before.tags(), before.json())) {
+        throw new GuardRefusedException();
+      }
+      String json = change.apply(before.json());
+      for (String sql : new String[] {REWRITE, REWRITE_HISTORY}) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          ps.setString(1, json);
+          ps.setString(2, type);
+          ps.setString(3, id);
+          ps.setLong(4, before.version());
+          ps.executeUpdate();
+        }
+      }
+      StoredResource after = new StoredResource(before.at(), json, before.tags());
+      indexer.reindex(c, after, digest);
+      return after;
+    }), r -> r);
   }
 }
