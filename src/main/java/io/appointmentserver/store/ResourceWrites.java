@@ -227,7 +227,9 @@ public final class ResourceWrites {
    * {@code $meta-add} and {@code $meta-delete} do to tags, security labels and profiles): its body
    * becomes {@code change} of it, in the current and the history row, and it is indexed again.
    * {@code guard} must allow the version (the user's context). Null when there is no such resource
-   * or it is deleted.
+   * or it is deleted. The one change of a history row: every other write appends (V1's comment);
+   * a vread of the current version must show the meta it has now, as the specification's
+   * "no new version" for meta changes implies.
    */
   public StoredResource rewrite(Write.Target target, Write.Guard guard, java.util.function.UnaryOperator<String> change) {
     String type = target.type();
