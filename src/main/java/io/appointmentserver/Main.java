@@ -40,6 +40,10 @@ public final class Main implements Callable<Integer> {
           config = config.withPort(port);
         }
         Logging.apply(config);
+        if (config.authIssuer() == null) {
+          // for token run from elsewhere; before the server answers, so that whoever sees it answer finds it
+          DevKeys.recordServed(config.dataDir());
+        }
         server = AppointmentServer.start(config);
       } catch (Exception e) {
         // one line that names the setting, not a stack trace: the usual causes are the operator's to fix
@@ -53,9 +57,6 @@ public final class Main implements Callable<Integer> {
         return 1;
       }
       server.warmUpValidation();
-      if (config.authIssuer() == null) {
-        DevKeys.recordServed(config.dataDir()); // for token run from elsewhere
-      }
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         long t0 = System.nanoTime();
