@@ -42,7 +42,7 @@ public final class Interactions {
     this.read = new Read(parts.store(), parts.codec(), parts.access());
     this.create = new Create(writes, conditional);
     this.update = new Update(writes, conditional);
-    this.patch = new Patch(writes, conditional);
+    this.patch = new Patch(writes, conditional, read);
     this.delete = new Delete(writes, conditional);
     this.history = new History(parts.store(), new HistoryQueries(parts.store(), parts.codec()), parts.access());
     this.validate = new Validate(writes, parts.policy(), read);

@@ -4,7 +4,6 @@ import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.api.PatchTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
-import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
@@ -12,7 +11,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.appointmentserver.store.StoredResource;
 import io.appointmentserver.store.VersionConflictException;
 import java.util.Map;
-import org.hl7.fhir.dstu3.model.IdType;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
@@ -26,10 +24,12 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 public final class Patch {
   private final Writes writes;
   private final ConditionalWrites conditional;
+  private final Read read;
 
-  Patch(Writes writes, ConditionalWrites conditional) {
+  Patch(Writes writes, ConditionalWrites conditional, Read read) {
     this.writes = writes;
     this.conditional = conditional;
+    this.read = read;
   }
 
   /** {@code id}: the URL's id, or null for a conditional patch by the request's parameters. */
@@ -50,15 +50,7 @@ public final class Patch {
     Long expected = Ids.ifMatch(request);
     Class<? extends IBaseResource> cls = writes.codec().context().getResourceDefinition(type).getImplementingClass();
     for (int attempt = 0; ; attempt++) {
-      StoredResource current = writes.store().reads().read(type, idPart);
-      if (current == null) {
-        throw new ResourceNotFoundException(new IdType(type, idPart));
-      }
-      writes.access().check(request, type, current.tags());
-      if (current.deleted()) {
-        throw new ResourceGoneException("Resource " + type + "/" + idPart + " was deleted (version "
-            + current.version() + ")");
-      }
+      StoredResource current = read.current(type, idPart, request);
       if (expected != null && expected != current.version()) {
         throw new VersionConflictException(type, idPart, expected, current.version());
       }

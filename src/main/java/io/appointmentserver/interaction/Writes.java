@@ -92,32 +92,41 @@ final class Writes {
     IBaseResource resource = write.resource();
     RequestDetails request = write.request();
     policy.plugins().onCreate(type, resource, Access.principal(request));
-    Prepared prepared = policy.prepare(type, resource, request);
-    access.check(request, type, prepared.tags());
-    ResourceCodec.Encoded encoded = codec.encoded(resource, type);
-    List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, encoded::content);
-    Write.Content content = new Write.Content(encoded, resource, prepared.tags(),
-        write.origin().toCheck(prepared.references()), prepared.bookings());
-    WriteResult r = store.writes().create(Write.creating(type, write.id(), content, access.trail(request, "C", "create")));
+    Checked checked = check(write);
+    WriteResult r = store.writes().create(Write.creating(type, write.id(), checked.content(),
+        access.trail(request, "C", "create")));
     committed(type, r.resource());
-    return outcome(r, write, "Created", warnings);
+    return outcome(r, write, "Created", checked.warnings());
   }
 
   private MethodOutcome updated(WriteCommand write, String subtype) {
     String type = write.type();
     IBaseResource resource = write.resource();
     RequestDetails request = write.request();
+    Checked checked = check(write);
+    WriteResult r = store.writes().update(new Write(new Write.Target(type, write.id(), write.expectedVersion()),
+        checked.content(), guard(request, type, resource), access.trail(request, "U", subtype)));
+    committed(type, r.resource());
+    return outcome(r, write, r.created() ? "Created" : "Updated", checked.warnings());
+  }
+
+  /** What a create and an update store, and the validation's warnings that go with the response. */
+  private record Checked(Write.Content content, List<OperationOutcomeIssueComponent> warnings) {}
+
+  /**
+   * The content prepared ({@link WritePolicy#prepare}), authorized (nobody moves a resource into
+   * someone else's reach, nor out of their own), encoded once and validated against its profiles.
+   */
+  private Checked check(WriteCommand write) {
+    String type = write.type();
+    IBaseResource resource = write.resource();
+    RequestDetails request = write.request();
     Prepared prepared = policy.prepare(type, resource, request);
-    // nobody moves a resource into someone else's reach, nor out of their own
     access.check(request, type, prepared.tags());
     ResourceCodec.Encoded encoded = codec.encoded(resource, type);
     List<OperationOutcomeIssueComponent> warnings = policy.validate(resource, encoded::content);
-    Write.Content content = new Write.Content(encoded, resource, prepared.tags(),
-        write.origin().toCheck(prepared.references()), prepared.bookings());
-    WriteResult r = store.writes().update(new Write(new Write.Target(type, write.id(), write.expectedVersion()), content,
-        guard(request, type, resource), access.trail(request, "U", subtype)));
-    committed(type, r.resource());
-    return outcome(r, write, r.created() ? "Created" : "Updated", warnings);
+    return new Checked(new Write.Content(encoded, resource, prepared.tags(),
+        write.origin().toCheck(prepared.references()), prepared.bookings()), warnings);
   }
 
   /** A deletion (a tombstone version); null when the resource never existed. */

@@ -15,9 +15,6 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /** The registered plug-ins, by resource type: what the generic interactions ask of a type. */
 public final class Plugins {
-  /** No plug-ins: every type as the generic server handles it. */
-  public static final Plugins NONE = new Plugins(List.of());
-
   private final Map<String, TypePlugin> byType = new HashMap<>();
 
   /** At most one plug-in per type. */

@@ -47,7 +47,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class StoredResponses {
   private static final Logger LOG = LoggerFactory.getLogger(StoredResponses.class);
-  private static final String KEY = StoredResponses.class.getName();
 
   private static final JsonFactory JSON = new JsonFactory();
 
