@@ -55,10 +55,6 @@ final class Writes {
     return access;
   }
 
-  TransactionScope transactions() {
-    return transactions;
-  }
-
   /** A create: with the id a transaction assigned beforehand ({@code write.id()}), or a new one (null). */
   MethodOutcome create(WriteCommand write) {
     return withProvenance(write, () -> created(write));
