@@ -135,13 +135,45 @@ public final class Searcher {
     SearchQuery q = new SearchQuery(req.type(), new SearchQuery.Setting(params, zone, req.reading().ownBases(),
         clock.instant(), req.viewer().scope()));
     q.addAll(req.parameters(), req.reading().lenient());
-    Map<String, List<String>> ignoredIncludes = new java.util.HashMap<>();
-    List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.reading().lenient(), ignoredIncludes);
     Sql where = Condition.where(q.conditions, new Condition.Row(req.type(), "r"));
     if (req.viewer().context() != null) {
       where = where.and(ContextSql.of(req.viewer().context()));
     }
-    List<SortKey> keys = sortKeys(req.type(), single(req.parameters(), "_sort"));
+    boolean audit = req.type().equals(AuditEvents.TYPE);
+    // the audit trail is a table of its own, read as if it were resources
+    Sql from = new Sql.Builder().add(" FROM " + (audit ? AuditEvents.AS_RESOURCES : "resource")
+        + " r WHERE r.res_type = ? AND NOT r.deleted", req.type()).add(where).build();
+    return page(req, from, sortKeys(req.type(), single(req.parameters(), "_sort")), q.ignored);
+  }
+
+  /**
+   * A search across {@code types} (system search, {@code [base]?_type=...}): the parameters must
+   * be ones each type takes; each type's conditions and context (the {@link Scope}'s, which the
+   * caller has checked the user may search) apply to its rows. Sorted by {@code _id} or
+   * {@code _lastUpdated} only; the type breaks ties before the id.
+   */
+  public Page searchTypes(Request req, List<String> types) {
+    Set<String> ignored = new java.util.LinkedHashSet<>();
+    List<Sql> perType = new ArrayList<>();
+    for (String type : types) {
+      SearchQuery q = new SearchQuery(type, new SearchQuery.Setting(params, zone, req.reading().ownBases(),
+          clock.instant(), req.viewer().scope()));
+      q.addAll(req.parameters(), req.reading().lenient());
+      ignored.addAll(q.ignored);
+      perType.add(new Sql.Builder().add("(r.res_type = ?", type).add(Condition.where(q.conditions,
+          new Condition.Row(type, "r"))).add(" AND ").add(req.viewer().scope().of(type, true)).add(")").build());
+    }
+    Sql from = new Sql.Builder().add(" FROM resource r WHERE NOT r.deleted AND ")
+        .add(perType.isEmpty() ? Sql.FALSE : Sql.or(perType)).build();
+    List<SortKey> keys = sortKeys(null, single(req.parameters(), "_sort"));
+    keys.add(new SortKey("r.res_type", false, "text"));
+    return page(req, from, keys, ignored);
+  }
+
+  /** The page of the rows {@code from} selects, in the order of {@code keys} and then the id. */
+  private Page page(Request req, Sql from, List<SortKey> keys, Set<String> ignored) {
+    Map<String, List<String>> ignoredIncludes = new java.util.HashMap<>();
+    List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.reading().lenient(), ignoredIncludes);
     Cursor cursor = cursor(single(req.parameters(), CURSOR), keys.size());
     boolean backward = cursor != null && cursor.backward();
 
@@ -149,17 +181,12 @@ public final class Searcher {
     for (int i = 0; i < keys.size(); i++) {
       select.append(", ").append(keys.get(i).expression()).append("::text AS k").append(i);
     }
-    boolean audit = req.type().equals(AuditEvents.TYPE);
-    if (audit && includes.stream().anyMatch(i -> !i.reverse())) {
+    select.append(", r.res_type");
+    if (AuditEvents.TYPE.equals(req.type()) && includes.stream().anyMatch(i -> !i.reverse())) {
       throw new InvalidSearchException("_include is not supported for AuditEvent");
     }
-    // the audit trail is a table of its own, read as if it were resources
-    String from = " FROM " + (audit ? AuditEvents.AS_RESOURCES : "resource") + " r WHERE r.res_type = ? AND NOT r.deleted"
-        + where.text();
-    List<Object> pageBinds = new ArrayList<>();
-    pageBinds.add(req.type());
-    pageBinds.addAll(where.params());
-    StringBuilder page = new StringBuilder(select).append(from);
+    List<Object> pageBinds = new ArrayList<>(from.params());
+    StringBuilder page = new StringBuilder(select).append(from.text());
     if (cursor != null && cursor.keys() != null) {
       page.append(" AND ").append(beyond(keys, cursor.keys(), backward, pageBinds));
     }
@@ -185,7 +212,7 @@ public final class Searcher {
               more = true; // one more than the page: there is a next page (a previous one, going back)
               break;
             }
-            found.add(new StoredResource(new Version(req.type(), rs.getString(1), rs.getLong(2), rs.getObject(3, OffsetDateTime.class).toInstant(), false),
+            found.add(new StoredResource(new Version(rs.getString(6 + keys.size()), rs.getString(1), rs.getLong(2), rs.getObject(3, OffsetDateTime.class).toInstant(), false),
                 rs.getString(4), tags(rs)));
             String[] k = new String[keys.size() + 1];
             for (int i = 0; i < keys.size(); i++) {
@@ -215,13 +242,12 @@ public final class Searcher {
       if (req.paging().total()) {
         // a first page that holds every match is its own count: no second query
         total = (cursor == null || cursor.keys() == null) && !more ? found.size()
-            : req.paging().estimate() ? estimate(c, from, req.type(), where.params())
-            : count(c, from, req.type(), where.params());
+            : req.paging().estimate() ? estimate(c, from) : count(c, from);
       }
       Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
           : Includes.resolve(c, found, includes, req.viewer().scope(), maxIncludes);
       return new Page(found, total, next, previous, inc.resources(), inc.truncated(),
-          used(req.parameters(), q.ignored, ignoredIncludes));
+          used(req.parameters(), ignored, ignoredIncludes));
     } catch (SQLException e) {
       if (cursor != null && e.getSQLState() != null && e.getSQLState().startsWith("22")) {
         // a key of the cursor that is no value of its kind: a cursor someone else made
@@ -232,12 +258,9 @@ public final class Searcher {
     }
   }
 
-  private static int count(Connection c, String from, String type, List<Object> binds) throws SQLException {
-    List<Object> all = new ArrayList<>();
-    all.add(type);
-    all.addAll(binds);
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(*)" + from)) {
-      bind(ps, all);
+  private static int count(Connection c, Sql from) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT count(*)" + from.text())) {
+      bind(ps, from.params());
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getInt(1);
@@ -250,12 +273,10 @@ public final class Searcher {
    * count reads stops there), else PostgreSQL's estimate of the rows the query returns (from its
    * statistics, no rows read), but never less than that.
    */
-  private static int estimate(Connection c, String from, String type, List<Object> binds) throws SQLException {
-    List<Object> all = new ArrayList<>();
-    all.add(type);
-    all.addAll(binds);
+  private static int estimate(Connection c, Sql from) throws SQLException {
+    List<Object> all = new ArrayList<>(from.params());
     all.add(EXACT_ESTIMATE_UP_TO + 1);
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (SELECT 1" + from + " LIMIT ?) m")) {
+    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (SELECT 1" + from.text() + " LIMIT ?) m")) {
       bind(ps, all);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -265,7 +286,7 @@ public final class Searcher {
       }
     }
     all.remove(all.size() - 1);
-    try (PreparedStatement ps = c.prepareStatement("EXPLAIN (FORMAT JSON) SELECT 1" + from)) {
+    try (PreparedStatement ps = c.prepareStatement("EXPLAIN (FORMAT JSON) SELECT 1" + from.text())) {
       bind(ps, all);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -325,7 +346,7 @@ public final class Searcher {
   private List<SortKey> sortKeys(String type, String sort) {
     List<SortKey> keys = new ArrayList<>();
     if (sort == null || sort.isBlank()) {
-      if (type.equals(AuditEvents.TYPE)) {
+      if (AuditEvents.TYPE.equals(type)) {
         // the audit trail's key is (recorded, id): in that order a page is read off the key
         keys.add(new SortKey("r.last_updated", false, "timestamptz"));
       }
@@ -334,7 +355,7 @@ public final class Searcher {
     for (String s : sort.split(",")) {
       boolean desc = s.startsWith("-");
       String name = desc ? s.substring(1) : s;
-      boolean audit = type.equals(AuditEvents.TYPE);
+      boolean audit = AuditEvents.TYPE.equals(type);
       if (audit && name.equals("date")) {
         name = "_lastUpdated"; // an event's date is when it was recorded
       }
@@ -342,8 +363,9 @@ public final class Searcher {
         case "_id" -> keys.add(new SortKey("r.res_id", desc, "text"));
         case "_lastUpdated" -> keys.add(new SortKey("r.last_updated", desc, "timestamptz"));
         default -> {
-          if (audit) {
-            throw new InvalidSearchException("AuditEvent is sorted by date, _lastUpdated or _id, not " + name);
+          if (audit || type == null) {
+            throw new InvalidSearchException((audit ? "AuditEvent" : "A search across types")
+                + " is sorted by " + (audit ? "date, " : "") + "_lastUpdated or _id, not " + name);
           }
           Param p = params.get(type, name);
           if (p == null) {
