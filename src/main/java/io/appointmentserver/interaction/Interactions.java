@@ -31,6 +31,7 @@ public final class Interactions {
   private final Validate validate;
   private final ResourceCounts counts;
   private final Meta meta;
+  private final Everything everything;
 
   public Interactions(Parts parts, Settings settings) {
     this.parts = parts;
@@ -48,6 +49,7 @@ public final class Interactions {
     this.validate = new Validate(writes, parts.policy(), read);
     this.counts = new ResourceCounts(parts.store(), parts.access());
     this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read);
+    this.everything = new Everything(search, parts.searcher(), read, parts.access(), parts.codec());
   }
 
   public Read read() {
@@ -80,6 +82,10 @@ public final class Interactions {
 
   public Meta meta() {
     return meta;
+  }
+
+  public Everything everything() {
+    return everything;
   }
 
   public ResourceCounts counts() {

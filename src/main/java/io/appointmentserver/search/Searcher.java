@@ -89,6 +89,11 @@ public final class Searcher {
    */
   public record Viewer(ContextRule context, Scope scope) {}
 
+  /** The pages of Patient compartments ({@code Patient/$everything}), on the same database. */
+  public CompartmentSearch compartments() {
+    return new CompartmentSearch(ds, maxIncludes);
+  }
+
   /** {@code _total=estimate} counts exactly up to this many matches, and estimates beyond. */
   static final int EXACT_ESTIMATE_UP_TO = 1000;
 
