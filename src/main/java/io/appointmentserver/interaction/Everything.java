@@ -33,7 +33,9 @@ import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
  */
 public final class Everything {
   static final String NAME = "$everything";
-  private static final Set<String> PARAMETERS = Set.of("start", "end", "_since", "_count", "_type", Searcher.CURSOR);
+  /** The operation's parameters, and those of the answer's form that HAPI takes. */
+  private static final Set<String> PARAMETERS = Set.of("start", "end", "_since", "_count", "_type", Searcher.CURSOR,
+      "_format", "_pretty", "_summary", "_elements");
 
   /** The operation's parameters as given (each null when absent). */
   public record Query(String start, String end, String since, String count, List<String> types) {}

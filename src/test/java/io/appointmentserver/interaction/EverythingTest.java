@@ -139,6 +139,10 @@ class EverythingTest {
     assertThat(everything("?_type=Observation,Practitioner"))
         .containsExactlyInAnyOrder("match:Observation/ev-o-ev-p", "include:Practitioner/ev-pr");
     assertThat(everything("?_type=Observation")).containsExactly("match:Observation/ev-o-ev-p");
+    // the answer's form is HAPI's to take: XML is the same Bundle
+    HttpResponse<String> xml = Http.get(BASE + "/Patient/" + P + "/$everything?_type=Observation&_format=xml");
+    assertThat(xml.statusCode()).as(xml.body()).isEqualTo(200);
+    assertThat(xml.body()).startsWith("<Bundle").contains("ev-o-" + P);
     assertThat(everything("?_since=" + q(encounterUpdated)))
         .containsExactlyInAnyOrder("match:Encounter/ev-e", "include:Practitioner/ev-pr");
     // the appointments are in December 2026, the encounter and observation in January 2025
