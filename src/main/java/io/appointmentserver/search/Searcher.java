@@ -159,20 +159,32 @@ public final class Searcher {
    */
   public Page searchTypes(Request req, List<String> types) {
     Set<String> ignored = new java.util.LinkedHashSet<>();
-    List<Sql> perType = new ArrayList<>();
-    for (String type : types) {
-      SearchQuery q = new SearchQuery(type, new SearchQuery.Setting(params, zone, req.reading().ownBases(),
-          clock.instant(), req.viewer().scope()));
-      q.addAll(req.parameters(), req.reading().lenient());
-      ignored.addAll(q.ignored);
-      perType.add(new Sql.Builder().add("(r.res_type = ?", type).add(Condition.where(q.conditions,
-          new Condition.Row(type, "r"))).add(" AND ").add(req.viewer().scope().of(type, true)).add(")").build());
+    List<Sql> perType = perType(req, types, req.parameters(), ignored);
+    if (!ignored.isEmpty()) {
+      // lenient: what one type ignores, all do, so that every type is searched as the links show
+      Map<String, String[]> kept = new java.util.LinkedHashMap<>(req.parameters());
+      kept.keySet().removeAll(ignored);
+      perType = perType(req, types, kept, new java.util.HashSet<>());
     }
     Sql from = new Sql.Builder().add(" FROM resource r WHERE NOT r.deleted AND ")
         .add(perType.isEmpty() ? Sql.FALSE : Sql.or(perType)).build();
     List<SortKey> keys = sortKeys(null, single(req.parameters(), "_sort"));
     keys.add(new SortKey("r.res_type", false, "text"));
     return page(req, from, keys, ignored);
+  }
+
+  /** Each type's rows that {@code parameters} select, within its context; {@code ignored} receives what lenient handling ignored. */
+  private List<Sql> perType(Request req, List<String> types, Map<String, String[]> parameters, Set<String> ignored) {
+    List<Sql> perType = new ArrayList<>();
+    for (String type : types) {
+      SearchQuery q = new SearchQuery(type, new SearchQuery.Setting(params, zone, req.reading().ownBases(),
+          clock.instant(), req.viewer().scope()));
+      q.addAll(parameters, req.reading().lenient());
+      ignored.addAll(q.ignored);
+      perType.add(new Sql.Builder().add("(r.res_type = ?", type).add(Condition.where(q.conditions,
+          new Condition.Row(type, "r"))).add(" AND ").add(req.viewer().scope().of(type, true)).add(")").build());
+    }
+    return perType;
   }
 
   /** The page of the rows {@code from} selects, in the order of {@code keys} and then the id. */

@@ -147,6 +147,14 @@ class SystemSearchTest {
   }
 
   @Test
+  void leniently_aParameterOneTypeDoesNotTakeIsIgnoredForAll() {
+    JsonNode b = bundle(BASE + "?_type=Patient,Appointment&" + BY_SYSTEM + "&birthdate=1900", "Prefer",
+        "handling=lenient");
+    assertThat(entries(b)).hasSize(4);
+    assertThat(link(b, "self")).doesNotContain("birthdate");
+  }
+
+  @Test
   void theBaseAloneIsNoSearch() {
     HttpResponse<String> r = Http.get(BASE);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
