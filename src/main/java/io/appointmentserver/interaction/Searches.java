@@ -98,13 +98,13 @@ public final class Searches {
       throw invalid("A search across types needs _type or a search parameter (GET [base]?_type=Patient,Appointment&...)");
     }
     if (listed != null) {
-      for (String type : new TreeSet<>(List.of(String.join(",", listed).split(",")))) {
-        if (!types.contains(type.trim()) || type.trim().equals(AuditEvents.TYPE)) {
+      for (String type : new TreeSet<>(List.of(String.join(",", listed).trim().split("\\s*,\\s*")))) {
+        if (!types.contains(type) || type.equals(AuditEvents.TYPE)) {
           throw invalid("_type names no resource type a search across types takes: " + type
-              + (type.trim().equals(AuditEvents.TYPE) ? " (search the audit trail with GET AuditEvent?...)" : ""));
+              + (type.equals(AuditEvents.TYPE) ? " (search the audit trail with GET AuditEvent?...)" : ""));
         }
-        Privileges.require(p, type.trim(), Op.SEARCH);
-        searched.add(type.trim());
+        Privileges.require(p, type, Op.SEARCH);
+        searched.add(type);
       }
     } else {
       new TreeSet<>(types).stream().filter(t -> !t.equals(AuditEvents.TYPE) && Privileges.allows(p.roles(), t, Op.SEARCH))
