@@ -63,10 +63,11 @@ public final class CompartmentSearch {
         types.add(type);
         params.add(p);
       }));
-      // from the reference rows to the patient: an index probe per (type, parameter)
-      sql.add("(SELECT x.res_type, x.res_id FROM search_reference x JOIN unnest(?::text[], ?::text[]) AS p(t, prm)"
-          + " ON x.res_type = p.t AND x.param = p.prm WHERE x.ref = ?", types.toArray(String[]::new),
-          params.toArray(String[]::new), req.patient());
+      // from the reference rows to the patient: an index probe per (type, parameter), whatever the
+      // table's size (OFFSET 0 keeps PostgreSQL from merging the probe into a scan of the whole index)
+      sql.add("(SELECT x.res_type, x.res_id FROM unnest(?::text[], ?::text[]) AS p(t, prm) CROSS JOIN LATERAL"
+          + " (SELECT x.res_type, x.res_id FROM search_reference x WHERE x.res_type = p.t AND x.param = p.prm"
+          + " AND x.ref = ? OFFSET 0) x", types.toArray(String[]::new), params.toArray(String[]::new), req.patient());
       if (req.members().containsKey("Patient")) {
         sql.add(" UNION SELECT 'Patient', ?", req.patient().substring("Patient/".length()));
       }
