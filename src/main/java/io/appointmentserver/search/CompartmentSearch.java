@@ -56,6 +56,7 @@ public final class CompartmentSearch {
   public Searcher.Page page(Request req, Searcher.Scope scope) {
     Sql.Builder sql = new Sql.Builder().add("SELECT r.res_type, r.res_id, r.version, r.last_updated, r.body, r.tags FROM ");
     List<String> memberTypes = new ArrayList<>(req.members().keySet());
+    String[] after = cursor(req.cursor());
     if (req.patient() != null) {
       List<String> types = new ArrayList<>();
       List<String> params = new ArrayList<>();
@@ -67,11 +68,18 @@ public final class CompartmentSearch {
       // table's size (OFFSET 0 keeps PostgreSQL from merging the probe into a scan of the whole index)
       sql.add("(SELECT x.res_type, x.res_id FROM unnest(?::text[], ?::text[]) AS p(t, prm) CROSS JOIN LATERAL"
           + " (SELECT x.res_type, x.res_id FROM search_reference x WHERE x.res_type = p.t AND x.param = p.prm"
-          + " AND x.ref = ? OFFSET 0) x", types.toArray(String[]::new), params.toArray(String[]::new), req.patient());
+          + " AND x.ref = ?", types.toArray(String[]::new), params.toArray(String[]::new), req.patient());
+      if (after != null) {
+        // a later page reads only the resources after the cursor
+        sql.add(" AND (x.res_type, x.res_id) > (?, ?)", after[0], after[1]);
+      }
+      sql.add(" OFFSET 0) x");
       if (req.members().containsKey("Patient")) {
         sql.add(" UNION SELECT 'Patient', ?", req.patient().substring("Patient/".length()));
       }
-      sql.add(") m JOIN resource r ON r.res_type = m.res_type AND r.res_id = m.res_id WHERE NOT r.deleted");
+      // and from there to each resource by its key (not a scan of the table, as a hash join would be)
+      sql.add(") m CROSS JOIN LATERAL (SELECT * FROM resource r WHERE r.res_type = m.res_type AND r.res_id = m.res_id"
+          + " OFFSET 0) r WHERE NOT r.deleted");
     } else {
       // every patient's: what carries a patient's access tag (a scan, read in pages along the key)
       sql.add("resource r WHERE NOT r.deleted AND r.res_type = ANY(?::text[])"
@@ -87,7 +95,6 @@ public final class CompartmentSearch {
       sql.add(" AND (NOT EXISTS (SELECT 1" + dates + ") OR EXISTS (SELECT 1" + dates + " AND d.hi > ? AND d.lo < ?))",
           OffsetDateTime.ofInstant(clinical.lo(), ZoneOffset.UTC), OffsetDateTime.ofInstant(clinical.hi(), ZoneOffset.UTC));
     }
-    String[] after = cursor(req.cursor());
     if (after != null) {
       sql.add(" AND (r.res_type, r.res_id) > (?, ?)", after[0], after[1]);
     }
