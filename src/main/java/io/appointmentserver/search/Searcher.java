@@ -166,8 +166,10 @@ public final class Searcher {
       kept.keySet().removeAll(ignored);
       perType = perType(req, types, kept, new java.util.HashSet<>());
     }
-    Sql from = new Sql.Builder().add(" FROM resource r WHERE NOT r.deleted AND ")
-        .add(perType.isEmpty() ? Sql.FALSE : Sql.or(perType)).build();
+    // one branch per type, each planned as that type's search is (an OR of the types' conditions
+    // would leave PostgreSQL a scan of every resource)
+    Sql from = perType.isEmpty() ? Sql.of(" FROM resource r WHERE false")
+        : new Sql.Builder().add(" FROM (").join(" UNION ALL ", perType).add(") r WHERE true").build();
     List<SortKey> keys = sortKeys(null, single(req.parameters(), "_sort"));
     keys.add(new SortKey("r.res_type", false, "text"));
     return page(req, from, keys, ignored);
@@ -181,8 +183,9 @@ public final class Searcher {
           clock.instant(), req.viewer().scope()));
       q.addAll(parameters, req.reading().lenient());
       ignored.addAll(q.ignored);
-      perType.add(new Sql.Builder().add("(r.res_type = ?", type).add(Condition.where(q.conditions,
-          new Condition.Row(type, "r"))).add(" AND ").add(req.viewer().scope().of(type, true)).add(")").build());
+      perType.add(new Sql.Builder().add("SELECT r.* FROM resource r WHERE r.res_type = ? AND NOT r.deleted", type)
+          .add(Condition.where(q.conditions, new Condition.Row(type, "r"))).add(" AND ")
+          .add(req.viewer().scope().of(type, true)).build());
     }
     return perType;
   }
