@@ -155,6 +155,14 @@ class SystemSearchTest {
   }
 
   @Test
+  void inABatchASearchAcrossTypesIsA400Entry() {
+    HttpResponse<String> r = Http.post(BASE, "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":"
+        + "{\"method\":\"GET\",\"url\":\"?_type=Patient&_id=s1-" + RUN + "\"}}]}", "Content-Type", "application/fhir+json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(Json.parse(r.body()).get("entry").get(0).get("response").get("status").asText()).startsWith("400");
+  }
+
+  @Test
   void theBaseAloneIsNoSearch() {
     HttpResponse<String> r = Http.get(BASE);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
