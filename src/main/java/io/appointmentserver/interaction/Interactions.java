@@ -47,7 +47,7 @@ public final class Interactions {
     this.history = new History(parts.store(), new HistoryQueries(parts.store(), parts.codec()), parts.access());
     this.validate = new Validate(writes, parts.policy(), read);
     this.counts = new ResourceCounts(parts.store(), parts.access());
-    this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read);
+    this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read, parts.searcher());
   }
 
   public Read read() {

@@ -23,6 +23,7 @@ import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import io.appointmentserver.interaction.Interactions;
+import java.util.Set;
 import org.hl7.fhir.dstu3.model.Bundle;
 import org.hl7.fhir.dstu3.model.IdType;
 import org.hl7.fhir.dstu3.model.InstantType;
@@ -108,10 +109,12 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
         resource, mode == null ? null : mode.getCode(), profile), request);
   }
 
-  /** {@code [type]/[id]/$meta}: the resource's tags, security labels and profiles. */
+  /** {@code [type]/[id]/$meta}: the resource's tags, security labels and profiles; {@code [type]/$meta}: those in use. */
   @Operation(name = "$meta", idempotent = true)
-  public Parameters meta(@IdParam IdType id, RequestDetails request) {
-    return interactions.meta().read(type, id.getIdPart(), request);
+  public Parameters meta(@IdParam(optional = true) IdType id, RequestDetails request) {
+    String idPart = idPart(id);
+    return idPart == null ? interactions.meta().inUse(type, Set.of(type), request)
+        : interactions.meta().read(type, idPart, request);
   }
 
   /** {@code [type]/[id]/$meta-add}: adds tags, security labels and profiles, with no new version. */

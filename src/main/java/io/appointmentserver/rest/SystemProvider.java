@@ -30,6 +30,12 @@ public final class SystemProvider {
         new io.appointmentserver.interaction.History.Paging(since, count, offset), request);
   }
 
+  /** {@code [base]/$meta}: the tags, security labels and profiles in use on what the user may see. */
+  @Operation(name = "$meta", idempotent = true)
+  public Parameters meta(RequestDetails request) {
+    return interactions.meta().inUse(null, resourceTypes, request);
+  }
+
   /** {@code $get-resource-counts} (see {@link io.appointmentserver.interaction.ResourceCounts}). */
   @Operation(name = "$get-resource-counts", idempotent = true)
   public Parameters resourceCounts(RequestDetails request) {

@@ -216,10 +216,7 @@ final class Includes {
     List<StoredResource> out = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT r.res_type, r.res_id, r.version, r.last_updated, r.body,"
         + " r.tags FROM resource r WHERE NOT r.deleted AND " + where + " ORDER BY r.res_id LIMIT ?")) {
-      int i = 1;
-      for (Object b : binds) {
-        ps.setObject(i++, b);
-      }
+      Sql.bind(ps, binds);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           java.sql.Array a = rs.getArray(6);

@@ -54,6 +54,11 @@ public final class Searcher {
     this.maxIncludes = maxIncludes;
   }
 
+  /** The tags, security labels and profiles in use on the types given, each narrowed by its context ({@link MetaInUse}). */
+  public List<MetaInUse.Entry> metaInUse(Map<String, Sql> typesWithContext) {
+    return new MetaInUse(ds).of(typesWithContext);
+  }
+
   /**
    * What the user may see of each type that includes, chains and {@code _has} look into: the
    * context as an SQL condition over {@code tags} ({@link ContextSql}; {@code true} when not
@@ -178,7 +183,7 @@ public final class Searcher {
       List<String[]> rowKeys = new ArrayList<>();
       boolean more = false;
       try (PreparedStatement ps = c.prepareStatement(page.toString())) {
-        bind(ps, pageBinds);
+        Sql.bind(ps, pageBinds);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             if (found.size() == req.paging().count()) {
@@ -237,7 +242,7 @@ public final class Searcher {
     all.add(type);
     all.addAll(binds);
     try (PreparedStatement ps = c.prepareStatement("SELECT count(*)" + from)) {
-      bind(ps, all);
+      Sql.bind(ps, all);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getInt(1);
@@ -256,7 +261,7 @@ public final class Searcher {
     all.addAll(binds);
     all.add(EXACT_ESTIMATE_UP_TO + 1);
     try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (SELECT 1" + from + " LIMIT ?) m")) {
-      bind(ps, all);
+      Sql.bind(ps, all);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         if (rs.getInt(1) <= EXACT_ESTIMATE_UP_TO) {
@@ -266,7 +271,7 @@ public final class Searcher {
     }
     all.remove(all.size() - 1);
     try (PreparedStatement ps = c.prepareStatement("EXPLAIN (FORMAT JSON) SELECT 1" + from)) {
-      bind(ps, all);
+      Sql.bind(ps, all);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         double rows = JSON.readTree(rs.getString(1)).get(0).get("Plan").get("Plan Rows").asDouble();
@@ -420,13 +425,6 @@ public final class Searcher {
       return new Cursor(out, backward);
     } catch (IllegalArgumentException | java.io.IOException e) {
       throw new InvalidSearchException(CURSOR + " is not one this server made for this search");
-    }
-  }
-
-  private static void bind(PreparedStatement ps, List<Object> binds) throws SQLException {
-    int i = 1;
-    for (Object b : binds) {
-      ps.setObject(i++, b);
     }
   }
 
