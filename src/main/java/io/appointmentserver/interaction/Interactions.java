@@ -31,6 +31,7 @@ public final class Interactions {
   private final Validate validate;
   private final ResourceCounts counts;
   private final Meta meta;
+  private final Snapshot snapshot;
 
   public Interactions(Parts parts, Settings settings) {
     this.parts = parts;
@@ -47,6 +48,7 @@ public final class Interactions {
     this.history = new History(parts.store(), new HistoryQueries(parts.store(), parts.codec()), parts.access());
     this.validate = new Validate(writes, parts.policy(), read);
     this.counts = new ResourceCounts(parts.store(), parts.access());
+    this.snapshot = new Snapshot(parts.policy().validator(), parts.codec(), parts.access(), read);
     this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read, parts.searcher());
   }
 
@@ -80,6 +82,10 @@ public final class Interactions {
 
   public Meta meta() {
     return meta;
+  }
+
+  public Snapshot snapshot() {
+    return snapshot;
   }
 
   public ResourceCounts counts() {

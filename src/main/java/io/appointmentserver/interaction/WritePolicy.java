@@ -44,6 +44,11 @@ public final class WritePolicy {
     return plugins;
   }
 
+  /** The profile validator, for the operations that use the conformance resources it knows. */
+  ProfileValidator validator() {
+    return validator;
+  }
+
   /** A resource ready to store: the references that must exist, its access tags, its bookings. */
   public record Prepared(Set<String> references, String[] tags, Bookings bookings) {}
 

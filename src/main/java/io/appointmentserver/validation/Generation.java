@@ -22,6 +22,7 @@ final class Generation {
   /** Characters of profile URLs (they come from the content) remembered as unknown, per generation. */
   static final long UNKNOWN_CHARS = 1_000_000;
 
+  private final ValidationSupportChain chain;
   private final RememberingWorkerContext worker;
   private final ValidatorPool pool;
   /** For /metrics, over all generations. */
@@ -47,6 +48,7 @@ final class Generation {
    */
   Generation(ValidationSupportChain chain, boolean allowUnknownProfiles, RememberedOutcomes.Counts outcomeCounts,
       Predicate<Generation> inUse) {
+    this.chain = chain;
     this.worker = new RememberingWorkerContext(chain);
     this.pool = new ValidatorPool(worker, allowUnknownProfiles, () -> inUse.test(this));
     this.outcomeCounts = outcomeCounts;
@@ -168,6 +170,16 @@ final class Generation {
       }
     }
     return true;
+  }
+
+  /** The DSTU3 StructureDefinition of {@code url} these definitions have, or null. */
+  org.hl7.fhir.dstu3.model.StructureDefinition definition(String url) {
+    return chain.fetchStructureDefinition(url) instanceof org.hl7.fhir.dstu3.model.StructureDefinition sd ? sd : null;
+  }
+
+  /** {@code sd}'s snapshot, made from its differential over these definitions ({@link Snapshots}). */
+  org.hl7.fhir.dstu3.model.StructureDefinition snapshot(org.hl7.fhir.dstu3.model.StructureDefinition sd) {
+    return Snapshots.generate(chain, worker, sd);
   }
 
   /** Prepares the generation ({@link #ready}) ahead of the first request that needs it. */

@@ -225,6 +225,27 @@ public final class ProfileValidator {
     return ctx.newJsonParser().setOmitResourceId(true).encodeResourceToString(c);
   }
 
+  /** The StructureDefinition of this canonical URL the validator knows (DSTU3, the IG's, stored), or null. */
+  public org.hl7.fhir.dstu3.model.StructureDefinition definition(String url) {
+    conformance.refreshIfChanged(ConformanceResources.UNKNOWN_REFRESH_NANOS);
+    return conformance.generation().definition(url);
+  }
+
+  /**
+   * The StructureDefinition with the snapshot made from its differential and its base (any
+   * definition the server knows, those written through the API too); a
+   * {@link ProfileValidationException} (its issues) when none can be made.
+   */
+  public org.hl7.fhir.dstu3.model.StructureDefinition snapshot(org.hl7.fhir.dstu3.model.StructureDefinition sd) {
+    conformance.refreshIfChanged(ConformanceResources.UNKNOWN_REFRESH_NANOS);
+    try {
+      return conformance.generation().snapshot(sd);
+    } catch (Snapshots.Failed e) {
+      log.info("no snapshot for {}: {}", sd.getUrl(), e.getMessage(), e.getCause());
+      throw OutcomeIssues.notSnapshot(e.getMessage());
+    }
+  }
+
   /** A conformance resource was written (its write committed): the validator uses it from now on. */
   public void stored(String type, String id, String json) {
     if (CONFORMANCE_TYPES.contains(type)) {
