@@ -45,14 +45,15 @@
 # seed (the validator's remembered outcome answers), "edit" changes the comment on every request
 # (free text: validated alone beside the rest's remembered outcome), "room" the contained
 # Location's name (the whole appointment validated again) and "create" posts the seed (each gets
-# a new eHealth identifier, which validation does not see).
+# a new eHealth identifier, which validation does not see); "validate" posts the seed with a new
+# comment each time to Appointment/$validate (the operation: validated, nothing stored).
 # The JIT warm-up runs every workload on each server twice (2 x JIT_WARMUP seconds each), then
 # waits up to 30 s for the servers' JIT compilers to fall quiet.
 #
 # ONLY=ab compares two configurations of the same jar the same way: server A with A_ENV and
 # A_JAVA_OPTS, server B with B_ENV and B_JAVA_OPTS (e.g. B_ENV="FHIR_DB_POOL_SIZE=9",
 # B_JAVA_OPTS=-XX:+UseParallelGC, or B_JAR: another build), ROUNDS rounds of AB_WORKLOADS
-# (put, edit, room, read, create, or search: the patient search SEARCH_PATH, by default the seed
+# (put, edit, room, read, create, validate, or search: the patient search SEARCH_PATH, by default the seed
 # patient's booked appointments)
 # (default put) on A, then B. The tokens are A's jar's, and so are the load generator's libraries.
 set -euo pipefail
