@@ -31,6 +31,7 @@ public final class Interactions {
   private final Validate validate;
   private final ResourceCounts counts;
   private final Meta meta;
+  private final TerminologyOperations terminology;
 
   public Interactions(Parts parts, Settings settings) {
     this.parts = parts;
@@ -48,6 +49,8 @@ public final class Interactions {
     this.validate = new Validate(writes, parts.policy(), read);
     this.counts = new ResourceCounts(parts.store(), parts.access());
     this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read);
+    this.terminology = new TerminologyOperations(
+        new TerminologyInputs(read, parts.codec(), parts.access(), parts.policy()::terminology));
   }
 
   public Read read() {
@@ -80,6 +83,10 @@ public final class Interactions {
 
   public Meta meta() {
     return meta;
+  }
+
+  public TerminologyOperations terminology() {
+    return terminology;
   }
 
   public ResourceCounts counts() {

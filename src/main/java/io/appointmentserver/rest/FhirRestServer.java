@@ -118,6 +118,7 @@ public final class FhirRestServer extends RestfulServer {
     registerProvider(bundles);
     registerInterceptor(new BundleProvider.Streaming());
     registerProvider(new SystemProvider(interactions, getFhirContext().getResourceTypes()));
+    registerProvider(new TerminologyProvider(interactions));
     operations.providers().forEach(this::registerProvider);
   }
 
