@@ -294,6 +294,24 @@ class TerminologyTest {
   }
 
   @Test
+  void tooLargeExpansionIsRefusedButItsCodesStillValidate() {
+    String url = "http://example.org/cs/large-" + RUN;
+    StringBuilder concepts = new StringBuilder();
+    for (int i = 0; i <= 10_000; i++) {
+      concepts.append(i == 0 ? "" : ",").append("{\"code\":\"c").append(i).append("\"}");
+    }
+    put("CodeSystem", "large-" + RUN, "{\"resourceType\":\"CodeSystem\",\"id\":\"large-" + RUN + "\",\"url\":\"" + url
+        + "\",\"status\":\"active\",\"content\":\"complete\",\"concept\":[" + concepts + "]}");
+    String vsUrl = "http://example.org/vs/large-" + RUN;
+    put("ValueSet", "large-" + RUN, vs("large-" + RUN, vsUrl, "{\"include\":[{\"system\":\"" + url + "\"}]}"));
+    HttpResponse<String> r = Http.get(BASE + "/ValueSet/$expand?url=" + q(vsUrl) + "&count=10");
+    assertStatus(r, 400);
+    assertThat(r.body()).contains("too-costly").contains("10000");
+    JsonNode valid = get("/ValueSet/$validate-code?url=" + q(vsUrl) + "&system=" + q(url) + "&code=c9999");
+    assertThat(param(valid, "result").asBoolean()).isTrue();
+  }
+
+  @Test
   void badRequestsUnknownUrlsAndPrivileges() throws Exception {
     assertStatus(Http.get(BASE + "/ValueSet/$validate-code?url=" + q(VS_ALL)), 400); // no code
     assertStatus(Http.get(BASE + "/ValueSet/$expand"), 400); // no value set
