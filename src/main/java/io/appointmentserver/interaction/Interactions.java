@@ -32,6 +32,7 @@ public final class Interactions {
   private final ResourceCounts counts;
   private final Meta meta;
   private final Snapshot snapshot;
+  private final TerminologyOperations terminology;
 
   public Interactions(Parts parts, Settings settings) {
     this.parts = parts;
@@ -50,6 +51,8 @@ public final class Interactions {
     this.counts = new ResourceCounts(parts.store(), parts.access());
     this.snapshot = new Snapshot(parts.policy().validator(), parts.codec(), parts.access(), read);
     this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read, parts.searcher());
+    this.terminology = new TerminologyOperations(
+        new TerminologyInputs(read, parts.codec(), parts.access(), parts.policy()::terminology));
   }
 
   public Read read() {
@@ -86,6 +89,10 @@ public final class Interactions {
 
   public Snapshot snapshot() {
     return snapshot;
+  }
+
+  public TerminologyOperations terminology() {
+    return terminology;
   }
 
   public ResourceCounts counts() {

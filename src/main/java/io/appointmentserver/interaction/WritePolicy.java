@@ -83,6 +83,11 @@ public final class WritePolicy {
     return validator.validate(resource, content);
   }
 
+  /** The terminology over the conformance resources the validator knows now (the same ones, the same generation). */
+  io.appointmentserver.validation.Terminology terminology() {
+    return validator.terminology();
+  }
+
   /** Whether {@link #committed} does anything for {@code type}. */
   boolean watches(String type) {
     return ProfileValidator.CONFORMANCE_TYPES.contains(type) || plugins.of(type).watchesCommits();

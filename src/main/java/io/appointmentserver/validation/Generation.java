@@ -31,6 +31,8 @@ final class Generation {
   private final RememberedOutcomes recent = new RememberedOutcomes(RememberedOutcomes.RECENT_BYTES);
   /** Recent outcomes of free text alone ({@link #freeTextOutcome}), by the JSON validated. */
   private final RememberedOutcomes recentFreeText = new RememberedOutcomes(RememberedOutcomes.RECENT_FREE_TEXT_BYTES);
+  /** The terminology operations over these definitions; needs no preparation ({@link #ready}). */
+  private final Terminology terminology;
   /** Which elements are free text, for these definitions. */
   private final FreeText freeTextElements;
 
@@ -45,9 +47,11 @@ final class Generation {
    * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not an error
    * @param outcomeCounts        the remembered outcomes' hits and misses, of all generations
    * @param inUse                whether a generation is still the one in use (its validators are then kept)
+   * @param conceptMaps          the ConceptMaps in use now, for the terminology operations
    */
   Generation(ValidationSupportChain chain, boolean allowUnknownProfiles, RememberedOutcomes.Counts outcomeCounts,
-      Predicate<Generation> inUse) {
+      Predicate<Generation> inUse, Supplier<List<org.hl7.fhir.dstu3.model.ConceptMap>> conceptMaps) {
+    this.terminology = new Terminology(chain, conceptMaps);
     this.chain = chain;
     this.worker = new RememberingWorkerContext(chain);
     this.pool = new ValidatorPool(worker, allowUnknownProfiles, () -> inUse.test(this));
@@ -180,6 +184,10 @@ final class Generation {
   /** {@code sd}'s snapshot, made from its differential over these definitions ({@link Snapshots}). */
   org.hl7.fhir.dstu3.model.StructureDefinition snapshot(org.hl7.fhir.dstu3.model.StructureDefinition sd) {
     return Snapshots.generate(chain, worker, sd);
+  }
+
+  Terminology terminology() {
+    return terminology;
   }
 
   /** Prepares the generation ({@link #ready}) ahead of the first request that needs it. */

@@ -58,9 +58,12 @@ import org.slf4j.LoggerFactory;
 public final class ProfileValidator {
   private static final Logger log = LoggerFactory.getLogger(ProfileValidator.class);
 
-  /** The resource types the validator learns from, whether loaded from the IG or written through the API. */
+  /**
+   * The resource types the validator and the terminology operations learn from, whether loaded from
+   * the IG or written through the API.
+   */
   public static final Set<String> CONFORMANCE_TYPES =
-      Set.of("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter");
+      Set.of("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter", "ConceptMap");
 
   /**
    * Which writes go through the instance validator ({@code FHIR_VALIDATION}). Every resource is
@@ -132,6 +135,15 @@ public final class ProfileValidator {
   /** The free text elements ({@link Generation#freeText}) of resources of this type claiming these profiles. */
   Set<String> freeText(String type, List<String> profileUrls) {
     return conformance.generation().freeText(type, profileUrls);
+  }
+
+  /**
+   * The terminology operations over what the validator knows now: the same generation (a
+   * CodeSystem or ValueSet written a moment ago is used at once, as by validation).
+   */
+  public Terminology terminology() {
+    conformance.refreshIfChanged(ConformanceResources.REFRESH_NANOS);
+    return conformance.generation().terminology();
   }
 
   /** The remembered outcomes' hits and misses, as {@code cache_gets_total{cache="validation"}}. */
