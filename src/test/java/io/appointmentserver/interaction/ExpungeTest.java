@@ -259,7 +259,7 @@ class ExpungeTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void anUpdateDuringTheExpungeKeepsItsVersionAndIndex() throws Exception {
     String id = id("busy");
     put(id, "a");
@@ -283,8 +283,60 @@ class ExpungeTest {
     assertThat(rows("search_indexed", "Basic", id)).isEqualTo(1);
   }
 
+  static void organization(String id, int versions, boolean delete) {
+    for (int v = 1; v <= versions; v++) {
+      String body = "{\"resourceType\":\"Organization\",\"id\":\"" + id + "\",\"name\":\"v" + v + "\"}";
+      assertThat(Http.put(base + "/Organization/" + id, body).statusCode()).isIn(200, 201);
+    }
+    if (delete) {
+      assertThat(Http.send("DELETE", base + "/Organization/" + id, null).statusCode()).isBetween(200, 204);
+    }
+  }
+
   @Test
-  @Order(6)
+  @Order(5)
+  void theTypeAndSystemLevels() throws Exception {
+    // the only Organizations of this database
+    String live = id("org-live");
+    String deleted = id("org-deleted");
+    String once = id("org-once");
+    organization(live, 2, false);
+    organization(deleted, 2, true); // three versions
+    organization(once, 1, true); // two
+    assertThat(count(expunge("/Organization/$expunge", params("expungeDeletedResources", "\"valueBoolean\":true",
+        "expungePreviousVersions", "\"valueBoolean\":true")))).isEqualTo(1 + 3 + 2);
+    assertThat(rows("resource_history", "Organization", live)).isEqualTo(1);
+    for (String id : List.of(deleted, once)) {
+      for (String table : TABLES) {
+        assertThat(rows(table, "Organization", id)).as(table).isZero();
+      }
+    }
+    assertThat(Http.get(base + "/Organization/" + live).statusCode()).isEqualTo(200);
+    JsonNode typeHistory = Json.parse(Http.get(base + "/Organization/_history").body());
+    assertThat(typeHistory.path("total").asInt()).isEqualTo(1);
+
+    // the system level covers every type; a limit stops within the deleted resources' versions
+    String patient = id("pat");
+    String other = id("org-other");
+    assertThat(Http.put(base + "/Patient/" + patient, "{\"resourceType\":\"Patient\",\"id\":\"" + patient + "\"}")
+        .statusCode()).isEqualTo(201);
+    assertThat(Http.send("DELETE", base + "/Patient/" + patient, null).statusCode()).isBetween(200, 204);
+    organization(other, 1, true);
+    long deletedVersions = sql("SELECT count(*) FROM resource_history h JOIN resource r USING (res_type, res_id) WHERE r.deleted");
+    assertThat(deletedVersions).isGreaterThanOrEqualTo(4);
+    String deletedOnly = "\"valueBoolean\":true";
+    assertThat(count(expunge("/$expunge", params("expungeDeletedResources", deletedOnly, "limit", "\"valueInteger\":3"))))
+        .isEqualTo(3);
+    assertThat(count(expunge("/$expunge", params("expungeDeletedResources", deletedOnly))))
+        .isEqualTo(deletedVersions - 3);
+    assertThat(sql("SELECT count(*) FROM resource WHERE deleted")).isZero();
+    assertThat(Http.get(base + "/Patient/" + patient).statusCode()).isEqualTo(404);
+    assertThat(Http.get(base + "/Organization/" + other).statusCode()).isEqualTo(404);
+    assertThat(Http.get(base + "/Organization/" + live).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  @Order(7)
   void badInputIsA400() {
     String t = "\"valueBoolean\":true";
     List<String> bodies = List.of(
@@ -307,7 +359,7 @@ class ExpungeTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void onlySystemUsersWithAPrivilegeThatNamesIt() {
     String prev = params("expungePreviousVersions", "\"valueBoolean\":true");
     String practitioner = "Bearer " + Tokens.sign(TestServer.dataDir(), "PRACTITIONER", List.of("Appointment.*"),
@@ -332,7 +384,7 @@ class ExpungeTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void offByDefault() {
     // the shared test server runs with the default configuration
     HttpResponse<String> r = Http.post(TestServer.base() + "/$expunge",
