@@ -145,7 +145,7 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
         SystemProvider.expungeOptions(limit, deletedResources, previousVersions, everything), request);
   }
 
-  /** search-type, GET and POST {@code _search}  /** search-type, GET and POST {@code _search}: every parameter is read by the search interaction. */
+  /** search-type, GET and POST {@code _search}: every parameter is read by the search interaction. */
   @Search(allowUnknownParams = true)
   public Bundle search(RequestDetails request) {
     return interactions.search().search(type, request, StoredResponses.plainJson(request));

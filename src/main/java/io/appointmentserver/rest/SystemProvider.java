@@ -71,7 +71,7 @@ public final class SystemProvider {
     return interactions.reindexing().perform(request);
   }
 
-  /** {@code $get-resource-counts}  /** {@code $get-resource-counts} (see {@link io.appointmentserver.interaction.ResourceCounts}). */
+  /** {@code $get-resource-counts} (see {@link io.appointmentserver.interaction.ResourceCounts}). */
   @Operation(name = "$get-resource-counts", idempotent = true)
   public Parameters resourceCounts(RequestDetails request) {
     return interactions.counts().counts(request);
