@@ -336,6 +336,31 @@ class ExpungeTest {
   }
 
   @Test
+  @Order(6)
+  void aDeletedResourceAWriteHoldsIsLeftAlone() throws Exception {
+    String id = id("held");
+    put(id, "a");
+    put(id, "b");
+    assertThat(Http.send("DELETE", base + "/Basic/" + id, null).statusCode()).isBetween(200, 204);
+    String deleted = params("expungeDeletedResources", "\"valueBoolean\":true");
+    try (Connection writer = db()) {
+      // a write of the resource in flight (every write locks the resource's row first)
+      writer.setAutoCommit(false);
+      try (PreparedStatement ps = writer.prepareStatement(
+          "SELECT 1 FROM resource WHERE res_type = 'Basic' AND res_id = ? FOR UPDATE")) {
+        ps.setString(1, id);
+        ps.executeQuery().close();
+      }
+      // its previous versions go, the tombstone stays with the write
+      assertThat(count(expunge("/Basic/" + id + "/$expunge", deleted))).isEqualTo(2);
+      writer.rollback();
+    }
+    assertThat(Http.get(base + "/Basic/" + id).statusCode()).isEqualTo(410);
+    assertThat(count(expunge("/Basic/" + id + "/$expunge", deleted))).isEqualTo(1);
+    assertThat(Http.get(base + "/Basic/" + id).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   @Order(7)
   void badInputIsA400() {
     String t = "\"valueBoolean\":true";
