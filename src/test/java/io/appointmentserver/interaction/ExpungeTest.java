@@ -104,6 +104,15 @@ class ExpungeTest {
         + code + "\"}]}}";
   }
 
+  /** A Basic of three versions, the last its deletion. */
+  static String deletedBasic(String prefix) {
+    String id = id(prefix);
+    put(id, "a");
+    put(id, "b");
+    assertThat(Http.send("DELETE", base + "/Basic/" + id, null).statusCode()).isBetween(200, 204);
+    return id;
+  }
+
   static String put(String id, String code) {
     HttpResponse<String> r = Http.put(base + "/Basic/" + id, basic(id, code));
     assertThat(r.statusCode()).as(r.body()).isIn(200, 201);
@@ -188,10 +197,7 @@ class ExpungeTest {
   @Test
   @Order(2)
   void aDeletedResourceGoesWholeAndComesBackAtVersionOne() throws Exception {
-    String id = id("del");
-    put(id, "a");
-    put(id, "b");
-    assertThat(Http.send("DELETE", base + "/Basic/" + id, null).statusCode()).isBetween(200, 204);
+    String id = deletedBasic("del");
     assertThat(Http.get(base + "/Basic/" + id).statusCode()).isEqualTo(410); // the tombstone, now in the read cache too
     JsonNode countsBefore = Json.parse(Http.get(base + "/$get-resource-counts", "Authorization", expunger).body());
 
@@ -338,10 +344,7 @@ class ExpungeTest {
   @Test
   @Order(6)
   void aDeletedResourceAWriteHoldsIsLeftAlone() throws Exception {
-    String id = id("held");
-    put(id, "a");
-    put(id, "b");
-    assertThat(Http.send("DELETE", base + "/Basic/" + id, null).statusCode()).isBetween(200, 204);
+    String id = deletedBasic("held");
     String deleted = params("expungeDeletedResources", "\"valueBoolean\":true");
     try (Connection writer = db()) {
       // a write of the resource in flight (every write locks the resource's row first)
