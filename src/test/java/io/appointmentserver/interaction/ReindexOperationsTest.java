@@ -93,6 +93,34 @@ class ReindexOperationsTest {
   }
 
   @Test
+  void withoutATypeEveryTypeIsMarked() throws Exception {
+    // a database of its own, so that every resource in it is known
+    try (io.appointmentserver.AppointmentServer own = io.appointmentserver.AppointmentServer.start(
+        TestServer.withFreshDatabase(TestServer.config(), "reindex_all"))) {
+      String base = own.baseUrl();
+      for (String r : List.of("{\"resourceType\":\"Basic\",\"code\":{\"text\":\"x\"}}",
+          "{\"resourceType\":\"Organization\",\"name\":\"x\"}", "{\"resourceType\":\"Patient\"}")) {
+        assertThat(Http.post(base + "/" + Json.parse(r).get("resourceType").asText(), r, "Content-Type", JSON)
+            .statusCode()).isEqualTo(201);
+      }
+      assertThat(status(Http.post(base + MARK, "{\"resourceType\":\"Parameters\"}", "Content-Type", JSON,
+          "Authorization", OPERATOR))).isEqualTo("Marked 3 resources");
+      assertThat(status(Http.post(base + PERFORM, "{\"resourceType\":\"Parameters\"}", "Content-Type", JSON,
+          "Authorization", OPERATOR))).startsWith("Indexed ").doesNotContain("background");
+      long passes = 0;
+      for (JsonNode p : Json.parse(Http.get(base.replace("/fhir", "/health")).body()).path("searchIndex")) {
+        if (p.path("full").asBoolean()) {
+          passes++;
+          assertThat(p.path("total").asLong()).isEqualTo(1);
+          assertThat(p.path("indexed").asLong()).isEqualTo(1);
+          assertThat(p.path("state").asText()).isEqualTo("finished");
+        }
+      }
+      assertThat(passes).isEqualTo(3);
+    }
+  }
+
+  @Test
   void anUnknownTypeIsA400() {
     for (String type : List.of("Foo", "basic", "Basic,Patient")) {
       HttpResponse<String> r = Http.post(BASE + MARK, typeParameter(type), "Content-Type", JSON, "Authorization", OPERATOR);
