@@ -1,6 +1,7 @@
 package io.appointmentserver.interaction;
 
 import io.appointmentserver.plugin.OperationContext;
+import io.appointmentserver.search.Reindexer;
 import io.appointmentserver.search.Searcher;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.TransactionScope;
@@ -16,8 +17,9 @@ public final class Interactions {
   /**
    * @param defaultBase    the base URL references to which count as local when no other is configured
    * @param deleteMultiple whether a conditional delete may delete several resources
+   * @param expunge        whether {@code $expunge} is served ({@code FHIR_EXPUNGE})
    */
-  public record Settings(TransactionScope transactions, String defaultBase, boolean deleteMultiple) {}
+  public record Settings(TransactionScope transactions, String defaultBase, boolean deleteMultiple, boolean expunge) {}
 
   private final Parts parts;
   private final Read read;
@@ -33,8 +35,11 @@ public final class Interactions {
   private final Meta meta;
   private final Snapshot snapshot;
   private final TerminologyOperations terminology;
+  private final Expunge expunge;
+  private final Reindexing reindexing;
 
-  public Interactions(Parts parts, Settings settings) {
+  /** {@code reindexer}: the search index's background job, which the reindexing operations drive. */
+  public Interactions(Parts parts, Settings settings, Reindexer reindexer) {
     this.parts = parts;
     Writes writes = new Writes(parts.store(), parts.codec(), parts.policy(), parts.access(), settings.transactions());
     this.search = new Searches(parts.searcher(), parts.codec(), parts.access(), settings.defaultBase(),
@@ -53,6 +58,8 @@ public final class Interactions {
     this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read, parts.searcher());
     this.terminology = new TerminologyOperations(
         new TerminologyInputs(read, parts.codec(), parts.access(), parts.policy()::terminology));
+    this.expunge = new Expunge(parts.store(), parts.access(), settings.expunge());
+    this.reindexing = new Reindexing(reindexer, parts.access(), parts.codec().context().getResourceTypes());
   }
 
   public Read read() {
@@ -93,6 +100,14 @@ public final class Interactions {
 
   public TerminologyOperations terminology() {
     return terminology;
+  }
+
+  public Expunge expunge() {
+    return expunge;
+  }
+
+  public Reindexing reindexing() {
+    return reindexing;
   }
 
   public ResourceCounts counts() {

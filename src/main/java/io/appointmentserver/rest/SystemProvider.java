@@ -8,11 +8,17 @@ import ca.uhn.fhir.rest.annotation.Since;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import java.util.Set;
+import ca.uhn.fhir.rest.annotation.OperationParam;
+import io.appointmentserver.interaction.Expunge;
 import io.appointmentserver.interaction.Interactions;
+import io.appointmentserver.store.Expunges;
+import org.hl7.fhir.dstu3.model.BooleanType;
+import org.hl7.fhir.dstu3.model.CodeType;
+import org.hl7.fhir.dstu3.model.IntegerType;
 import org.hl7.fhir.dstu3.model.InstantType;
 import org.hl7.fhir.dstu3.model.Parameters;
 
-/** Interactions on the whole server: system history, {@code $get-resource-counts}. */
+/** Interactions on the whole server: system history, {@code $get-resource-counts}, {@code $expunge}, reindexing. */
 public final class SystemProvider {
   private final Interactions interactions;
   private final Set<String> resourceTypes;
@@ -34,6 +40,41 @@ public final class SystemProvider {
   @Operation(name = "$meta", idempotent = true)
   public Parameters meta(RequestDetails request) {
     return interactions.meta().inUse(null, resourceTypes, request);
+  }
+
+  /** {@code [base]/$expunge} (see {@link io.appointmentserver.interaction.Expunge}). */
+  @Operation(name = "$expunge", idempotent = false, returnParameters = @OperationParam(name = "count", typeName = "integer"))
+  public Parameters expunge(@OperationParam(name = "limit") IntegerType limit,
+      @OperationParam(name = "expungeDeletedResources") BooleanType deletedResources,
+      @OperationParam(name = "expungePreviousVersions") BooleanType previousVersions,
+      @OperationParam(name = "expungeEverything") BooleanType everything, RequestDetails request) {
+    return interactions.expunge().expunge(Expunges.Scope.ALL,
+        expungeOptions(limit, deletedResources, previousVersions, everything), request);
+  }
+
+  static Expunge.Options expungeOptions(IntegerType limit, BooleanType deletedResources, BooleanType previousVersions,
+      BooleanType everything) {
+    return new Expunge.Options(limit == null ? null : limit.getValue(), value(deletedResources), value(previousVersions),
+        value(everything));
+  }
+
+  private static Boolean value(BooleanType b) {
+    return b == null ? null : b.getValue();
+  }
+
+  /** {@code $mark-all-resources-for-reindexing} (see {@link io.appointmentserver.interaction.Reindexing}). */
+  @Operation(name = "$mark-all-resources-for-reindexing", idempotent = false,
+      returnParameters = @OperationParam(name = "status", typeName = "string"))
+  public Parameters markAllResourcesForReindexing(@OperationParam(name = "type", typeName = "code") CodeType type,
+      RequestDetails request) {
+    return interactions.reindexing().mark(type == null || type.isEmpty() ? null : type.getValue(), request);
+  }
+
+  /** {@code $perform-reindexing-pass} (see {@link io.appointmentserver.interaction.Reindexing}). */
+  @Operation(name = "$perform-reindexing-pass", idempotent = false,
+      returnParameters = @OperationParam(name = "status", typeName = "string"))
+  public Parameters performReindexingPass(RequestDetails request) {
+    return interactions.reindexing().perform(request);
   }
 
   /** {@code $get-resource-counts} (see {@link io.appointmentserver.interaction.ResourceCounts}). */

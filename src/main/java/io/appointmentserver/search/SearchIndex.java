@@ -114,6 +114,23 @@ public final class SearchIndex implements ResourceStore.Indexer {
     index(c, written, null, true, indexedDigest);
   }
 
+  @Override
+  public void remove(Connection c, String[] types, String[] ids) throws SQLException {
+    for (String table : TABLES) {
+      removeRows(c, table, types, ids);
+    }
+    removeRows(c, "search_indexed", types, ids);
+  }
+
+  private static void removeRows(Connection c, String table, String[] types, String[] ids) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table
+        + " x USING unnest(?::text[], ?::text[]) AS k(t, i) WHERE x.res_type = k.t AND x.res_id = k.i")) {
+      ps.setArray(1, c.createArrayOf("text", types));
+      ps.setArray(2, c.createArrayOf("text", ids));
+      ps.executeUpdate();
+    }
+  }
+
   /** {@code replace}: the resource may have rows already (any version but a first, and any reindex). */
   void index(Connection c, StoredResource written, Object model, boolean replace, byte[] indexedDigest)
       throws SQLException {
