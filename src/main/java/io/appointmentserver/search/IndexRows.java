@@ -28,6 +28,9 @@ public final class IndexRows {
   final List<String> quantityCode = new ArrayList<>();
   final List<String> uriParam = new ArrayList<>();
   final List<String> uri = new ArrayList<>();
+  /** The resource's text for full-text search ({@link FullText}), normalized; empty when it has none. */
+  String content = "";
+  String narrative = "";
 
   /** No rows: what a deleted resource has. */
   public static IndexRows none() {
@@ -80,6 +83,11 @@ public final class IndexRows {
     }
   }
 
+  void text(String content, String narrative) {
+    this.content = content;
+    this.narrative = narrative;
+  }
+
   /** A date as PostgreSQL reads it, open ends as its infinities. */
   static String sql(java.time.Instant i) {
     if (!i.isAfter(DateRange.MIN)) {
@@ -124,6 +132,9 @@ public final class IndexRows {
         add(md, v == null ? null : v.toString());
       }
     }
+    md.update((byte) 0x1e);
+    add(md, content);
+    add(md, narrative);
     return md.digest();
   }
 

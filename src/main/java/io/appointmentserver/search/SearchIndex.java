@@ -79,10 +79,11 @@ public final class SearchIndex implements ResourceStore.Indexer {
         sql.append(",\n  i").append(b).append(" AS (").append(INSERTS[b]).append(')');
       }
     }
-    return sql.append("\nINSERT INTO search_indexed (res_type, res_id, fingerprint, kinds, rows_digest)")
-        .append(" SELECT k.t, k.i, ?, ?, ? FROM k")
+    // the words (FullText) beside the rows; a deleted resource has none, but is no longer waiting for them
+    return sql.append("\nINSERT INTO search_indexed (res_type, res_id, fingerprint, kinds, rows_digest, content, narrative)")
+        .append(" SELECT k.t, k.i, ?, ?, ?, fhir_text_vector(?), fhir_text_vector(?) FROM k")
         .append("\nON CONFLICT (res_type, res_id) DO UPDATE SET fingerprint = excluded.fingerprint, kinds = excluded.kinds,")
-        .append(" rows_digest = excluded.rows_digest")
+        .append(" rows_digest = excluded.rows_digest, content = excluded.content, narrative = excluded.narrative")
         .toString();
   }
 
@@ -152,7 +153,11 @@ public final class SearchIndex implements ResourceStore.Indexer {
         return IndexRows.none();
       }
     }
-    return extractor.extract(defs, written.type(), resource);
+    IndexRows rows = extractor.extract(defs, written.type(), resource);
+    String narrative = FullText.narrative(resource);
+    rows.text(FullText.normalize(FullText.content(extractor.context(), resource, narrative)),
+        FullText.normalize(narrative));
+    return rows;
   }
 
   /** A version's rows under the current parameters, their fingerprint, and the rows' digest. */
@@ -234,7 +239,9 @@ public final class SearchIndex implements ResourceStore.Indexer {
     }
     ps.setString(i++, fingerprint);
     ps.setShort(i++, (short) kinds);
-    ps.setBytes(i, digest);
+    ps.setBytes(i++, digest);
+    ps.setString(i++, r.content);
+    ps.setString(i, r.narrative);
   }
 
   @SafeVarargs
