@@ -5,18 +5,27 @@
 --
 -- Danish and English: the vector is both stemmings of the words together, and a query is both
 -- stemmings of the query, either of which may match. So "aftaler" finds "aftale" (Danish) and
--- "appointments" finds "appointment" (English), and a word that is a stop word in one language is
--- still found through the other. Changing the languages means changing these two functions
--- (and indexing again).
+-- "appointments" finds "appointment" (English). Without stop words: a word one language drops
+-- ("og", "the") would leave that language's query without it, and so match more than was asked for;
+-- kept, every word counts in both, and "og" can be searched for.
+CREATE TEXT SEARCH DICTIONARY fhir_danish_stem (TEMPLATE = snowball, Language = danish);
+CREATE TEXT SEARCH DICTIONARY fhir_english_stem (TEMPLATE = snowball, Language = english);
+CREATE TEXT SEARCH CONFIGURATION fhir_danish (COPY = danish);
+ALTER TEXT SEARCH CONFIGURATION fhir_danish ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword,
+  hword_part WITH fhir_danish_stem;
+CREATE TEXT SEARCH CONFIGURATION fhir_english (COPY = english);
+ALTER TEXT SEARCH CONFIGURATION fhir_english ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword,
+  hword_part WITH fhir_english_stem;
+-- Changing the languages means changing these two functions (and indexing again).
 CREATE FUNCTION fhir_text_vector(t text) RETURNS tsvector
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  AS $$ SELECT to_tsvector('danish'::regconfig, t) || to_tsvector('english'::regconfig, t) $$;
+  AS $$ SELECT to_tsvector('fhir_danish'::regconfig, t) || to_tsvector('fhir_english'::regconfig, t) $$;
 
 -- websearch_to_tsquery takes what a search box takes (words, "quoted phrases", or, -word) and
 -- never fails on its input, whatever characters it holds.
 CREATE FUNCTION fhir_text_query(q text) RETURNS tsquery
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  AS $$ SELECT websearch_to_tsquery('danish'::regconfig, q) || websearch_to_tsquery('english'::regconfig, q) $$;
+  AS $$ SELECT websearch_to_tsquery('fhir_danish'::regconfig, q) || websearch_to_tsquery('fhir_english'::regconfig, q) $$;
 
 -- Null until the resource is indexed with its text: resources written before this migration get
 -- it from the reindex job's background pass (search/SearchParameters' extraction version changed,
