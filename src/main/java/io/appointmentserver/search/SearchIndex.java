@@ -103,7 +103,8 @@ public final class SearchIndex implements ResourceStore.Indexer {
   /**
    * Leaves the rows alone when {@code indexedDigest} (the {@code rows_digest} the resource's
    * rows have, read with its row locked) is the digest of the new rows: an update that changes
-   * no searchable value, such as the seed PUT, writes no index row.
+   * no searchable value, such as the seed PUT, writes no index row; one that changes only the
+   * text (a comment) writes only the words.
    */
   @Override
   public void index(Connection c, StoredResource written, Object model, byte[] indexedDigest) throws SQLException {
@@ -136,10 +137,27 @@ public final class SearchIndex implements ResourceStore.Indexer {
   void index(Connection c, StoredResource written, Object model, boolean replace, byte[] indexedDigest)
       throws SQLException {
     Pending p = pending(written, model);
-    if (!java.util.Arrays.equals(p.digest(), indexedDigest)) {
-      write(c, written.type(), written.id(), p.rows(), p.fingerprint(), p.digest(), replace);
+    if (java.util.Arrays.equals(p.digest(), indexedDigest)) {
+      return;
     }
+    if (replace && IndexRows.sameRows(p.digest(), indexedDigest)) {
+      try (PreparedStatement ps = c.prepareStatement(WORDS)) {
+        ps.setString(1, p.rows().content);
+        ps.setString(2, p.rows().narrative);
+        ps.setBytes(3, p.digest());
+        ps.setString(4, written.type());
+        ps.setString(5, written.id());
+        ps.executeUpdate();
+      }
+      return;
+    }
+    write(c, written.type(), written.id(), p.rows(), p.fingerprint(), p.digest(), replace);
   }
+
+  /** The words alone, for a write whose rows are those indexed already. */
+  private static final String WORDS = """
+      UPDATE search_indexed SET content = fhir_text_vector(?), narrative = fhir_text_vector(?), rows_digest = ?
+       WHERE res_type = ? AND res_id = ?""";
 
   private IndexRows extract(SearchParameters.Definitions defs, StoredResource written, Object model) {
     IBaseResource resource;

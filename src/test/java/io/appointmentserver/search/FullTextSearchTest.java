@@ -182,6 +182,23 @@ class FullTextSearchTest {
     assertThat(content("kalender " + mark)).isEmpty();
   }
 
+  /** An appointment's comment is no search parameter's value: a change of it writes the words alone, rows kept. */
+  @Test
+  void aChangeOfTheTextAloneReplacesTheWordsAndKeepsTheRows() {
+    String mark = "ftc" + RUN;
+    put("Patient/" + PATIENT, "{\"resourceType\":\"Patient\",\"id\":\"" + PATIENT + "\",\"name\":[{\"family\":\"Tekst\"}]}");
+    String id = "ftc-" + RUN;
+    put("Appointment/" + id, withComment(Appointments.ofCareTeam(id, T1, PATIENT), "første udgave " + mark));
+    String digest = SearchParameterTest.sql("SELECT encode(rows_digest, 'hex') FROM search_indexed WHERE res_type = 'Appointment' AND res_id = '" + id + "'");
+    put("Appointment/" + id, withComment(Appointments.ofCareTeam(id, T1, PATIENT), "anden udgave " + mark));
+    String after = SearchParameterTest.sql("SELECT encode(rows_digest, 'hex') FROM search_indexed WHERE res_type = 'Appointment' AND res_id = '" + id + "'");
+    assertThat(after.substring(0, 64)).isEqualTo(digest.substring(0, 64)); // the same rows
+    assertThat(after).isNotEqualTo(digest);
+    assertThat(ids("Appointment?_content=" + q("første " + mark))).isEmpty();
+    assertThat(ids("Appointment?_content=" + q("anden udgave " + mark))).containsExactly("ftc");
+    assertThat(ids("Appointment?actor=Patient/" + PATIENT + "&_content=" + mark)).containsExactly("ftc");
+  }
+
   @Test
   void theCapabilityStatementListsThemForEveryType() {
     assertThat(SearchParameterTest.searchParams("Appointment")).contains("_content:string", "_text:string");
