@@ -37,6 +37,7 @@ public final class Interactions {
   private final TerminologyOperations terminology;
   private final Expunge expunge;
   private final Reindexing reindexing;
+  private final SuggestKeywords keywords;
 
   /** {@code reindexer}: the search index's background job, which the reindexing operations drive. */
   public Interactions(Parts parts, Settings settings, Reindexer reindexer) {
@@ -60,6 +61,7 @@ public final class Interactions {
         new TerminologyInputs(read, parts.codec(), parts.access(), parts.policy()::terminology));
     this.expunge = new Expunge(parts.store(), parts.access(), settings.expunge());
     this.reindexing = new Reindexing(reindexer, parts.access(), parts.codec().context().getResourceTypes());
+    this.keywords = new SuggestKeywords(parts.searcher(), parts.access());
   }
 
   public Read read() {
@@ -112,6 +114,10 @@ public final class Interactions {
 
   public ResourceCounts counts() {
     return counts;
+  }
+
+  public SuggestKeywords keywords() {
+    return keywords;
   }
 
   public Searches search() {

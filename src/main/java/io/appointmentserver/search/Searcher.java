@@ -45,6 +45,7 @@ public final class Searcher {
   private final ZoneId zone;
   private final Clock clock;
   private final int maxIncludes;
+  private final Keywords keywords;
 
   public Searcher(DataSource ds, SearchParameters params, ZoneId zone, Clock clock, int maxIncludes) {
     this.ds = ds;
@@ -52,6 +53,12 @@ public final class Searcher {
     this.zone = zone;
     this.clock = clock;
     this.maxIncludes = maxIncludes;
+    this.keywords = new Keywords(ds, params.context());
+  }
+
+  /** The words of {@code $suggest-keywords}. */
+  public Keywords keywords() {
+    return keywords;
   }
 
   /** The tags, security labels and profiles in use on the types given, each narrowed by its context ({@link MetaInUse}). */
@@ -179,6 +186,7 @@ public final class Searcher {
     pageBinds.add(req.paging().count() + 1);
 
     try (Connection c = ds.getConnection()) {
+      FullText.requireIndexed(c, q.textTypes);
       List<StoredResource> found = new ArrayList<>();
       List<String[]> rowKeys = new ArrayList<>();
       boolean more = false;
@@ -353,6 +361,9 @@ public final class Searcher {
           Param p = params.get(type, name);
           if (p == null) {
             throw new InvalidSearchException("Unknown search parameter " + name + " in _sort for " + type);
+          }
+          if (FullText.PARAMS.contains(name)) {
+            throw new InvalidSearchException("Cannot sort by " + name + " (full text)");
           }
           String agg = desc ? "max" : "min";
           String column = switch (p.kind()) {
