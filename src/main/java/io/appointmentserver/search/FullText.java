@@ -16,7 +16,7 @@ import org.hl7.fhir.utilities.xhtml.XhtmlNode;
  * Full-text search (<a href="https://hl7.org/fhir/STU3/search.html#content">_content</a>,
  * <a href="https://hl7.org/fhir/STU3/search.html#text">_text</a>): the text of a resource as it
  * is indexed, and the columns and SQL of the search. The words go into a {@code tsvector} of
- * {@code search_indexed} (V85: Danish and English stemming together), normalized first as string
+ * {@code search_indexed} (V95: Danish and English stemming together), normalized first as string
  * parameters are ({@link Strings}: lower case, accents removed), since PostgreSQL's
  * {@code unaccent} is an extension not every database has, and it would take the {@code ø} from
  * {@code Søren} that the string search keeps.
@@ -98,7 +98,7 @@ public final class FullText {
 
   /**
    * Refuses a search of the words of {@code types} while one of them has a stored resource whose
-   * words are not indexed yet (the reindex pass after V85 is under way): a page would miss it. One
+   * words are not indexed yet (the reindex pass after V95 is under way): a page would miss it. One
    * probe of a partial index that is empty once the pass is done.
    */
   static void requireIndexed(Connection c, Set<String> types) throws SQLException {

@@ -257,7 +257,7 @@ class FullTextSearchTest {
   }
 
   /**
-   * Rows written before the words were kept (V85 leaves them null) are refused by a full-text
+   * Rows written before the words were kept (V95 leaves them null) are refused by a full-text
    * search (503) rather than missed, until the reindex pass has indexed them: then they are found.
    */
   @Test
