@@ -45,14 +45,20 @@
 # seed (the validator's remembered outcome answers), "edit" changes the comment on every request
 # (free text: validated alone beside the rest's remembered outcome), "room" the contained
 # Location's name (the whole appointment validated again) and "create" posts the seed (each gets
-# a new eHealth identifier, which validation does not see).
+# a new eHealth identifier, which validation does not see); "validate" posts the seed with a new
+# comment each time to Appointment/$validate (the operation: validated, nothing stored).
 # The JIT warm-up runs every workload on each server twice (2 x JIT_WARMUP seconds each), then
 # waits up to 30 s for the servers' JIT compilers to fall quiet.
+#
+# ONLY=validate-code measures the terminology's hot path: GET VC_PATH (default: CHECKUP in the
+# eHealth value set http://ehealth.sundhed.dk/vs/appointmenttype-codes) on one server with the IG,
+# as a SYSTEM user with ValueSet$validate-code (not audited) and as a PRACTITIONER (audited): cold
+# (the first 10 s of requests after start) and, after the JIT warm-up, ROUNDS rounds of both.
 #
 # ONLY=ab compares two configurations of the same jar the same way: server A with A_ENV and
 # A_JAVA_OPTS, server B with B_ENV and B_JAVA_OPTS (e.g. B_ENV="FHIR_DB_POOL_SIZE=9",
 # B_JAVA_OPTS=-XX:+UseParallelGC, or B_JAR: another build), ROUNDS rounds of AB_WORKLOADS
-# (put, edit, room, read, create, or search: the patient search SEARCH_PATH, by default the seed
+# (put, edit, room, read, create, validate, or search: the patient search SEARCH_PATH, by default the seed
 # patient's booked appointments)
 # (default put) on A, then B. The tokens are A's jar's, and so are the load generator's libraries.
 set -euo pipefail
@@ -217,6 +223,9 @@ PRACTITIONER_TOKEN=$(token --user-type PRACTITIONER --roles 'Appointment.*,Patie
 AUTH=(); [[ -n $SYSTEM_TOKEN ]] && AUTH=(--token "$SYSTEM_TOKEN")
 PRACTITIONER_AUTH=(); [[ -n $PRACTITIONER_TOKEN ]] && PRACTITIONER_AUTH=(--token "$PRACTITIONER_TOKEN")
 
+# ONLY=validate-code: an eHealth value set bound to Appointment.appointmentType, one code of it
+VC_PATH=${VC_PATH:-'ValueSet/$validate-code?url=http%3A%2F%2Fehealth.sundhed.dk%2Fvs%2Fappointmenttype-codes&system=http%3A%2F%2Fehealth.sundhed.dk%2Fcs%2Fappointmenttype-codes&code=CHECKUP'}
+
 # ------------------------------------------------------------------ measuring helpers
 
 # CPU ticks used so far by a process, its live children and its reaped children
@@ -270,6 +279,16 @@ ab_rounds() {
   done
 }
 
+# the summary's table: a header and one line per LoadGenerator run
+FORMAT='%-17s %9s %7s %7s %6s | %6s %6s %6s %6s | %5s\n'
+row() { # NAME FILE: one line of the table for a LoadGenerator run
+  local f=$OUT/$2.txt
+  # shellcheck disable=SC2059
+  printf "$FORMAT" "$1" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" "$(field "$f" errors)" \
+    "$(cpu "$f" server_ms_per_req)" "$(cpu "$f" pg_ms_per_req)" "$(cpu "$f" nginx_ms_per_req)" \
+    "$(cpu "$f" client_ms_per_req)" "$(cpu "$f" other_cpu_pct)"
+}
+
 # run_load NAME [LoadGenerator options...]: one measured run; OUT/NAME.txt gets the output plus
 # the CPU that the server (JVM), PostgreSQL and nginx spent per request during the whole run
 # The patient search the "search" workload sends (ONLY=ab, ONLY=validation).
@@ -315,6 +334,37 @@ run_load() {
   echo "clients: $CLIENTS, measured seconds: $SECONDS_EACH, warm-up: $WARMUP, JIT warm-up: $JIT_WARMUP (the seed PUT: $PUT_JIT_WARMUP)"
   echo "server JVM options: ${SERVER_JAVA_OPTS:-(defaults)}; load generator JVM options: $CLIENT_JAVA_OPTS"
 } >"$OUT/machine.txt"
+
+# ------------------------------------------------------------------ ONLY=validate-code
+
+# The terminology's hot path: GET ValueSet/$validate-code of one code (VC_PATH), as a SYSTEM user
+# with the privilege alone (not audited) and as a PRACTITIONER of the seed's care team (audited):
+# cold (the first 10 s after the server answered, its validation warming up beside), then after
+# the JIT warm-up ROUNDS rounds of both.
+if [[ $ONLY == validate-code ]]; then
+  VC_AUTH=(--token "$(token --user-type SYSTEM --roles 'ValueSet$validate-code')")
+  VC_PRACTITIONER_AUTH=(--token "$(token --user-type PRACTITIONER --roles 'ValueSet$validate-code' \
+    --care-team http://organization.fut.trifork.com/fhir/CareTeam/35102)")
+  WARMUP=0 SECONDS_EACH=10 run_load validate-code-cold --url "$BASE" --workload read --path "$VC_PATH" "${VC_AUTH[@]}"
+  curl -sf -H "Authorization: Bearer ${VC_AUTH[1]}" "$BASE/$VC_PATH" | grep -q '"valueBoolean":true' ||
+    die "$VC_PATH does not answer result true"
+  WARMUP=0 SECONDS_EACH=$JIT_WARMUP run_load validate-code-jit --url "$BASE" --workload read --path "$VC_PATH" "${VC_AUTH[@]}"
+  for r in $(seq "$ROUNDS"); do
+    run_load "validate-code-$r" --url "$BASE" --workload read --path "$VC_PATH" "${VC_AUTH[@]}"
+    run_load "validate-code-practitioner-$r" --url "$BASE" --workload read --path "$VC_PATH" "${VC_PRACTITIONER_AUTH[@]}"
+  done
+  {
+    echo "GET $VC_PATH, $CLIENTS clients, FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on}, IG ${FHIR_IG:-ehealth}"
+    # shellcheck disable=SC2059
+    printf "$FORMAT" workload rps p50_ms p99_ms errors srv_ms pg_ms nginx cli_ms other
+    row 'cold (first 10 s)' validate-code-cold
+    for r in $(seq "$ROUNDS"); do
+      row "warm SYSTEM $r" "validate-code-$r"
+      row "warm PRACT. $r" "validate-code-practitioner-$r"
+    done
+  } | tee "$OUT/summary.txt"
+  exit 0
+fi
 
 # ------------------------------------------------------------------ ONLY=validation: rounds of A/B
 
@@ -607,14 +657,6 @@ curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null || log "WARNING: the se
 
 # ------------------------------------------------------------------ summary
 
-FORMAT='%-17s %9s %7s %7s %6s | %6s %6s %6s %6s | %5s\n'
-row() { # NAME FILE: one line of the table for a LoadGenerator run
-  local f=$OUT/$2.txt
-  # shellcheck disable=SC2059
-  printf "$FORMAT" "$1" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" "$(field "$f" errors)" \
-    "$(cpu "$f" server_ms_per_req)" "$(cpu "$f" pg_ms_per_req)" "$(cpu "$f" nginx_ms_per_req)" \
-    "$(cpu "$f" client_ms_per_req)" "$(cpu "$f" other_cpu_pct)"
-}
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 
 PGB=$OUT/pgbench-put.txt

@@ -117,7 +117,8 @@ public final class AppointmentServer implements AutoCloseable {
       AuditLog audit = new AuditLog(store, Clock.systemUTC());
       Interactions interactions = new Interactions(
           new Interactions.Parts(store, codec, policy, new Access(plugins, audit), searcher),
-          new Interactions.Settings(transactions, defaultBase, config.conditionalDeleteMultiple()));
+          new Interactions.Settings(transactions, defaultBase, config.conditionalDeleteMultiple(), config.expunge()),
+          reindexer);
       FhirRestServer fhir = new FhirRestServer(ctx, interactions, plugins, publicBase);
       fhir.registerInterceptor(new CapabilitySearchParameters(searchParams));
       fhir.registerInterceptor(new ServerCapabilities(config.authIssuer(), config.conditionalDeleteMultiple()));

@@ -39,6 +39,8 @@ import java.util.Map;
  *                        process uses the database ({@code FHIR_READ_CACHE_MB}); 0 turns the cache off
  * @param logLevel        level of the server's log ({@code FHIR_LOG_LEVEL}: error, warn, info, debug, trace)
  * @param accessLog       where the access log goes ({@code FHIR_ACCESS_LOG}: {@code stderr}, {@code off} or a file)
+ * @param expunge         {@code $expunge} is served ({@code FHIR_EXPUNGE=on}); off by default, as in HAPI's
+ *                        JPA server: it removes data for good, so a deployment turns it on knowingly
  * @param settings        the {@code FHIR_*} variables this was read from (for {@link #with})
  */
 public record Config(
@@ -69,6 +71,7 @@ public record Config(
     long readCacheMb,
     String logLevel,
     String accessLog,
+    boolean expunge,
     Map<String, String> settings) {
 
   public static Config fromEnvironment() {
@@ -108,6 +111,7 @@ public record Config(
         Long.parseLong(env.getOrDefault("FHIR_READ_CACHE_MB", "64").trim()),
         logLevel(env.getOrDefault("FHIR_LOG_LEVEL", "info")),
         env.getOrDefault("FHIR_ACCESS_LOG", "stderr").trim(),
+        onOff("FHIR_EXPUNGE", env.getOrDefault("FHIR_EXPUNGE", "off")),
         // new settings go above this line; the FHIR_* variables themselves are kept for with()
         fhirSettings(env));
   }
@@ -143,6 +147,14 @@ public record Config(
       throw new IllegalArgumentException("FHIR_LOG_LEVEL must be error, warn, info, debug or trace, not " + value);
     }
     return level;
+  }
+
+  private static boolean onOff(String name, String value) {
+    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "on", "true" -> true;
+      case "off", "false", "" -> false;
+      default -> throw new IllegalArgumentException(name + " must be on or off, not " + value);
+    };
   }
 
   private static boolean unknownProfiles(String value) {
@@ -225,6 +237,10 @@ public record Config(
 
   public Config withValidation(ProfileValidator.Mode mode) {
     return with("FHIR_VALIDATION", mode.name().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  public Config withExpunge(boolean on) {
+    return with("FHIR_EXPUNGE", on ? "on" : "off");
   }
 
   public Config withReadCacheMb(long mb) {

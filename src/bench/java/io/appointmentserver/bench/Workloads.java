@@ -35,6 +35,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code ccreate}: the same as a conditional create: each POST carries an identifier of its
  *       own and {@code If-None-Exist} naming it, so that every one searches (under its advisory
  *       lock) and creates; anything but 201 is an error.
+ *   <li>{@code validate}: POST {@code Appointment/$validate} of the seed body whose {@code comment}
+ *       ends in a counter, as {@code edit} sends it: new content every time, nothing stored;
+ *       anything but 200 is an error.
  *   <li>{@code search}: GET {@code --path} with {@code {n}} replaced by a random number below
  *       {@code --range} each time (e.g. a patient of the search benchmark); anything but 200 is an error.
  * </ul>
@@ -42,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Workloads {
 
-  enum Workload { put, edit, room, read, create, ccreate, search }
+  enum Workload { put, edit, room, read, create, ccreate, search, validate }
 
   /** What one client sends over and over, and what an answer means for the next request. */
   interface Session {
@@ -180,15 +183,7 @@ final class Workloads {
     }
 
     private byte[] body(long n) {
-      if (counterAt < 0) {
-        return body;
-      }
-      byte[] counter = Long.toString(n).getBytes(StandardCharsets.ISO_8859_1);
-      byte[] b = new byte[body.length + counter.length];
-      System.arraycopy(body, 0, b, 0, counterAt);
-      System.arraycopy(counter, 0, b, counterAt, counter.length);
-      System.arraycopy(body, counterAt, b, counterAt + counter.length, body.length - counterAt);
-      return b;
+      return withCounter(body, counterAt, n);
     }
 
     @Override
@@ -206,6 +201,35 @@ final class Workloads {
       version = version(t.send(new Request("GET", path, headers, null)));
       return false;
     }
+  }
+
+  /** {@code body} with {@code n} inserted at {@code counterAt}; {@code body} itself when that is -1. */
+  private static byte[] withCounter(byte[] body, int counterAt, long n) {
+    if (counterAt < 0) {
+      return body;
+    }
+    byte[] counter = Long.toString(n).getBytes(StandardCharsets.ISO_8859_1);
+    byte[] b = new byte[body.length + counter.length];
+    System.arraycopy(body, 0, b, 0, counterAt);
+    System.arraycopy(counter, 0, b, counterAt, counter.length);
+    System.arraycopy(body, counterAt, b, counterAt + counter.length, body.length - counterAt);
+    return b;
+  }
+
+  /** The body with a counter where the marker was, and where that is ({@link #withCounter}). */
+  private record Counted(byte[] body, int counterAt) {}
+
+  /** {@code body} with {@code marker} appended to {@code field} of {@code edited} (a node in it), and then taken out again. */
+  private static Counted counted(ObjectNode body, ObjectNode edited, String field) throws IOException {
+    String marker = "\u0001edit\u0001"; // JSON escapes it: unique in the encoded body
+    edited.put(field, edited.path(field).asText() + " #" + marker);
+    byte[] json = pretty(body);
+    String encoded = new String(json, StandardCharsets.ISO_8859_1);
+    String escaped = JSON.writeValueAsString(marker);
+    int at = encoded.indexOf(escaped.substring(1, escaped.length() - 1));
+    byte[] withoutMarker = (encoded.substring(0, at) + encoded.substring(at + escaped.length() - 2))
+        .getBytes(StandardCharsets.ISO_8859_1);
+    return new Counted(withoutMarker, at);
   }
 
   /** The same request every time, answered with {@code expected}. */
@@ -289,17 +313,25 @@ final class Workloads {
         if (workload == Workload.put) {
           return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), pretty(body), -1);
         }
-        String marker = "\u0001edit\u0001"; // JSON escapes it: unique in the encoded body
         ObjectNode edited = workload == Workload.edit ? body : (ObjectNode) body.path("contained").path(0);
-        String field = workload == Workload.edit ? "comment" : "name";
-        edited.put(field, edited.path(field).asText() + " #" + marker);
-        byte[] json = pretty(body);
-        String encoded = new String(json, StandardCharsets.ISO_8859_1);
-        String escaped = JSON.writeValueAsString(marker);
-        int at = encoded.indexOf(escaped.substring(1, escaped.length() - 1));
-        byte[] withoutMarker = (encoded.substring(0, at) + encoded.substring(at + escaped.length() - 2))
-            .getBytes(StandardCharsets.ISO_8859_1);
-        return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), withoutMarker, at);
+        Counted c = counted(body, edited, workload == Workload.edit ? "comment" : "name");
+        return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), c.body(), c.counterAt());
+      }
+      case validate -> {
+        body.remove("id");
+        Counted c = counted(body, body, "comment");
+        String p = fhirPath("Appointment/$validate");
+        return new Session() {
+          @Override
+          public Request next() {
+            return new Request("POST", p, s.headers(), withCounter(c.body(), c.counterAt(), EDITS.incrementAndGet()));
+          }
+
+          @Override
+          public boolean accept(Response r) {
+            return r.status() == 200;
+          }
+        };
       }
       case read -> {
         String id = "bench-" + client;

@@ -8,6 +8,7 @@ import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.security.Caller;
 import io.appointmentserver.security.AuthenticationException;
 import io.appointmentserver.security.ContextRule;
+import io.appointmentserver.security.ForbiddenException;
 import io.appointmentserver.search.ContextSql;
 import io.appointmentserver.search.Searcher;
 import io.appointmentserver.search.Sql;
@@ -48,6 +49,14 @@ public final class Access {
     audit.record(audit.events(caller(request), new AuditLog.Action("E", operation, type, ref), tags));
   }
 
+  /**
+   * Audits a maintenance operation ({@code $expunge}, reindexing) at once, SYSTEM users included:
+   * action {@code code}, the operation as subtype, {@code detail} (parameters and outcome) as the query.
+   */
+  public void auditedMaintenance(RequestDetails request, AuditLog.Action what, String detail) {
+    audit.maintenance(caller(request), what, detail);
+  }
+
   /** Audits a read (queued; stored within a second). */
   public void audited(RequestDetails request, String subtype, String type, String ref, String[] tags) {
     audit.record(audit.events(caller(request), new AuditLog.Action("R", subtype, type, ref), tags));
@@ -60,6 +69,14 @@ public final class Access {
       throw new AuthenticationException("Not authenticated");
     }
     return c;
+  }
+
+  /** 403 unless the user is a SYSTEM user: for operations on the whole server, {@code why} saying so. */
+  public static void requireSystem(RequestDetails request, String operation, String why) {
+    if (principal(request).userType() != Principal.UserType.SYSTEM) {
+      throw new ForbiddenException("SECURITY_TOKEN_INSUFFICIENT_PERMISSION: Insufficient permission for " + operation
+          + ": " + why + ", for SYSTEM users only");
+    }
   }
 
   public static Principal principal(RequestDetails request) {

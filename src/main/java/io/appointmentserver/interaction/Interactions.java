@@ -1,6 +1,7 @@
 package io.appointmentserver.interaction;
 
 import io.appointmentserver.plugin.OperationContext;
+import io.appointmentserver.search.Reindexer;
 import io.appointmentserver.search.Searcher;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.TransactionScope;
@@ -16,8 +17,9 @@ public final class Interactions {
   /**
    * @param defaultBase    the base URL references to which count as local when no other is configured
    * @param deleteMultiple whether a conditional delete may delete several resources
+   * @param expunge        whether {@code $expunge} is served ({@code FHIR_EXPUNGE})
    */
-  public record Settings(TransactionScope transactions, String defaultBase, boolean deleteMultiple) {}
+  public record Settings(TransactionScope transactions, String defaultBase, boolean deleteMultiple, boolean expunge) {}
 
   private final Parts parts;
   private final Read read;
@@ -32,8 +34,14 @@ public final class Interactions {
   private final ResourceCounts counts;
   private final Meta meta;
   private final Everything everything;
+  private final Snapshot snapshot;
+  private final TerminologyOperations terminology;
+  private final Expunge expunge;
+  private final Reindexing reindexing;
+  private final SuggestKeywords keywords;
 
-  public Interactions(Parts parts, Settings settings) {
+  /** {@code reindexer}: the search index's background job, which the reindexing operations drive. */
+  public Interactions(Parts parts, Settings settings, Reindexer reindexer) {
     this.parts = parts;
     Writes writes = new Writes(parts.store(), parts.codec(), parts.policy(), parts.access(), settings.transactions());
     this.search = new Searches(parts.searcher(), parts.codec(), parts.access(), settings.defaultBase(),
@@ -48,8 +56,14 @@ public final class Interactions {
     this.history = new History(parts.store(), new HistoryQueries(parts.store(), parts.codec()), parts.access());
     this.validate = new Validate(writes, parts.policy(), read);
     this.counts = new ResourceCounts(parts.store(), parts.access());
-    this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read);
     this.everything = new Everything(search, parts.searcher(), read, parts.access(), parts.codec());
+    this.snapshot = new Snapshot(parts.policy().validator(), parts.codec(), parts.access(), read);
+    this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read, parts.searcher());
+    this.terminology = new TerminologyOperations(
+        new TerminologyInputs(read, parts.codec(), parts.access(), parts.policy()::terminology));
+    this.expunge = new Expunge(parts.store(), parts.access(), settings.expunge());
+    this.reindexing = new Reindexing(reindexer, parts.access(), parts.codec().context().getResourceTypes());
+    this.keywords = new SuggestKeywords(parts.searcher(), parts.access());
   }
 
   public Read read() {
@@ -88,8 +102,28 @@ public final class Interactions {
     return everything;
   }
 
+  public Snapshot snapshot() {
+    return snapshot;
+  }
+
+  public TerminologyOperations terminology() {
+    return terminology;
+  }
+
+  public Expunge expunge() {
+    return expunge;
+  }
+
+  public Reindexing reindexing() {
+    return reindexing;
+  }
+
   public ResourceCounts counts() {
     return counts;
+  }
+
+  public SuggestKeywords keywords() {
+    return keywords;
   }
 
   public Searches search() {

@@ -3,10 +3,16 @@ package io.appointmentserver.interaction;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import io.appointmentserver.search.MetaInUse;
+import io.appointmentserver.search.Searcher;
+import io.appointmentserver.search.Sql;
 import io.appointmentserver.store.ResourceStore;
 import io.appointmentserver.store.StoredResource;
 import io.appointmentserver.store.Write;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import org.hl7.fhir.dstu3.model.Coding;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 import org.hl7.fhir.dstu3.model.Parameters;
@@ -17,7 +23,8 @@ import org.hl7.fhir.dstu3.model.UriType;
  * <a href="https://hl7.org/fhir/STU3/resource-operations.html#meta">$meta</a>,
  * <a href="https://hl7.org/fhir/STU3/resource-operations.html#meta-add">$meta-add</a> and
  * <a href="https://hl7.org/fhir/STU3/resource-operations.html#meta-delete">$meta-delete</a> of one
- * resource: its tags, security labels and profiles, read, added or removed. As the specification
+ * resource: its tags, security labels and profiles, read, added or removed; {@code $meta} of a
+ * type or of the whole server: those in use. As the specification
  * says, a change of these makes no new version: the current version is changed in place (and
  * indexed again, so that {@code _tag}, {@code _security} and {@code _profile} find it). The
  * resource must be within the user's context; each call is audited as the operation.
@@ -27,9 +34,11 @@ public final class Meta {
   private final ResourceCodec codec;
   private final Access access;
   private final Read read;
+  private final Searcher searcher;
 
-  Meta(ResourceStore store, ResourceCodec codec, Access access, Read read) {
+  Meta(ResourceStore store, ResourceCodec codec, Access access, Read read, Searcher searcher) {
     this.read = read;
+    this.searcher = searcher;
     this.store = store;
     this.codec = codec;
     this.access = access;
@@ -40,6 +49,38 @@ public final class Meta {
     StoredResource s = read.current(type, id, request);
     access.auditedOperation(request, "$meta", type, Ids.versioned(type, s.id(), s.version()), s.tags());
     return result(((Resource) codec.decode(s)).getMeta());
+  }
+
+  /**
+   * {@code [type]/$meta} ({@code type} given) or {@code [base]/$meta} (null): the tags, security
+   * labels and profiles in use on the current resources of the type, or of every type the user may
+   * read or search, as far as the user's context lets them see. The privilege is the operation's
+   * ({@code Type$meta}, {@code Type.*}; {@code $meta} at system level, checked before this).
+   */
+  public Parameters inUse(String type, Set<String> allTypes, RequestDetails request) {
+    Map<String, Sql> types = new TreeMap<>();
+    if (type != null) {
+      Sql context = access.filter(request, type);
+      types.put(type, context == null ? Sql.TRUE : context);
+    } else {
+      Searcher.Scope scope = access.scope(request, allTypes);
+      for (String t : allTypes) {
+        Sql context = scope.of(t, false);
+        if (context != null) {
+          types.put(t, context);
+        }
+      }
+    }
+    org.hl7.fhir.dstu3.model.Meta meta = new org.hl7.fhir.dstu3.model.Meta();
+    for (MetaInUse.Entry e : searcher.metaInUse(types)) {
+      switch (e.param()) {
+        case "_tag" -> meta.addTag().setSystem(e.system()).setCode(e.code());
+        case "_security" -> meta.addSecurity().setSystem(e.system()).setCode(e.code());
+        default -> meta.addProfile(e.code());
+      }
+    }
+    access.auditedOperation(request, "$meta", type, null, new String[0]);
+    return result(meta);
   }
 
   /** {@code $meta-add} ({@code add}) or {@code $meta-delete}: {@code meta}'s tags, security labels and profiles. */

@@ -6,6 +6,7 @@ import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
@@ -19,6 +20,7 @@ import io.appointmentserver.store.ConcurrentWriteException;
 import io.appointmentserver.store.StoreUnavailableException;
 import io.appointmentserver.store.VersionConflictException;
 import io.appointmentserver.validation.ProfileValidationException;
+import io.appointmentserver.validation.TerminologyException;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import java.util.List;
 import java.util.function.Function;
@@ -155,11 +157,16 @@ public final class Outcomes {
       map(io.appointmentserver.plugin.RuleViolation.class,
           e -> new UnprocessableEntityException(e.getMessage(), error(e.code(), e.getMessage()))),
       map(ProfileValidationException.class, e -> new UnprocessableEntityException(e.getMessage(), e.outcome())),
+      map(TerminologyException.class, e -> e.notFound()
+          ? new ResourceNotFoundException(e.getMessage(), error(e.code(), e.getMessage()))
+          : new InvalidRequestException(e.getMessage(), error(e.code(), e.getMessage()))),
       map(DataFormatException.class, e -> new InvalidRequestException("Invalid resource: " + e.getMessage(),
           error(IssueType.STRUCTURE, "Invalid resource: " + e.getMessage()))),
       // the request needed more memory than the server has: its transaction rolled back
       map(OutOfMemoryError.class, e -> status(507, IssueType.TOOCOSTLY, "The server ran out of memory for this"
           + " request (" + e.getMessage() + "); nothing of it was written. Send it in smaller parts.")),
+      map(io.appointmentserver.search.TextNotIndexedException.class,
+          e -> status(503, IssueType.TRANSIENT, e.getMessage())),
       map(InvalidSearchException.class,
           e -> new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()))),
       // the container refusing what it was asked to read (a form body it cannot parse or too large)

@@ -1,8 +1,6 @@
 package io.appointmentserver.interaction;
 
 import ca.uhn.fhir.rest.api.server.RequestDetails;
-import io.appointmentserver.security.ForbiddenException;
-import io.appointmentserver.security.Principal.UserType;
 import io.appointmentserver.store.ResourceStore;
 import java.util.Map;
 import org.hl7.fhir.dstu3.model.IntegerType;
@@ -26,10 +24,7 @@ public final class ResourceCounts {
   }
 
   public Parameters counts(RequestDetails request) {
-    if (Access.principal(request).userType() != UserType.SYSTEM) {
-      throw new ForbiddenException("SECURITY_TOKEN_INSUFFICIENT_PERMISSION: Insufficient permission for " + NAME
-          + ": the counts are of the whole server, for SYSTEM users only");
-    }
+    Access.requireSystem(request, NAME, "the counts are of the whole server");
     Parameters out = new Parameters();
     for (Map.Entry<String, Long> e : store.history().counts().entrySet()) {
       out.addParameter().setName(e.getKey()).setValue(new IntegerType((int) Math.min(e.getValue(), Integer.MAX_VALUE)));

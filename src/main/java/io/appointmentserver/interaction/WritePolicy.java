@@ -44,6 +44,11 @@ public final class WritePolicy {
     return plugins;
   }
 
+  /** The profile validator, for the operations that use the conformance resources it knows. */
+  ProfileValidator validator() {
+    return validator;
+  }
+
   /** A resource ready to store: the references that must exist, its access tags, its bookings. */
   public record Prepared(Set<String> references, String[] tags, Bookings bookings) {}
 
@@ -76,6 +81,11 @@ public final class WritePolicy {
   public List<OperationOutcomeIssueComponent> validate(IBaseResource resource,
       java.util.function.Supplier<String> content) {
     return validator.validate(resource, content);
+  }
+
+  /** The terminology over the conformance resources the validator knows now (the same ones, the same generation). */
+  io.appointmentserver.validation.Terminology terminology() {
+    return validator.terminology();
   }
 
   /** Whether {@link #committed} does anything for {@code type}. */

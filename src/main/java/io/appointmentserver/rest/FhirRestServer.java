@@ -101,6 +101,7 @@ public final class FhirRestServer extends RestfulServer {
     setServerAddressStrategy(configuredBase != null
         ? new HardcodedServerAddressStrategy(configuredBase)
         : new IncomingRequestAddressStrategy());
+    setServerConformanceProvider(new OperationDefinitions(this, interactions));
     setDefaultPageSize(History.DEFAULT_PAGE_SIZE);
     setMaximumPageSize(History.MAX_PAGE_SIZE);
     registerInterceptor(new ErrorInterceptor());
@@ -119,6 +120,8 @@ public final class FhirRestServer extends RestfulServer {
     registerInterceptor(new BundleProvider.Streaming());
     registerProvider(new SystemProvider(interactions, getFhirContext().getResourceTypes()));
     registerProvider(new PatientEverythingProvider(interactions));
+    registerProvider(new StructureDefinitionOperations(interactions));
+    registerProvider(new TerminologyProvider(interactions));
     operations.providers().forEach(this::registerProvider);
   }
 

@@ -22,10 +22,15 @@ import ca.uhn.fhir.rest.api.ValidationModeEnum;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import io.appointmentserver.interaction.Interactions;
+import io.appointmentserver.store.Expunges;
+import java.util.Set;
+import org.hl7.fhir.dstu3.model.BooleanType;
 import org.hl7.fhir.dstu3.model.Bundle;
 import org.hl7.fhir.dstu3.model.IdType;
 import org.hl7.fhir.dstu3.model.InstantType;
+import org.hl7.fhir.dstu3.model.IntegerType;
 import org.hl7.fhir.dstu3.model.Meta;
 import org.hl7.fhir.dstu3.model.Parameters;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -108,10 +113,12 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
         resource, mode == null ? null : mode.getCode(), profile), request);
   }
 
-  /** {@code [type]/[id]/$meta}: the resource's tags, security labels and profiles. */
+  /** {@code [type]/[id]/$meta}: the resource's tags, security labels and profiles; {@code [type]/$meta}: those in use. */
   @Operation(name = "$meta", idempotent = true)
-  public Parameters meta(@IdParam IdType id, RequestDetails request) {
-    return interactions.meta().read(type, id.getIdPart(), request);
+  public Parameters meta(@IdParam(optional = true) IdType id, RequestDetails request) {
+    String idPart = idPart(id);
+    return idPart == null ? interactions.meta().inUse(type, Set.of(type), request)
+        : interactions.meta().read(type, idPart, request);
   }
 
   /** {@code [type]/[id]/$meta-add}: adds tags, security labels and profiles, with no new version. */
@@ -126,10 +133,34 @@ public final class ResourceProvider<T extends IBaseResource> implements IResourc
     return interactions.meta().change(type, id.getIdPart(), meta, false, request);
   }
 
+  /**
+   * {@code [type]/$expunge}, {@code [type]/[id]/$expunge} and {@code [type]/[id]/_history/[vid]/$expunge}
+   * (see {@link io.appointmentserver.interaction.Expunge}).
+   */
+  @Operation(name = "$expunge", idempotent = false, returnParameters = @OperationParam(name = "count", typeName = "integer"))
+  public Parameters expunge(@IdParam(optional = true) IdType id, @OperationParam(name = "limit") IntegerType limit,
+      @OperationParam(name = "expungeDeletedResources") BooleanType deletedResources,
+      @OperationParam(name = "expungePreviousVersions") BooleanType previousVersions,
+      @OperationParam(name = "expungeEverything") BooleanType everything, RequestDetails request) {
+    String idPart = idPart(id);
+    Long version = idPart != null && id.hasVersionIdPart() ? versionOf(id) : null;
+    return interactions.expunge().expunge(new Expunges.Scope(type, idPart, version),
+        SystemProvider.expungeOptions(limit, deletedResources, previousVersions, everything), request);
+  }
+
   /** search-type, GET and POST {@code _search}: every parameter is read by the search interaction. */
   @Search(allowUnknownParams = true)
   public Bundle search(RequestDetails request) {
     return interactions.search().search(type, request, StoredResponses.plainJson(request));
+  }
+
+  /** The version of {@code [type]/[id]/_history/[vid]}: 404 when it is no version number. */
+  private Long versionOf(IdType id) {
+    if (!id.isVersionIdPartValidLong()) {
+      throw new ResourceNotFoundException("Version " + id.getVersionIdPart() + " of " + type + "/" + id.getIdPart()
+          + " is not known");
+    }
+    return id.getVersionIdPartAsLong();
   }
 
   /** The id of the URL, or null when there is none (a conditional interaction). */

@@ -221,10 +221,7 @@ final class Includes {
   static List<StoredResource> rows(Connection c, Sql query) throws SQLException {
     List<StoredResource> out = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement(query.text())) {
-      int i = 1;
-      for (Object b : query.params()) {
-        ps.setObject(i++, b);
-      }
+      Sql.bind(ps, query.params());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           java.sql.Array a = rs.getArray(6);

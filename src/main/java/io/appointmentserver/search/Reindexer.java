@@ -177,22 +177,98 @@ public final class Reindexer {
     }
   }
 
+  // ---------------------------------------------------------------- passes asked for
+
+  /**
+   * {@code $mark-all-resources-for-reindexing}: a full pass over each of {@code types} that has
+   * resources (every resource indexed again, whatever its rows), recorded at once and run by the
+   * background job, where a restart goes on with it. Returns how many resources were marked.
+   */
+  public long markAll(java.util.Collection<String> types) {
+    long marked = 0;
+    for (String type : types) {
+      try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(MARK)) {
+        ps.setString(1, type);
+        ps.setString(2, params.fingerprint(type));
+        ps.setString(3, type);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            marked += rs.getLong(1);
+            queue.add(Map.entry(type, false));
+          }
+        }
+      } catch (SQLException e) {
+        throw SqlErrors.translate(e);
+      }
+    }
+    return marked;
+  }
+
+  /** What {@link #runPending} did: resources indexed, and the passes still under way after it. */
+  public record PassResult(long indexed, int unfinished) {}
+
+  /**
+   * {@code $perform-reindexing-pass}: runs the passes under way (asked for, or started by changed
+   * parameters) in the caller's thread for up to {@code maxMillis}; the background job does the
+   * rest. Batches of one type take turns with the job's (the progress row's lock): nothing twice.
+   */
+  public PassResult runPending(long maxMillis) {
+    long deadline = System.currentTimeMillis() + maxMillis;
+    long done = 0;
+    for (String type : unfinished()) {
+      int[] n;
+      while (System.currentTimeMillis() < deadline && !closing.get()
+          && (n = batch(type, params.fingerprint(type), false)) != null) {
+        done += n[0];
+        reindexed.addAndGet(n[0]);
+      }
+    }
+    return new PassResult(done, unfinished().size());
+  }
+
+  private List<String> unfinished() {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT res_type FROM search_reindex WHERE finished IS NULL ORDER BY started");
+        ResultSet rs = ps.executeQuery()) {
+      List<String> out = new ArrayList<>();
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw SqlErrors.translate(e);
+    }
+  }
+
   // ---------------------------------------------------------------- one pass
 
   private static final String PROGRESS = """
-      SELECT fingerprint, after_id, finished IS NOT NULL FROM search_reindex WHERE res_type = ? FOR UPDATE""";
+      SELECT fingerprint, after_id, finished IS NOT NULL, full_pass FROM search_reindex WHERE res_type = ? FOR UPDATE""";
 
+  /** A new pass; a requested full pass under way goes on from the start, under the new definitions. */
   private static final String START = """
       INSERT INTO search_reindex (res_type, fingerprint, after_id, indexed, started, updated, finished)
       VALUES (?, ?, '', 0, now(), now(), NULL)
       ON CONFLICT (res_type) DO UPDATE SET fingerprint = excluded.fingerprint, after_id = '', indexed = 0,
-        started = now(), updated = now(), finished = NULL""";
+        started = now(), updated = now(), finished = NULL,
+        full_pass = search_reindex.full_pass AND search_reindex.finished IS NULL,
+        total = CASE WHEN search_reindex.full_pass AND search_reindex.finished IS NULL THEN search_reindex.total END""";
 
+  /** A requested full pass over the type (when it has resources): its progress row, from the start. */
+  private static final String MARK = """
+      INSERT INTO search_reindex (res_type, fingerprint, after_id, indexed, started, updated, finished, full_pass, total)
+      SELECT ?, ?, '', 0, now(), now(), NULL, true, count(*) FROM resource WHERE res_type = ? AND NOT deleted
+      HAVING count(*) > 0
+      ON CONFLICT (res_type) DO UPDATE SET fingerprint = excluded.fingerprint, after_id = '', indexed = 0,
+        started = now(), updated = now(), finished = NULL, full_pass = true, total = excluded.total
+      RETURNING total""";
+
+  /** The resources of a pass's next batch: those not indexed under the fingerprint, or all in a full pass. */
   private static final String STALE = """
       SELECT r.res_id, r.version, r.last_updated, r.body FROM resource r
        WHERE r.res_type = ? AND r.res_id > ? AND NOT r.deleted
-         AND NOT EXISTS (SELECT 1 FROM search_indexed s
-                          WHERE s.res_type = r.res_type AND s.res_id = r.res_id AND s.fingerprint = ?)
+         AND (? OR NOT EXISTS (SELECT 1 FROM search_indexed s
+                          WHERE s.res_type = r.res_type AND s.res_id = r.res_id AND s.fingerprint = ?))
        ORDER BY r.res_id
        LIMIT ?
        FOR UPDATE OF r""";
@@ -245,17 +321,19 @@ public final class Reindexer {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try {
-        String after = progress(c, type, fingerprint, restart);
-        if (after == null) {
+        Progress at = progress(c, type, fingerprint, restart);
+        if (at == null) {
           c.commit();
           return null;
         }
+        String after = at.after();
         List<StoredResource> stale = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(STALE)) {
           ps.setString(1, type);
           ps.setString(2, after);
-          ps.setString(3, fingerprint);
-          ps.setInt(4, BATCH);
+          ps.setBoolean(3, at.full());
+          ps.setString(4, fingerprint);
+          ps.setInt(5, BATCH);
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               stale.add(new StoredResource(new Version(type, rs.getString(1), rs.getLong(2), rs.getObject(3, OffsetDateTime.class).toInstant(), false),
@@ -285,18 +363,24 @@ public final class Reindexer {
     }
   }
 
+  /** Where a pass goes on: after this id ('' from the start); {@code full}: every resource, not only stale ones. */
+  private record Progress(String after, boolean full) {}
+
   /**
-   * Locks the type's progress row and returns where the pass goes on: after this id ('' from the
-   * start), or null when there is nothing to do (a finished pass of this fingerprint, not to be
-   * done again).
+   * Locks the type's progress row and returns where the pass goes on, or null when there is
+   * nothing to do (a finished pass of this fingerprint, not to be done again).
    */
-  private String progress(Connection c, String type, String fingerprint, boolean restart) throws SQLException {
+  private Progress progress(Connection c, String type, String fingerprint, boolean restart) throws SQLException {
+    boolean full = false;
     try (PreparedStatement ps = c.prepareStatement(PROGRESS)) {
       ps.setString(1, type);
       try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next() && rs.getString(1).equals(fingerprint)) {
+        boolean found = rs.next();
+        // a requested full pass under way stays one when the definitions changed meanwhile
+        full = found && rs.getBoolean(4) && !rs.getBoolean(3);
+        if (found && rs.getString(1).equals(fingerprint)) {
           if (!rs.getBoolean(3)) {
-            return rs.getString(2); // a pass of these definitions is under way: go on with it
+            return new Progress(rs.getString(2), rs.getBoolean(4)); // a pass of these definitions is under way: go on with it
           }
           if (!restart) {
             return null;
@@ -318,7 +402,7 @@ public final class Reindexer {
       ps.setString(1, type);
       ps.executeQuery().close();
     }
-    return "";
+    return new Progress("", full);
   }
 
   private static boolean hasResources(Connection c, String type) throws SQLException {
@@ -345,7 +429,7 @@ public final class Reindexer {
   public List<Map<String, Object>> status() {
     try (Connection c = ds.getConnection();
         PreparedStatement ps = c.prepareStatement("""
-            SELECT res_type, indexed, started, updated, finished FROM search_reindex
+            SELECT res_type, indexed, started, updated, finished, full_pass, total FROM search_reindex
              WHERE finished IS NULL OR finished > now() - interval '1 hour'
              ORDER BY started DESC LIMIT 20""");
         ResultSet rs = ps.executeQuery()) {
@@ -354,6 +438,10 @@ public final class Reindexer {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("type", rs.getString(1));
         m.put("indexed", rs.getLong(2));
+        if (rs.getBoolean(6)) { // asked for: every resource, so the progress is indexed of total
+          m.put("full", true);
+          m.put("total", rs.getLong(7));
+        }
         m.put("started", String.valueOf(instant(rs, 3)));
         m.put("updated", String.valueOf(instant(rs, 4)));
         Instant finished = instant(rs, 5);

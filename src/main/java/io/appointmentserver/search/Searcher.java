@@ -45,6 +45,7 @@ public final class Searcher {
   private final ZoneId zone;
   private final Clock clock;
   private final int maxIncludes;
+  private final Keywords keywords;
 
   public Searcher(DataSource ds, SearchParameters params, ZoneId zone, Clock clock, int maxIncludes) {
     this.ds = ds;
@@ -52,6 +53,17 @@ public final class Searcher {
     this.zone = zone;
     this.clock = clock;
     this.maxIncludes = maxIncludes;
+    this.keywords = new Keywords(ds, params.context());
+  }
+
+  /** The words of {@code $suggest-keywords}. */
+  public Keywords keywords() {
+    return keywords;
+  }
+
+  /** The tags, security labels and profiles in use on the types given, each narrowed by its context ({@link MetaInUse}). */
+  public List<MetaInUse.Entry> metaInUse(Map<String, Sql> typesWithContext) {
+    return new MetaInUse(ds).of(typesWithContext);
   }
 
   /**
@@ -148,7 +160,7 @@ public final class Searcher {
     // the audit trail is a table of its own, read as if it were resources
     Sql from = new Sql.Builder().add(" FROM " + (audit ? AuditEvents.AS_RESOURCES : "resource")
         + " r WHERE r.res_type = ? AND NOT r.deleted", req.type()).add(where).build();
-    return page(req, from, sortKeys(req.type(), single(req.parameters(), "_sort")), q.ignored);
+    return page(req, from, sortKeys(req.type(), single(req.parameters(), "_sort")), q.ignored, q.textTypes);
   }
 
   /**
@@ -159,12 +171,13 @@ public final class Searcher {
    */
   public Page searchTypes(Request req, List<String> types) {
     Set<String> ignored = new java.util.LinkedHashSet<>();
-    List<Sql> perType = perType(req, types, req.parameters(), ignored);
+    Set<String> textTypes = new java.util.TreeSet<>();
+    List<Sql> perType = perType(req, types, req.parameters(), ignored, textTypes);
     if (!ignored.isEmpty()) {
       // lenient: what one type ignores, all do, so that every type is searched as the links show
       Map<String, String[]> kept = new java.util.LinkedHashMap<>(req.parameters());
       kept.keySet().removeAll(ignored);
-      perType = perType(req, types, kept, new java.util.HashSet<>());
+      perType = perType(req, types, kept, new java.util.HashSet<>(), textTypes);
     }
     // one branch per type, each planned as that type's search is (an OR of the types' conditions
     // would leave PostgreSQL a scan of every resource)
@@ -172,17 +185,22 @@ public final class Searcher {
         : new Sql.Builder().add(" FROM (").join(" UNION ALL ", perType).add(") r WHERE true").build();
     List<SortKey> keys = sortKeys(null, single(req.parameters(), "_sort"));
     keys.add(new SortKey("r.res_type", false, "text"));
-    return page(req, from, keys, ignored);
+    return page(req, from, keys, ignored, textTypes);
   }
 
-  /** Each type's rows that {@code parameters} select, within its context; {@code ignored} receives what lenient handling ignored. */
-  private List<Sql> perType(Request req, List<String> types, Map<String, String[]> parameters, Set<String> ignored) {
+  /**
+   * Each type's rows that {@code parameters} select, within its context; {@code ignored} receives
+   * what lenient handling ignored, {@code textTypes} the types searched by full text.
+   */
+  private List<Sql> perType(Request req, List<String> types, Map<String, String[]> parameters, Set<String> ignored,
+      Set<String> textTypes) {
     List<Sql> perType = new ArrayList<>();
     for (String type : types) {
       SearchQuery q = new SearchQuery(type, new SearchQuery.Setting(params, zone, req.reading().ownBases(),
           clock.instant(), req.viewer().scope()));
       q.addAll(parameters, req.reading().lenient());
       ignored.addAll(q.ignored);
+      textTypes.addAll(q.textTypes);
       perType.add(new Sql.Builder().add("SELECT r.* FROM resource r WHERE r.res_type = ? AND NOT r.deleted", type)
           .add(Condition.where(q.conditions, new Condition.Row(type, "r"))).add(" AND ")
           .add(req.viewer().scope().of(type, true)).build());
@@ -191,7 +209,7 @@ public final class Searcher {
   }
 
   /** The page of the rows {@code from} selects, in the order of {@code keys} and then the id. */
-  private Page page(Request req, Sql from, List<SortKey> keys, Set<String> ignored) {
+  private Page page(Request req, Sql from, List<SortKey> keys, Set<String> ignored, Set<String> textTypes) {
     Map<String, List<String>> ignoredIncludes = new java.util.HashMap<>();
     List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.reading().lenient(), ignoredIncludes);
     Cursor cursor = cursor(single(req.parameters(), CURSOR), keys.size());
@@ -221,11 +239,12 @@ public final class Searcher {
     pageBinds.add(req.paging().count() + 1);
 
     try (Connection c = ds.getConnection()) {
+      FullText.requireIndexed(c, textTypes);
       List<StoredResource> found = new ArrayList<>();
       List<String[]> rowKeys = new ArrayList<>();
       boolean more = false;
       try (PreparedStatement ps = c.prepareStatement(page.toString())) {
-        bind(ps, pageBinds);
+        Sql.bind(ps, pageBinds);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             if (found.size() == req.paging().count()) {
@@ -280,7 +299,7 @@ public final class Searcher {
 
   private static int count(Connection c, Sql from) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT count(*)" + from.text())) {
-      bind(ps, from.params());
+      Sql.bind(ps, from.params());
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getInt(1);
@@ -297,7 +316,7 @@ public final class Searcher {
     List<Object> all = new ArrayList<>(from.params());
     all.add(EXACT_ESTIMATE_UP_TO + 1);
     try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (SELECT 1" + from.text() + " LIMIT ?) m")) {
-      bind(ps, all);
+      Sql.bind(ps, all);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         if (rs.getInt(1) <= EXACT_ESTIMATE_UP_TO) {
@@ -307,7 +326,7 @@ public final class Searcher {
     }
     all.remove(all.size() - 1);
     try (PreparedStatement ps = c.prepareStatement("EXPLAIN (FORMAT JSON) SELECT 1" + from.text())) {
-      bind(ps, all);
+      Sql.bind(ps, all);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         double rows = JSON.readTree(rs.getString(1)).get(0).get("Plan").get("Plan Rows").asDouble();
@@ -391,6 +410,9 @@ public final class Searcher {
           if (p == null) {
             throw new InvalidSearchException("Unknown search parameter " + name + " in _sort for " + type);
           }
+          if (FullText.PARAMS.contains(name)) {
+            throw new InvalidSearchException("Cannot sort by " + name + " (full text)");
+          }
           String agg = desc ? "max" : "min";
           String column = switch (p.kind()) {
             case DATE -> desc ? "hi" : "lo";
@@ -462,13 +484,6 @@ public final class Searcher {
       return new Cursor(out, backward);
     } catch (IllegalArgumentException | java.io.IOException e) {
       throw new InvalidSearchException(CURSOR + " is not one this server made for this search");
-    }
-  }
-
-  private static void bind(PreparedStatement ps, List<Object> binds) throws SQLException {
-    int i = 1;
-    for (Object b : binds) {
-      ps.setObject(i++, b);
     }
   }
 

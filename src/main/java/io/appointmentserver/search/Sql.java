@@ -45,6 +45,14 @@ public record Sql(String text, List<Object> params) {
     return new Builder().add("(").join(" OR ", alternatives).add(")").build();
   }
 
+  /** Sets the parameters of a statement made of this kind of SQL, in order. */
+  public static void bind(java.sql.PreparedStatement ps, List<Object> params) throws java.sql.SQLException {
+    int i = 1;
+    for (Object p : params) {
+      ps.setObject(i++, p);
+    }
+  }
+
   /** Text and parameters put together in order, as a {@link StringBuilder} puts text. */
   public static final class Builder {
     private final StringBuilder text = new StringBuilder();

@@ -91,6 +91,20 @@ public final class AuditLog implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Stores at once (not queued) the one event of a maintenance operation that removes or rebuilds
+   * data ({@code $expunge}, reindexing), whoever sent it: SYSTEM users, whose requests are
+   * otherwise not audited, are the only ones who may. {@code detail}, the operation's parameters
+   * and outcome as a query string, is the event's query.
+   */
+  public void maintenance(Caller caller, Action what, String detail) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    RequestInfo info = caller.request();
+    Trace trace = new Trace(info == null ? null : info.traceId(), detail);
+    Agent agent = agent(caller.user(), info == null ? new RequestInfo(null, null, null, null) : info);
+    store.writes().appendAudit(List.of(event(what, null, agent, trace, now)));
+  }
+
   private static Event event(Action what, String patient, Agent agent, Trace trace, Instant now) {
     return new Event(AuditEvents.newId(now), now,
         new Subject(patient, what.code(), what.subtype(), what.type(), what.entity()), agent, trace);

@@ -8,6 +8,10 @@ import java.util.Set;
  * {@code update}, {@code patch}, {@code delete}, {@code write} (any of the four) and {@code *}
  * (everything on the type); {@code <Type>$<operation>} for an operation on a type or its
  * instances; {@code $<operation>} for a system operation. Other roles are ignored.
+ *
+ * <p>A {@link #DESTRUCTIVE} operation is not among "everything on the type": {@code Type.*} is
+ * what ordinary users and integrations hold, and removing data for good must be named
+ * ({@code Type$expunge}, or {@code $expunge}, which covers every type).
  */
 public final class Privileges {
   private Privileges() {}
@@ -31,6 +35,9 @@ public final class Privileges {
     }
   }
 
+  /** Operations that remove data for good: granted only by a privilege that names them. */
+  public static final Set<String> DESTRUCTIVE = Set.of("$expunge");
+
   public static boolean allows(Set<String> roles, String type, Op op) {
     return roles.contains(type + "." + op.word)
         || roles.contains(type + ".*")
@@ -40,7 +47,13 @@ public final class Privileges {
   /** An operation ({@code $name}) on a type or instance; {@code type} null for a system operation. */
   public static boolean allowsOperation(Set<String> roles, String type, String operation) {
     String op = operation.startsWith("$") ? operation : "$" + operation;
-    return type == null ? roles.contains(op) : roles.contains(type + op) || roles.contains(type + ".*");
+    if (type == null) {
+      return roles.contains(op);
+    }
+    if (DESTRUCTIVE.contains(op)) {
+      return roles.contains(type + op) || roles.contains(op);
+    }
+    return roles.contains(type + op) || roles.contains(type + ".*");
   }
 
   /** 403 with the eHealth code and message when {@code op} on {@code type} is not allowed. */

@@ -177,7 +177,9 @@ public final class AuditEvents {
       lit(",\"meta\":{\"versionId\":\"1\",\"lastUpdated\":\""), AT, lit("\"}," + EVENT_TYPE + ",\"subtype\":[{\"system\":\""),
       "CASE WHEN starts_with(subtype, '$') THEN " + lit(OPERATION_SYSTEM) + " ELSE " + lit(INTERACTION_SYSTEM) + " END",
       lit("\",\"code\":"), str("subtype"), lit("}],\"action\":"), str("action"),
-      lit(",\"recorded\":\""), AT, lit("\",\"outcome\":\"0\",\"outcomeDesc\":"), str("res_type"),
+      lit(",\"recorded\":\""), AT, lit("\",\"outcome\":\"0\""),
+      // no type: a system-level operation ($expunge, reindexing)
+      when("res_type", lit(",\"outcomeDesc\":"), str("res_type")),
       lit(",\"agent\":[{"),
       when("agent_org", lit("\"extension\":[{\"url\":\"" + CONTEXT_ORGANIZATION + "\",\"valueReference\":{\"reference\":"),
           str("agent_org"), lit("}}],")),
@@ -193,7 +195,7 @@ public final class AuditEvents {
       lit("{"),
       when("entity", lit("\"reference\":{\"reference\":"), str("entity"), lit("},")),
       lit(RESOURCE_ENTITY),
-      "CASE WHEN entity IS NULL THEN concat(',\"name\":', " + str("res_type") + ") END",
+      "CASE WHEN entity IS NULL AND res_type IS NOT NULL THEN concat(',\"name\":', " + str("res_type") + ") END",
       // encode() breaks base64 into lines of 76 characters
       when("query", lit(",\"query\":\""), "translate(encode(convert_to(query, 'UTF8'), 'base64'), E'\\n', '')", lit("\"")),
       lit("},{\"identifier\":{\"value\":"), str("trace_id"), lit(TRACE_ENTITY)) + "))";

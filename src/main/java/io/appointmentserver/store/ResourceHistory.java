@@ -107,7 +107,8 @@ public final class ResourceHistory {
 
   /**
    * Changes whenever a resource of {@code types} is written or deleted by any process: the number
-   * of their versions and the time of the newest (history is append-only).
+   * of their versions and the time of the newest (writes only append history rows; {@code $expunge}
+   * only removes them, which changes the number as well).
    */
   public String fingerprint(Collection<String> types) {
     return db.run(c -> {

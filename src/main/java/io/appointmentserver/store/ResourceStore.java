@@ -17,6 +17,7 @@ public final class ResourceStore {
   private final ResourceHistory history;
   private final ResourceIds ids;
   private final ResourceWrites writes;
+  private final Expunges expunges;
 
   public ResourceStore(DataSource ds, Clock clock) {
     this(ds, clock, Bookings.Mode.WARN);
@@ -37,6 +38,7 @@ public final class ResourceStore {
     this.history = new ResourceHistory(db);
     this.ids = new ResourceIds(db);
     this.writes = new ResourceWrites(db, clock, indexer, new BookingSql(overlapMode), cache);
+    this.expunges = new Expunges(db, indexer, cache);
   }
 
   /** read and vread. */
@@ -57,6 +59,11 @@ public final class ResourceStore {
   /** create, update and delete; the batched creates of a Bundle; the audit events of reads. */
   public ResourceWrites writes() {
     return writes;
+  }
+
+  /** {@code $expunge}: versions removed for good. */
+  public Expunges expunges() {
+    return expunges;
   }
 
   /** Keeps the search index in step with every version written, inside the write's transaction. */
@@ -84,6 +91,9 @@ public final class ResourceStore {
     default Object rows(StoredResource written, Object model) {
       return model;
     }
+
+    /** Removes the index rows of the resources {@code types[i]/ids[i]} ({@code $expunge}), in the caller's transaction. */
+    default void remove(Connection c, String[] types, String[] ids) throws SQLException {}
 
     /** Indexes first versions whose {@link #rows} were taken before (by default one at a time). */
     default void writeAll(Connection c, List<StoredResource> written, List<Object> rows) throws SQLException {

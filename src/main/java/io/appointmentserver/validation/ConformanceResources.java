@@ -66,6 +66,8 @@ final class ConformanceResources {
   private final Map<String, IBaseResource> fromIg = new LinkedHashMap<>();
   /** Written through the API, by type/id; guarded by this. */
   private final Map<String, IBaseResource> stored = new LinkedHashMap<>();
+  /** The ConceptMaps in use (the IG's overlaid by the stored ones), made again after a change of one; guarded by this. */
+  private List<org.hl7.fhir.dstu3.model.ConceptMap> conceptMaps;
   private volatile Generation current;
   /** Conformance resources changed since the current generation was made. */
   private volatile boolean stale;
@@ -171,9 +173,30 @@ final class ConformanceResources {
    * conformance writes costs one. SearchParameters are kept but play no part in validation.
    */
   private void changed(String type, boolean anything) {
-    if (anything && !type.equals("SearchParameter")) {
+    if (anything && type.equals(CONCEPT_MAP)) {
+      // the terminology reads them as they are now: no new generation, whose validators would be prepared anew
+      conceptMaps = null;
+    } else if (anything && !type.equals("SearchParameter")) {
       stale = true;
     }
+  }
+
+  private static final String CONCEPT_MAP = "ConceptMap";
+
+  /** The ConceptMaps in use: the IG's, overlaid by those stored through the API (by URL). */
+  synchronized List<org.hl7.fhir.dstu3.model.ConceptMap> conceptMaps() {
+    if (conceptMaps == null) {
+      Map<String, org.hl7.fhir.dstu3.model.ConceptMap> byUrl = new LinkedHashMap<>();
+      for (Map<String, IBaseResource> m : List.of(fromIg, stored)) {
+        for (IBaseResource r : m.values()) {
+          if (r instanceof org.hl7.fhir.dstu3.model.ConceptMap cm) {
+            byUrl.put(cm.getUrl(), cm);
+          }
+        }
+      }
+      conceptMaps = List.copyOf(byUrl.values());
+    }
+    return conceptMaps;
   }
 
   /** The current generation, made anew first when conformance resources changed since. */
@@ -239,12 +262,15 @@ final class ConformanceResources {
     }
     PrePopulatedValidationSupport known = new PrePopulatedValidationSupport(ctx);
     for (IBaseResource r : effective.values()) {
+      if (ctx.getResourceType(r).equals(CONCEPT_MAP)) {
+        continue; // the terminology's alone (conceptMaps)
+      }
       // a copy: the worker context caches converted definitions and snapshots in a resource's user
       // data, and a snapshot made before may rest on a base that has just been replaced
       known.addResource(ctx.newTerser().clone(r));
     }
     current = new Generation(new ValidationSupportChain(base, known, commonCodes, inMemoryTerminology),
-        allowUnknownProfiles, outcomeCounts, this::inUse);
+        allowUnknownProfiles, outcomeCounts, this::inUse, this::conceptMaps);
   }
 
   private IBaseResource parse(String json, String what) {

@@ -22,6 +22,7 @@ final class Generation {
   /** Characters of profile URLs (they come from the content) remembered as unknown, per generation. */
   static final long UNKNOWN_CHARS = 1_000_000;
 
+  private final ValidationSupportChain chain;
   private final RememberingWorkerContext worker;
   private final ValidatorPool pool;
   /** For /metrics, over all generations. */
@@ -30,6 +31,8 @@ final class Generation {
   private final RememberedOutcomes recent = new RememberedOutcomes(RememberedOutcomes.RECENT_BYTES);
   /** Recent outcomes of free text alone ({@link #freeTextOutcome}), by the JSON validated. */
   private final RememberedOutcomes recentFreeText = new RememberedOutcomes(RememberedOutcomes.RECENT_FREE_TEXT_BYTES);
+  /** The terminology operations over these definitions; needs no preparation ({@link #ready}). */
+  private final Terminology terminology;
   /** Which elements are free text, for these definitions. */
   private final FreeText freeTextElements;
 
@@ -44,9 +47,12 @@ final class Generation {
    * @param allowUnknownProfiles a claimed profile the server does not know is a warning, not an error
    * @param outcomeCounts        the remembered outcomes' hits and misses, of all generations
    * @param inUse                whether a generation is still the one in use (its validators are then kept)
+   * @param conceptMaps          the ConceptMaps in use now, for the terminology operations
    */
   Generation(ValidationSupportChain chain, boolean allowUnknownProfiles, RememberedOutcomes.Counts outcomeCounts,
-      Predicate<Generation> inUse) {
+      Predicate<Generation> inUse, Supplier<List<org.hl7.fhir.dstu3.model.ConceptMap>> conceptMaps) {
+    this.terminology = new Terminology(chain, conceptMaps);
+    this.chain = chain;
     this.worker = new RememberingWorkerContext(chain);
     this.pool = new ValidatorPool(worker, allowUnknownProfiles, () -> inUse.test(this));
     this.outcomeCounts = outcomeCounts;
@@ -168,6 +174,20 @@ final class Generation {
       }
     }
     return true;
+  }
+
+  /** The DSTU3 StructureDefinition of {@code url} these definitions have, or null. */
+  org.hl7.fhir.dstu3.model.StructureDefinition definition(String url) {
+    return chain.fetchStructureDefinition(url) instanceof org.hl7.fhir.dstu3.model.StructureDefinition sd ? sd : null;
+  }
+
+  /** {@code sd}'s snapshot, made from its differential over these definitions ({@link Snapshots}). */
+  org.hl7.fhir.dstu3.model.StructureDefinition snapshot(org.hl7.fhir.dstu3.model.StructureDefinition sd) {
+    return Snapshots.generate(chain, worker, sd);
+  }
+
+  Terminology terminology() {
+    return terminology;
   }
 
   /** Prepares the generation ({@link #ready}) ahead of the first request that needs it. */

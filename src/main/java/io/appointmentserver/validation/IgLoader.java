@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A folder is searched recursively for {@code .xml} and {@code .json} files; a package is a
  * {@code .tgz} in the NPM layout (resources under {@code package/}, examples skipped). Only
- * StructureDefinitions, ValueSets, CodeSystems and SearchParameters are kept.
+ * StructureDefinitions, ValueSets, CodeSystems, ConceptMaps and SearchParameters are kept.
  */
 public final class IgLoader {
   private static final Logger log = LoggerFactory.getLogger(IgLoader.class);

@@ -43,6 +43,13 @@ final class OutcomeIssues {
     return new ProfileValidationException(oo);
   }
 
+  /** A StructureDefinition whose snapshot cannot be made (see {@link Snapshots}). */
+  static ProfileValidationException notSnapshot(String why) {
+    OperationOutcome oo = new OperationOutcome();
+    oo.addIssue().setSeverity(IssueSeverity.ERROR).setCode(IssueType.PROCESSING).setDiagnostics(why);
+    return new ProfileValidationException(oo);
+  }
+
   /** One validator message as an OperationOutcome issue: severity, type, FHIRPath location, message. */
   private static OperationOutcomeIssueComponent issue(ValidationMessage m) {
     OperationOutcomeIssueComponent issue = new OperationOutcomeIssueComponent();

@@ -58,9 +58,12 @@ import org.slf4j.LoggerFactory;
 public final class ProfileValidator {
   private static final Logger log = LoggerFactory.getLogger(ProfileValidator.class);
 
-  /** The resource types the validator learns from, whether loaded from the IG or written through the API. */
+  /**
+   * The resource types the validator and the terminology operations learn from, whether loaded from
+   * the IG or written through the API.
+   */
   public static final Set<String> CONFORMANCE_TYPES =
-      Set.of("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter");
+      Set.of("StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter", "ConceptMap");
 
   /**
    * Which writes go through the instance validator ({@code FHIR_VALIDATION}). Every resource is
@@ -132,6 +135,15 @@ public final class ProfileValidator {
   /** The free text elements ({@link Generation#freeText}) of resources of this type claiming these profiles. */
   Set<String> freeText(String type, List<String> profileUrls) {
     return conformance.generation().freeText(type, profileUrls);
+  }
+
+  /**
+   * The terminology operations over what the validator knows now: the same generation (a
+   * CodeSystem or ValueSet written a moment ago is used at once, as by validation).
+   */
+  public Terminology terminology() {
+    conformance.refreshIfChanged(ConformanceResources.REFRESH_NANOS);
+    return conformance.generation().terminology();
   }
 
   /** The remembered outcomes' hits and misses, as {@code cache_gets_total{cache="validation"}}. */
@@ -223,6 +235,27 @@ public final class ProfileValidator {
     c.setIdElement(null); // HAPI writes an id's version as meta.versionId
     c.getMeta().setVersionIdElement(null).setLastUpdatedElement(null);
     return ctx.newJsonParser().setOmitResourceId(true).encodeResourceToString(c);
+  }
+
+  /** The StructureDefinition of this canonical URL the validator knows (DSTU3, the IG's, stored), or null. */
+  public org.hl7.fhir.dstu3.model.StructureDefinition definition(String url) {
+    conformance.refreshIfChanged(ConformanceResources.UNKNOWN_REFRESH_NANOS);
+    return conformance.generation().definition(url);
+  }
+
+  /**
+   * The StructureDefinition with the snapshot made from its differential and its base (any
+   * definition the server knows, those written through the API too); a
+   * {@link ProfileValidationException} (its issues) when none can be made.
+   */
+  public org.hl7.fhir.dstu3.model.StructureDefinition snapshot(org.hl7.fhir.dstu3.model.StructureDefinition sd) {
+    conformance.refreshIfChanged(ConformanceResources.UNKNOWN_REFRESH_NANOS);
+    try {
+      return conformance.generation().snapshot(sd);
+    } catch (Snapshots.Failed e) {
+      log.info("no snapshot for {}: {}", sd.getUrl(), e.getMessage(), e.getCause());
+      throw OutcomeIssues.notSnapshot(e.getMessage());
+    }
   }
 
   /** A conformance resource was written (its write committed): the validator uses it from now on. */

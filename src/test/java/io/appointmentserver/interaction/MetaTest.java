@@ -21,6 +21,7 @@ class MetaTest {
   static final String BASE = TestServer.base();
   static final String JSON = "application/fhir+json";
   static final String SYS = "urn:meta-test:" + UUID.randomUUID().toString().substring(0, 8);
+  static final String BASIC = "http://hl7.org/fhir/StructureDefinition/Basic";
   static final String TEAM = "http://organization.fut.trifork.com/fhir/CareTeam/35102";
 
   static String meta(String code) {
@@ -101,5 +102,78 @@ class MetaTest {
     List<JsonNode> events = AuditTrail.eventsOf(trace, 1);
     assertThat(events).isNotEmpty();
     assertThat(events.get(0).toString()).contains("$meta-add").contains("Appointment/" + appointment);
+  }
+
+  /** The {@code return} Meta's codes of one kind ({@code tag}, {@code security}, {@code profile}) with this test's system. */
+  static List<String> inUse(HttpResponse<String> r, String kind, String system) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode meta = Json.parse(r.body()).get("parameter").get(0).get("valueMeta");
+    List<String> out = new java.util.ArrayList<>();
+    if (meta != null && meta.has(kind)) {
+      for (JsonNode n : meta.get(kind)) {
+        if (system.equals(n.path("system").asText())) {
+          out.add(n.get("code").asText());
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void typeAndSystemLevelListWhatIsInUseWithinTheContext() throws Exception {
+    String sys = "urn:meta-in-use:" + UUID.randomUUID().toString().substring(0, 8);
+    String[] ids = new String[3];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = "meta-use-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+    assertThat(Http.put(BASE + "/Basic/" + ids[0], "{\"resourceType\":\"Basic\",\"id\":\"" + ids[0] + "\",\"meta\":{\"tag\":[{\"system\":\""
+        + sys + "\",\"code\":\"basic-tag\"}],\"profile\":[\"" + BASIC + "\"]},\"code\":{\"text\":\"x\"}}")
+        .statusCode()).isEqualTo(201);
+    assertThat(Http.put(BASE + "/Basic/" + ids[1], "{\"resourceType\":\"Basic\",\"id\":\"" + ids[1] + "\",\"meta\":{\"tag\":[{\"system\":\""
+        + sys + "\",\"code\":\"deleted-tag\"}]},\"code\":{\"text\":\"x\"}}").statusCode()).isEqualTo(201);
+    assertThat(Http.send("DELETE", BASE + "/Basic/" + ids[1], null).statusCode()).isIn(200, 204);
+
+    // an appointment in TEAM's context, and one in another team's, tagged differently
+    Http.put(BASE + "/Patient/240", "{\"resourceType\":\"Patient\",\"id\":\"240\"}");
+    ObjectNode inTeam = Appointments.seed();
+    inTeam.put("id", ids[2]);
+    inTeam.putObject("meta").putArray("security").addObject().put("system", sys).put("code", "team-label");
+    assertThat(Http.put(BASE + "/Appointment/" + ids[2], inTeam.toString()).statusCode()).isEqualTo(201);
+    ObjectNode other = Appointments.seed();
+    String otherId = "meta-use-" + UUID.randomUUID().toString().substring(0, 8);
+    other.put("id", otherId);
+    other.putObject("meta").putArray("security").addObject().put("system", sys).put("code", "other-label");
+    String otherTeam = "http://organization.fut.trifork.com/fhir/CareTeam/99" + (int) (Math.random() * 1000);
+    String body = other.toString().replace(TEAM, otherTeam);
+    assertThat(body).contains(otherTeam);
+    assertThat(Http.put(BASE + "/Appointment/" + otherId, body).statusCode()).isEqualTo(201);
+
+    HttpResponse<String> basic = Http.get(BASE + "/Basic/$meta");
+    assertThat(inUse(basic, "tag", sys)).containsExactly("basic-tag"); // not the deleted one's
+    assertThat(Json.parse(basic.body()).get("parameter").get(0).get("valueMeta").get("profile").toString())
+        .contains(BASIC);
+    assertThat(inUse(Http.get(BASE + "/Appointment/$meta"), "security", sys)).containsExactly("other-label", "team-label");
+    String admin = "Bearer " + Tokens.sign(TestServer.dataDir(), "SYSTEM", List.of("$meta", "Basic.*", "Appointment.*"),
+        Map.of(), null, 300);
+    HttpResponse<String> all = Http.get(BASE + "/$meta", "Authorization", admin);
+    assertThat(inUse(all, "tag", sys)).containsExactly("basic-tag");
+    assertThat(inUse(all, "security", sys)).containsExactly("other-label", "team-label");
+
+    // a practitioner sees the labels of their own team's appointments only
+    String inside = "Bearer " + Tokens.sign(TestServer.dataDir(), "PRACTITIONER", List.of("Appointment$meta",
+        "Appointment.read", "$meta"), Map.of("care_team_id", TEAM), null, 300);
+    String trace = UUID.randomUUID().toString().replace("-", "");
+    assertThat(inUse(Http.get(BASE + "/Appointment/$meta", "Authorization", inside, "X-B3-TraceId", trace),
+        "security", sys)).containsExactly("team-label");
+    assertThat(AuditTrail.eventsOf(trace, 1).get(0).toString()).contains("$meta");
+    HttpResponse<String> system = Http.get(BASE + "/$meta", "Authorization", inside);
+    assertThat(inUse(system, "security", sys)).containsExactly("team-label");
+    assertThat(inUse(system, "tag", sys)).isEmpty(); // no privilege for Basic: its tags are not shown
+
+    // the operation's privilege is needed at each level
+    String reader = "Bearer " + Tokens.sign(TestServer.dataDir(), "SYSTEM", List.of("Basic.read", "Basic.search"),
+        Map.of(), null, 300);
+    assertThat(Http.get(BASE + "/Basic/$meta", "Authorization", reader).statusCode()).isEqualTo(403);
+    assertThat(Http.get(BASE + "/$meta", "Authorization", reader).statusCode()).isEqualTo(403);
   }
 }

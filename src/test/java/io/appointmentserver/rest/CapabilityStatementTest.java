@@ -235,4 +235,50 @@ class CapabilityStatementTest {
     }
     assertThat(types).containsAll(Json.FHIR.getResourceTypes());
   }
+
+  /**
+   * Every operation /metadata lists, at the system level and per type, refers to a definition that
+   * a read returns, in JSON and XML, with the operation's code and the level it is listed at; a
+   * stored OperationDefinition is read as stored in both formats.
+   */
+  @Test
+  void everyListedOperationHasADefinitionThatReadsBack() {
+    ObjectNode cs = metadata(BASE);
+    List<JsonNode> listed = new ArrayList<>();
+    cs.get("rest").get(0).path("operation").forEach(listed::add);
+    for (JsonNode r : cs.get("rest").get(0).get("resource")) {
+      r.path("operation").forEach(listed::add);
+    }
+    assertThat(listed.stream().map(o -> o.get("name").asText()))
+        .contains("validate", "meta", "meta-add", "meta-delete", "get-resource-counts", "snapshot", "generateSnapshot",
+            "exportAsiCal");
+    for (JsonNode op : listed) {
+      String ref = op.get("definition").get("reference").asText();
+      if (ref.startsWith("http")) {
+        continue; // an eHealth definition, by its canonical URL (exportAsiCal: checked above)
+      }
+      HttpResponse<String> json = Http.get(BASE + "/" + ref);
+      assertThat(json.statusCode()).as(ref + " " + json.body()).isEqualTo(200);
+      JsonNode definition = Json.parse(json.body());
+      assertThat(definition.get("resourceType").asText()).isEqualTo("OperationDefinition");
+      assertThat(definition.get("code").asText()).as(ref).isEqualTo(op.get("name").asText());
+      HttpResponse<String> xml = Http.get(BASE + "/" + ref, "Accept", "application/fhir+xml");
+      assertThat(xml.statusCode()).as(ref).isEqualTo(200);
+      assertThat(xml.body()).contains("<OperationDefinition").contains("<code value=\"" + op.get("name").asText() + "\"");
+    }
+    JsonNode counts = Json.parse(Http.get(BASE + "/OperationDefinition/-s-get-resource-counts").body());
+    assertThat(counts.get("system").asBoolean()).isTrue();
+    assertThat(counts.get("instance").asBoolean()).isFalse();
+
+    String id = "stored-op-" + UUID.randomUUID().toString().substring(0, 8);
+    assertThat(Http.put(BASE + "/OperationDefinition/" + id, "{\"resourceType\":\"OperationDefinition\",\"id\":\""
+        + id + "\",\"name\":\"mine\",\"status\":\"draft\",\"kind\":\"operation\",\"code\":\"mine\","
+        + "\"system\":true,\"type\":false,\"instance\":false}").statusCode()).isEqualTo(201);
+    assertThat(Http.get(BASE + "/OperationDefinition/" + id).body()).contains("\"code\":\"mine\"");
+    HttpResponse<String> storedXml = Http.get(BASE + "/OperationDefinition/" + id, "Accept", "application/fhir+xml");
+    assertThat(storedXml.statusCode()).as(storedXml.body()).isEqualTo(200);
+    assertThat(storedXml.body()).contains("<code value=\"mine\"");
+    assertThat(Http.get(BASE + "/OperationDefinition/no-such-op", "Accept", "application/fhir+xml").statusCode())
+        .isEqualTo(404);
+  }
 }
