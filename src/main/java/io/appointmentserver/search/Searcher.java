@@ -106,9 +106,6 @@ public final class Searcher {
     return new CompartmentSearch(ds, maxIncludes);
   }
 
-  /** {@code _total=estimate} counts exactly up to this many matches, and estimates beyond. */
-  static final int EXACT_ESTIMATE_UP_TO = 1000;
-
   /**
    * A page, the total (null when not asked for), the cursors of the next page (null on the last;
    * {@link #FROM_START} when it is the first page) and of the previous one (null on the first),
@@ -281,7 +278,7 @@ public final class Searcher {
       if (req.paging().total()) {
         // a first page that holds every match is its own count: no second query
         total = (cursor == null || cursor.keys() == null) && !more ? found.size()
-            : req.paging().estimate() ? estimate(c, from) : count(c, from);
+            : req.paging().estimate() ? Totals.estimate(c, from) : Totals.count(c, from);
       }
       Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
           : Includes.resolve(c, found, includes, req.viewer().scope(), maxIncludes);
@@ -294,46 +291,6 @@ public final class Searcher {
       }
       RuntimeException r = SqlErrors.translate(e);
       throw r instanceof StoreUnavailableException ? r : new IllegalStateException("search failed: " + e.getMessage(), e);
-    }
-  }
-
-  private static int count(Connection c, Sql from) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(*)" + from.text())) {
-      Sql.bind(ps, from.params());
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    }
-  }
-
-  /**
-   * {@code _total=estimate}: the count when it is at most {@value #EXACT_ESTIMATE_UP_TO} (what the
-   * count reads stops there), else PostgreSQL's estimate of the rows the query returns (from its
-   * statistics, no rows read), but never less than that.
-   */
-  private static int estimate(Connection c, Sql from) throws SQLException {
-    List<Object> all = new ArrayList<>(from.params());
-    all.add(EXACT_ESTIMATE_UP_TO + 1);
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (SELECT 1" + from.text() + " LIMIT ?) m")) {
-      Sql.bind(ps, all);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        if (rs.getInt(1) <= EXACT_ESTIMATE_UP_TO) {
-          return rs.getInt(1);
-        }
-      }
-    }
-    all.remove(all.size() - 1);
-    try (PreparedStatement ps = c.prepareStatement("EXPLAIN (FORMAT JSON) SELECT 1" + from.text())) {
-      Sql.bind(ps, all);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        double rows = JSON.readTree(rs.getString(1)).get(0).get("Plan").get("Plan Rows").asDouble();
-        return (int) Math.max(EXACT_ESTIMATE_UP_TO + 1, Math.min(rows, Integer.MAX_VALUE));
-      }
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("PostgreSQL's plan is not the JSON expected", e);
     }
   }
 
