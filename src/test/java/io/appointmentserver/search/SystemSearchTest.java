@@ -34,7 +34,8 @@ class SystemSearchTest {
       put("Patient", p, "{\"resourceType\":\"Patient\",\"id\":\"" + p + "-" + RUN + "\",\"identifier\":[{\"system\":\""
           + SYS + "\",\"value\":\"" + p + "\"}]}");
     }
-    put("Appointment", "sa1", withIdentifier(Appointments.ofCareTeam("sa1-" + RUN, T1, "s1-" + RUN), "sa1"));
+    put("Appointment", "sa1", withIdentifier(Appointments.ofCareTeam("sa1-" + RUN, T1, "s1-" + RUN), "sa1")
+        .replace("\"status\":\"booked\"", "\"status\":\"booked\",\"comment\":\"kontrol w" + RUN + "\""));
     String last = put("Appointment", "sa2", withIdentifier(Appointments.ofCareTeam("sa2-" + RUN, T2, "s2-" + RUN),
         "sa2"));
     lastUpdatedOfLast = Json.parse(last).get("meta").get("lastUpdated").asText();
@@ -103,6 +104,12 @@ class SystemSearchTest {
         "application/x-www-form-urlencoded");
     assertThat(post.statusCode()).as(post.body()).isEqualTo(200);
     assertThat(entries(Json.parse(post.body()))).containsExactlyInAnyOrder("match:Patient/s1", "match:Patient/s2");
+  }
+
+  @Test
+  void fullTextAcrossTypes() {
+    assertThat(entries(bundle(BASE + "?_type=Appointment,Patient&_content=w" + RUN)))
+        .containsExactly("match:Appointment/sa1");
   }
 
   @Test
