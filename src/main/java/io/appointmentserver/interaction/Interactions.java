@@ -33,6 +33,7 @@ public final class Interactions {
   private final Validate validate;
   private final ResourceCounts counts;
   private final Meta meta;
+  private final Everything everything;
   private final Snapshot snapshot;
   private final TerminologyOperations terminology;
   private final Expunge expunge;
@@ -55,6 +56,7 @@ public final class Interactions {
     this.history = new History(parts.store(), new HistoryQueries(parts.store(), parts.codec()), parts.access());
     this.validate = new Validate(writes, parts.policy(), read);
     this.counts = new ResourceCounts(parts.store(), parts.access());
+    this.everything = new Everything(search, parts.searcher(), read, parts.access(), parts.codec());
     this.snapshot = new Snapshot(parts.policy().validator(), parts.codec(), parts.access(), read);
     this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read, parts.searcher());
     this.terminology = new TerminologyOperations(
@@ -94,6 +96,10 @@ public final class Interactions {
 
   public Meta meta() {
     return meta;
+  }
+
+  public Everything everything() {
+    return everything;
   }
 
   public Snapshot snapshot() {

@@ -36,7 +36,11 @@ public final class PrivilegeCheck {
     String type = request.getResourceName();
     switch (operation) {
       case READ, VREAD, HISTORY_INSTANCE -> Privileges.require(p, type, Op.READ);
-      case SEARCH_TYPE, HISTORY_TYPE -> Privileges.require(p, type, Op.SEARCH);
+      case SEARCH_TYPE, HISTORY_TYPE -> {
+        if (type != null) {
+          Privileges.require(p, type, Op.SEARCH);
+        } // else system search (HAPI names it a type search): each type is checked as it is searched
+      }
       case CREATE -> Privileges.require(p, type, Op.CREATE);
       case UPDATE -> Privileges.require(p, type, Op.UPDATE);
       case PATCH -> Privileges.require(p, type, Op.PATCH);

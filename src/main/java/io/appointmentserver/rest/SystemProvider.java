@@ -4,6 +4,7 @@ import ca.uhn.fhir.rest.annotation.Count;
 import ca.uhn.fhir.rest.annotation.History;
 import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.Operation;
+import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.annotation.Since;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
@@ -11,6 +12,7 @@ import ca.uhn.fhir.rest.api.server.RequestDetails;
 import java.util.Set;
 import io.appointmentserver.interaction.Expunge;
 import io.appointmentserver.interaction.Interactions;
+import org.hl7.fhir.dstu3.model.Bundle;
 import io.appointmentserver.store.Expunges;
 import org.hl7.fhir.dstu3.model.BooleanType;
 import org.hl7.fhir.dstu3.model.CodeType;
@@ -19,7 +21,10 @@ import org.hl7.fhir.dstu3.model.InstantType;
 import org.hl7.fhir.dstu3.model.Parameters;
 import org.hl7.fhir.dstu3.model.StringType;
 
-/** Interactions on the whole server: system history, {@code $get-resource-counts}, {@code $expunge}, reindexing, {@code $suggest-keywords}. */
+/**
+ * Interactions on the whole server: system search, system history, {@code $get-resource-counts},
+ * {@code $expunge}, reindexing, {@code $suggest-keywords}.
+ */
 public final class SystemProvider {
   private final Interactions interactions;
   private final Set<String> resourceTypes;
@@ -27,6 +32,15 @@ public final class SystemProvider {
   SystemProvider(Interactions interactions, Set<String> resourceTypes) {
     this.interactions = interactions;
     this.resourceTypes = resourceTypes;
+  }
+
+  /**
+   * search-system, GET {@code [base]?params} and POST {@code [base]/_search} (see
+   * {@link io.appointmentserver.interaction.Searches#searchSystem}): every parameter is read by the search.
+   */
+  @Search(allowUnknownParams = true)
+  public Bundle search(RequestDetails request) {
+    return interactions.search().searchSystem(request, StoredResponses.plainJson(request));
   }
 
   /** history-all (see {@link io.appointmentserver.interaction.History#system}). */
