@@ -3,6 +3,7 @@ package io.appointmentserver.interaction;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.appointmentserver.support.Appointments;
 import io.appointmentserver.support.AuditTrail;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.Json;
@@ -139,5 +140,25 @@ class NoOpUpdateTest {
     assertThat(response.get("status").asText()).startsWith("200");
     assertThat(response.get("etag").asText()).isEqualTo("W/\"1\"");
     assertThat(historyTotal(id)).isEqualTo(1);
+  }
+
+  @Test
+  void anAppointmentPutAgainKeepsItsVersionAndItsBookings() {
+    String patient = id();
+    assertThat(Http.put(BASE + "/Patient/" + patient, patient(patient, "Booked")).statusCode()).isEqualTo(201);
+    String id = id();
+    String team = "http://organization.example.org/fhir/CareTeam/noop";
+    String appointment = Appointments.ofCareTeam(id, team, patient);
+    assertThat(Http.put(BASE + "/Appointment/" + id, appointment).statusCode()).isEqualTo(201);
+    HttpResponse<String> again = Http.put(BASE + "/Appointment/" + id, appointment, "If-Match", "W/\"1\"");
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    assertThat(etag(again)).isEqualTo("W/\"1\"");
+    // still booked as before: another appointment of the patient at the same time is told it overlaps
+    String other = id();
+    HttpResponse<String> overlapping = Http.put(BASE + "/Appointment/" + other,
+        Appointments.ofCareTeam(other, team, patient));
+    assertThat(overlapping.statusCode()).as(overlapping.body()).isEqualTo(201);
+    assertThat(overlapping.headers().allValues("Warning").toString()).contains("Appointment/" + id);
+    assertThat(Json.parse(Http.get(BASE + "/Appointment/" + id + "/_history").body()).get("total").asInt()).isEqualTo(1);
   }
 }

@@ -1,6 +1,7 @@
 package io.appointmentserver.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -13,6 +14,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
 import io.appointmentserver.AppointmentServer;
+import io.appointmentserver.Config;
 import io.appointmentserver.support.Appointments;
 import io.appointmentserver.support.Http;
 import io.appointmentserver.support.Json;
@@ -157,5 +159,29 @@ class TrustedIssuersTest {
     assertThat(tokenEndpoints).containsExactly(professionals + "/protocol/openid-connect/token",
         citizens + "/protocol/openid-connect/token");
     assertThat(security.get("description").asText()).contains(professionals).contains(citizens);
+  }
+
+  @Test
+  void theSettingsAreReadAsDocumented() {
+    Config c = Config.from(Map.of("FHIR_AUTH_ISSUER", "https://idp/realms/ehealth", "FHIR_AUTH_JWKS", "file:/keys.json",
+        "FHIR_AUTH_ISSUERS", " https://idp/realms/nemlogin , https://other/realms/x https://other/certs "));
+    assertThat(c.authIssuers()).containsExactly(new TrustedIssuer("https://idp/realms/ehealth", "file:/keys.json"),
+        new TrustedIssuer("https://idp/realms/nemlogin", "https://idp/realms/nemlogin/protocol/openid-connect/certs"),
+        new TrustedIssuer("https://other/realms/x", "https://other/certs"));
+    assertThat(c.devMode()).isFalse();
+    assertThat(c.citizenPrivileges()).contains("RelatedPerson.*", "Appointment.read").doesNotContain("Appointment.update");
+    assertThat(Config.from(Map.of()).devMode()).isTrue();
+    assertThat(Config.from(Map.of("FHIR_CITIZEN_PRIVILEGES", "")).citizenPrivileges()).isEmpty();
+    assertThat(Config.from(Map.of("FHIR_CITIZEN_PRIVILEGES", "Patient.read, Appointment$exportAsiCal"))
+        .citizenPrivileges()).containsExactlyInAnyOrder("Patient.read", "Appointment$exportAsiCal");
+
+    assertThatThrownBy(() -> Config.from(Map.of("FHIR_AUTH_ISSUER", "https://idp/realms/ehealth")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("FHIR_AUTH_JWKS");
+    assertThatThrownBy(() -> Config.from(Map.of("FHIR_AUTH_ISSUERS", "https://a https://a/certs extra")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("FHIR_AUTH_ISSUERS");
+    TrustedIssuer twice = TrustedIssuer.keycloak("https://idp/realms/ehealth");
+    assertThatThrownBy(() -> TokenAuthenticator.create(new TokenAuthenticator.Settings(List.of(twice, twice), null, 30,
+        java.util.Set.of()), TestServer.dataDir())).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("twice");
   }
 }
