@@ -73,11 +73,6 @@ public final class TokenAuthenticator {
     return new TokenAuthenticator(byIssuer, settings);
   }
 
-  /** The issuers whose tokens are accepted, as configured (the dev issuer in dev mode). */
-  public List<String> issuers() {
-    return List.copyOf(issuers.keySet());
-  }
-
   /** The principal of {@code authorization} (the header's value), or a 401. */
   public Principal authenticate(String authorization) {
     if (authorization == null || authorization.isBlank()) {
