@@ -58,7 +58,8 @@ final class IssuerKeys {
           .retrying(false)
           .build();
     } catch (IOException | ParseException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("cannot use the JWKS " + jwks + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot use the JWKS " + jwks + " (FHIR_AUTH_JWKS or FHIR_AUTH_ISSUERS): "
+          + e.getMessage(), e);
     }
   }
 
