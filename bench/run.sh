@@ -41,8 +41,9 @@
 # ONLY=validation measures what validation costs: two servers with the IG (the built-in one and
 # FHIR_IG_PATH), one with FHIR_VALIDATION=off and one with
 # FHIR_VALIDATION=$VALIDATION (default full); after the JIT warm-up of each, ROUNDS rounds of
-# VALIDATION_WORKLOADS (default "edit room put create") on one, then the other. "put" repeats the
-# seed (the validator's remembered outcome answers), "edit" changes the comment on every request
+# VALIDATION_WORKLOADS (default "edit room put create") on one, then the other. "put" sends the
+# seed with its comment ending in 0 and 1 by turns (each a new version; the validator's remembered
+# outcomes answer), "edit" changes the comment on every request
 # (free text: validated alone beside the rest's remembered outcome), "room" the contained
 # Location's name (the whole appointment validated again) and "create" posts the seed (each gets
 # a new eHealth identifier, which validation does not see); "validate" posts the seed with a new
@@ -503,6 +504,12 @@ TAGS=$("${PSQL[@]}" -c "SELECT tags FROM resource WHERE res_type = 'Appointment'
 INDEXED=$("${PSQL[@]}" -c "SELECT count(*) FROM search_indexed
   WHERE res_type = 'Appointment' AND res_id = 'bench-0' AND rows_digest IS NOT NULL")
 [[ $INDEXED == 1 ]] || die "Appointment/bench-0 has no search_indexed row with a digest to copy for pgbench"
+# the frame of the no-op check (VersionSql.UPDATE, see pgbench-put.sql): the stored body up to its
+# time, and from the time's closing quote on with its last character changed
+HEAD="${BODY%%\"lastUpdated\":\"*}\"lastUpdated\":\""
+AFTER=${BODY#*\"lastUpdated\":\"}
+TAIL="\"${AFTER#*\"}"
+TAIL="${TAIL%?}x"
 cp "$REPO/bench/pgbench-put.sql" "$WORK/pgbench-put.sql"
 
 # pgbench_run NAME ID_BASE SECONDS [extra pgbench options]: $CLIENTS rows at version 1, then pgbench
@@ -524,6 +531,7 @@ SQL
     -c "$CLIENTS" -j "$(nproc)" -T "$secs" -f pgbench-put.sql \
     -D res_type=Appointment -D id_base="$base" -D version=1 -D "now=$(date -u '+%Y-%m-%d %H:%M:%S.000+00')" \
     -D deleted=false -D 'ref_types={Patient}' -D 'ref_ids={240}' -D "body=$BODY" -D "tags=$TAGS" \
+    -D "head=$HEAD" -D "tail=$TAIL" \
     -D "participants={http://organization.fut.trifork.com/fhir/Practitioner/35205,Patient/240}" \
     -D "start=2019-07-01 07:00:00+00" -D "end=2019-07-01 09:00:00+00" "$@" postgres) \
     >"$OUT/$name.txt" 2>&1 || die "pgbench failed: $(tail -5 "$OUT/$name.txt")"

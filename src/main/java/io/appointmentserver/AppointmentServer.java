@@ -110,8 +110,9 @@ public final class AppointmentServer implements AutoCloseable {
       validator.bindMetrics(metrics.registry());
       WritePolicy policy = new WritePolicy(new References(ctx), defaultBase, config.checkReferences(), plugins,
           validator);
-      TokenAuthenticator authenticator = TokenAuthenticator.create(config.authIssuer(), config.authJwks(),
-          config.authAudience(), config.authClockSkewSeconds(), config.dataDir());
+      TokenAuthenticator authenticator = TokenAuthenticator.create(new TokenAuthenticator.Settings(
+          config.authIssuers(), config.authAudience(), config.authClockSkewSeconds(), config.citizenPrivileges()),
+          config.dataDir());
       // links and Location headers use the configured base, else the one the request was sent to
       String publicBase = config.baseUrl() == null ? null : defaultBase;
       AuditLog audit = new AuditLog(store, Clock.systemUTC());
@@ -121,7 +122,9 @@ public final class AppointmentServer implements AutoCloseable {
           reindexer);
       FhirRestServer fhir = new FhirRestServer(ctx, interactions, plugins, publicBase);
       fhir.registerInterceptor(new CapabilitySearchParameters(searchParams));
-      fhir.registerInterceptor(new ServerCapabilities(config.authIssuer(), config.conditionalDeleteMultiple()));
+      fhir.registerInterceptor(new ServerCapabilities(
+          config.authIssuers().stream().map(io.appointmentserver.security.TrustedIssuer::issuer).toList(),
+          config.conditionalDeleteMultiple()));
       HttpServer http = new HttpServer(
           new HttpServer.Settings(config.host(), config.port(), config.maxBodyBytes(), publicBase, defaultBase),
           new HttpServer.Parts(fhir, interactions.read(), authenticator, Map.of(
@@ -131,7 +134,7 @@ public final class AppointmentServer implements AutoCloseable {
       String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
           : "http://" + config.host() + ":" + http.port() + "/fhir";
       log.info("FHIR DSTU3 server at {} (started in {} ms)", base, (System.nanoTime() - t0) / 1_000_000);
-      if (config.authIssuer() == null) {
+      if (config.devMode()) {
         log.warn("DEV MODE: FHIR_AUTH_ISSUER and FHIR_AUTH_JWKS are not set, so the server accepts only tokens"
             + " signed with its own dev key {} in {}; make one with: java -jar target/appointment-server.jar token",
             io.appointmentserver.security.DevKeys.load(config.dataDir()).getKeyID(),

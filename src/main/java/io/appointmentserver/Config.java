@@ -1,13 +1,16 @@
 package io.appointmentserver;
 
+import io.appointmentserver.security.TrustedIssuer;
 import io.appointmentserver.store.Bookings;
 import io.appointmentserver.validation.ProfileValidator;
 import java.nio.file.Path;
 import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The server's configuration, read once from environment variables (see README) into one
@@ -37,6 +40,10 @@ import java.util.Map;
  *                        {@code full}, {@code profiles} or {@code off})
  * @param readCacheMb     megabytes of current versions kept in memory for reads while no other server
  *                        process uses the database ({@code FHIR_READ_CACHE_MB}); 0 turns the cache off
+ * @param authIssuers     the trusted token issuers, each with its keys ({@code FHIR_AUTH_ISSUER} and
+ *                        {@code FHIR_AUTH_JWKS}, {@code FHIR_AUTH_ISSUERS}); empty: dev mode
+ * @param citizenPrivileges the privileges every PATIENT user has beside their token's roles
+ *                        ({@code FHIR_CITIZEN_PRIVILEGES}, comma-separated; empty for none)
  * @param logLevel        level of the server's log ({@code FHIR_LOG_LEVEL}: error, warn, info, debug, trace)
  * @param accessLog       where the access log goes ({@code FHIR_ACCESS_LOG}: {@code stderr}, {@code off} or a file)
  * @param expunge         {@code $expunge} is served ({@code FHIR_EXPUNGE=on}); off by default, as in HAPI's
@@ -55,10 +62,10 @@ public record Config(
     long maxBodyBytes,
     boolean checkReferences,
     int dbPoolSize,
-    String authIssuer,
-    String authJwks,
+    List<TrustedIssuer> authIssuers,
     String authAudience,
     long authClockSkewSeconds,
+    Set<String> citizenPrivileges,
     Bookings.Mode appointmentOverlap,
     boolean embeddedFsync,
     boolean builtInIg,
@@ -95,10 +102,11 @@ public record Config(
         // scheduler (16 on 2 cores gave searches a p99 of 23 ms at 8 clients, 5 gives 9 ms)
         Integer.parseInt(env.getOrDefault("FHIR_DB_POOL_SIZE",
             String.valueOf(Runtime.getRuntime().availableProcessors() * 2 + 1))),
-        blankToNull(env.get("FHIR_AUTH_ISSUER")),
-        blankToNull(env.get("FHIR_AUTH_JWKS")),
+        issuers(blankToNull(env.get("FHIR_AUTH_ISSUER")), blankToNull(env.get("FHIR_AUTH_JWKS")),
+            env.get("FHIR_AUTH_ISSUERS")),
         blankToNull(env.get("FHIR_AUTH_AUDIENCE")),
         Long.parseLong(env.getOrDefault("FHIR_AUTH_CLOCK_SKEW_SECONDS", "30")),
+        privileges(env.getOrDefault("FHIR_CITIZEN_PRIVILEGES", DEFAULT_CITIZEN_PRIVILEGES)),
         Bookings.Mode.valueOf(env.getOrDefault("FHIR_APPOINTMENT_OVERLAP", "warn").trim().toUpperCase(java.util.Locale.ROOT)),
         !env.getOrDefault("FHIR_DB_FSYNC", "on").trim().equalsIgnoreCase("off"),
         builtInIg(env.getOrDefault("FHIR_IG", "ehealth")),
@@ -124,6 +132,55 @@ public record Config(
       }
     });
     return Map.copyOf(settings);
+  }
+
+  /**
+   * What citizens (user type PATIENT) may do with their own data when their token grants nothing
+   * (eHealth's citizen realm gives them no privilege roles): read their Patient, read and search
+   * their appointments (and export them to a calendar), everything on their related persons, read,
+   * search, send, mark (patch) and delete their messages; what the eHealth recordings of citizen
+   * requests and the patient service's CapabilityStatement show. The patient context still limits
+   * every one of them to the citizen's own patient compartment.
+   */
+  static final String DEFAULT_CITIZEN_PRIVILEGES = "Patient.read,Patient.search,Appointment.read,"
+      + "Appointment.search,Appointment$exportAsiCal,RelatedPerson.*,Communication.read,Communication.search,"
+      + "Communication.create,Communication.patch,Communication.delete";
+
+  /**
+   * The trusted issuers: {@code FHIR_AUTH_ISSUER} with {@code FHIR_AUTH_JWKS} (one, as before),
+   * then the entries of {@code FHIR_AUTH_ISSUERS}: comma-separated, each an issuer and, after a
+   * space, its JWKS (Keycloak's {@code {issuer}/protocol/openid-connect/certs} when left out).
+   */
+  private static List<TrustedIssuer> issuers(String issuer, String jwks, String more) {
+    List<TrustedIssuer> issuers = new ArrayList<>();
+    if ((issuer == null) != (jwks == null)) {
+      throw new IllegalArgumentException("FHIR_AUTH_ISSUER and FHIR_AUTH_JWKS must be set together");
+    }
+    if (issuer != null) {
+      issuers.add(new TrustedIssuer(issuer, jwks));
+    }
+    for (String entry : more == null ? new String[0] : more.split(",")) {
+      String[] parts = entry.trim().split("\\s+");
+      if (parts[0].isEmpty()) {
+        continue;
+      }
+      if (parts.length > 2) {
+        throw new IllegalArgumentException("FHIR_AUTH_ISSUERS: '" + entry.trim()
+            + "' is not an issuer and its JWKS separated by a space");
+      }
+      issuers.add(parts.length == 1 ? TrustedIssuer.keycloak(parts[0]) : new TrustedIssuer(parts[0], parts[1]));
+    }
+    return List.copyOf(issuers);
+  }
+
+  private static Set<String> privileges(String value) {
+    return Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty())
+        .collect(java.util.stream.Collectors.toUnmodifiableSet());
+  }
+
+  /** Whether no issuer is configured: the server accepts only tokens signed with its own dev key. */
+  public boolean devMode() {
+    return authIssuers.isEmpty();
   }
 
   private static boolean builtInIg(String value) {
@@ -176,11 +233,18 @@ public record Config(
    * the one place a setting is parsed, so a new setting needs no copy method.
    */
   public Config with(String name, String value) {
+    return with(new String[] {name, value});
+  }
+
+  /** This configuration with several settings changed at once ({@code namesAndValues}: name, value, ...). */
+  private Config with(String... namesAndValues) {
     Map<String, String> changed = new HashMap<>(settings);
-    if (value == null) {
-      changed.remove(name);
-    } else {
-      changed.put(name, value);
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      if (namesAndValues[i + 1] == null) {
+        changed.remove(namesAndValues[i]);
+      } else {
+        changed.put(namesAndValues[i], namesAndValues[i + 1]);
+      }
     }
     return from(changed);
   }
@@ -201,8 +265,9 @@ public record Config(
     return with("FHIR_BASE_URL", url);
   }
 
+  /** With one trusted issuer (both set together: one without the other is refused). */
   public Config withAuth(String issuer, String jwks) {
-    return with("FHIR_AUTH_ISSUER", issuer).with("FHIR_AUTH_JWKS", jwks);
+    return with(new String[] {"FHIR_AUTH_ISSUER", issuer, "FHIR_AUTH_JWKS", jwks});
   }
 
   public Config withAppointmentOverlap(Bookings.Mode mode) {

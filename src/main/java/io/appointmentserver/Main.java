@@ -40,7 +40,7 @@ public final class Main implements Callable<Integer> {
           config = config.withPort(port);
         }
         Logging.apply(config);
-        if (config.authIssuer() == null) {
+        if (config.devMode()) {
           // for token run from elsewhere; before the server answers, so that whoever sees it answer finds it
           DevKeys.recordServed(config.dataDir());
         }

@@ -20,7 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>{@code put}: each client creates {@code Appointment/bench-<client>} from the seed body, then
  *       updates it again and again with {@code If-Match: "<version>"}, taking the next version
- *       from the response's ETag; anything but 200 is an error.
+ *       from the response's ETag; anything but 200 is an error. Its {@code comment} ends in 0 and 1
+ *       by turns: each PUT is a new version (the server keeps the version for a PUT of the current
+ *       content), and the validation of both bodies is answered from the outcomes it remembers.
  *   <li>{@code edit}: as {@code put}, but every request changes the appointment's {@code comment}
  *       (a counter appended), as a client editing it does: the content is new each time, so the
  *       server cannot answer validation from an outcome it remembers.
@@ -161,34 +163,35 @@ final class Workloads {
   private static final AtomicLong EDITS = new AtomicLong(System.currentTimeMillis() * 1000);
 
   /**
-   * The seed PUT with If-Match, on this client's own appointment: the same body every time, or
-   * (edits) a body whose comment ends in a counter, made from the body's bytes around it.
+   * The seed PUT with If-Match, on this client's own appointment: a body whose comment (or
+   * contained Location's name) ends in a counter, made from the body's bytes around it; the
+   * counter is {@code counter}'s next value each time.
    */
   private static final class UpdateSession implements Session {
     private final Transport t;
     private final String path;
     private final List<String[]> headers;
-    private final byte[] body;
-    /** Where the counter goes in {@code body}, or -1 for the same body every time. */
-    private final int counterAt;
+    private final Counted body;
+    private final java.util.function.LongSupplier counter;
     private long version;
 
-    UpdateSession(Transport t, String path, List<String[]> headers, byte[] body, int counterAt) throws IOException {
+    UpdateSession(Transport t, String path, List<String[]> headers, Counted body,
+        java.util.function.LongSupplier counter) throws IOException {
       this.t = t;
       this.path = path;
       this.headers = headers;
       this.body = body;
-      this.counterAt = counterAt;
-      this.version = put(t, path, headers, body(EDITS.incrementAndGet()));
+      this.counter = counter;
+      this.version = put(t, path, headers, body(counter.getAsLong()));
     }
 
     private byte[] body(long n) {
-      return withCounter(body, counterAt, n);
+      return withCounter(body.body(), body.counterAt(), n);
     }
 
     @Override
     public Request next() {
-      return new Request("PUT", path, with(headers, "If-Match", "\"" + version + "\""), body(EDITS.incrementAndGet()));
+      return new Request("PUT", path, with(headers, "If-Match", "\"" + version + "\""), body(counter.getAsLong()));
     }
 
     @Override
@@ -203,11 +206,8 @@ final class Workloads {
     }
   }
 
-  /** {@code body} with {@code n} inserted at {@code counterAt}; {@code body} itself when that is -1. */
+  /** {@code body} with {@code n} inserted at {@code counterAt}. */
   private static byte[] withCounter(byte[] body, int counterAt, long n) {
-    if (counterAt < 0) {
-      return body;
-    }
     byte[] counter = Long.toString(n).getBytes(StandardCharsets.ISO_8859_1);
     byte[] b = new byte[body.length + counter.length];
     System.arraycopy(body, 0, b, 0, counterAt);
@@ -310,12 +310,14 @@ final class Workloads {
       case put, edit, room -> {
         String id = "bench-" + client;
         body.put("id", id);
+        ObjectNode edited = workload == Workload.room ? (ObjectNode) body.path("contained").path(0) : body;
+        Counted c = counted(body, edited, workload == Workload.room ? "name" : "comment");
+        java.util.function.LongSupplier counter = EDITS::incrementAndGet;
         if (workload == Workload.put) {
-          return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), pretty(body), -1);
+          long[] turn = {0};
+          counter = () -> turn[0]++ & 1; // two bodies by turns
         }
-        ObjectNode edited = workload == Workload.edit ? body : (ObjectNode) body.path("contained").path(0);
-        Counted c = counted(body, edited, workload == Workload.edit ? "comment" : "name");
-        return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), c.body(), c.counterAt());
+        return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), c, counter);
       }
       case validate -> {
         body.remove("id");

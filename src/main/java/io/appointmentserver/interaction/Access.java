@@ -15,8 +15,11 @@ import io.appointmentserver.search.Sql;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.Privileges;
 import io.appointmentserver.security.Privileges.Op;
+import io.appointmentserver.store.AuditEvents;
+import io.appointmentserver.store.StoredResource;
 import io.appointmentserver.store.Write.AuditTrail;
 import io.appointmentserver.store.Write.Guard;
+import java.util.List;
 
 /** The security checks as the interactions use them, for the principal of a request. */
 public final class Access {
@@ -38,10 +41,22 @@ public final class Access {
   /** The audit events of a write, stored in its transaction. */
   public AuditTrail trail(RequestDetails request, String action, String subtype) {
     Caller c = caller(request);
-    return (written, tags) -> audit.events(c, new AuditLog.Action(
-        written.version() == 1 && action.equals("U") ? "C" : action,
-        written.version() == 1 && subtype.equals("update") ? "create" : subtype, written.type(),
-        Ids.versioned(written.type(), written.id(), written.version())), tags);
+    return new AuditTrail() {
+      @Override
+      public List<AuditEvents.Event> eventsFor(StoredResource written, String[] tags) {
+        return audit.events(c, new AuditLog.Action(
+            written.version() == 1 && action.equals("U") ? "C" : action,
+            written.version() == 1 && subtype.equals("update") ? "create" : subtype, written.type(),
+            Ids.versioned(written.type(), written.id(), written.version())), tags);
+      }
+
+      /** As asked (an update or patch), naming the version it left current: eHealth audits the access. */
+      @Override
+      public List<AuditEvents.Event> eventsForUnchanged(StoredResource current, String[] tags) {
+        return audit.events(c, new AuditLog.Action(action, subtype, current.type(),
+            Ids.versioned(current.type(), current.id(), current.version())), tags);
+      }
+    };
   }
 
   /** Audits an operation that changes nothing (action E, the operation's name as subtype). */

@@ -103,6 +103,15 @@ public final class ResourceCodec {
       return rest.charAt(1) == '}' ? head + rest.substring(2) : head + ",\"meta\":{" + rest.substring(2);
     }
 
+    /** Where a spliced {@link #render} puts the version and time: the rest of the JSON is fixed. */
+    @Override
+    public Write.Frame frame(String id) {
+      if (rest == null || !plain(id)) {
+        return null;
+      }
+      return new Write.Frame("{\"resourceType\":\"" + type + "\",\"id\":\"" + id + "\",\"meta\":{\"versionId\":\"", rest);
+    }
+
     /** Sets the server's id, version and lastUpdated on the resource and returns the JSON to store. */
     @Override
     public String render(String id, long version, Instant lastUpdated) {

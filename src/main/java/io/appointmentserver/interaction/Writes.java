@@ -102,8 +102,10 @@ final class Writes {
     Checked checked = check(write);
     WriteResult r = store.writes().update(new Write(new Write.Target(type, write.id(), write.expectedVersion()),
         checked.content(), guard(request, type, resource), access.trail(request, "U", subtype)));
-    committed(type, r.resource());
-    return outcome(r, write, r.created() ? "Created" : "Updated", checked.warnings());
+    if (!r.unchanged()) {
+      committed(type, r.resource());
+    }
+    return outcome(r, write, r.created() ? "Created" : r.unchanged() ? "Unchanged" : "Updated", checked.warnings());
   }
 
   /** What a create and an update store, and the validation's warnings that go with the response. */

@@ -5,6 +5,7 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Properties;
 import java.util.List;
 import org.hl7.fhir.dstu3.model.CapabilityStatement;
@@ -43,12 +44,12 @@ public final class ServerCapabilities {
   static final String EXPORT_AS_ICAL =
       "http://ehealth.sundhed.dk/fhir/OperationDefinition/ehealth-appointment-toical";
 
-  private final String issuer;
+  private final List<String> issuers;
   private final boolean deleteMultiple;
 
-  /** {@code issuer}: {@code FHIR_AUTH_ISSUER}, null in dev mode. */
-  public ServerCapabilities(String issuer, boolean deleteMultiple) {
-    this.issuer = issuer == null ? null : issuer.replaceAll("/+$", "");
+  /** {@code issuers}: the trusted token issuers, none in dev mode. */
+  public ServerCapabilities(List<String> issuers, boolean deleteMultiple) {
+    this.issuers = issuers.stream().map(i -> i.replaceAll("/+$", "")).toList();
     this.deleteMultiple = deleteMultiple;
   }
 
@@ -84,7 +85,7 @@ public final class ServerCapabilities {
   private CapabilityStatementRestSecurityComponent security() {
     CapabilityStatementRestSecurityComponent security = new CapabilityStatementRestSecurityComponent();
     security.setCors(false);
-    if (issuer == null) {
+    if (issuers.isEmpty()) {
       security.getService().add(new CodeableConcept().setText("Bearer tokens (dev mode)"));
       security.setDescription("Dev mode: no identity provider is configured (FHIR_AUTH_ISSUER is not set). Every"
           + " request but /metadata needs a bearer token signed with this server's own dev key; make one with"
@@ -93,12 +94,15 @@ public final class ServerCapabilities {
       return security;
     }
     security.addService().addCoding().setSystem(SECURITY_SERVICE).setCode("OAuth").setDisplay("OAuth");
-    Extension uris = new Extension(OAUTH_URIS);
-    // Keycloak's endpoints of the realm that issues the tokens
-    uris.addExtension("token", new UriType(issuer + "/protocol/openid-connect/token"));
-    uris.addExtension("authorize", new UriType(issuer + "/protocol/openid-connect/auth"));
-    security.addExtension(uris);
-    security.setDescription("OAuth 2.0 bearer tokens (JWT) issued by " + issuer + " are required for every request"
+    // Keycloak's endpoints of each realm that issues tokens, in the configured order
+    for (String issuer : issuers) {
+      Extension uris = new Extension(OAUTH_URIS);
+      uris.addExtension("token", new UriType(issuer + "/protocol/openid-connect/token"));
+      uris.addExtension("authorize", new UriType(issuer + "/protocol/openid-connect/auth"));
+      security.addExtension(uris);
+    }
+    security.setDescription("OAuth 2.0 bearer tokens (JWT) issued by " + String.join(" or ", issuers)
+        + " are required for every request"
         + " but /metadata. Realm roles are privileges (<Type>.read, .search, .create, .update, .patch, .delete,"
         + " .write, .*); the user type and the token's context narrow what a user sees and changes.");
     return security;

@@ -61,7 +61,7 @@ final class BatchedCreates {
     if (queued.size() >= BATCH) {
       flush();
     }
-    return new WriteResult(written, true, List.of());
+    return new WriteResult(written, true, List.of(), false);
   }
 
   /** Writes the creates queued by {@link #batched} so far. */

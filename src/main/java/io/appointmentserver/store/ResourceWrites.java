@@ -63,7 +63,7 @@ public final class ResourceWrites {
           indexer.index(c, written, content.model(), null);
           List<String> overlaps = bookings.book(c, type, id, content.bookings());
           AuditEvents.insert(c, w.audit().eventsFor(written, content.tags()));
-          return new WriteResult(written, true, overlaps);
+          return new WriteResult(written, true, overlaps, false);
         }
         if (assigned != null) {
           // a client chose the same id with PUT since newId looked
@@ -108,7 +108,11 @@ public final class ResourceWrites {
         AuditEvents.Event withUpdate = exists && events.size() == 1 ? events.get(0) : null;
         VersionSql.Replaced replaced;
         if (exists) {
-          replaced = VersionSql.update(c, new VersionSql.Condition(base, refs, w.guard()), stored, withUpdate);
+          replaced = VersionSql.update(c, new VersionSql.Condition(base, refs, w.guard(),
+              content.renderer().frame(id)), stored, withUpdate);
+          if (replaced != null && replaced.unchanged() != null) {
+            return unchanged(c, w, replaced.unchanged());
+          }
         } else {
           ReferenceChecks.check(c, refs);
           replaced = VersionSql.insert(c, stored) ? VersionSql.Replaced.NOTHING : null;
@@ -120,12 +124,24 @@ public final class ResourceWrites {
             AuditEvents.insert(c, events);
           }
           // re-creating a deleted resource counts as a create
-          return new WriteResult(stored, !exists || base.deleted(), overlaps);
+          return new WriteResult(stored, !exists || base.deleted(), overlaps, false);
         }
         // somebody else wrote in between: look again
       }
       throw new IllegalStateException("too much contention on " + type + "/" + id);
     }), WriteResult::resource);
+  }
+
+  /**
+   * An update with the content of the current version: no new version, no index or booking
+   * change; the answer is the current version (the model gets its id, version and time), and the
+   * update is audited as asked.
+   */
+  private static WriteResult unchanged(java.sql.Connection c, Write w, StoredResource current)
+      throws java.sql.SQLException {
+    w.content().renderer().render(current.id(), current.version(), current.lastUpdated());
+    AuditEvents.insert(c, w.audit().eventsForUnchanged(current, current.tags()));
+    return new WriteResult(current, false, List.of(), true);
   }
 
   /**

@@ -26,7 +26,12 @@ final class VersionSql {
    * local references whose target is missing (checked first: a missing reference is refused before
    * a stale If-Match), the replaced version's tags and body for the guard (context check, change
    * rules), the history row, and the digest of the index rows. One row always comes back: its
-   * second column is null when nothing was written (a missing reference, or another version).
+   * second column is null when nothing was written (a missing reference, another version, or the
+   * same content: then the sixth is true and the current version is the answer).
+   *
+   * <p>The same content: the current body is the new JSON with only its version and time
+   * ({@code frame}: the text before the version, and after the time's closing quote) different.
+   * Compared as text in the statement, so that a no-op costs no round trip more than a write.
    */
   private static final String UPDATE = """
       WITH missing AS (
@@ -34,22 +39,29 @@ final class VersionSql {
          WHERE NOT EXISTS (SELECT 1 FROM resource x
                             WHERE x.res_type = r.t AND x.res_id = r.i AND NOT x.deleted)
          LIMIT 1),
+      frame AS (SELECT ?::text AS head, ?::text AS tail),
       old AS (
-        SELECT tags, body FROM resource
-         WHERE res_type = ? AND res_id = ? AND version = ? AND deleted = ? AND NOT EXISTS (SELECT 1 FROM missing)
-        FOR UPDATE),
+        SELECT o.tags, o.body, o.last_updated, coalesce(f.tail IS NOT NULL AND o.body IS NOT NULL
+                 AND length(o.body) > length(f.head) + length(f.tail)
+                 AND left(o.body, length(f.head)) = f.head AND right(o.body, length(f.tail)) = f.tail
+                 AND strpos(substr(o.body, length(f.head) + 1,
+                                   greatest(0, length(o.body) - length(f.head) - length(f.tail))), '"') = 0,
+                 false) AS unchanged
+          FROM resource o, frame f
+         WHERE o.res_type = ? AND o.res_id = ? AND o.version = ? AND o.deleted = ? AND NOT EXISTS (SELECT 1 FROM missing)
+        FOR UPDATE OF o),
       cur AS (
         UPDATE resource r SET version = ?, last_updated = ?, deleted = ?, body = ?, tags = coalesce(?, old.tags)
-          FROM old WHERE r.res_type = ? AND r.res_id = ?
-        RETURNING r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.body, r.tags,
-          old.tags AS old_tags, old.body AS old_body),
+          FROM old WHERE r.res_type = ? AND r.res_id = ? AND NOT old.unchanged
+        RETURNING r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.body, r.tags),
       hist AS (
         INSERT INTO resource_history (res_type, res_id, version, last_updated, deleted, body, tags, method)
         SELECT res_type, res_id, version, last_updated, deleted, body, tags, ?::text FROM cur)
-      SELECT (SELECT ref FROM missing), cur.res_id, cur.old_tags, cur.old_body,
+      SELECT (SELECT ref FROM missing), cur.res_id, old.tags, old.body,
              (SELECT s.rows_digest FROM search_indexed s WHERE s.res_type = cur.res_type AND s.res_id = cur.res_id
-                 FOR KEY SHARE)
-        FROM (VALUES (1)) AS one(x) LEFT JOIN cur ON true""";
+                 FOR KEY SHARE),
+             old.unchanged, old.last_updated
+        FROM (VALUES (1)) AS one(x) LEFT JOIN old ON true LEFT JOIN cur ON true""";
 
   /** {@link #UPDATE} that also stores an audit event when it updates (its CTEs come before the last SELECT). */
   private static final String UPDATE_AUDITED = AuditEvents.withUpdate(UPDATE, "cur");
@@ -62,16 +74,23 @@ final class VersionSql {
 
   /**
    * What the conditional update requires: that the current version still is {@code base}, that
-   * each of {@code references} names a resource, and that {@code guard} allows the version it replaces.
+   * each of {@code references} names a resource, and that {@code guard} allows the version it replaces;
+   * {@code frame} (may be null) makes an update with the same content a no-op.
    */
-  record Condition(Base base, ReferenceChecks.Targets references, Write.Guard guard) {}
+  record Condition(Base base, ReferenceChecks.Targets references, Write.Guard guard, Write.Frame frame) {
+    /** Without a frame: the update always writes (a deletion). */
+    Condition(Base base, ReferenceChecks.Targets references, Write.Guard guard) {
+      this(base, references, guard, null);
+    }
+  }
 
   /**
    * What an update replaced: the old version's access tags, and its index rows' digest (for
-   * {@link ResourceStore.Indexer#index}); {@link #NOTHING} for a first version.
+   * {@link ResourceStore.Indexer#index}); {@link #NOTHING} for a first version. {@code unchanged}:
+   * the current version, when the update would have written the same content again (and did not).
    */
-  record Replaced(String[] tags, byte[] indexedDigest) {
-    static final Replaced NOTHING = new Replaced(null, null);
+  record Replaced(String[] tags, byte[] indexedDigest, StoredResource unchanged) {
+    static final Replaced NOTHING = new Replaced(null, null, null);
   }
 
   /** Inserts {@code first}, a first version: false when {@code type/id} is taken. */
@@ -104,6 +123,10 @@ final class VersionSql {
       int i = 1;
       ps.setArray(i++, c.createArrayOf("text", when.references().types()));
       ps.setArray(i++, c.createArrayOf("text", when.references().ids()));
+      Write.Frame frame = when.frame();
+      // the current version's text up to its time
+      ps.setString(i++, frame == null ? null : frame.head() + when.base().version() + "\",\"lastUpdated\":\"");
+      ps.setString(i++, frame == null ? null : frame.tail());
       ps.setString(i++, next.type());
       ps.setString(i++, next.id());
       ps.setLong(i++, when.base().version());
@@ -125,14 +148,22 @@ final class VersionSql {
         if (missing != null) {
           throw new MissingReferenceException(missing);
         }
-        if (rs.getString(2) == null) {
+        boolean unchanged = rs.getBoolean(6);
+        if (rs.getString(2) == null && !unchanged) {
           return null;
         }
         String[] oldTags = Sql.tags(rs, 3);
-        if (!when.guard().allows(oldTags, rs.getString(4))) {
+        String oldBody = rs.getString(4);
+        // a no-op too is refused outside the user's context: it answers the current version
+        if (!when.guard().allows(oldTags, oldBody)) {
           throw new GuardRefusedException();
         }
-        return new Replaced(oldTags, rs.getBytes(5));
+        if (unchanged) {
+          Version at = new Version(next.type(), next.id(), when.base().version(),
+              rs.getObject(7, java.time.OffsetDateTime.class).toInstant(), false);
+          return new Replaced(oldTags, null, new StoredResource(at, oldBody, oldTags));
+        }
+        return new Replaced(oldTags, rs.getBytes(5), null);
       }
     }
   }

@@ -53,7 +53,22 @@ public record Write(Target target, Content content, Guard guard, AuditTrail audi
   @FunctionalInterface
   public interface Renderer {
     String render(String id, long version, Instant lastUpdated);
+
+    /**
+     * What {@link #render} makes for {@code id} around the version and time, or null when it
+     * cannot say (then an update always writes a new version).
+     */
+    default Frame frame(String id) {
+      return null;
+    }
   }
+
+  /**
+   * A rendered JSON is {@code head}, the version, {@code ","lastUpdated":"}, the time, then
+   * {@code tail} (from the time's closing quote): an update whose current body has this frame
+   * holds the same content, and keeps the current version.
+   */
+  public record Frame(String head, String tail) {}
 
   /**
    * What a write must know of the version it replaces: {@code allows(oldTags, oldJson)} is asked inside
@@ -76,5 +91,10 @@ public record Write(Target target, Content content, Guard guard, AuditTrail audi
     AuditTrail NONE = (written, tags) -> List.of();
 
     List<AuditEvents.Event> eventsFor(StoredResource written, String[] tags);
+
+    /** The events of an update that wrote nothing, the content being {@code current}'s. */
+    default List<AuditEvents.Event> eventsForUnchanged(StoredResource current, String[] tags) {
+      return eventsFor(current, tags);
+    }
   }
 }

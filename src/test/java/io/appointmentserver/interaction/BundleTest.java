@@ -120,14 +120,17 @@ class BundleTest {
     String y = "bt-y-" + uid();
     assertThat(Http.put(BASE + "/Patient/" + x, patient(x, x)).statusCode()).isEqualTo(201);
     assertThat(Http.put(BASE + "/Patient/" + y, patient(y, y)).statusCode()).isEqualTo(201);
-    String forward = bundle("transaction", entry(null, patient(x, x), "PUT", "Patient/" + x, null),
-        entry(null, patient(y, y), "PUT", "Patient/" + y, null));
-    String backward = bundle("transaction", entry(null, patient(y, y), "PUT", "Patient/" + y, null),
-        entry(null, patient(x, x), "PUT", "Patient/" + x, null));
     java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
     int won = 0;
     try {
       for (int round = 0; round < 10; round++) {
+        // content of its own each time: a PUT of the current content would keep the version
+        String fw = "-f" + round;
+        String bw = "-b" + round;
+        String forward = bundle("transaction", entry(null, patient(x, x + fw), "PUT", "Patient/" + x, null),
+            entry(null, patient(y, y + fw), "PUT", "Patient/" + y, null));
+        String backward = bundle("transaction", entry(null, patient(y, y + bw), "PUT", "Patient/" + y, null),
+            entry(null, patient(x, x + bw), "PUT", "Patient/" + x, null));
         var a = pool.submit(() -> post(forward));
         var b = pool.submit(() -> post(backward));
         for (HttpResponse<String> r : List.of(a.get(), b.get())) {

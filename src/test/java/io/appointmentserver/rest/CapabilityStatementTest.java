@@ -170,7 +170,9 @@ class CapabilityStatementTest {
     String id = "cap-" + UUID.randomUUID().toString().substring(0, 8);
     String body = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\"}";
     assertThat(Http.put(BASE + "/Patient/" + id, body).statusCode()).isEqualTo(201);
-    assertThat(Http.put(BASE + "/Patient/" + id, body, "If-Match", "W/\"1\"").statusCode()).isEqualTo(200);
+    // a new version (the same content would keep version 1)
+    String changed = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"active\":true}";
+    assertThat(Http.put(BASE + "/Patient/" + id, changed, "If-Match", "W/\"1\"").statusCode()).isEqualTo(200);
     HttpResponse<String> stale = Http.put(BASE + "/Patient/" + id, body, "If-Match", "W/\"1\"");
     assertThat(stale.statusCode()).as(stale.body()).isIn(409, 412);
     // conditionalCreate and conditionalUpdate, as listed

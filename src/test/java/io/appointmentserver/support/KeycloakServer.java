@@ -28,15 +28,18 @@ import java.util.stream.Collectors;
 /**
  * A real Keycloak for the identity tests: the distribution that Maven unpacks into
  * {@code target/keycloak}, started once per test JVM on first use ({@code kc.sh start-dev} on an
- * in-memory database, on free loopback ports) with the realm {@code ehealth} from
- * {@code src/test/resources/keycloak/ehealth-realm.json}, and stopped with the JVM. Its output goes
- * to {@code target/keycloak.log}.
+ * in-memory database, on free loopback ports) with the realms {@code ehealth} (professionals) and
+ * {@code nemlogin} (citizens) from {@code src/test/resources/keycloak/*-realm.json}, and stopped
+ * with the JVM. Its output goes to {@code target/keycloak.log}.
  *
- * <p>Users of the realm have their user name as password: {@code practitioner}, {@code system},
- * {@code noroles}.
+ * <p>Users have their user name as password: in {@code ehealth} {@code practitioner},
+ * {@code system}, {@code noroles}; in {@code nemlogin} {@code citizen} (PATIENT, no privilege
+ * roles, the context patient {@code Patient/kc-citizen}).
  */
 public final class KeycloakServer {
   public static final String REALM = "ehealth";
+  /** eHealth's citizens' realm, beside the professionals' in the same Keycloak. */
+  public static final String CITIZEN_REALM = "nemlogin";
   public static final String CLIENT_ID = "fhir-test";
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -53,7 +56,12 @@ public final class KeycloakServer {
 
   /** {@code http://127.0.0.1:PORT/realms/ehealth}: the {@code iss} of the realm's tokens. */
   public static String issuer() {
-    return base() + "/realms/" + REALM;
+    return issuer(REALM);
+  }
+
+  /** The {@code iss} of {@code realm}'s tokens. */
+  public static String issuer(String realm) {
+    return base() + "/realms/" + realm;
   }
 
   /** The realm's JSON Web Key Set. */
@@ -77,7 +85,12 @@ public final class KeycloakServer {
   }
 
   public static String token(String username, String password) {
-    HttpResponse<String> r = Http.send("POST", tokenUrl(), form(Map.of(
+    return token(REALM, username, password);
+  }
+
+  /** A fresh access token for a user of {@code realm}. */
+  public static String token(String realm, String username, String password) {
+    HttpResponse<String> r = Http.send("POST", issuer(realm) + "/protocol/openid-connect/token", form(Map.of(
         "grant_type", "password", "client_id", CLIENT_ID, "username", username, "password", password)),
         "Content-Type", "application/x-www-form-urlencoded");
     if (r.statusCode() != 200) {
@@ -217,11 +230,14 @@ public final class KeycloakServer {
     try {
       Path imports = home.resolve("data/import");
       Files.createDirectories(imports);
-      try (InputStream realm = KeycloakServer.class.getResourceAsStream("/keycloak/ehealth-realm.json")) {
-        if (realm == null) {
-          throw new IllegalStateException("keycloak/ehealth-realm.json is not on the test class path");
+      for (String name : new String[] {REALM, CITIZEN_REALM}) {
+        String file = name + "-realm.json";
+        try (InputStream realm = KeycloakServer.class.getResourceAsStream("/keycloak/" + file)) {
+          if (realm == null) {
+            throw new IllegalStateException("keycloak/" + file + " is not on the test class path");
+          }
+          Files.copy(realm, imports.resolve(file), StandardCopyOption.REPLACE_EXISTING);
         }
-        Files.copy(realm, imports.resolve("ehealth-realm.json"), StandardCopyOption.REPLACE_EXISTING);
       }
       Files.createDirectories(log.toAbsolutePath().getParent());
       Files.writeString(log, "");
@@ -291,7 +307,8 @@ public final class KeycloakServer {
       }
       try {
         HttpResponse<String> r = Http.get(discovery);
-        if (r.statusCode() == 200 && json(r.body()).path("issuer").asText().equals(url + "/realms/" + REALM)) {
+        if (r.statusCode() == 200 && json(r.body()).path("issuer").asText().equals(url + "/realms/" + REALM)
+            && Http.get(url + "/realms/" + CITIZEN_REALM + "/.well-known/openid-configuration").statusCode() == 200) {
           base = url;
           startup = Duration.ofNanos(System.nanoTime() - t0);
           System.out.println("Keycloak " + url + " ready in " + startup.toMillis() + " ms (log: " + log + ")");

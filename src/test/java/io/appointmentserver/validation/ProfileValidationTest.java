@@ -77,6 +77,7 @@ class ProfileValidationTest {
     String id = stored.get("id").asText();
     // the update keeps the eHealth identifier the server added on create
     seed.put("id", id).set("identifier", stored.get("identifier"));
+    seed.put("comment", "updated"); // a change: the same content would keep version 1
     HttpResponse<String> updated = Http.put(base + "/Appointment/" + id, seed.toString(), "If-Match", "W/\"1\"");
     assertThat(updated.statusCode()).as(updated.body()).isEqualTo(200);
     assertThat(Json.parse(updated.body()).at("/meta/versionId").asText()).isEqualTo("2");
