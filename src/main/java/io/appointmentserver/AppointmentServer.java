@@ -8,6 +8,8 @@ import io.appointmentserver.rest.ServerCapabilities;
 import io.appointmentserver.interaction.ResourceCodec;
 import io.appointmentserver.interaction.WritePolicy;
 import io.appointmentserver.ehealth.AppointmentPlugin;
+import io.appointmentserver.ehealth.CommunicationPlugin;
+import io.appointmentserver.ehealth.RelatedPersonPlugin;
 import io.appointmentserver.http.HealthServlet;
 import io.appointmentserver.http.HttpServer;
 import io.appointmentserver.http.MetricsServlet;
@@ -105,6 +107,8 @@ public final class AppointmentServer implements AutoCloseable {
       // what each resource type adds to the generic server: registered here, and only here
       Plugins plugins = new Plugins(List.of(
           new AppointmentPlugin(config.videoMeetingBaseUrl()),
+          new CommunicationPlugin(),
+          new RelatedPersonPlugin(),
           TypePlugin.afterCommit(Reindexer.SEARCH_PARAMETER, reindexer::changed)));
       ProfileValidator validator = validator(ctx, config, store, ig, plugins.assignedIdentifierSystems());
       validator.bindMetrics(metrics.registry());

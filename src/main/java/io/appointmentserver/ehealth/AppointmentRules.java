@@ -114,8 +114,8 @@ public final class AppointmentRules {
         throw RuleViolation.businessRule(msg);
       }
     }
-    String creatorBefore = reference(old.getExtensionByUrl(EhealthAppointment.CREATOR));
-    String creatorAfter = reference(now.getExtensionByUrl(EhealthAppointment.CREATOR));
+    String creatorBefore = CareContext.reference(old.getExtensionByUrl(EhealthAppointment.CREATOR));
+    String creatorAfter = CareContext.reference(now.getExtensionByUrl(EhealthAppointment.CREATOR));
     if (creatorBefore != null && !creatorBefore.equals(creatorAfter)) {
       String msg = "The ehealth-creator of a group appointment (" + creatorBefore + ") cannot be changed or removed";
       throw RuleViolation.businessRule(msg);
@@ -189,10 +189,6 @@ public final class AppointmentRules {
       throw violated("responsible-2", "Both performing organization and responsible organization must be"
           + " populated when legal basis is used");
     }
-  }
-
-  private static String reference(Extension e) {
-    return e != null && e.getValue() instanceof Reference r ? r.getReference() : null;
   }
 
   private static RuleViolation violated(String key, String human) {

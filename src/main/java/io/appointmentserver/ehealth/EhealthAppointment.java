@@ -1,15 +1,11 @@
 package io.appointmentserver.ehealth;
 
-import io.appointmentserver.security.AccessPolicy;
-import io.appointmentserver.security.AccessTags;
 import io.appointmentserver.security.ContextRule;
 import io.appointmentserver.security.Principal;
-import io.appointmentserver.security.Principal.UserType;
 import java.util.Set;
 import org.hl7.fhir.dstu3.model.Appointment;
 import org.hl7.fhir.dstu3.model.Appointment.AppointmentParticipantComponent;
 import org.hl7.fhir.dstu3.model.Extension;
-import org.hl7.fhir.dstu3.model.Reference;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
@@ -35,22 +31,13 @@ public final class EhealthAppointment {
   /** Adds {@code team:<ref>} for every care team the appointment names. */
   public static void addTags(IBaseResource resource, Set<String> tags) {
     Appointment a = (Appointment) resource;
-    addTeam(a.getExtensionByUrl(RESPONSIBLE), tags);
-    addTeam(a.getExtensionByUrl(CREATOR), tags);
+    CareContext.addTeam(a.getExtensionByUrl(RESPONSIBLE), tags);
+    CareContext.addTeam(a.getExtensionByUrl(CREATOR), tags);
     for (AppointmentParticipantComponent p : a.getParticipant()) {
       for (Extension e : p.getExtensionsByUrl(CARETEAM)) {
-        addTeam(e, tags);
+        CareContext.addTeam(e, tags);
       }
-      String actor = p.getActor().getReference();
-      if (actor != null && actor.contains("CareTeam/")) {
-        tags.add(AccessTags.TEAM + AccessTags.withoutVersion(actor));
-      }
-    }
-  }
-
-  private static void addTeam(Extension e, Set<String> tags) {
-    if (e != null && e.getValue() instanceof Reference r && r.getReference() != null) {
-      tags.add(AccessTags.TEAM + AccessTags.withoutVersion(r.getReference()));
+      CareContext.addTeam(p.getActor().getReference(), tags);
     }
   }
 
@@ -59,12 +46,6 @@ public final class EhealthAppointment {
    * context only that patient's; patients see the appointments they take part in.
    */
   public static ContextRule rule(Principal p) {
-    AccessPolicy.requireContext(p);
-    String patient = p.patientScope();
-    if (p.userType() == UserType.PATIENT || p.userType() == UserType.RELATED_PERSON) {
-      return new ContextRule(Set.of(AccessTags.PATIENT + patient), patient);
-    }
-    String team = p.context().careTeam();
-    return new ContextRule(team == null ? null : Set.of(AccessTags.TEAM + team), patient);
+    return CareContext.rule(p, false);
   }
 }

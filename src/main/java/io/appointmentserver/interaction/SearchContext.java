@@ -72,7 +72,8 @@ final class SearchContext {
           if (!ref.contains("/") && onlyPatients && !ref.isEmpty()) {
             ref = "Patient/" + ref;
           }
-          if (ref.startsWith("Patient/") && !ref.equals(onlyPatient)) {
+          // another server's patient too (an absolute reference): it is not the one in context either
+          if ((ref.startsWith("Patient/") || ref.contains("/Patient/")) && !ref.equals(onlyPatient)) {
             throw new ForbiddenException(AccessPolicy.SEARCH_NOT_MATCHING
                 + ": Search parameters not matching security token context: " + key + "=" + v);
           }

@@ -3,6 +3,7 @@ package io.appointmentserver.interaction;
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.MethodNotAllowedException;
 import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import io.appointmentserver.interaction.WritePolicy.Prepared;
@@ -14,6 +15,7 @@ import io.appointmentserver.store.WriteResult;
 import io.appointmentserver.store.StoredResource;
 import io.appointmentserver.store.TransactionScope;
 import java.util.List;
+import java.util.Set;
 import org.hl7.fhir.dstu3.model.IdType;
 import org.hl7.fhir.dstu3.model.OperationOutcome;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
@@ -99,9 +101,11 @@ final class Writes {
     String type = write.type();
     IBaseResource resource = write.resource();
     RequestDetails request = write.request();
+    Set<String> withoutUpdate = subtype.equals("update") ? policy.plugins().of(type).profilesWithoutUpdate() : Set.of();
+    refuseUpdate(type, withoutUpdate, claimed(resource));
     Checked checked = check(write);
     WriteResult r = store.writes().update(new Write(new Write.Target(type, write.id(), write.expectedVersion()),
-        checked.content(), guard(request, type, resource), access.trail(request, "U", subtype)));
+        checked.content(), guard(request, type, resource, withoutUpdate), access.trail(request, "U", subtype)));
     if (!r.unchanged()) {
       committed(type, r.resource());
     }
@@ -176,11 +180,14 @@ final class Writes {
     return outcome;
   }
 
-  /** The version being replaced must be within the user's context and allow this change. */
-  private Guard guard(RequestDetails request, String type, IBaseResource after) {
+  /**
+   * The version being replaced must be within the user's context, allow this change and, for a
+   * PUT, claim none of the profiles {@code withoutUpdate}.
+   */
+  private Guard guard(RequestDetails request, String type, IBaseResource after, Set<String> withoutUpdate) {
     Guard inContext = access.guard(request, type);
     ChangeRule rule = policy.plugins().of(type).changeRule();
-    if (rule == null) {
+    if (rule == null && withoutUpdate.isEmpty()) {
       return inContext;
     }
     Class<? extends IBaseResource> cls = codec.context().getResourceDefinition(type).getImplementingClass();
@@ -188,11 +195,32 @@ final class Writes {
       if (!inContext.allows(oldTags, oldJson)) {
         return false;
       }
-      if (oldJson != null && rule.concerns(oldJson)) {
+      if (oldJson != null && withoutUpdate.stream().anyMatch(oldJson::contains)) {
+        refuseUpdate(type, withoutUpdate, claimed(codec.context().newJsonParser().parseResource(cls, oldJson)));
+      }
+      if (rule != null && oldJson != null && rule.concerns(oldJson)) {
         rule.check(codec.context().newJsonParser().parseResource(cls, oldJson), after);
       }
       return true;
     };
+  }
+
+  private static List<String> claimed(IBaseResource resource) {
+    return resource.getMeta().getProfile().stream().map(p -> p.getValueAsString()).toList();
+  }
+
+  /**
+   * 405 when a profile the resource claims declares no update (eHealth's Communication): the answer
+   * of a server for an interaction it does not have.
+   */
+  private static void refuseUpdate(String type, Set<String> withoutUpdate, List<String> claimed) {
+    for (String profile : claimed) {
+      if (withoutUpdate.contains(profile)) {
+        String msg = "Update is not supported for " + type + " claiming " + profile
+            + ": the profile's service declares no update of it; change it with PATCH";
+        throw new MethodNotAllowedException(msg, Outcomes.error(IssueType.NOTSUPPORTED, msg));
+      }
+    }
   }
 
   /** HAPI hands a create, update or bundle without a body (and without a Content-Type) over as null. */

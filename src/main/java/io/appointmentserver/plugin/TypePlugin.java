@@ -64,6 +64,14 @@ public interface TypePlugin {
     return Bookings.NONE;
   }
 
+  /**
+   * Profiles that declare no update: a PUT of a resource claiming one, or replacing a version that
+   * claims one, is refused (405) as an interaction the type does not have; a patch stays allowed.
+   */
+  default Set<String> profilesWithoutUpdate() {
+    return Set.of();
+  }
+
   /** Identifier systems whose values the server assigns (not the client): left out of validation caching keys. */
   default Set<String> assignedIdentifierSystems() {
     return Set.of();

@@ -23,6 +23,8 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 public final class AccessTags {
   public static final String PATIENT = "patient:";
   public static final String TEAM = "team:";
+  /** An episode of care the resource belongs to (eHealth Communication's {@code context}). */
+  public static final String EPISODE = "episode:";
 
   /** Adds the tags one resource type needs beyond the patient compartment. */
   @FunctionalInterface

@@ -21,7 +21,6 @@ import io.appointmentserver.support.Http;
 import io.appointmentserver.support.IgExchange;
 import io.appointmentserver.support.Json;
 import io.appointmentserver.support.TestServer;
-import io.appointmentserver.support.Tokens;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -146,7 +145,7 @@ class IgExchangesTest {
     // The recorded token (a SYSTEM user) carries no Appointment privilege, yet the recording shows
     // 200; this server applies the eHealth privilege rules, so the replay adds Appointment.read.
     HttpResponse<byte[]> r = Http.sendForBytes(x.method(), base + x.path(), null,
-        headers(x, null, null, List.of("Appointment.read")));
+        x.replayHeaders(null, null, List.of("Appointment.read")));
 
     assertThat(r.statusCode()).as(Gzip.decode(r)).isEqualTo(200);
     assertThat(r.headers().firstValue("ETag")).hasValue("W/\"" + version + "\"");
@@ -163,7 +162,7 @@ class IgExchangesTest {
     long version = bringTo("Appointment", "277", x.response(), versionOf(recorded));
     String path = version == 1 ? x.path() : "/Appointment/277/_history/" + version;
 
-    HttpResponse<byte[]> r = Http.sendForBytes("GET", base + path, null, headers(x, null, null, List.of()));
+    HttpResponse<byte[]> r = Http.sendForBytes("GET", base + path, null, x.replayHeaders(null, null, List.of()));
 
     assertThat(r.statusCode()).as(Gzip.decode(r)).isEqualTo(200);
     assertThat(r.headers().firstValue("ETag")).hasValue("W/\"" + version + "\"");
@@ -226,7 +225,7 @@ class IgExchangesTest {
 
     // the token's context names the patient under the recorded base too
     HttpResponse<byte[]> r = Http.sendForBytes(x.method(), sharedBase + x.path(), body.getBytes(StandardCharsets.UTF_8),
-        headers(x, null, sharedBase, List.of()));
+        x.replayHeaders(null, sharedBase, List.of()));
 
     assertThat(r.statusCode()).as(Gzip.decode(r)).isEqualTo(201);
     ObjectNode created = json(r);
@@ -339,31 +338,7 @@ class IgExchangesTest {
   private static HttpResponse<byte[]> replay(IgExchange x, String toBase, String body, Long ifMatchVersion) {
     return Http.sendForBytes(x.method(), toBase + x.path(),
         body == null || body.isEmpty() ? null : body.getBytes(StandardCharsets.UTF_8),
-        headers(x, ifMatchVersion, null, List.of()));
-  }
-
-  /**
-   * The recorded headers with If-Match set to {@code ifMatchVersion} (when given and different),
-   * and the recorded token's claims re-signed for this run: the recorded base replaced by
-   * {@code claimsBase} (when given) and {@code extraRoles} added.
-   */
-  private static String[] headers(IgExchange x, Long ifMatchVersion, String claimsBase, List<String> extraRoles) {
-    List<String> out = new ArrayList<>();
-    for (String[] h : x.headers()) {
-      String value = h[1];
-      if (h[0].equalsIgnoreCase("Authorization")) {
-        // the recorded token's claims, signed with this server's key and valid from now
-        value = "Bearer " + Tokens.resign(TestServer.dataDir(), value.substring("Bearer ".length()).trim(),
-            claimsBase == null ? IgExchange.RECORDED_BASE : claimsBase, extraRoles);
-      }
-      if (h[0].equalsIgnoreCase("If-Match") && ifMatchVersion != null
-          && !value.replace("W/", "").equals("\"" + ifMatchVersion + "\"")) {
-        value = "\"" + ifMatchVersion + "\"";
-      }
-      out.add(h[0]);
-      out.add(value);
-    }
-    return out.toArray(String[]::new);
+        x.replayHeaders(ifMatchVersion, null, List.of()));
   }
 
   private static long ifMatch(IgExchange x) {
@@ -381,9 +356,7 @@ class IgExchangesTest {
   }
 
   private static long put(String type, String id, String json) {
-    HttpResponse<String> r = Http.put(base + "/" + type + "/" + id, json);
-    assertThat(r.statusCode()).as("PUT " + type + "/" + id + ": " + r.body()).isIn(200, 201);
-    return Long.parseLong(Json.parse(r.body()).at("/meta/versionId").asText());
+    return RecordedResources.put(base, type, id, json);
   }
 
   /**
@@ -416,8 +389,6 @@ class IgExchangesTest {
   }
 
   private static ObjectNode read(String type, String id) {
-    HttpResponse<String> r = Http.get(base + "/" + type + "/" + id);
-    assertThat(r.statusCode()).as("GET " + type + "/" + id + ": " + r.body()).isEqualTo(200);
-    return Json.parse(r.body());
+    return RecordedResources.read(base, type, id);
   }
 }

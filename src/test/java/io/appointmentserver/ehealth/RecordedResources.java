@@ -113,4 +113,18 @@ final class RecordedResources {
     }
     return null;
   }
+
+  /** Writes {@code json} as {@code type/id} on the replaying server at {@code base} (SYSTEM token); its version. */
+  static long put(String base, String type, String id, String json) {
+    HttpResponse<String> r = io.appointmentserver.support.Http.put(base + "/" + type + "/" + id, json);
+    assertThat(r.statusCode()).as("PUT " + type + "/" + id + ": " + r.body()).isIn(200, 201);
+    return Long.parseLong(Json.parse(r.body()).at("/meta/versionId").asText());
+  }
+
+  /** The current version of {@code type/id} on the replaying server at {@code base}. */
+  static ObjectNode read(String base, String type, String id) {
+    HttpResponse<String> r = io.appointmentserver.support.Http.get(base + "/" + type + "/" + id);
+    assertThat(r.statusCode()).as("GET " + type + "/" + id + ": " + r.body()).isEqualTo(200);
+    return Json.parse(r.body());
+  }
 }

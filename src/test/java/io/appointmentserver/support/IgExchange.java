@@ -85,4 +85,34 @@ public record IgExchange(String name, String method, String path, List<String[]>
     }
     return null;
   }
+
+  /**
+   * The recorded headers with If-Match set to {@code ifMatchVersion} (when given and different),
+   * and the recorded token's claims re-signed for this run with the shared server's key: the
+   * recorded base replaced by {@code claimsBase} (when given) and {@code extraRoles} added.
+   */
+  public String[] replayHeaders(Long ifMatchVersion, String claimsBase, List<String> extraRoles) {
+    return replayHeaders(ifMatchVersion, claimsBase, extraRoles, java.util.Map.of());
+  }
+
+  /** The same, with the claims of {@code claims} (e.g. {@code context}, {@code user_id}) replacing the recorded ones. */
+  public String[] replayHeaders(Long ifMatchVersion, String claimsBase, List<String> extraRoles,
+      java.util.Map<String, Object> claims) {
+    List<String> out = new ArrayList<>();
+    for (String[] h : headers) {
+      String value = h[1];
+      if (h[0].equalsIgnoreCase("Authorization")) {
+        // the recorded token's claims, signed with this server's key and valid from now
+        value = "Bearer " + Tokens.resign(TestServer.dataDir(), value.substring("Bearer ".length()).trim(),
+            claimsBase == null ? RECORDED_BASE : claimsBase, extraRoles, claims);
+      }
+      if (h[0].equalsIgnoreCase("If-Match") && ifMatchVersion != null
+          && !value.replace("W/", "").equals("\"" + ifMatchVersion + "\"")) {
+        value = "\"" + ifMatchVersion + "\"";
+      }
+      out.add(h[0]);
+      out.add(value);
+    }
+    return out.toArray(String[]::new);
+  }
 }

@@ -33,8 +33,14 @@ public final class Tokens {
    * The same, with the recorded server base ({@code http://localhost:8080/fhir}) in the claims
    * replaced by {@code base} and {@code extraRoles} added to the realm roles.
    */
-  @SuppressWarnings("unchecked")
   public static String resign(Path dataDir, String recordedToken, String base, List<String> extraRoles) {
+    return resign(dataDir, recordedToken, base, extraRoles, Map.of());
+  }
+
+  /** The same, with the claims of {@code claims} replacing the recorded ones (after the base was replaced). */
+  @SuppressWarnings("unchecked")
+  public static String resign(Path dataDir, String recordedToken, String base, List<String> extraRoles,
+      Map<String, Object> claims) {
     try {
       String json = com.nimbusds.jwt.JWTParser.parse(recordedToken).getJWTClaimsSet().toString()
           .replace(IgExchange.RECORDED_BASE.replace("/", "\\/"), base.replace("/", "\\/"))
@@ -45,8 +51,10 @@ public final class Tokens {
       roles.addAll(extraRoles);
       realm.put("roles", roles);
       long now = System.currentTimeMillis();
-      return DevKeys.sign(dataDir, new JWTClaimsSet.Builder(recorded).claim("realm_access", realm)
-          .issueTime(new Date(now)).expirationTime(new Date(now + 300_000)).build());
+      JWTClaimsSet.Builder b = new JWTClaimsSet.Builder(recorded).claim("realm_access", realm)
+          .issueTime(new Date(now)).expirationTime(new Date(now + 300_000));
+      claims.forEach(b::claim);
+      return DevKeys.sign(dataDir, b.build());
     } catch (java.text.ParseException e) {
       throw new IllegalArgumentException("not a JWT: " + recordedToken, e);
     }
