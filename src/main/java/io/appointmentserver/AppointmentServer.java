@@ -8,6 +8,8 @@ import io.appointmentserver.rest.ServerCapabilities;
 import io.appointmentserver.interaction.ResourceCodec;
 import io.appointmentserver.interaction.WritePolicy;
 import io.appointmentserver.ehealth.AppointmentPlugin;
+import io.appointmentserver.ehealth.PatientPlugin;
+import io.appointmentserver.ehealth.RemotePersonRegister;
 import io.appointmentserver.http.HealthServlet;
 import io.appointmentserver.http.HttpServer;
 import io.appointmentserver.http.MetricsServlet;
@@ -105,6 +107,7 @@ public final class AppointmentServer implements AutoCloseable {
       // what each resource type adds to the generic server: registered here, and only here
       Plugins plugins = new Plugins(List.of(
           new AppointmentPlugin(config.videoMeetingBaseUrl()),
+          new PatientPlugin(personRegister(ctx, config.personRegister()), config.service() == Config.Service.PATIENT),
           TypePlugin.afterCommit(Reindexer.SEARCH_PARAMETER, reindexer::changed)));
       ProfileValidator validator = validator(ctx, config, store, ig, plugins.assignedIdentifierSystems());
       validator.bindMetrics(metrics.registry());
@@ -202,6 +205,17 @@ public final class AppointmentServer implements AutoCloseable {
         return out;
       }
     };
+  }
+
+  /** The person register reached over FHIR, or null when none is configured (the server's own Persons). */
+  private static RemotePersonRegister personRegister(FhirContext ctx, Config.PersonRegister settings) {
+    if (settings.url() == null) {
+      return null;
+    }
+    java.time.Duration timeout = java.time.Duration.ofMillis(settings.timeoutMs());
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().connectTimeout(timeout).build();
+    return new RemotePersonRegister(client, ctx,
+        new RemotePersonRegister.Settings(settings.url(), settings.token(), timeout, settings.retries()));
   }
 
   /** Completes when the resources stored before the current search parameters are indexed. */

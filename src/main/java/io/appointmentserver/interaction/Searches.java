@@ -3,6 +3,7 @@ package io.appointmentserver.interaction;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import io.appointmentserver.search.Searcher;
+import io.appointmentserver.security.AuditLog;
 import io.appointmentserver.store.StoredResource;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -178,8 +179,11 @@ public final class Searches {
       if (cursor != null && e.getKey().equals(Searcher.CURSOR)) {
         continue;
       }
+      // a CPR number is an identifier of a person: not in a URL the server makes (a client that
+      // pages a search by one repeats its own request with the link's cursor)
+      boolean identifier = e.getKey().contains("identifier");
       for (String v : e.getValue()) {
-        sb.append(sep).append(encode(e.getKey())).append('=').append(encode(v));
+        sb.append(sep).append(encode(e.getKey())).append('=').append(encode(identifier ? AuditLog.maskCpr(v) : v));
         sep = '&';
       }
     }

@@ -43,7 +43,7 @@ public final class FhirRestServer extends RestfulServer {
     this.interactions = interactions;
     this.plugins = plugins;
     this.configuredBase = configuredBase;
-    this.privileges = new PrivilegeCheck(interactions.access().policy());
+    this.privileges = new PrivilegeCheck(interactions.access().policy(), plugins);
   }
 
   /**
