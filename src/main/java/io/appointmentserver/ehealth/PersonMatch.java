@@ -48,7 +48,7 @@ public final class PersonMatch {
       OperationContext.Stored patient = local.get(0);
       ((Patient) patient.resource()).getName().forEach(n -> limited.addName(official(n)));
       limited.addLink().setAssurance(Person.IdentityAssuranceLevel.LEVEL4).getTarget()
-          .setReference(base(request) + "/Patient/" + patient.id());
+          .setReference("Patient/" + patient.id()); // relative: this server's, as HAPI writes its own base
       server.audited(request, MATCH, patient);
     } else {
       Person person = register.find(cpr);
@@ -68,10 +68,5 @@ public final class PersonMatch {
     HumanName n = new HumanName().setUse(HumanName.NameUse.OFFICIAL).setFamily(name.getFamily());
     name.getGiven().forEach(g -> n.addGiven(g.getValue()));
     return n;
-  }
-
-  private static String base(RequestDetails request) {
-    String b = request.getFhirServerBase();
-    return b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
   }
 }

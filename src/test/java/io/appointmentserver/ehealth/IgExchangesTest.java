@@ -346,7 +346,7 @@ class IgExchangesTest {
    * and the recorded token's claims re-signed for this run: the recorded base replaced by
    * {@code claimsBase} (when given) and {@code extraRoles} added.
    */
-  private static String[] headers(IgExchange x, Long ifMatchVersion, String claimsBase, List<String> extraRoles) {
+  static String[] headers(IgExchange x, Long ifMatchVersion, String claimsBase, List<String> extraRoles) {
     List<String> out = new ArrayList<>();
     for (String[] h : x.headers()) {
       String value = h[1];
