@@ -191,6 +191,21 @@ class PersonRegisterTest {
         "[{\"op\":\"add\",\"path\":\"/active\",\"value\":true}]", "Content-Type", "application/json-patch+json");
     assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
     assertThat(Json.parse(Http.get(base + "/Patient/" + id).body()).get("active").asBoolean()).isTrue();
+    // and says so: the CapabilityStatement lists what works
+    assertThat(patientInteractions(base)).contains("read", "vread", "patch", "search-type", "history-instance")
+        .doesNotContain("create", "update", "delete");
+    assertThat(patientInteractions(TestServer.base())).contains("create", "update", "delete");
+  }
+
+  private static List<String> patientInteractions(String at) {
+    for (JsonNode resource : Json.parse(Http.get(at + "/metadata").body()).at("/rest/0/resource")) {
+      if (resource.get("type").asText().equals("Patient")) {
+        List<String> codes = new ArrayList<>();
+        resource.get("interaction").forEach(i -> codes.add(i.get("code").asText()));
+        return codes;
+      }
+    }
+    throw new AssertionError("no Patient in the CapabilityStatement of " + at);
   }
 
   @Test
