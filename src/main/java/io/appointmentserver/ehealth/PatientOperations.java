@@ -7,6 +7,10 @@ import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import io.appointmentserver.plugin.OperationContext;
 import io.appointmentserver.plugin.RuleViolation;
 import io.appointmentserver.security.AuditLog;
+import io.appointmentserver.security.ForbiddenException;
+import io.appointmentserver.store.GuardRefusedException;
+import io.appointmentserver.store.VersionConflictException;
+import io.appointmentserver.validation.ProfileValidationException;
 import java.util.List;
 import org.hl7.fhir.dstu3.model.Bundle;
 import org.hl7.fhir.dstu3.model.CodeType;
@@ -45,28 +49,26 @@ public final class PatientOperations {
   }
 
   /**
-   * The Patient with CPR number {@code crn}: the existing one, or one created from the register's
-   * Person. The register is asked only when there is none yet; the create is conditional on the
-   * CPR (as {@code If-None-Exist}), so that racing calls, in any server process, create one Patient,
-   * and an existing one is answered as a conditional create answers its match (the user's context
-   * applies, audited as a read).
+   * The Patient with CPR number {@code crn}: the existing one (with the checks of a read), or one
+   * created from the register's Person. The register is asked only when there is none yet; the
+   * create is conditional on the CPR (as {@code If-None-Exist}), so that racing calls, in any server
+   * process, create one Patient (the others answer the match as a conditional create does).
    */
   @Operation(name = CREATE, type = Patient.class, idempotent = false)
   public Patient createPatient(@OperationParam(name = "crn", min = 1, max = 1) Identifier crn,
       RequestDetails request) {
     String cpr = EhealthPatient.cpr(crn, "The parameter crn");
     List<OperationContext.Stored> existing = server.find("Patient", PersonRegister.byCpr(cpr), 1);
-    Patient candidate;
-    if (existing.isEmpty()) {
-      Person person = register.find(cpr);
-      if (person == null) {
-        throw new RuleViolation(IssueType.NOTFOUND, "The person register has no person with this CPR number");
-      }
-      candidate = EhealthPatient.from(person, cpr);
-    } else {
-      candidate = (Patient) existing.get(0).resource(); // not written: it matches itself
+    if (!existing.isEmpty()) {
+      // answered as a read of it: its privilege and the user's context apply, audited
+      return (Patient) server.read(request, "Patient", existing.get(0).id(), CREATE).resource();
     }
-    OperationContext.Stored patient = server.createUnlessExists(request, candidate, PersonRegister.byCpr(cpr));
+    Person person = register.find(cpr);
+    if (person == null) {
+      throw new RuleViolation(IssueType.NOTFOUND, "The person register has no person with this CPR number");
+    }
+    OperationContext.Stored patient = server.createUnlessExists(request, EhealthPatient.from(person, cpr),
+        PersonRegister.byCpr(cpr));
     if (patient.created()) {
       log.info("{}: created Patient/{} for {}", CREATE, patient.id(), AuditLog.maskCpr(cpr));
     }
@@ -93,15 +95,24 @@ public final class PatientOperations {
       result.addPart().setName("index").setValue(new IntegerType(i));
       try {
         apply(entries.get(i).getResource(), result, request);
-      } catch (RuleViolation | BaseServerResponseException | io.appointmentserver.store.VersionConflictException e) {
+      } catch (RuleViolation | BaseServerResponseException | ProfileValidationException
+          | VersionConflictException e) {
         result.addPart().setName("status").setValue(new CodeType("invalid"));
-        OperationOutcome oo = new OperationOutcome();
-        oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR).setCode(IssueType.PROCESSING)
-            .setDiagnostics(AuditLog.maskCpr(e.getMessage()));
-        result.addPart().setName("outcome").setResource(oo);
+        result.addPart().setName("outcome").setResource(outcome(e));
+      } catch (ForbiddenException | GuardRefusedException e) {
+        result.addPart().setName("status").setValue(new CodeType("forbidden"));
+        result.addPart().setName("outcome").setResource(outcome(e));
       }
     }
     return out;
+  }
+
+  /** What went wrong with one entry, its CPR numbers masked. */
+  private static OperationOutcome outcome(RuntimeException e) {
+    OperationOutcome oo = new OperationOutcome();
+    oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR).setCode(IssueType.PROCESSING)
+        .setDiagnostics(AuditLog.maskCpr(e.getMessage()));
+    return oo;
   }
 
   private void apply(org.hl7.fhir.dstu3.model.Resource resource, Parameters.ParametersParameterComponent result,
@@ -127,7 +138,7 @@ public final class PatientOperations {
         server.update(request, patient, current.version());
         result.addPart().setName("status").setValue(new CodeType("updated"));
         return;
-      } catch (io.appointmentserver.store.VersionConflictException e) {
+      } catch (VersionConflictException e) {
         result.getPart().removeIf(p -> p.getName().equals("patient"));
         if (attempt == ATTEMPTS) {
           throw e;

@@ -4,6 +4,7 @@ import ca.uhn.fhir.rest.annotation.Operation;
 import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import io.appointmentserver.plugin.OperationContext;
+import io.appointmentserver.security.Cpr;
 import java.math.BigDecimal;
 import java.util.List;
 import org.hl7.fhir.dstu3.model.Bundle;
@@ -37,8 +38,9 @@ public final class PersonMatch {
     if (resource == null) {
       throw EhealthPatient.invalid("The parameter resource (a Person with a CPR identifier) is missing");
     }
-    Identifier given = resource.getIdentifier().stream().filter(i -> i.hasSystem() && i.hasValue()).findFirst()
-        .orElse(null);
+    // the CPR identifier, else the first: refused for its system
+    Identifier given = resource.getIdentifier().stream().filter(i -> Cpr.SYSTEM.equals(i.getSystem())).findFirst()
+        .orElse(resource.getIdentifier().isEmpty() ? null : resource.getIdentifier().get(0));
     String cpr = EhealthPatient.cpr(given, "The Person's identifier");
     Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET);
     Person limited = new Person();

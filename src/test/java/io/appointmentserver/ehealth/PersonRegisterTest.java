@@ -243,7 +243,13 @@ class PersonRegisterTest {
         + "\"name\":[{\"family\":\"Jensen-Lund\",\"given\":[\"Ib\"]}],\"address\":[{\"use\":\"home\",\"line\":[\"Ny Vej 1\"],"
         + "\"city\":\"Aarhus\",\"postalCode\":\"8000\"}]}},"
         + "{\"resource\":{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"" + CPR + "\",\"value\":\"0909099999\"}]}},"
-        + "{\"resource\":{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:other\",\"value\":\"1\"}]}}]}}]}";
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:other\",\"value\":\"1\"}]}},"
+        // a municipality code the eHealth code system does not have: the Patient's profile refuses it
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"" + CPR + "\",\"value\":\"0202802222\"}],"
+        + "\"address\":[{\"extension\":[{\"url\":\"http://ehealth.sundhed.dk/fhir/StructureDefinition/ehealth-municipality-code\","
+        + "\"valueCoding\":{\"system\":\"http://danmarksadresser.dk/kommunekode\",\"code\":\"751\"}}],\"city\":\"Aarhus\"}]}}]}}]}";
+    String other = Json.parse(createPatient(base, "0202802222", TestServer.systemToken()).body()).get("id").asText();
+    long otherVersion = version(other);
     String skrs = Tokens.sign(TestServer.dataDir(), "SYSTEM", List.of("Patient$updatePatientWithSKRSData"), Map.of(),
         null, 300);
 
@@ -251,10 +257,13 @@ class PersonRegisterTest {
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     JsonNode results = Json.parse(r.body()).get("parameter");
-    assertThat(results).hasSize(3);
+    assertThat(results).hasSize(4);
     assertThat(status(results.get(0))).isEqualTo("updated");
     assertThat(status(results.get(1))).isEqualTo("not-found");
     assertThat(status(results.get(2))).isEqualTo("invalid");
+    assertThat(status(results.get(3))).isEqualTo("invalid");
+    assertThat(results.get(3).toString()).contains("751").doesNotContain("0202802222");
+    assertThat(version(other)).as("the refused entry wrote nothing").isEqualTo(otherVersion);
     JsonNode patient = Json.parse(Http.get(base + "/Patient/" + id).body());
     assertThat(patient.at("/meta/versionId").asLong()).isEqualTo(version + 1);
     assertThat(patient.at("/name/0/family").asText()).isEqualTo("Jensen-Lund");
