@@ -34,10 +34,12 @@ public final class Interactions {
   private final Validate validate;
   private final ResourceCounts counts;
   private final Meta meta;
+  private final Everything everything;
   private final Snapshot snapshot;
   private final TerminologyOperations terminology;
   private final Expunge expunge;
   private final Reindexing reindexing;
+  private final SuggestKeywords keywords;
 
   /** {@code reindexer}: the search index's background job, which the reindexing operations drive. */
   public Interactions(Parts parts, Settings settings, Reindexer reindexer) {
@@ -56,12 +58,14 @@ public final class Interactions {
     this.history = new History(parts.store(), new HistoryQueries(parts.store(), parts.codec()), parts.access());
     this.validate = new Validate(writes, parts.policy(), read);
     this.counts = new ResourceCounts(parts.store(), parts.access());
+    this.everything = new Everything(search, parts.searcher(), read, parts.access(), parts.codec());
     this.snapshot = new Snapshot(parts.policy().validator(), parts.codec(), parts.access(), read);
     this.meta = new Meta(parts.store(), parts.codec(), parts.access(), read, parts.searcher());
     this.terminology = new TerminologyOperations(
         new TerminologyInputs(read, parts.codec(), parts.access(), parts.policy()::terminology));
     this.expunge = new Expunge(parts.store(), parts.access(), settings.expunge());
     this.reindexing = new Reindexing(reindexer, parts.access(), parts.codec().context().getResourceTypes());
+    this.keywords = new SuggestKeywords(parts.searcher(), parts.access());
   }
 
   public Read read() {
@@ -96,6 +100,10 @@ public final class Interactions {
     return meta;
   }
 
+  public Everything everything() {
+    return everything;
+  }
+
   public Snapshot snapshot() {
     return snapshot;
   }
@@ -114,6 +122,10 @@ public final class Interactions {
 
   public ResourceCounts counts() {
     return counts;
+  }
+
+  public SuggestKeywords keywords() {
+    return keywords;
   }
 
   public Searches search() {

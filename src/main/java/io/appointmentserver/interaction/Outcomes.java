@@ -167,6 +167,8 @@ public final class Outcomes {
       // the request needed more memory than the server has: its transaction rolled back
       map(OutOfMemoryError.class, e -> status(507, IssueType.TOOCOSTLY, "The server ran out of memory for this"
           + " request (" + e.getMessage() + "); nothing of it was written. Send it in smaller parts.")),
+      map(io.appointmentserver.search.TextNotIndexedException.class,
+          e -> status(503, IssueType.TRANSIENT, e.getMessage())),
       map(InvalidSearchException.class,
           e -> new InvalidRequestException(e.getMessage(), error(IssueType.NOTSUPPORTED, e.getMessage()))),
       // the container refusing what it was asked to read (a form body it cannot parse or too large)

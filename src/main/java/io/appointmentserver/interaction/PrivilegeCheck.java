@@ -46,11 +46,14 @@ public final class PrivilegeCheck {
     }
     switch (operation) {
       case READ, VREAD, HISTORY_INSTANCE -> Privileges.require(p, type, Op.READ);
-      case SEARCH_TYPE -> {
-        Privileges.require(p, type, Op.SEARCH);
-        Cpr.requireSearchPrivilege(p, type, request.getParameters());
+      case SEARCH_TYPE, HISTORY_TYPE -> {
+        if (type != null) {
+          Privileges.require(p, type, Op.SEARCH);
+          if (operation == RestOperationTypeEnum.SEARCH_TYPE) {
+            Cpr.requireSearchPrivilege(p, type, request.getParameters());
+          }
+        } // else system search (HAPI names it a type search): each type is checked as it is searched
       }
-      case HISTORY_TYPE -> Privileges.require(p, type, Op.SEARCH);
       case CREATE -> Privileges.require(p, type, Op.CREATE);
       case UPDATE -> Privileges.require(p, type, Op.UPDATE);
       case PATCH -> Privileges.require(p, type, Op.PATCH);

@@ -126,6 +126,11 @@ public final class ResourceCodec {
     return new InstantType(Date.from(t), TemporalPrecisionEnum.MILLI, zone);
   }
 
+  /** FHIR_TIMEZONE: the zone of meta.lastUpdated, and of dates without a time of day. */
+  public ZoneId zone() {
+    return zone.toZoneId();
+  }
+
   /** The stored version as a model object; a tombstone becomes an empty resource marked deleted. */
   /** {@link #decode(StoredResource)} of a version read as bytes. */
   public IBaseResource decode(io.appointmentserver.store.StoredJson s) {

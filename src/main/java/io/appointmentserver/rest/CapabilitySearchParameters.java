@@ -5,6 +5,7 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import io.appointmentserver.search.Extractor;
+import io.appointmentserver.search.FullText;
 import io.appointmentserver.search.SearchParameters;
 import io.appointmentserver.search.SearchQuery;
 import java.util.Map;
@@ -63,7 +64,8 @@ public final class CapabilitySearchParameters {
         for (SearchParameters.Param p : byName.values()) {
           boolean composite = SearchQuery.answers(params, resource.getType(), p.name());
           if ((p.kind() == RestSearchParameterTypeEnum.COMPOSITE && !composite) || p.kind() == RestSearchParameterTypeEnum.SPECIAL
-              || (p.expression() == null && !Extractor.FROM_COLUMNS.contains(p.name()) && !composite)) {
+              || (p.expression() == null && !Extractor.FROM_COLUMNS.contains(p.name())
+              && !FullText.PARAMS.contains(p.name()) && !composite)) {
             continue;
           }
           resource.addSearchParam().setName(p.name()).setType(SearchParamType.fromCode(p.kind().getCode()));

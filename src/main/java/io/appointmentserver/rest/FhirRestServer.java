@@ -120,6 +120,7 @@ public final class FhirRestServer extends RestfulServer {
     registerProvider(bundles);
     registerInterceptor(new BundleProvider.Streaming());
     registerProvider(new SystemProvider(interactions, getFhirContext().getResourceTypes()));
+    registerProvider(new PatientEverythingProvider(interactions));
     registerProvider(new StructureDefinitionOperations(interactions));
     registerProvider(new TerminologyProvider(interactions));
     operations.providers().forEach(this::registerProvider);

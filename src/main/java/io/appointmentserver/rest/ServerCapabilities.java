@@ -6,6 +6,7 @@ import ca.uhn.fhir.interceptor.api.Pointcut;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
+import java.util.List;
 import org.hl7.fhir.dstu3.model.CapabilityStatement;
 import org.hl7.fhir.dstu3.model.CapabilityStatement.CapabilityStatementRestComponent;
 import org.hl7.fhir.dstu3.model.CapabilityStatement.CapabilityStatementRestOperationComponent;
@@ -62,8 +63,10 @@ public final class ServerCapabilities {
     cs.addPatchFormat("application/json-patch+json");
     for (CapabilityStatementRestComponent rest : cs.getRest()) {
       rest.setSecurity(security());
-      if (rest.getInteraction().stream().noneMatch(i -> i.getCode() == SystemRestfulInteraction.BATCH)) {
-        rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
+      for (SystemRestfulInteraction i : List.of(SystemRestfulInteraction.BATCH, SystemRestfulInteraction.SEARCHSYSTEM)) {
+        if (rest.getInteraction().stream().noneMatch(c -> c.getCode() == i)) {
+          rest.addInteraction().setCode(i); // HAPI lists neither
+        }
       }
       for (CapabilityStatementRestResourceComponent resource : rest.getResource()) {
         resource.setConditionalDelete(deleteMultiple ? ConditionalDeleteStatus.MULTIPLE : ConditionalDeleteStatus.SINGLE);

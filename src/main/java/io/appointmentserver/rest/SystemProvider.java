@@ -4,21 +4,27 @@ import ca.uhn.fhir.rest.annotation.Count;
 import ca.uhn.fhir.rest.annotation.History;
 import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.Operation;
+import ca.uhn.fhir.rest.annotation.Search;
+import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.annotation.Since;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import java.util.Set;
-import ca.uhn.fhir.rest.annotation.OperationParam;
 import io.appointmentserver.interaction.Expunge;
 import io.appointmentserver.interaction.Interactions;
+import org.hl7.fhir.dstu3.model.Bundle;
 import io.appointmentserver.store.Expunges;
 import org.hl7.fhir.dstu3.model.BooleanType;
 import org.hl7.fhir.dstu3.model.CodeType;
 import org.hl7.fhir.dstu3.model.IntegerType;
 import org.hl7.fhir.dstu3.model.InstantType;
 import org.hl7.fhir.dstu3.model.Parameters;
+import org.hl7.fhir.dstu3.model.StringType;
 
-/** Interactions on the whole server: system history, {@code $get-resource-counts}, {@code $expunge}, reindexing. */
+/**
+ * Interactions on the whole server: system search, system history, {@code $get-resource-counts},
+ * {@code $expunge}, reindexing, {@code $suggest-keywords}.
+ */
 public final class SystemProvider {
   private final Interactions interactions;
   private final Set<String> resourceTypes;
@@ -26,6 +32,15 @@ public final class SystemProvider {
   SystemProvider(Interactions interactions, Set<String> resourceTypes) {
     this.interactions = interactions;
     this.resourceTypes = resourceTypes;
+  }
+
+  /**
+   * search-system, GET {@code [base]?params} and POST {@code [base]/_search} (see
+   * {@link io.appointmentserver.interaction.Searches#searchSystem}): every parameter is read by the search.
+   */
+  @Search(allowUnknownParams = true)
+  public Bundle search(RequestDetails request) {
+    return interactions.search().searchSystem(request, StoredResponses.plainJson(request));
   }
 
   /** history-all (see {@link io.appointmentserver.interaction.History#system}). */
@@ -81,5 +96,17 @@ public final class SystemProvider {
   @Operation(name = "$get-resource-counts", idempotent = true)
   public Parameters resourceCounts(RequestDetails request) {
     return interactions.counts().counts(request);
+  }
+
+  /** {@code $suggest-keywords} (see {@link io.appointmentserver.interaction.SuggestKeywords}). */
+  @Operation(name = "$suggest-keywords", idempotent = true)
+  public Parameters suggestKeywords(@OperationParam(name = "context", min = 1, max = 1) StringType context,
+      @OperationParam(name = "searchParam", min = 1, max = 1) StringType searchParam,
+      @OperationParam(name = "text", min = 1, max = 1) StringType text, RequestDetails request) {
+    return interactions.keywords().suggest(value(context), value(searchParam), value(text), request);
+  }
+
+  private static String value(StringType s) {
+    return s == null ? null : s.getValue();
   }
 }

@@ -13,7 +13,7 @@ import java.util.List;
  */
 sealed interface Condition permits Condition.Indexed, Condition.Missing, Condition.Ids, Condition.LastUpdated,
     Condition.AllOf, Condition.SameElement, Condition.Composite, Condition.Chain, Condition.Has,
-    AuditTrailParameters.Audit {
+    Condition.Text, AuditTrailParameters.Audit {
 
   /** The searched resource row: its type, and its alias in the SQL ({@code r}, or that of a chain's or _has's subquery). */
   record Row(String type, String alias) {}
@@ -42,6 +42,19 @@ sealed interface Condition permits Condition.Indexed, Condition.Missing, Conditi
       Sql values = Sql.or(anyOf.stream().map(Match::sql).toList());
       return new Sql.Builder().add(not ? "NOT " : "")
           .add(indexRows(Match.table(anyOf.get(0).kind()), param, row).build()).add(" AND ").add(values).add(")")
+          .build();
+    }
+  }
+
+  /**
+   * {@code _content}, {@code _text} ({@link FullText}): the words of the resource match one of the
+   * queries. The words are in the resource's {@code search_indexed} row, found by its key.
+   */
+  record Text(List<Match.TextMatch> anyOf) implements Condition {
+    @Override
+    public Sql sql(Row row) {
+      return new Sql.Builder().add("EXISTS (SELECT 1 FROM search_indexed x WHERE x.res_type = ? AND x.res_id = "
+          + row.alias() + ".res_id AND ", row.type()).add(Sql.or(anyOf.stream().map(Match::sql).toList())).add(")")
           .build();
     }
   }

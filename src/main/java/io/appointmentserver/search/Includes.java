@@ -213,10 +213,15 @@ final class Includes {
   }
 
   private static List<StoredResource> select(Connection c, String where, List<Object> binds) throws SQLException {
+    return rows(c, new Sql("SELECT r.res_type, r.res_id, r.version, r.last_updated, r.body, r.tags FROM resource r"
+        + " WHERE NOT r.deleted AND " + where + " ORDER BY r.res_id LIMIT ?", binds));
+  }
+
+  /** The current versions a query selects as its first columns: res_type, res_id, version, last_updated, body, tags. */
+  static List<StoredResource> rows(Connection c, Sql query) throws SQLException {
     List<StoredResource> out = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT r.res_type, r.res_id, r.version, r.last_updated, r.body,"
-        + " r.tags FROM resource r WHERE NOT r.deleted AND " + where + " ORDER BY r.res_id LIMIT ?")) {
-      Sql.bind(ps, binds);
+    try (PreparedStatement ps = c.prepareStatement(query.text())) {
+      Sql.bind(ps, query.params());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           java.sql.Array a = rs.getArray(6);

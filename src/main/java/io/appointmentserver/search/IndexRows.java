@@ -28,6 +28,9 @@ public final class IndexRows {
   final List<String> quantityCode = new ArrayList<>();
   final List<String> uriParam = new ArrayList<>();
   final List<String> uri = new ArrayList<>();
+  /** The resource's text for full-text search ({@link FullText}), normalized; empty when it has none. */
+  String content = "";
+  String narrative = "";
 
   /** No rows: what a deleted resource has. */
   public static IndexRows none() {
@@ -80,6 +83,11 @@ public final class IndexRows {
     }
   }
 
+  void text(String content, String narrative) {
+    this.content = content;
+    this.narrative = narrative;
+  }
+
   /** A date as PostgreSQL reads it, open ends as its infinities. */
   static String sql(java.time.Instant i) {
     if (!i.isAfter(DateRange.MIN)) {
@@ -103,17 +111,16 @@ public final class IndexRows {
     return k;
   }
 
+  /** The length of each half of {@link #digest}. */
+  static final int HALF = 32;
+
   /**
-   * A digest of every row and of {@code fingerprint} (the definitions they were made under):
-   * equal digests, equal rows.
+   * A digest of every row and of {@code fingerprint} (the definitions they were made under),
+   * then one of the text: equal digests, equal rows and text. Two halves, so that a write that
+   * changes only the text (a comment) can leave the rows alone ({@link #sameRows}).
    */
   byte[] digest(String fingerprint) {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    MessageDigest md = sha256();
     add(md, fingerprint);
     List<?>[] columns = {stringParam, stringNorm, stringExact, tokenParam, tokenSystem, tokenCode, refParam, ref,
         dateParam, dateLo, dateHi, numberParam, number, quantityParam, quantity, quantitySystem, quantityCode,
@@ -124,7 +131,26 @@ public final class IndexRows {
         add(md, v == null ? null : v.toString());
       }
     }
-    return md.digest();
+    MessageDigest text = sha256();
+    add(text, content);
+    add(text, narrative);
+    byte[] out = java.util.Arrays.copyOf(md.digest(), 2 * HALF);
+    System.arraycopy(text.digest(), 0, out, HALF, HALF);
+    return out;
+  }
+
+  /** Whether two {@link #digest}s are of the same rows (their text may differ); false for older, shorter ones. */
+  static boolean sameRows(byte[] a, byte[] b) {
+    return a != null && b != null && a.length == 2 * HALF && b.length == 2 * HALF
+        && java.util.Arrays.equals(a, 0, HALF, b, 0, HALF);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A value as its length and UTF-8 bytes (-1 for null): no two lists of values give the same input. */

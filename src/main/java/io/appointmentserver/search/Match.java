@@ -27,6 +27,8 @@ sealed interface Match {
       return RestSearchParameterTypeEnum.NUMBER;
     } else if (this instanceof QuantityMatch) {
       return RestSearchParameterTypeEnum.QUANTITY;
+    } else if (this instanceof TextMatch) {
+      return RestSearchParameterTypeEnum.SPECIAL; // no rows of a table of its own: search_indexed's words
     }
     return RestSearchParameterTypeEnum.URI; // UriMatch, the last kind
   }
@@ -234,6 +236,19 @@ sealed interface Match {
         b.add(" AND x.code = ?", code);
       }
       return b.add(")").build();
+    }
+  }
+
+  /**
+   * A full-text query ({@link FullText}) over the words of {@code search_indexed}'s {@code column}
+   * ({@code x} here is that row): as a search box reads it (words, "phrases", or, -word), in both
+   * languages; normalized as the words were.
+   */
+  record TextMatch(String column, String query) implements Match {
+    @Override
+    public Sql sql() {
+      // the column is one of FullText's two names, safe in the text
+      return Sql.of("x." + column + " @@ fhir_text_query(?)", FullText.normalize(query));
     }
   }
 

@@ -79,10 +79,11 @@ public final class SearchIndex implements ResourceStore.Indexer {
         sql.append(",\n  i").append(b).append(" AS (").append(INSERTS[b]).append(')');
       }
     }
-    return sql.append("\nINSERT INTO search_indexed (res_type, res_id, fingerprint, kinds, rows_digest)")
-        .append(" SELECT k.t, k.i, ?, ?, ? FROM k")
+    // the words (FullText) beside the rows; a deleted resource has none, but is no longer waiting for them
+    return sql.append("\nINSERT INTO search_indexed (res_type, res_id, fingerprint, kinds, rows_digest, content, narrative)")
+        .append(" SELECT k.t, k.i, ?, ?, ?, fhir_text_vector(?), fhir_text_vector(?) FROM k")
         .append("\nON CONFLICT (res_type, res_id) DO UPDATE SET fingerprint = excluded.fingerprint, kinds = excluded.kinds,")
-        .append(" rows_digest = excluded.rows_digest")
+        .append(" rows_digest = excluded.rows_digest, content = excluded.content, narrative = excluded.narrative")
         .toString();
   }
 
@@ -102,7 +103,8 @@ public final class SearchIndex implements ResourceStore.Indexer {
   /**
    * Leaves the rows alone when {@code indexedDigest} (the {@code rows_digest} the resource's
    * rows have, read with its row locked) is the digest of the new rows: an update that changes
-   * no searchable value, such as the seed PUT, writes no index row.
+   * no searchable value, such as the seed PUT, writes no index row; one that changes only the
+   * text (a comment) writes only the words.
    */
   @Override
   public void index(Connection c, StoredResource written, Object model, byte[] indexedDigest) throws SQLException {
@@ -135,10 +137,27 @@ public final class SearchIndex implements ResourceStore.Indexer {
   void index(Connection c, StoredResource written, Object model, boolean replace, byte[] indexedDigest)
       throws SQLException {
     Pending p = pending(written, model);
-    if (!java.util.Arrays.equals(p.digest(), indexedDigest)) {
-      write(c, written.type(), written.id(), p.rows(), p.fingerprint(), p.digest(), replace);
+    if (java.util.Arrays.equals(p.digest(), indexedDigest)) {
+      return;
     }
+    if (replace && IndexRows.sameRows(p.digest(), indexedDigest)) {
+      try (PreparedStatement ps = c.prepareStatement(WORDS)) {
+        ps.setString(1, p.rows().content);
+        ps.setString(2, p.rows().narrative);
+        ps.setBytes(3, p.digest());
+        ps.setString(4, written.type());
+        ps.setString(5, written.id());
+        ps.executeUpdate();
+      }
+      return;
+    }
+    write(c, written.type(), written.id(), p.rows(), p.fingerprint(), p.digest(), replace);
   }
+
+  /** The words alone, for a write whose rows are those indexed already. */
+  private static final String WORDS = """
+      UPDATE search_indexed SET content = fhir_text_vector(?), narrative = fhir_text_vector(?), rows_digest = ?
+       WHERE res_type = ? AND res_id = ?""";
 
   private IndexRows extract(SearchParameters.Definitions defs, StoredResource written, Object model) {
     IBaseResource resource;
@@ -152,7 +171,11 @@ public final class SearchIndex implements ResourceStore.Indexer {
         return IndexRows.none();
       }
     }
-    return extractor.extract(defs, written.type(), resource);
+    IndexRows rows = extractor.extract(defs, written.type(), resource);
+    String narrative = FullText.narrative(resource);
+    rows.text(FullText.normalize(FullText.content(extractor.context(), resource, narrative)),
+        FullText.normalize(narrative));
+    return rows;
   }
 
   /** A version's rows under the current parameters, their fingerprint, and the rows' digest. */
@@ -234,7 +257,9 @@ public final class SearchIndex implements ResourceStore.Indexer {
     }
     ps.setString(i++, fingerprint);
     ps.setShort(i++, (short) kinds);
-    ps.setBytes(i, digest);
+    ps.setBytes(i++, digest);
+    ps.setString(i++, r.content);
+    ps.setString(i, r.narrative);
   }
 
   @SafeVarargs

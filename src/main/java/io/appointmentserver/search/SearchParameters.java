@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class SearchParameters {
   private static final Logger log = LoggerFactory.getLogger(SearchParameters.class);
   /** Changes when what the extractor makes of a parameter changes, so that stored resources are indexed again. */
-  private static final String EXTRACTION_VERSION = "2"; // 2: the texts of tokens, for :text
+  private static final String EXTRACTION_VERSION = "3"; // 2: the texts of tokens, for :text; 3: full text
 
   /**
    * One parameter of one type: its FHIRPath expression (with the type for {@code Resource.}),
@@ -95,6 +95,10 @@ public final class SearchParameters {
         params.put(sp.getName(), new Param(sp.getName(), sp.getParamType(), forType(sp.getPath(), type),
             Set.copyOf(sp.getTargets()), sp.getComponents().stream().map(c -> componentName(c.getReference(), type)).toList()));
       }
+      for (String text : FullText.PARAMS) {
+        // no expression: the words are taken from the whole resource (FullText), not by FHIRPath
+        params.put(text, new Param(text, RestSearchParameterTypeEnum.STRING, null, Set.of()));
+      }
       byType.put(type, params);
     }
     List<IBaseResource> all = new ArrayList<>(configured);
@@ -142,6 +146,10 @@ public final class SearchParameters {
   /** Identifies the parameter definitions of {@code type}; stored beside each indexed resource. */
   public String fingerprint(String type) {
     return current.fingerprint(type);
+  }
+
+  public FhirContext context() {
+    return ctx;
   }
 
   public Set<String> types() {

@@ -29,7 +29,7 @@ public final class SearchQuery {
   static final Set<String> CONTROL = Set.of("_count", "_sort", Searcher.CURSOR, "_format", "_pretty", "_summary",
       "_elements", "_total", Includes.INCLUDE, Includes.REVINCLUDE);
   /** Known to FHIR but not answered yet: a 400 that says so (ignored under lenient handling). */
-  static final Set<String> NOT_YET = Set.of("_content", "_text", "_list", "_query", "_filter", "_contained",
+  static final Set<String> NOT_YET = Set.of("_list", "_query", "_filter", "_contained",
       "_containedType");
 
   /**
@@ -50,6 +50,8 @@ public final class SearchQuery {
   final List<Condition> conditions = new ArrayList<>();
   /** The parameters (name with modifier) that lenient handling ignored: a link to the search leaves them out. */
   final Set<String> ignored = new java.util.LinkedHashSet<>();
+  /** The types whose words a condition reads (this one's, or a chain's or _has's): their text must be indexed. */
+  final Set<String> textTypes = new java.util.TreeSet<>();
 
   SearchQuery(String type, Setting setting) {
     this(type, setting, true, true);
@@ -108,6 +110,12 @@ public final class SearchQuery {
           continue;
         }
         throw new InvalidSearchException("The search parameter " + key + " is not supported by this server yet");
+      }
+      if (FullText.PARAMS.contains(name)) {
+        for (String value : e.getValue()) {
+          text(name, modifier, value);
+        }
+        continue;
       }
       Param p = params.get(type, name);
       Composites.Shape shape = p != null && p.kind() == RestSearchParameterTypeEnum.COMPOSITE && modifier == null
@@ -316,6 +324,7 @@ public final class SearchQuery {
       if (context != null) {
         SearchQuery sub = new SearchQuery(t, setting, false, false);
         sub.addAll(Map.of(right, values), lenient);
+        textTypes.addAll(sub.textTypes);
         into.add(new Condition.Into(t, sub.conditions, context));
       }
     }
@@ -347,7 +356,31 @@ public final class SearchQuery {
     Sql context = setting.scope().of(other, true);
     SearchQuery sub = new SearchQuery(other, setting, true, false);
     sub.addAll(Map.of(parts[3], values), lenient);
+    textTypes.addAll(sub.textTypes);
     conditions.add(new Condition.Has(new Condition.Into(other, sub.conditions, context), ref.name()));
+  }
+
+  /**
+   * {@code _content} or {@code _text}: comma-separated queries are alternatives, as for every
+   * parameter; within one, the search-box syntax of {@link Match.TextMatch}. A query without a
+   * letter or digit (empty, only quotes or operators) would search nothing: a 400, as is one too long.
+   */
+  private void text(String name, String modifier, String value) {
+    if (modifier != null) {
+      throw new InvalidSearchException("The modifier :" + modifier + " is not supported on " + name);
+    }
+    List<Match.TextMatch> alts = new ArrayList<>();
+    for (String v : split(value, ',')) {
+      if (v.length() > FullText.MAX_QUERY_CHARS) {
+        throw new InvalidSearchException(name + " takes at most " + FullText.MAX_QUERY_CHARS + " characters");
+      }
+      if (v.codePoints().noneMatch(Character::isLetterOrDigit)) {
+        throw new InvalidSearchException(name + " needs a word to search for, not '" + v + "'");
+      }
+      alts.add(new Match.TextMatch(FullText.column(name), v));
+    }
+    conditions.add(new Condition.Text(alts));
+    textTypes.add(type);
   }
 
   private static boolean isTypeModifier(Param p, String modifier) {

@@ -45,6 +45,7 @@ public final class Searcher {
   private final ZoneId zone;
   private final Clock clock;
   private final int maxIncludes;
+  private final Keywords keywords;
 
   public Searcher(DataSource ds, SearchParameters params, ZoneId zone, Clock clock, int maxIncludes) {
     this.ds = ds;
@@ -52,6 +53,12 @@ public final class Searcher {
     this.zone = zone;
     this.clock = clock;
     this.maxIncludes = maxIncludes;
+    this.keywords = new Keywords(ds, params.context());
+  }
+
+  /** The words of {@code $suggest-keywords}. */
+  public Keywords keywords() {
+    return keywords;
   }
 
   /** The tags, security labels and profiles in use on the types given, each narrowed by its context ({@link MetaInUse}). */
@@ -94,8 +101,10 @@ public final class Searcher {
    */
   public record Viewer(ContextRule context, Scope scope) {}
 
-  /** {@code _total=estimate} counts exactly up to this many matches, and estimates beyond. */
-  static final int EXACT_ESTIMATE_UP_TO = 1000;
+  /** The pages of Patient compartments ({@code Patient/$everything}), on the same database. */
+  public CompartmentSearch compartments() {
+    return new CompartmentSearch(ds, maxIncludes);
+  }
 
   /**
    * A page, the total (null when not asked for), the cursors of the next page (null on the last;
@@ -140,13 +149,66 @@ public final class Searcher {
     SearchQuery q = new SearchQuery(req.type(), new SearchQuery.Setting(params, zone, req.reading().ownBases(),
         clock.instant(), req.viewer().scope()));
     q.addAll(req.parameters(), req.reading().lenient());
-    Map<String, List<String>> ignoredIncludes = new java.util.HashMap<>();
-    List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.reading().lenient(), ignoredIncludes);
     Sql where = Condition.where(q.conditions, new Condition.Row(req.type(), "r"));
     if (req.viewer().context() != null) {
       where = where.and(ContextSql.of(req.viewer().context()));
     }
-    List<SortKey> keys = sortKeys(req.type(), single(req.parameters(), "_sort"));
+    boolean audit = req.type().equals(AuditEvents.TYPE);
+    // the audit trail is a table of its own, read as if it were resources
+    Sql from = new Sql.Builder().add(" FROM " + (audit ? AuditEvents.AS_RESOURCES : "resource")
+        + " r WHERE r.res_type = ? AND NOT r.deleted", req.type()).add(where).build();
+    return page(req, from, sortKeys(req.type(), single(req.parameters(), "_sort")), q.ignored, q.textTypes);
+  }
+
+  /**
+   * A search across {@code types} (system search, {@code [base]?_type=...}): the parameters must
+   * be ones each type takes; each type's conditions and context (the {@link Scope}'s, which the
+   * caller has checked the user may search) apply to its rows. Sorted by {@code _id} or
+   * {@code _lastUpdated} only; the type breaks ties before the id.
+   */
+  public Page searchTypes(Request req, List<String> types) {
+    Set<String> ignored = new java.util.LinkedHashSet<>();
+    Set<String> textTypes = new java.util.TreeSet<>();
+    List<Sql> perType = perType(req, types, req.parameters(), ignored, textTypes);
+    if (!ignored.isEmpty()) {
+      // lenient: what one type ignores, all do, so that every type is searched as the links show
+      Map<String, String[]> kept = new java.util.LinkedHashMap<>(req.parameters());
+      kept.keySet().removeAll(ignored);
+      perType = perType(req, types, kept, new java.util.HashSet<>(), textTypes);
+    }
+    // one branch per type, each planned as that type's search is (an OR of the types' conditions
+    // would leave PostgreSQL a scan of every resource)
+    Sql from = perType.isEmpty() ? Sql.of(" FROM resource r WHERE false")
+        : new Sql.Builder().add(" FROM (").join(" UNION ALL ", perType).add(") r WHERE true").build();
+    List<SortKey> keys = sortKeys(null, single(req.parameters(), "_sort"));
+    keys.add(new SortKey("r.res_type", false, "text"));
+    return page(req, from, keys, ignored, textTypes);
+  }
+
+  /**
+   * Each type's rows that {@code parameters} select, within its context; {@code ignored} receives
+   * what lenient handling ignored, {@code textTypes} the types searched by full text.
+   */
+  private List<Sql> perType(Request req, List<String> types, Map<String, String[]> parameters, Set<String> ignored,
+      Set<String> textTypes) {
+    List<Sql> perType = new ArrayList<>();
+    for (String type : types) {
+      SearchQuery q = new SearchQuery(type, new SearchQuery.Setting(params, zone, req.reading().ownBases(),
+          clock.instant(), req.viewer().scope()));
+      q.addAll(parameters, req.reading().lenient());
+      ignored.addAll(q.ignored);
+      textTypes.addAll(q.textTypes);
+      perType.add(new Sql.Builder().add("SELECT r.* FROM resource r WHERE r.res_type = ? AND NOT r.deleted", type)
+          .add(Condition.where(q.conditions, new Condition.Row(type, "r"))).add(" AND ")
+          .add(req.viewer().scope().of(type, true)).build());
+    }
+    return perType;
+  }
+
+  /** The page of the rows {@code from} selects, in the order of {@code keys} and then the id. */
+  private Page page(Request req, Sql from, List<SortKey> keys, Set<String> ignored, Set<String> textTypes) {
+    Map<String, List<String>> ignoredIncludes = new java.util.HashMap<>();
+    List<Includes.Spec> includes = Includes.parse(req.parameters(), params, req.reading().lenient(), ignoredIncludes);
     Cursor cursor = cursor(single(req.parameters(), CURSOR), keys.size());
     boolean backward = cursor != null && cursor.backward();
 
@@ -154,17 +216,12 @@ public final class Searcher {
     for (int i = 0; i < keys.size(); i++) {
       select.append(", ").append(keys.get(i).expression()).append("::text AS k").append(i);
     }
-    boolean audit = req.type().equals(AuditEvents.TYPE);
-    if (audit && includes.stream().anyMatch(i -> !i.reverse())) {
+    select.append(", r.res_type");
+    if (AuditEvents.TYPE.equals(req.type()) && includes.stream().anyMatch(i -> !i.reverse())) {
       throw new InvalidSearchException("_include is not supported for AuditEvent");
     }
-    // the audit trail is a table of its own, read as if it were resources
-    String from = " FROM " + (audit ? AuditEvents.AS_RESOURCES : "resource") + " r WHERE r.res_type = ? AND NOT r.deleted"
-        + where.text();
-    List<Object> pageBinds = new ArrayList<>();
-    pageBinds.add(req.type());
-    pageBinds.addAll(where.params());
-    StringBuilder page = new StringBuilder(select).append(from);
+    List<Object> pageBinds = new ArrayList<>(from.params());
+    StringBuilder page = new StringBuilder(select).append(from.text());
     if (cursor != null && cursor.keys() != null) {
       page.append(" AND ").append(beyond(keys, cursor.keys(), backward, pageBinds));
     }
@@ -179,6 +236,7 @@ public final class Searcher {
     pageBinds.add(req.paging().count() + 1);
 
     try (Connection c = ds.getConnection()) {
+      FullText.requireIndexed(c, textTypes);
       List<StoredResource> found = new ArrayList<>();
       List<String[]> rowKeys = new ArrayList<>();
       boolean more = false;
@@ -190,7 +248,7 @@ public final class Searcher {
               more = true; // one more than the page: there is a next page (a previous one, going back)
               break;
             }
-            found.add(new StoredResource(new Version(req.type(), rs.getString(1), rs.getLong(2), rs.getObject(3, OffsetDateTime.class).toInstant(), false),
+            found.add(new StoredResource(new Version(rs.getString(6 + keys.size()), rs.getString(1), rs.getLong(2), rs.getObject(3, OffsetDateTime.class).toInstant(), false),
                 rs.getString(4), tags(rs)));
             String[] k = new String[keys.size() + 1];
             for (int i = 0; i < keys.size(); i++) {
@@ -220,13 +278,12 @@ public final class Searcher {
       if (req.paging().total()) {
         // a first page that holds every match is its own count: no second query
         total = (cursor == null || cursor.keys() == null) && !more ? found.size()
-            : req.paging().estimate() ? estimate(c, from, req.type(), where.params())
-            : count(c, from, req.type(), where.params());
+            : req.paging().estimate() ? Totals.estimate(c, from) : Totals.count(c, from);
       }
       Includes.Result inc = includes.isEmpty() || found.isEmpty() ? new Includes.Result(List.of(), false)
           : Includes.resolve(c, found, includes, req.viewer().scope(), maxIncludes);
       return new Page(found, total, next, previous, inc.resources(), inc.truncated(),
-          used(req.parameters(), q.ignored, ignoredIncludes));
+          used(req.parameters(), ignored, ignoredIncludes));
     } catch (SQLException e) {
       if (cursor != null && e.getSQLState() != null && e.getSQLState().startsWith("22")) {
         // a key of the cursor that is no value of its kind: a cursor someone else made
@@ -234,51 +291,6 @@ public final class Searcher {
       }
       RuntimeException r = SqlErrors.translate(e);
       throw r instanceof StoreUnavailableException ? r : new IllegalStateException("search failed: " + e.getMessage(), e);
-    }
-  }
-
-  private static int count(Connection c, String from, String type, List<Object> binds) throws SQLException {
-    List<Object> all = new ArrayList<>();
-    all.add(type);
-    all.addAll(binds);
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(*)" + from)) {
-      Sql.bind(ps, all);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    }
-  }
-
-  /**
-   * {@code _total=estimate}: the count when it is at most {@value #EXACT_ESTIMATE_UP_TO} (what the
-   * count reads stops there), else PostgreSQL's estimate of the rows the query returns (from its
-   * statistics, no rows read), but never less than that.
-   */
-  private static int estimate(Connection c, String from, String type, List<Object> binds) throws SQLException {
-    List<Object> all = new ArrayList<>();
-    all.add(type);
-    all.addAll(binds);
-    all.add(EXACT_ESTIMATE_UP_TO + 1);
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (SELECT 1" + from + " LIMIT ?) m")) {
-      Sql.bind(ps, all);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        if (rs.getInt(1) <= EXACT_ESTIMATE_UP_TO) {
-          return rs.getInt(1);
-        }
-      }
-    }
-    all.remove(all.size() - 1);
-    try (PreparedStatement ps = c.prepareStatement("EXPLAIN (FORMAT JSON) SELECT 1" + from)) {
-      Sql.bind(ps, all);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        double rows = JSON.readTree(rs.getString(1)).get(0).get("Plan").get("Plan Rows").asDouble();
-        return (int) Math.max(EXACT_ESTIMATE_UP_TO + 1, Math.min(rows, Integer.MAX_VALUE));
-      }
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("PostgreSQL's plan is not the JSON expected", e);
     }
   }
 
@@ -330,7 +342,7 @@ public final class Searcher {
   private List<SortKey> sortKeys(String type, String sort) {
     List<SortKey> keys = new ArrayList<>();
     if (sort == null || sort.isBlank()) {
-      if (type.equals(AuditEvents.TYPE)) {
+      if (AuditEvents.TYPE.equals(type)) {
         // the audit trail's key is (recorded, id): in that order a page is read off the key
         keys.add(new SortKey("r.last_updated", false, "timestamptz"));
       }
@@ -339,7 +351,7 @@ public final class Searcher {
     for (String s : sort.split(",")) {
       boolean desc = s.startsWith("-");
       String name = desc ? s.substring(1) : s;
-      boolean audit = type.equals(AuditEvents.TYPE);
+      boolean audit = AuditEvents.TYPE.equals(type);
       if (audit && name.equals("date")) {
         name = "_lastUpdated"; // an event's date is when it was recorded
       }
@@ -347,12 +359,16 @@ public final class Searcher {
         case "_id" -> keys.add(new SortKey("r.res_id", desc, "text"));
         case "_lastUpdated" -> keys.add(new SortKey("r.last_updated", desc, "timestamptz"));
         default -> {
-          if (audit) {
-            throw new InvalidSearchException("AuditEvent is sorted by date, _lastUpdated or _id, not " + name);
+          if (audit || type == null) {
+            throw new InvalidSearchException((audit ? "AuditEvent" : "A search across types")
+                + " is sorted by " + (audit ? "date, " : "") + "_lastUpdated or _id, not " + name);
           }
           Param p = params.get(type, name);
           if (p == null) {
             throw new InvalidSearchException("Unknown search parameter " + name + " in _sort for " + type);
+          }
+          if (FullText.PARAMS.contains(name)) {
+            throw new InvalidSearchException("Cannot sort by " + name + " (full text)");
           }
           String agg = desc ? "max" : "min";
           String column = switch (p.kind()) {

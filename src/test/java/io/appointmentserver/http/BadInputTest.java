@@ -260,7 +260,7 @@ class BadInputTest {
   @Test
   void aLenientSearchLinksOnlyTheParametersItUsed() {
     HttpResponse<String> r = Http.get(base + "/Patient?family=x&colour=blue&_has:Nope:x:y=1&name.bogus=1"
-        + "&_include=Patient:organization&_include=Nope:nope&_content=x", "Prefer", "handling=lenient");
+        + "&_include=Patient:organization&_include=Nope:nope&_list=x", "Prefer", "handling=lenient");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     String self = null;
     for (JsonNode link : Json.parse(r.body()).get("link")) {

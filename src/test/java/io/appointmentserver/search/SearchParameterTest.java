@@ -190,7 +190,7 @@ class SearchParameterTest {
   }
 
   /** Runs one statement on the test database; the first column of the first row, if any. */
-  private static String sql(String statement) {
+  static String sql(String statement) {
     try (Connection c = TestServer.postgres().getPostgresDatabase().getConnection();
         PreparedStatement ps = c.prepareStatement(statement)) {
       if (!ps.execute()) {
