@@ -187,6 +187,10 @@ class PersonRegisterTest {
       assertThat(r.statusCode()).as(r.body()).isEqualTo(405);
       assertThat(Json.parse(r.body()).at("/issue/0/code").asText()).isEqualTo("not-supported");
     }
+    HttpResponse<String> batch = Http.post(base, "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{"
+        + "\"resource\":{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}");
+    assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+    assertThat(Json.parse(batch.body()).at("/entry/0/response/status").asText()).startsWith("405");
     HttpResponse<String> patched = Http.send("PATCH", base + "/Patient/" + id,
         "[{\"op\":\"add\",\"path\":\"/active\",\"value\":true}]", "Content-Type", "application/json-patch+json");
     assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
@@ -219,6 +223,9 @@ class PersonRegisterTest {
     assertThat(refused.body()).contains("$search-by-cpr");
     HttpResponse<String> bare = Http.get(base + "/Patient?identifier=0101701111", auth(reader));
     assertThat(bare.statusCode()).as(bare.body()).isEqualTo(403);
+    HttpResponse<String> acrossTypes = Http.get(base + "?_type=Patient&identifier=" + CPR + "%7C0101701111",
+        auth(reader));
+    assertThat(acrossTypes.statusCode()).as(acrossTypes.body()).isEqualTo(403);
     HttpResponse<String> byName = Http.get(base + "/Patient?family=Jensen", auth(reader));
     assertThat(byName.statusCode()).as(byName.body()).isEqualTo(200);
 
