@@ -10,6 +10,8 @@ import io.appointmentserver.interaction.WritePolicy;
 import io.appointmentserver.ehealth.AppointmentPlugin;
 import io.appointmentserver.ehealth.CommunicationPlugin;
 import io.appointmentserver.ehealth.RelatedPersonPlugin;
+import io.appointmentserver.ehealth.PatientPlugin;
+import io.appointmentserver.ehealth.RemotePersonRegister;
 import io.appointmentserver.http.HealthServlet;
 import io.appointmentserver.http.HttpServer;
 import io.appointmentserver.http.MetricsServlet;
@@ -109,6 +111,7 @@ public final class AppointmentServer implements AutoCloseable {
           new AppointmentPlugin(config.videoMeetingBaseUrl()),
           new CommunicationPlugin(),
           new RelatedPersonPlugin(),
+          new PatientPlugin(personRegister(ctx, config.personRegister()), config.service() == Config.Service.PATIENT),
           TypePlugin.afterCommit(Reindexer.SEARCH_PARAMETER, reindexer::changed)));
       ProfileValidator validator = validator(ctx, config, store, ig, plugins.assignedIdentifierSystems());
       validator.bindMetrics(metrics.registry());
@@ -209,6 +212,17 @@ public final class AppointmentServer implements AutoCloseable {
         return out;
       }
     };
+  }
+
+  /** The person register reached over FHIR, or null when none is configured (the server's own Persons). */
+  private static RemotePersonRegister personRegister(FhirContext ctx, Config.PersonRegister settings) {
+    if (settings.url() == null) {
+      return null;
+    }
+    java.time.Duration timeout = java.time.Duration.ofMillis(settings.timeoutMs());
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().connectTimeout(timeout).build();
+    return new RemotePersonRegister(client, ctx,
+        new RemotePersonRegister.Settings(settings.url(), settings.token(), timeout, settings.retries()));
   }
 
   /** Completes when the resources stored before the current search parameters are indexed. */

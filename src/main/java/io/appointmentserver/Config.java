@@ -48,6 +48,11 @@ import java.util.Set;
  * @param accessLog       where the access log goes ({@code FHIR_ACCESS_LOG}: {@code stderr}, {@code off} or a file)
  * @param expunge         {@code $expunge} is served ({@code FHIR_EXPUNGE=on}); off by default, as in HAPI's
  *                        JPA server: it removes data for good, so a deployment turns it on knowingly
+ * @param service         which service the server is ({@code FHIR_SERVICE}): {@code general}, the default, or
+ *                        {@code patient}, the eHealth patient service, whose Patients are created only by
+ *                        {@code $createPatient} (create, update and delete through REST are a 405)
+ * @param personRegister  the person register {@code $createPatient}, {@code $match} and the SKRS update use
+ *                        ({@code FHIR_PERSON_REGISTER_*}); its url null: the server's own Person resources
  * @param settings        the {@code FHIR_*} variables this was read from (for {@link #with})
  */
 public record Config(
@@ -79,7 +84,20 @@ public record Config(
     String logLevel,
     String accessLog,
     boolean expunge,
+    Service service,
+    PersonRegister personRegister,
     Map<String, String> settings) {
+
+  /** What the server serves: the general DSTU3 server, or the eHealth patient service. */
+  public enum Service { GENERAL, PATIENT }
+
+  /**
+   * A person register reached over FHIR: {@code url} its base ({@code FHIR_PERSON_REGISTER_URL}), the
+   * bearer token sent to it or null ({@code FHIR_PERSON_REGISTER_TOKEN}), how long one attempt may take
+   * ({@code FHIR_PERSON_REGISTER_TIMEOUT_MS}) and how often a failed one is repeated
+   * ({@code FHIR_PERSON_REGISTER_RETRIES}).
+   */
+  public record PersonRegister(String url, String token, long timeoutMs, int retries) {}
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -120,6 +138,11 @@ public record Config(
         logLevel(env.getOrDefault("FHIR_LOG_LEVEL", "info")),
         env.getOrDefault("FHIR_ACCESS_LOG", "stderr").trim(),
         onOff("FHIR_EXPUNGE", env.getOrDefault("FHIR_EXPUNGE", "off")),
+        service(env.getOrDefault("FHIR_SERVICE", "general")),
+        new PersonRegister(blankToNull(env.get("FHIR_PERSON_REGISTER_URL")),
+            blankToNull(env.get("FHIR_PERSON_REGISTER_TOKEN")),
+            positive("FHIR_PERSON_REGISTER_TIMEOUT_MS", env.getOrDefault("FHIR_PERSON_REGISTER_TIMEOUT_MS", "5000")),
+            (int) Math.min(5, Long.parseLong(env.getOrDefault("FHIR_PERSON_REGISTER_RETRIES", "2").trim()))),
         // new settings go above this line; the FHIR_* variables themselves are kept for with()
         fhirSettings(env));
   }
@@ -181,6 +204,22 @@ public record Config(
   /** Whether no issuer is configured: the server accepts only tokens signed with its own dev key. */
   public boolean devMode() {
     return authIssuers.isEmpty();
+  }
+
+  private static Service service(String value) {
+    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "general", "" -> Service.GENERAL;
+      case "patient" -> Service.PATIENT;
+      default -> throw new IllegalArgumentException("FHIR_SERVICE must be general or patient, not " + value);
+    };
+  }
+
+  private static long positive(String name, String value) {
+    long n = Long.parseLong(value.trim());
+    if (n <= 0) {
+      throw new IllegalArgumentException(name + " must be positive, not " + value);
+    }
+    return n;
   }
 
   private static boolean builtInIg(String value) {
@@ -306,6 +345,16 @@ public record Config(
 
   public Config withExpunge(boolean on) {
     return with("FHIR_EXPUNGE", on ? "on" : "off");
+  }
+
+  /** This configuration with the person register at {@code url} (null: the server's own Persons). */
+  public Config withPersonRegister(String url, String token, long timeoutMs) {
+    return with("FHIR_PERSON_REGISTER_URL", url).with("FHIR_PERSON_REGISTER_TOKEN", token)
+        .with("FHIR_PERSON_REGISTER_TIMEOUT_MS", String.valueOf(timeoutMs));
+  }
+
+  public Config withService(Service s) {
+    return with("FHIR_SERVICE", s.name().toLowerCase(java.util.Locale.ROOT));
   }
 
   public Config withReadCacheMb(long mb) {

@@ -3,6 +3,7 @@ package io.appointmentserver.interaction;
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import io.appointmentserver.store.StoredResource;
+import java.util.Map;
 import org.hl7.fhir.dstu3.model.IdType;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueSeverity;
 import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
@@ -30,7 +31,19 @@ public final class Create {
     if (ifNoneExist == null) {
       return writes.create(write);
     }
-    return conditional.underLock(request, type, ConditionalWrites.parse(ifNoneExist), 2, matches -> switch (matches.size()) {
+    return createUnless(write, ConditionalWrites.parse(ifNoneExist));
+  }
+
+  /** A create of an operation, unless a resource within the user's context matches {@code criteria}. */
+  MethodOutcome createUnlessExists(String type, IBaseResource resource, Map<String, String[]> criteria,
+      RequestDetails request) {
+    return createUnless(new WriteCommand(type, null, resource, null, WriteCommand.Origin.of(request)), criteria);
+  }
+
+  private MethodOutcome createUnless(WriteCommand write, Map<String, String[]> criteria) {
+    String type = write.type();
+    RequestDetails request = write.request();
+    return conditional.underLock(request, type, criteria, 2, matches -> switch (matches.size()) {
       case 0 -> writes.create(write);
       case 1 -> existing(type, matches.get(0), request);
       default -> throw Writes.multiple("If-None-Exist");

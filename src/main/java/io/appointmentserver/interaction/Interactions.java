@@ -22,6 +22,7 @@ public final class Interactions {
   public record Settings(TransactionScope transactions, String defaultBase, boolean deleteMultiple, boolean expunge) {}
 
   private final Parts parts;
+  private final Settings settings;
   private final Read read;
   private final Create create;
   private final Update update;
@@ -43,6 +44,7 @@ public final class Interactions {
   /** {@code reindexer}: the search index's background job, which the reindexing operations drive. */
   public Interactions(Parts parts, Settings settings, Reindexer reindexer) {
     this.parts = parts;
+    this.settings = settings;
     Writes writes = new Writes(parts.store(), parts.codec(), parts.policy(), parts.access(), settings.transactions());
     this.search = new Searches(parts.searcher(), parts.codec(), parts.access(), settings.defaultBase(),
         HistoryQueries.MAX_PAGE_SIZE);
@@ -148,6 +150,6 @@ public final class Interactions {
 
   /** What the plug-ins' operations use of the server. */
   public OperationContext operationContext() {
-    return new OperationReads(read, parts.codec(), parts.access());
+    return new OperationServer(this, parts.searcher(), settings.defaultBase());
   }
 }

@@ -154,6 +154,8 @@ public final class Outcomes {
       map(ConcurrentWriteException.class, e -> status(409, IssueType.CONFLICT, e.getMessage())),
       map(StoreUnavailableException.class, e -> status(503, IssueType.TRANSIENT,
           "The database is not available at the moment; nothing was changed. Retry later.")),
+      map(io.appointmentserver.plugin.ExternalServiceException.class, e -> e.timedOut()
+          ? status(504, IssueType.TIMEOUT, e.getMessage()) : status(502, IssueType.TRANSIENT, e.getMessage())),
       map(io.appointmentserver.plugin.RuleViolation.class,
           e -> new UnprocessableEntityException(e.getMessage(), error(e.code(), e.getMessage()))),
       map(ProfileValidationException.class, e -> new UnprocessableEntityException(e.getMessage(), e.outcome())),

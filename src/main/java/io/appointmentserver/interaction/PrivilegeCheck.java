@@ -2,11 +2,14 @@ package io.appointmentserver.interaction;
 
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import io.appointmentserver.plugin.Plugins;
 import io.appointmentserver.security.AccessPolicy;
+import io.appointmentserver.security.Cpr;
 import io.appointmentserver.security.ForbiddenException;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.Privileges;
 import io.appointmentserver.security.Privileges.Op;
+import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 
 /**
  * The role check for everything HAPI's RestfulServer handles, once it knows which interaction a
@@ -20,9 +23,11 @@ public final class PrivilegeCheck {
   private static final String VALIDATE = "$validate";
 
   private final AccessPolicy policy;
+  private final Plugins plugins;
 
-  public PrivilegeCheck(AccessPolicy policy) {
+  public PrivilegeCheck(AccessPolicy policy, Plugins plugins) {
     this.policy = policy;
+    this.plugins = plugins;
   }
 
   public void check(RequestDetails request, RestOperationTypeEnum operation) {
@@ -34,11 +39,19 @@ public final class PrivilegeCheck {
     }
     Principal p = Access.principal(request);
     String type = request.getResourceName();
+    if (type != null && plugins.of(type).refuses(operation)) {
+      // as for a type whose deletes a server refuses as a blanket policy (DSTU3 http.html#delete)
+      throw Outcomes.status(405, IssueType.NOTSUPPORTED, "The " + operation.getCode() + " interaction is not"
+          + " supported for " + type + " by this service");
+    }
     switch (operation) {
       case READ, VREAD, HISTORY_INSTANCE -> Privileges.require(p, type, Op.READ);
       case SEARCH_TYPE, HISTORY_TYPE -> {
         if (type != null) {
           Privileges.require(p, type, Op.SEARCH);
+          if (operation == RestOperationTypeEnum.SEARCH_TYPE) {
+            Cpr.requireSearchPrivilege(p, type, request.getParameters());
+          }
         } // else system search (HAPI names it a type search): each type is checked as it is searched
       }
       case CREATE -> Privileges.require(p, type, Op.CREATE);

@@ -3,6 +3,8 @@ package io.appointmentserver.interaction;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import io.appointmentserver.search.Searcher;
+import io.appointmentserver.security.AuditLog;
+import io.appointmentserver.security.Cpr;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.Privileges;
 import io.appointmentserver.security.Privileges.Op;
@@ -111,6 +113,7 @@ public final class Searches {
           .forEach(searched::add);
     }
     for (String type : searched) {
+      Cpr.requireSearchPrivilege(p, type, parameters);
       SearchContext.check(codec.context(), type, parameters, ownBases,
           new SearchContext.Limits(access.rule(request, type), access.teamSearchParameters(type)));
     }
@@ -258,8 +261,11 @@ public final class Searches {
       if (cursor != null && e.getKey().equals(Searcher.CURSOR)) {
         continue;
       }
+      // a CPR number is an identifier of a person: not in a URL the server makes (a client that
+      // pages a search by one repeats its own request with the link's cursor)
+      boolean identifier = e.getKey().contains("identifier");
       for (String v : e.getValue()) {
-        sb.append(sep).append(encode(e.getKey())).append('=').append(encode(v));
+        sb.append(sep).append(encode(e.getKey())).append('=').append(encode(identifier ? AuditLog.maskCpr(v) : v));
         sep = '&';
       }
     }

@@ -57,7 +57,8 @@ public final class ErrorInterceptor {
     } else {
       Outcomes.printable(mapped.getOperationOutcome());
     }
-    if (mapped.getStatusCode() >= 500 && mapped.getStatusCode() != 503) {
+    // 502, 503, 504: a service the server needs is away (said where it was found), not a bug here
+    if (mapped.getStatusCode() >= 500 && (mapped.getStatusCode() < 502 || mapped.getStatusCode() > 504)) {
       log.error("{} {} failed", request.getRequestType(), request.getCompleteUrl(), failure);
     }
     return mapped;

@@ -43,7 +43,7 @@ public final class FhirRestServer extends RestfulServer {
     this.interactions = interactions;
     this.plugins = plugins;
     this.configuredBase = configuredBase;
-    this.privileges = new PrivilegeCheck(interactions.access().policy());
+    this.privileges = new PrivilegeCheck(interactions.access().policy(), plugins);
   }
 
   /**
@@ -105,6 +105,7 @@ public final class FhirRestServer extends RestfulServer {
     setDefaultPageSize(History.DEFAULT_PAGE_SIZE);
     setMaximumPageSize(History.MAX_PAGE_SIZE);
     registerInterceptor(new ErrorInterceptor());
+    registerInterceptor(new RefusedInteractions(plugins));
     registerInterceptor(new StoredResponses());
     // after StoredResponses, which fixes history entries before they are rendered
     registerInterceptor(new BrowserPages(getFhirContext().getResourceTypes()));
