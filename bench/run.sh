@@ -47,7 +47,8 @@
 # (free text: validated alone beside the rest's remembered outcome), "room" the contained
 # Location's name (the whole appointment validated again) and "create" posts the seed (each gets
 # a new eHealth identifier, which validation does not see); "validate" posts the seed with a new
-# comment each time to Appointment/$validate (the operation: validated, nothing stored).
+# comment each time to Appointment/$validate (the operation: validated, nothing stored),
+# "validateroom" with a new name of the contained Location (the whole appointment validated again).
 # The JIT warm-up runs every workload on each server twice (2 x JIT_WARMUP seconds each), then
 # waits up to 30 s for the servers' JIT compilers to fall quiet.
 #
@@ -55,6 +56,10 @@
 # eHealth value set http://ehealth.sundhed.dk/vs/appointmenttype-codes) on one server with the IG,
 # as a SYSTEM user with ValueSet$validate-code (not audited) and as a PRACTITIONER (audited): cold
 # (the first 10 s of requests after start) and, after the JIT warm-up, ROUNDS rounds of both.
+#
+# ONLY=validate measures POST Appointment/$validate of the seed with new content every request (a
+# new comment; a new room: the whole appointment validated again) on one server as it runs by
+# default: cold (the first 10 s of each after start) and, after the JIT warm-up, ROUNDS rounds.
 #
 # ONLY=ab compares two configurations of the same jar the same way: server A with A_ENV and
 # A_JAVA_OPTS, server B with B_ENV and B_JAVA_OPTS (e.g. B_ENV="FHIR_DB_POOL_SIZE=9",
@@ -362,6 +367,36 @@ if [[ $ONLY == validate-code ]]; then
     for r in $(seq "$ROUNDS"); do
       row "warm SYSTEM $r" "validate-code-$r"
       row "warm PRACT. $r" "validate-code-practitioner-$r"
+    done
+  } | tee "$OUT/summary.txt"
+  exit 0
+fi
+
+# ------------------------------------------------------------------ ONLY=validate
+
+# $validate of the seed appointment with new content every request, on one server as it runs by
+# default (the IG, fsync on): the comment changed ("validate": free text, validated beside the
+# rest's remembered outcome) and the contained Location's name changed ("validateroom": the whole
+# appointment validated again). Cold: the first 10 s of each right after the server answered (its
+# validation warming up beside); then after the JIT warm-up ROUNDS rounds of both.
+if [[ $ONLY == validate ]]; then
+  WARMUP=0 SECONDS_EACH=10 run_load validate-cold --url "$BASE" --workload validate "${AUTH[@]}"
+  WARMUP=0 SECONDS_EACH=10 run_load validateroom-cold --url "$BASE" --workload validateroom "${AUTH[@]}"
+  WARMUP=0 SECONDS_EACH=$JIT_WARMUP run_load validate-jit --url "$BASE" --workload validate "${AUTH[@]}"
+  WARMUP=0 SECONDS_EACH=$JIT_WARMUP run_load validateroom-jit --url "$BASE" --workload validateroom "${AUTH[@]}"
+  for r in $(seq "$ROUNDS"); do
+    run_load "validate-$r" --url "$BASE" --workload validate "${AUTH[@]}"
+    run_load "validateroom-$r" --url "$BASE" --workload validateroom "${AUTH[@]}"
+  done
+  {
+    echo "POST Appointment/\$validate, $CLIENTS clients, FHIR_DB_FSYNC=${FHIR_DB_FSYNC:-on}, IG ${FHIR_IG:-ehealth}"
+    # shellcheck disable=SC2059
+    printf "$FORMAT" workload rps p50_ms p99_ms errors srv_ms pg_ms nginx cli_ms other
+    row 'comment, cold (first 10 s)' validate-cold
+    row 'room, cold (next 10 s)' validateroom-cold
+    for r in $(seq "$ROUNDS"); do
+      row "comment, warm $r" "validate-$r"
+      row "room, warm $r" "validateroom-$r"
     done
   } | tee "$OUT/summary.txt"
   exit 0

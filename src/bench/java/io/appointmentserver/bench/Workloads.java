@@ -40,6 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code validate}: POST {@code Appointment/$validate} of the seed body whose {@code comment}
  *       ends in a counter, as {@code edit} sends it: new content every time, nothing stored;
  *       anything but 200 is an error.
+ *   <li>{@code validateroom}: as {@code validate}, but the counter goes into the contained
+ *       Location's name, as {@code room} sends it: the whole appointment is validated again.
  *   <li>{@code search}: GET {@code --path} with {@code {n}} replaced by a random number below
  *       {@code --range} each time (e.g. a patient of the search benchmark); anything but 200 is an error.
  * </ul>
@@ -47,7 +49,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Workloads {
 
-  enum Workload { put, edit, room, read, create, ccreate, search, validate }
+  enum Workload { put, edit, room, read, create, ccreate, search, validate, validateroom }
 
   /** What one client sends over and over, and what an answer means for the next request. */
   interface Session {
@@ -319,9 +321,10 @@ final class Workloads {
         }
         return new UpdateSession(t, fhirPath("Appointment/" + id), s.headers(), c, counter);
       }
-      case validate -> {
+      case validate, validateroom -> {
         body.remove("id");
-        Counted c = counted(body, body, "comment");
+        Counted c = workload == Workload.validate ? counted(body, body, "comment")
+            : counted(body, (ObjectNode) body.path("contained").path(0), "name");
         String p = fhirPath("Appointment/$validate");
         return new Session() {
           @Override
