@@ -110,7 +110,12 @@ class DeclaredSurfaceTest {
       }
     }
     assertThat(operations).isEqualTo(declaredOperations);
-    // a declared id reads as the definition of the method that serves it, at the declared levels
+    // every listed definition reads, as the definition of the method that serves it, at the declared levels
+    rest.get("operation").forEach(o -> {
+      HttpResponse<String> def = Http.get(base + "/" + o.at("/definition/reference").asText());
+      assertThat(def.statusCode()).as(def.body()).isEqualTo(200);
+      assertThat(Json.parse(def.body()).get("code").asText()).isEqualTo(o.get("name").asText());
+    });
     JsonNode meta = Json.parse(Http.get(base + "/OperationDefinition/-s-meta").body());
     assertThat(meta.get("id").asText()).isEqualTo("-s-meta");
     assertThat(meta.get("code").asText()).isEqualTo("meta");
