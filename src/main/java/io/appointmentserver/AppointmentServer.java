@@ -16,6 +16,7 @@ import io.appointmentserver.http.HealthServlet;
 import io.appointmentserver.http.HttpServer;
 import io.appointmentserver.http.MetricsServlet;
 import io.appointmentserver.interaction.Access;
+import io.appointmentserver.interaction.DeclaredSurface;
 import io.appointmentserver.interaction.Interactions;
 import io.appointmentserver.plugin.Plugins;
 import io.appointmentserver.plugin.TypePlugin;
@@ -41,6 +42,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.hl7.fhir.dstu3.model.CapabilityStatement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -111,7 +113,7 @@ public final class AppointmentServer implements AutoCloseable {
           new AppointmentPlugin(config.videoMeetingBaseUrl()),
           new CommunicationPlugin(),
           new RelatedPersonPlugin(),
-          new PatientPlugin(personRegister(ctx, config.personRegister()), config.service() == Config.Service.PATIENT),
+          new PatientPlugin(personRegister(ctx, config.personRegister())),
           TypePlugin.afterCommit(Reindexer.SEARCH_PARAMETER, reindexer::changed)));
       ProfileValidator validator = validator(ctx, config, store, ig, plugins.assignedIdentifierSystems());
       validator.bindMetrics(metrics.registry());
@@ -127,7 +129,7 @@ public final class AppointmentServer implements AutoCloseable {
           new Interactions.Parts(store, codec, policy, new Access(plugins, audit), searcher),
           new Interactions.Settings(transactions, defaultBase, config.conditionalDeleteMultiple(), config.expunge()),
           reindexer);
-      FhirRestServer fhir = new FhirRestServer(ctx, interactions, plugins, publicBase);
+      FhirRestServer fhir = new FhirRestServer(ctx, interactions, plugins, publicBase, surface(ctx, config.service()));
       fhir.registerInterceptor(new CapabilitySearchParameters(searchParams));
       fhir.registerInterceptor(new ServerCapabilities(
           config.authIssuers().stream().map(io.appointmentserver.security.TrustedIssuer::issuer).toList(),
@@ -213,6 +215,16 @@ public final class AppointmentServer implements AutoCloseable {
       }
     };
   }
+
+  /** What the server declares and answers: everything, or the eHealth patient service's CapabilityStatement. */
+  private static DeclaredSurface surface(FhirContext ctx, Config.Service service) {
+    return service == Config.Service.PATIENT
+        ? DeclaredSurface.of((CapabilityStatement) IgLoader.builtInCapabilityStatement(ctx, PATIENT_SERVICE))
+        : DeclaredSurface.ALL;
+  }
+
+  /** The eHealth patient service's CapabilityStatement, in the built-in IG. */
+  static final String PATIENT_SERVICE = "http://ehealth.sundhed.dk/fhir/CapabilityStatement/patient";
 
   /** The person register reached over FHIR, or null when none is configured (the server's own Persons). */
   private static RemotePersonRegister personRegister(FhirContext ctx, Config.PersonRegister settings) {

@@ -1,6 +1,7 @@
 package io.appointmentserver.http;
 
 import io.appointmentserver.rest.BrowserPages;
+import io.appointmentserver.interaction.DeclaredSurface;
 import io.appointmentserver.interaction.Ids;
 import io.appointmentserver.interaction.Outcomes;
 import io.appointmentserver.interaction.Read;
@@ -33,14 +34,19 @@ final class FastRead extends HttpFilter {
 
   private final Read read;
   private final Set<String> resourceTypes;
+  private final DeclaredSurface surface;
   private final ErrorWriter errors;
   private final String configuredBase;
   private final GzipCache gzipped = new GzipCache(32 << 20);
 
-  /** {@code configuredBase} is the public base URL, or null to use the one each request was sent to. */
-  FastRead(Read read, Set<String> resourceTypes, ErrorWriter errors, String configuredBase) {
+  /**
+   * {@code surface}: what the server declares (a read it does not declare goes on to HAPI, which
+   * refuses it); {@code configuredBase} is the public base URL, or null to use the one each request was sent to.
+   */
+  FastRead(Read read, Set<String> resourceTypes, DeclaredSurface surface, ErrorWriter errors, String configuredBase) {
     this.read = read;
     this.resourceTypes = resourceTypes;
+    this.surface = surface;
     this.errors = errors;
     this.configuredBase = configuredBase;
   }
@@ -51,6 +57,7 @@ final class FastRead extends HttpFilter {
     Matcher m = req.getMethod().equals("GET") && req.getQueryString() == null
         ? PATH.matcher(req.getPathInfo() == null ? "" : req.getPathInfo()) : null;
     if (m == null || !m.matches() || !resourceTypes.contains(m.group(1))
+        || !surface.declaresInteraction(m.group(1), m.group(3) == null ? "read" : "vread")
         || Negotiation.responseFormat(req) != Negotiation.Format.JSON || Negotiation.prefersLegacyJson(req)
         || BrowserPages.wanted(req)) { // a browser gets HAPI's HTML page
       chain.doFilter(req, resp);

@@ -64,8 +64,8 @@ public final class HttpServer implements AutoCloseable {
     context.addFilter(new FilterHolder(new Authentication(parts.authenticator(), settings.defaultBase(), errors)),
         "/fhir/*", requests);
     context.addFilter(new FilterHolder(new RequestGuard(maxBody, errors)), "/fhir/*", requests);
-    context.addFilter(new FilterHolder(new FastRead(parts.read(), fhir.getFhirContext().getResourceTypes(), errors,
-        settings.configuredBase())), "/fhir/*", requests);
+    context.addFilter(new FilterHolder(new FastRead(parts.read(), fhir.getFhirContext().getResourceTypes(),
+        fhir.surface(), errors, settings.configuredBase())), "/fhir/*", requests);
     context.addFilter(new FilterHolder(new WholeResponses()), "/fhir/*", requests);
     ServletHolder fhirHolder = new ServletHolder("fhir", fhir);
     fhirHolder.setInitOrder(1);

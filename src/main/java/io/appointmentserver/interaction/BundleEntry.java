@@ -181,6 +181,7 @@ final class BundleEntry {
     sub.setId(e.id == null ? null : new IdType(e.type, e.id, e.version));
     sub.setParameters(e.params == null ? new HashMap<>() : e.params);
     sub.setRequestType(RequestTypeEnum.valueOf(e.method.toCode()));
+    sub.setRequestPath(r.getUrl() == null ? e.type : r.getUrl().split("\\?", 2)[0]);
     if (e.operation != null && e.operation.startsWith("$")) {
       sub.setOperation(e.operation);
     }

@@ -41,6 +41,11 @@ public final class Expunge {
   /** The operation's input parameters, as given (null when absent). */
   public record Options(Integer limit, Boolean deletedResources, Boolean previousVersions, Boolean everything) {}
 
+  /** Whether it is served ({@code FHIR_EXPUNGE=on}); off, it answers 405. */
+  public boolean enabled() {
+    return enabled;
+  }
+
   /** {@code scope}: the level the operation was called at (type, id and version null above it). */
   public Parameters expunge(Expunges.Scope scope, Options o, RequestDetails request) {
     Access.requireSystem(request, NAME, "it removes data for good");

@@ -2,14 +2,12 @@ package io.appointmentserver.interaction;
 
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
-import io.appointmentserver.plugin.Plugins;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.Cpr;
 import io.appointmentserver.security.ForbiddenException;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.security.Privileges;
 import io.appointmentserver.security.Privileges.Op;
-import org.hl7.fhir.dstu3.model.OperationOutcome.IssueType;
 
 /**
  * The role check for everything HAPI's RestfulServer handles, once it knows which interaction a
@@ -23,11 +21,12 @@ public final class PrivilegeCheck {
   private static final String VALIDATE = "$validate";
 
   private final AccessPolicy policy;
-  private final Plugins plugins;
+  private final DeclaredSurface surface;
 
-  public PrivilegeCheck(AccessPolicy policy, Plugins plugins) {
+  /** {@code surface}: what the service declares; a request outside it is refused before its privilege is asked. */
+  public PrivilegeCheck(AccessPolicy policy, DeclaredSurface surface) {
     this.policy = policy;
-    this.plugins = plugins;
+    this.surface = surface;
   }
 
   public void check(RequestDetails request, RestOperationTypeEnum operation) {
@@ -37,13 +36,9 @@ public final class PrivilegeCheck {
     if (operation == null) {
       throw new ForbiddenException("SECURITY_TOKEN_INSUFFICIENT_PERMISSION: Insufficient permission for this request");
     }
+    surface.check(request, operation);
     Principal p = Access.principal(request);
     String type = request.getResourceName();
-    if (type != null && plugins.of(type).refuses(operation)) {
-      // as for a type whose deletes a server refuses as a blanket policy (DSTU3 http.html#delete)
-      throw Outcomes.status(405, IssueType.NOTSUPPORTED, "The " + operation.getCode() + " interaction is not"
-          + " supported for " + type + " by this service");
-    }
     switch (operation) {
       case READ, VREAD, HISTORY_INSTANCE -> Privileges.require(p, type, Op.READ);
       case SEARCH_TYPE, HISTORY_TYPE -> {

@@ -135,8 +135,13 @@ public final class Searches {
   }
 
   private Searcher.Reading reading(RequestDetails request, List<String> ownBases) {
+    return new Searcher.Reading(lenient(request), ownBases);
+  }
+
+  /** {@code Prefer: handling=lenient}: unknown search parameters are ignored rather than refused. */
+  static boolean lenient(RequestDetails request) {
     String prefer = request.getHeader("Prefer");
-    return new Searcher.Reading(prefer != null && prefer.replace(" ", "").contains("handling=lenient"), ownBases);
+    return prefer != null && prefer.replace(" ", "").contains("handling=lenient");
   }
 
   private static Searcher.Paging paging(Map<String, String[]> parameters, int count) {

@@ -1,6 +1,5 @@
 package io.appointmentserver.plugin;
 
-import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.security.Principal;
 import io.appointmentserver.store.Bookings;
@@ -76,14 +75,6 @@ public interface TypePlugin {
   /** Identifier systems whose values the server assigns (not the client): left out of validation caching keys. */
   default Set<String> assignedIdentifierSystems() {
     return Set.of();
-  }
-
-  /**
-   * Whether the type's REST interface refuses {@code interaction} (create, update, delete, ...) as
-   * one the service does not offer (405): the operations' own writes are not affected.
-   */
-  default boolean refuses(RestOperationTypeEnum interaction) {
-    return false;
   }
 
   /** The type's operations, given what they may use of the server. */

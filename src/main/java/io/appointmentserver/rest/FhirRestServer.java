@@ -10,7 +10,9 @@ import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.method.BaseMethodBinding;
+import ca.uhn.fhir.rest.server.method.MethodMatchEnum;
 import io.appointmentserver.interaction.Bundles;
+import io.appointmentserver.interaction.DeclaredSurface;
 import io.appointmentserver.interaction.History;
 import io.appointmentserver.interaction.Interactions;
 import io.appointmentserver.interaction.Outcomes;
@@ -33,17 +35,26 @@ public final class FhirRestServer extends RestfulServer {
   private final transient Plugins plugins;
   private final String configuredBase;
   private final transient PrivilegeCheck privileges;
+  private final transient DeclaredSurface surface;
 
   /**
    * {@code configuredBase}: the public base URL for links and Location headers, or null to use the
-   * one each request was sent to.
+   * one each request was sent to; {@code surface}: what the server declares and answers
+   * ({@link DeclaredSurface#ALL}, or a service's CapabilityStatement).
    */
-  public FhirRestServer(FhirContext ctx, Interactions interactions, Plugins plugins, String configuredBase) {
+  public FhirRestServer(FhirContext ctx, Interactions interactions, Plugins plugins, String configuredBase,
+      DeclaredSurface surface) {
     super(ctx);
     this.interactions = interactions;
     this.plugins = plugins;
     this.configuredBase = configuredBase;
-    this.privileges = new PrivilegeCheck(interactions.access().policy(), plugins);
+    this.surface = surface;
+    this.privileges = new PrivilegeCheck(interactions.access().policy(), surface);
+  }
+
+  /** What the server declares: a request outside it is refused as HAPI refuses one it has no method for. */
+  public DeclaredSurface surface() {
+    return surface;
   }
 
   /**
@@ -52,6 +63,12 @@ public final class FhirRestServer extends RestfulServer {
    */
   @Override
   public BaseMethodBinding determineResourceMethod(RequestDetails request, String requestPath) {
+    String type = request.getResourceName();
+    if (type != null && !surface.declaresType(type)
+        && getServerConformanceMethod().incomingServerRequestMatchesMethod(request) == MethodMatchEnum.NONE) {
+      // before HAPI looks for a method: an undeclared type's unknown operation is an unknown type too
+      throw surface.unknownType(type);
+    }
     BaseMethodBinding method = super.determineResourceMethod(request, requestPath);
     RestOperationTypeEnum operation = method.getRestOperationType(request);
     privileges.check(request, operation);
@@ -101,11 +118,11 @@ public final class FhirRestServer extends RestfulServer {
     setServerAddressStrategy(configuredBase != null
         ? new HardcodedServerAddressStrategy(configuredBase)
         : new IncomingRequestAddressStrategy());
-    setServerConformanceProvider(new OperationDefinitions(this, interactions));
+    setServerConformanceProvider(new OperationDefinitions(this, interactions, surface));
     setDefaultPageSize(History.DEFAULT_PAGE_SIZE);
     setMaximumPageSize(History.MAX_PAGE_SIZE);
     registerInterceptor(new ErrorInterceptor());
-    registerInterceptor(new RefusedInteractions(plugins));
+    registerInterceptor(new DeclaredCapabilities(surface, interactions.expunge().enabled()));
     registerInterceptor(new StoredResponses());
     // after StoredResponses, which fixes history entries before they are rendered
     registerInterceptor(new BrowserPages(getFhirContext().getResourceTypes()));

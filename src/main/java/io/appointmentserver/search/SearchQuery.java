@@ -26,8 +26,10 @@ import java.util.Set;
  */
 public final class SearchQuery {
   /** The parameters that steer the search rather than select resources. */
-  static final Set<String> CONTROL = Set.of("_count", "_sort", Searcher.CURSOR, "_format", "_pretty", "_summary",
+  public static final Set<String> CONTROL = Set.of("_count", "_sort", Searcher.CURSOR, "_format", "_pretty", "_summary",
       "_elements", "_total", Includes.INCLUDE, Includes.REVINCLUDE);
+  /** Reverse chaining, which every type's search takes (no parameter of a type, so not among a type's). */
+  public static final String HAS = "_has";
   /** Known to FHIR but not answered yet: a 400 that says so (ignored under lenient handling). */
   static final Set<String> NOT_YET = Set.of("_list", "_query", "_filter", "_contained",
       "_containedType");
@@ -93,11 +95,11 @@ public final class SearchQuery {
         }
         continue;
       }
-      if (name.equals("_has") || key.contains(".")) {
-        if (!(name.equals("_has") ? has : chains)) {
+      if (name.equals(HAS) || key.contains(".")) {
+        if (!(name.equals(HAS) ? has : chains)) {
           throw new InvalidSearchException("Only one level of chaining is supported: " + key);
         }
-        if (name.equals("_has")) {
+        if (name.equals(HAS)) {
           has(key, e.getValue(), lenient);
         } else {
           chain(key, e.getValue(), lenient);

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -32,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A folder is searched recursively for {@code .xml} and {@code .json} files; a package is a
  * {@code .tgz} in the NPM layout (resources under {@code package/}, examples skipped). Only
- * StructureDefinitions, ValueSets, CodeSystems, ConceptMaps and SearchParameters are kept.
+ * StructureDefinitions, ValueSets, CodeSystems, ConceptMaps and SearchParameters are kept; the
+ * built-in package's CapabilityStatements are read on their own ({@link #builtInCapabilityStatement}).
  */
 public final class IgLoader {
   private static final Logger log = LoggerFactory.getLogger(IgLoader.class);
@@ -80,17 +82,33 @@ public final class IgLoader {
 
   /** The conformance resources of the built-in eHealth IG package. */
   public static List<Loaded> builtIn(FhirContext ctx) {
+    return builtIn(ctx, ProfileValidator.CONFORMANCE_TYPES);
+  }
+
+  /**
+   * The CapabilityStatement of canonical URL {@code url} in the built-in package (the IG's
+   * statements of the eHealth services, e.g. {@code .../CapabilityStatement/patient}).
+   */
+  public static IBaseResource builtInCapabilityStatement(FhirContext ctx, String url) {
+    return builtIn(ctx, Set.of(CAPABILITY_STATEMENT)).stream().map(Loaded::resource)
+        .filter(r -> url.equals(ctx.newTerser().getSinglePrimitiveValueOrNull(r, "url"))).findFirst()
+        .orElseThrow(() -> new IllegalStateException("the built-in IG package " + BUILT_IN + " has no " + url));
+  }
+
+  private static List<Loaded> builtIn(FhirContext ctx, Set<String> types) {
     try (InputStream in = IgLoader.class.getClassLoader().getResourceAsStream(BUILT_IN)) {
       if (in == null) {
         throw new IllegalStateException("the built-in IG package " + BUILT_IN + " is missing from the class path");
       }
       List<Loaded> out = new ArrayList<>();
-      readPackage(ctx, in, BUILT_IN, out);
+      readPackage(ctx, in, BUILT_IN, out, types);
       return out;
     } catch (IOException e) {
       throw new IllegalStateException("the built-in IG package " + BUILT_IN + " cannot be read: " + e.getMessage(), e);
     }
   }
+
+  private static final String CAPABILITY_STATEMENT = "CapabilityStatement";
 
   /** The conformance resources of one folder or package. */
   public static List<Loaded> load(FhirContext ctx, Path path) {
@@ -106,14 +124,15 @@ public final class IgLoader {
           files = walk.filter(Files::isRegularFile).filter(p -> isResourceFile(p.toString())).sorted().toList();
         }
         for (Path f : files) {
-          add(ctx, out, Files.readString(f, StandardCharsets.UTF_8), path.relativize(f).toString());
+          add(ctx, out, Files.readString(f, StandardCharsets.UTF_8), path.relativize(f).toString(),
+              ProfileValidator.CONFORMANCE_TYPES);
         }
       } catch (IOException e) {
         throw new IllegalArgumentException("FHIR_IG_PATH " + path + " cannot be read: " + e.getMessage(), e);
       }
     } else if (isPackage(path.getFileName().toString())) {
       try (InputStream in = new BufferedInputStream(Files.newInputStream(path))) {
-        readPackage(ctx, in, path.getFileName().toString(), out);
+        readPackage(ctx, in, path.getFileName().toString(), out, ProfileValidator.CONFORMANCE_TYPES);
       } catch (IOException e) {
         // a truncated or corrupt download: say which file, not a stack trace
         throw new IllegalArgumentException("FHIR_IG_PATH " + path + " is not a readable IG package (.tgz): "
@@ -125,7 +144,9 @@ public final class IgLoader {
     return out;
   }
 
-  private static void readPackage(FhirContext ctx, InputStream in, String name, List<Loaded> out) throws IOException {
+  /** The resources of {@code types} in a package. */
+  private static void readPackage(FhirContext ctx, InputStream in, String name, List<Loaded> out, Set<String> types)
+      throws IOException {
     try (TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(in))) {
       TarArchiveEntry e;
       while ((e = tar.getNextEntry()) != null) {
@@ -133,15 +154,15 @@ public final class IgLoader {
         // package.json and the .index.json files describe the package; examples are not definitions
         if (e.isFile() && isResourceFile(entry) && !entry.endsWith("package.json") && !entry.contains(".index.")
             && !entry.contains("/example/")) {
-          add(ctx, out, new String(tar.readAllBytes(), StandardCharsets.UTF_8), name + "!" + entry);
+          add(ctx, out, new String(tar.readAllBytes(), StandardCharsets.UTF_8), name + "!" + entry, types);
         }
       }
     }
   }
 
-  private static void add(FhirContext ctx, List<Loaded> out, String text, String source) {
+  private static void add(FhirContext ctx, List<Loaded> out, String text, String source, Set<String> types) {
     String body = text.startsWith("\uFEFF") ? text.substring(1) : text;
-    if (!mentionsConformanceType(body)) {
+    if (types.stream().noneMatch(body::contains)) {
       return; // not worth parsing
     }
     IParser parser = body.stripLeading().startsWith("<") ? ctx.newXmlParser() : ctx.newJsonParser();
@@ -149,21 +170,12 @@ public final class IgLoader {
     parser.setParserErrorHandler(new LenientErrorHandler(false));
     try {
       IBaseResource r = parser.parseResource(body);
-      if (ProfileValidator.CONFORMANCE_TYPES.contains(ctx.getResourceType(r))) {
+      if (types.contains(ctx.getResourceType(r))) {
         out.add(new Loaded(r, source));
       }
     } catch (DataFormatException e) {
       log.warn("IG file {} skipped: {}", source, e.getMessage());
     }
-  }
-
-  private static boolean mentionsConformanceType(String body) {
-    for (String type : ProfileValidator.CONFORMANCE_TYPES) {
-      if (body.contains(type)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static boolean isResourceFile(String name) {

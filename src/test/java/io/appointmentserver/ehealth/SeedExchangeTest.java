@@ -20,19 +20,26 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The exchange the project was created from ({@code ../shared/seed}), answered exactly. */
-class SeedExchangeTest {
+public class SeedExchangeTest {
+  /** The seed's Patient, which its Appointment refers to. */
+  public static final String PATIENT_240 = "{\"resourceType\":\"Patient\",\"id\":\"240\",\"name\":[{\"family\":\"Hansen\"}]}";
 
   @Test
   void seedPutWithIfMatch1AnswersTheRecordedResponse() throws IOException {
+    // the state before the exchange: Patient/240 and Appointment/309 at version 1
+    assertThat(Http.put(TestServer.base() + "/Patient/240", PATIENT_240).statusCode()).isIn(200, 201);
+    replay(TestServer.base());
+  }
+
+  /**
+   * The seed exchange against the server at {@code base}, which has Patient/240 and signs with the
+   * shared server's dev key: Appointment/309 written at a version, then the seed's PUT with If-Match
+   * of that version answers the recorded response.
+   */
+  public static void replay(String base) throws IOException {
     Path seed = TestServer.sharedDir().resolve("seed");
-    String base = TestServer.base();
     String requestBody = Files.readString(seed.resolve("request-body.json"));
     ObjectNode expected = Json.parse(Files.readString(seed.resolve("response-body.json")));
-
-    // the state before the exchange: Patient/240 and Appointment/309 at version 1
-    assertThat(Http.put(base + "/Patient/240",
-        "{\"resourceType\":\"Patient\",\"id\":\"240\",\"name\":[{\"family\":\"Hansen\"}]}").statusCode())
-        .isIn(200, 201);
     Http.send("DELETE", base + "/Appointment/309", null);
     // version 1 differs from the seed's update (eHealth answers an update of the same content with
     // the current version, as this server does): here in its comment
