@@ -38,6 +38,7 @@ import io.appointmentserver.store.TransactionScope;
 import io.appointmentserver.validation.IgLoader;
 import io.appointmentserver.validation.ProfileValidator;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -115,7 +116,8 @@ public final class AppointmentServer implements AutoCloseable {
       notifications = new Notifications(new Notifications.Parts(ctx, store, db.dataSource(), db::connect,
           criteria -> Criteria.parse(searchParams, config.timeZone(), List.of(defaultBase), criteria)),
           new Notifications.Settings(sd.endpoints(),
-              Notifications.Settings.delivery(sd.senders(), sd.attempts(), sd.retryMs(), sd.retryMaxMs()), 16L << 20));
+              Notifications.Settings.delivery(sd.senders(), sd.attempts(),
+                  Duration.ofMillis(sd.retryMs()), Duration.ofMillis(sd.retryMaxMs()), Duration.ofSeconds(sd.leaseSeconds())), 16L << 20));
       // what each resource type adds to the generic server: registered here, and only here
       Plugins plugins = new Plugins(List.of(
           notifications.plugin(),

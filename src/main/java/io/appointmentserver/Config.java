@@ -106,9 +106,12 @@ public record Config(
    * ({@code FHIR_SUBSCRIPTION_ENDPOINTS}, comma-separated; none when unset); a delivery failing
    * {@code attempts} times puts its Subscription in error ({@code FHIR_SUBSCRIPTION_ATTEMPTS}); the
    * first retry after {@code retryMs}, doubling up to {@code retryMaxMs} ({@code FHIR_SUBSCRIPTION_RETRY_MS},
-   * {@code FHIR_SUBSCRIPTION_RETRY_MAX_MS}); {@code senders} threads send ({@code FHIR_SUBSCRIPTION_SENDERS}).
+   * {@code FHIR_SUBSCRIPTION_RETRY_MAX_MS}); {@code senders} threads send ({@code FHIR_SUBSCRIPTION_SENDERS}); a process holds the
+   * deliveries it sends for {@code leaseSeconds}, after which another takes over a dead one's
+   * ({@code FHIR_SUBSCRIPTION_LEASE_SECONDS}; a send may take a third of it).
    */
-  public record SubscriptionDelivery(List<String> endpoints, int attempts, long retryMs, long retryMaxMs, int senders) {}
+  public record SubscriptionDelivery(List<String> endpoints, int attempts, long retryMs, long retryMaxMs, int senders,
+      long leaseSeconds) {}
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -160,7 +163,8 @@ public record Config(
             (int) positive("FHIR_SUBSCRIPTION_ATTEMPTS", env.getOrDefault("FHIR_SUBSCRIPTION_ATTEMPTS", "8")),
             positive("FHIR_SUBSCRIPTION_RETRY_MS", env.getOrDefault("FHIR_SUBSCRIPTION_RETRY_MS", "1000")),
             positive("FHIR_SUBSCRIPTION_RETRY_MAX_MS", env.getOrDefault("FHIR_SUBSCRIPTION_RETRY_MAX_MS", "600000")),
-            (int) positive("FHIR_SUBSCRIPTION_SENDERS", env.getOrDefault("FHIR_SUBSCRIPTION_SENDERS", "4"))),
+            (int) positive("FHIR_SUBSCRIPTION_SENDERS", env.getOrDefault("FHIR_SUBSCRIPTION_SENDERS", "4")),
+            positive("FHIR_SUBSCRIPTION_LEASE_SECONDS", env.getOrDefault("FHIR_SUBSCRIPTION_LEASE_SECONDS", "60"))),
         // new settings go above this line; the FHIR_* variables themselves are kept for with()
         fhirSettings(env));
   }

@@ -9,6 +9,7 @@ import io.appointmentserver.security.AccessPolicy;
 import io.appointmentserver.store.ResourceStore;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -31,9 +32,10 @@ public final class Notifications implements AutoCloseable {
    * delivery loop's settings, and the bytes of Subscriptions held in memory.
    */
   public record Settings(List<String> endpoints, Deliveries.Settings delivery, long maxBytes) {
-    public static Deliveries.Settings delivery(int senders, int attempts, long retryMs, long retryMaxMs) {
-      return new Deliveries.Settings(senders, attempts, java.time.Duration.ofMillis(retryMs),
-          java.time.Duration.ofMillis(retryMaxMs), java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(1));
+    /** The delivery loop's settings; it looks for due deliveries at least once a second. */
+    public static Deliveries.Settings delivery(int senders, int attempts, Duration retry, Duration retryMax,
+        Duration lease) {
+      return new Deliveries.Settings(senders, attempts, retry, retryMax, lease, Duration.ofSeconds(1));
     }
   }
 
