@@ -19,6 +19,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +57,8 @@ public final class Deliveries implements AutoCloseable {
   private final ThreadPoolExecutor senders;
   private final Thread loop;
   private volatile boolean running = true;
+  private long refreshedAt;
+  private boolean refreshDue = true;
 
   Deliveries(Parts parts, Settings settings, SubscriptionStatus status) {
     this.parts = parts;
@@ -87,11 +90,20 @@ public final class Deliveries implements AutoCloseable {
         if (listen == null) {
           listen = listen();
         }
-        parts.subscriptions().refresh();
+        if (refreshDue || System.nanoTime() - refreshedAt > settings.poll().toNanos()) {
+          // another process's Subscriptions: at once when told, else once per poll interval
+          parts.subscriptions().refresh();
+          refreshedAt = System.nanoTime();
+          refreshDue = false;
+        }
         int sent = round();
         if (sent == 0) {
           // nothing due here: wait for a commit's notification or the next look
-          ((PGConnection) listen.unwrap(PGConnection.class)).getNotifications((int) settings.poll().toMillis());
+          PGNotification[] told =
+              listen.unwrap(PGConnection.class).getNotifications((int) settings.poll().toMillis());
+          for (PGNotification n : told == null ? new PGNotification[0] : told) {
+            refreshDue |= n.getName().equals(Outbox.SUBSCRIPTIONS);
+          }
         }
       } catch (Exception e) {
         if (running) {
