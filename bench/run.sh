@@ -506,7 +506,8 @@ PY
   }
   receiver() { curl -sf "http://127.0.0.1:$RX_PORT/stats${1:+?$1}"; }
   for r in $(seq "$ROUNDS"); do
-    curl -sf -o /dev/null -X DELETE "${SUB_AUTH[@]}" "$BASE/Subscription?reason=bench" || die "deleting Subscriptions failed"
+    code=$(curl -s -o "$WORK/deleted" -w '%{http_code}' -X DELETE "${SUB_AUTH[@]}" "$BASE/Subscription?type=rest-hook")
+    [[ $code == 2* || $code == 404 ]] || die "deleting Subscriptions failed ($code): $(cat "$WORK/deleted")"
     sleep 2 # what the last round left to deliver is dropped with its Subscription
     run_load "put-0-$r" --url "$BASE" --workload put "${AUTH[@]}"
     subscriptions 100 0

@@ -64,9 +64,8 @@ public final class Deliveries implements AutoCloseable {
     this.parts = parts;
     this.settings = settings;
     this.status = status;
-    int batch = batch();
     this.senders = new ThreadPoolExecutor(settings.senders(), settings.senders(), 30, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(batch), r -> {
+        new ArrayBlockingQueue<>(BATCH), r -> {
           Thread t = new Thread(r, "subscription-sender");
           t.setDaemon(true);
           return t;
@@ -75,9 +74,8 @@ public final class Deliveries implements AutoCloseable {
     this.loop.setDaemon(true);
   }
 
-  private int batch() {
-    return settings.senders() * 8;
-  }
+  /** The most deliveries one round leases (and so the most tasks the senders' queue holds). */
+  static final int BATCH = 256;
 
   void start() {
     loop.start();
@@ -127,47 +125,68 @@ public final class Deliveries implements AutoCloseable {
     return c;
   }
 
-  /** One round: lease, send, record. Returns how many deliveries it handled. */
+  /**
+   * What one Subscription's deliveries of one resource came to, sent in order: those {@code sent},
+   * the one that {@code failed} with {@code error} (null when none did), and those {@code untried} after it.
+   */
+  private record Outcome(List<Outbox.Leased> sent, Outbox.Leased failed, String error, List<Outbox.Leased> untried) {}
+
+  /** One round: lease, send (each Subscription's deliveries of one resource in order, on one sender), record. */
   private int round() throws Exception {
     List<Outbox.Leased> leased;
     try (Connection c = parts.pool().getConnection()) {
       c.setAutoCommit(true);
-      leased = Outbox.lease(c, batch(), settings.lease().toMillis() / 1000.0);
+      leased = Outbox.lease(c, BATCH, settings.lease().toMillis() / 1000.0);
     }
     if (leased.isEmpty()) {
       return 0;
     }
-    List<Future<String>> outcomes = new ArrayList<>();
+    Map<String, List<Outbox.Leased>> inOrder = new java.util.LinkedHashMap<>();
     for (Outbox.Leased d : leased) {
-      outcomes.add(senders.submit(() -> send(d)));
+      inOrder.computeIfAbsent(d.subscriptionId() + " " + d.type() + "/" + d.id(), k -> new ArrayList<>()).add(d);
+    }
+    List<Future<Outcome>> outcomes = new ArrayList<>();
+    for (List<Outbox.Leased> group : inOrder.values()) {
+      outcomes.add(senders.submit(() -> sendInOrder(group)));
     }
     List<Outbox.Leased> done = new ArrayList<>();
-    Set<String> stopped = new HashSet<>();
+    List<Outbox.Leased> released = new ArrayList<>();
+    List<Outcome> failed = new ArrayList<>();
+    for (Future<Outcome> f : outcomes) {
+      Outcome o = f.get();
+      done.addAll(o.sent());
+      released.addAll(o.untried());
+      if (o.failed() != null) {
+        failed.add(o);
+      }
+    }
     try (Connection c = parts.pool().getConnection()) {
       c.setAutoCommit(true);
-      for (int i = 0; i < leased.size(); i++) {
-        Outbox.Leased d = leased.get(i);
-        String error = outcome(outcomes.get(i));
-        if (error == null) {
-          done.add(d);
-        } else if (!stopped.contains(d.subscriptionId())
-            && Outbox.failed(c, d, backoff(d.attempts()), error) >= settings.attempts()) {
+      Outbox.done(c, done);
+      Outbox.release(c, released);
+      Set<String> stopped = new HashSet<>();
+      for (Outcome o : failed) {
+        Outbox.Leased d = o.failed();
+        if (!stopped.contains(d.subscriptionId())
+            && Outbox.failed(c, d, backoff(d.attempts()), o.error()) >= settings.attempts()) {
           stopped.add(d.subscriptionId());
           Outbox.drop(c, d.subscriptionId());
-          status.error(d.subscriptionId(), "Delivery failed " + settings.attempts() + " times; last: " + error);
+          status.error(d.subscriptionId(), "Delivery failed " + settings.attempts() + " times; last: " + o.error());
         }
       }
-      Outbox.done(c, done);
     }
     return leased.size();
   }
 
-  private static String outcome(Future<String> f) throws InterruptedException {
-    try {
-      return f.get();
-    } catch (java.util.concurrent.ExecutionException e) {
-      return String.valueOf(e.getCause());
+  /** Sends {@code group} in order, stopping at the first failure. */
+  private Outcome sendInOrder(List<Outbox.Leased> group) {
+    for (int i = 0; i < group.size(); i++) {
+      String error = send(group.get(i));
+      if (error != null) {
+        return new Outcome(group.subList(0, i), group.get(i), error, group.subList(i + 1, group.size()));
+      }
     }
+    return new Outcome(group, null, null, List.of());
   }
 
   /** Sends one delivery: null when sent (or no longer wanted), else what went wrong. */

@@ -52,14 +52,19 @@ final class Outbox {
     }
   }
 
-  // due, not leased by a live process, and the first of its Subscription and resource still waiting
+  // Due, not leased by a live process, and no earlier one of its Subscription and resource that waits
+  // (leased, or put off after a failure): a run of one resource's deliveries is leased together, in
+  // order, and sent in order. The advisory lock (until the statement commits) keeps a second process
+  // from leasing the later part of a run that this statement is leasing the start of.
   private static final String LEASE = """
       WITH due AS (
         SELECT d.change_id, d.subscription_id FROM subscription_delivery d
          WHERE d.due <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
            AND NOT EXISTS (SELECT 1 FROM subscription_delivery e WHERE e.subscription_id = d.subscription_id
-                            AND e.res_key = d.res_key AND e.change_id < d.change_id)
-         ORDER BY d.due, d.change_id LIMIT ? FOR UPDATE OF d SKIP LOCKED)
+                            AND e.res_key = d.res_key AND e.change_id < d.change_id
+                            AND (e.due > now() OR e.leased_until >= now()))
+           AND pg_try_advisory_xact_lock(hashtextextended(d.subscription_id || ' ' || d.res_key, 120))
+         ORDER BY d.change_id LIMIT ? FOR UPDATE OF d SKIP LOCKED)
       UPDATE subscription_delivery d SET leased_until = now() + make_interval(secs => ?)
         FROM due, subscription_change ch
        WHERE d.change_id = due.change_id AND d.subscription_id = due.subscription_id AND ch.id = d.change_id
@@ -78,6 +83,7 @@ final class Outbox {
         }
       }
     }
+    out.sort(java.util.Comparator.comparingLong(Leased::changeId)); // RETURNING keeps no order
     return out;
   }
 
@@ -98,6 +104,20 @@ final class Outbox {
         DELETE FROM subscription_change ch WHERE ch.id = ANY(?::bigint[])
            AND NOT EXISTS (SELECT 1 FROM subscription_delivery d WHERE d.change_id = ch.id)""")) {
       ps.setArray(1, changes);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Gives leased deliveries back untried (they followed a failed one of the same resource). */
+  static void release(Connection c, List<Leased> untried) throws SQLException {
+    if (untried.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement("""
+        UPDATE subscription_delivery d SET leased_until = NULL FROM unnest(?::bigint[], ?::text[]) AS x(c, s)
+         WHERE d.change_id = x.c AND d.subscription_id = x.s""")) {
+      ps.setArray(1, c.createArrayOf("bigint", untried.stream().map(Leased::changeId).toArray(Long[]::new)));
+      ps.setArray(2, c.createArrayOf("text", untried.stream().map(Leased::subscriptionId).toArray(String[]::new)));
       ps.executeUpdate();
     }
   }
