@@ -20,9 +20,9 @@ CREATE TABLE subscription_delivery (
   -- a process sending it holds it until then; a dead process's lease runs out and another takes it
   leased_until timestamptz,
   last_error text,
-  PRIMARY KEY (subscription_id, change_id)
+  -- in the order of the changes: what is leased first, and the deliveries of one change together
+  PRIMARY KEY (change_id, subscription_id)
 );
 
-CREATE INDEX subscription_delivery_due ON subscription_delivery (due, change_id);
+-- what waits before a delivery of the same Subscription and resource (they go out in order)
 CREATE INDEX subscription_delivery_order ON subscription_delivery (subscription_id, res_key, change_id);
-CREATE INDEX subscription_delivery_change ON subscription_delivery (change_id);

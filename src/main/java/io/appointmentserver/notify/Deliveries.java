@@ -1,8 +1,5 @@
 package io.appointmentserver.notify;
 
-import io.appointmentserver.store.ResourceStore;
-import io.appointmentserver.store.StoredJson;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -41,8 +38,8 @@ public final class Deliveries implements AutoCloseable {
    */
   public record Settings(int senders, int attempts, Duration retry, Duration retryMax, Duration lease, Duration poll) {}
 
-  /** What the loop works with: the pool, a connection of its own for LISTEN, the store, the Subscriptions. */
-  record Parts(DataSource pool, Listener listener, ResourceStore store, Subscriptions subscriptions,
+  /** What the loop works with: the pool, a connection of its own for LISTEN, the Subscriptions and channels. */
+  record Parts(DataSource pool, Listener listener, Subscriptions subscriptions,
       Map<String, Channel> channels) {}
 
   /** Opens a connection outside the pool, for LISTEN. */
@@ -196,10 +193,8 @@ public final class Deliveries implements AutoCloseable {
       return null; // off, in error, ended or gone: what waited for it is dropped as done
     }
     Channel channel = parts.channels().get(s.channel().type());
-    StoredJson v = parts.store().reads().vreadJson(d.type(), d.id(), d.version());
-    String json = v == null || v.json() == null ? null : new String(v.json(), StandardCharsets.UTF_8);
     try {
-      channel.send(new Channel.Notification(s, d.type(), d.id(), d.version(), json));
+      channel.send(new Channel.Notification(s, d.type(), d.id(), d.version(), d.json()));
       return null;
     } catch (Exception e) {
       return e.getMessage() == null ? e.toString() : e.getMessage();

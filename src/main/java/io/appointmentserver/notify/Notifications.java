@@ -50,7 +50,7 @@ public final class Notifications implements AutoCloseable {
     // a send may take at most a third of the lease, so that no other process takes it over meanwhile
     RestHook restHook = new RestHook(parts.ctx(), settings.endpoints(), settings.delivery().lease().dividedBy(3));
     this.channels = Map.of(restHook.type(), restHook);
-    this.deliveries = new Deliveries(new Deliveries.Parts(parts.pool(), parts.listener(), parts.store(), subscriptions,
+    this.deliveries = new Deliveries(new Deliveries.Parts(parts.pool(), parts.listener(), subscriptions,
         channels), settings.delivery(), new SubscriptionStatus(parts.store(), parts.ctx(), subscriptions));
   }
 

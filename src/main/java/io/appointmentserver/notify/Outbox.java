@@ -22,8 +22,12 @@ final class Outbox {
 
   private Outbox() {}
 
-  /** A delivery leased for sending: of which change, to which Subscription, how often tried before. */
-  record Leased(long changeId, String subscriptionId, int attempts, String type, String id, long version) {}
+  /**
+   * A delivery leased for sending: of which change, to which Subscription, how often tried before;
+   * {@code json}, the version as stored (null when it is gone: expunged).
+   */
+  record Leased(long changeId, String subscriptionId, int attempts, String type, String id, long version,
+      String json) {}
 
   private static final String RECORD = """
       WITH ch AS (INSERT INTO subscription_change (res_type, res_id, version) VALUES (?, ?, ?) RETURNING id)
@@ -68,9 +72,14 @@ final class Outbox {
       UPDATE subscription_delivery d SET leased_until = now() + make_interval(secs => ?)
         FROM due, subscription_change ch
        WHERE d.change_id = due.change_id AND d.subscription_id = due.subscription_id AND ch.id = d.change_id
-      RETURNING d.change_id, d.subscription_id, d.attempts, ch.res_type, ch.res_id, ch.version""";
+      RETURNING d.change_id, d.subscription_id, d.attempts, ch.res_type, ch.res_id, ch.version,
+        (SELECT h.body FROM resource_history h WHERE h.res_type = ch.res_type AND h.res_id = ch.res_id
+            AND h.version = ch.version)""";
 
-  /** Leases up to {@code limit} deliveries for {@code leaseSeconds}. */
+  /**
+   * Leases up to {@code limit} deliveries for {@code leaseSeconds}, each with the version it sends
+   * (read from the history in the same statement, not one query per delivery).
+   */
   static List<Leased> lease(Connection c, int limit, double leaseSeconds) throws SQLException {
     List<Leased> out = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement(LEASE)) {
@@ -79,7 +88,7 @@ final class Outbox {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(new Leased(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getString(4), rs.getString(5),
-              rs.getLong(6)));
+              rs.getLong(6), rs.getString(7)));
         }
       }
     }

@@ -27,7 +27,8 @@ final class RestHook implements Channel {
     this.ctx = ctx;
     this.allowedPrefixes = List.copyOf(allowedPrefixes);
     this.timeout = timeout;
-    this.client = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
+    // HTTP/1.1 with kept-alive connections: no h2c upgrade attempt on every new connection
+    this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
   }
 
   @Override

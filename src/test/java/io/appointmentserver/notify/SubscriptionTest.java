@@ -84,6 +84,41 @@ class SubscriptionTest {
   }
 
   @Test
+  void criteriaMeanWhatTheSameSearchMeans() throws Exception {
+    try (Receiver rx = new Receiver()) {
+      String patient = "crit-" + tag();
+      assertThat(Http.put(BASE + "/Patient/" + patient, "{\"resourceType\":\"Patient\",\"id\":\"" + patient + "\"}")
+          .statusCode()).isEqualTo(201);
+      String id = "crit-" + tag();
+      String p = "patient=Patient/" + patient;
+      String[] criteria = {p + "&date=ge2026-12-01", p + "&date=lt2026-12-01", p + "&date=2026-12", p + "&date=ap2026-12-01",
+          p + "&status:not=cancelled", p + "&status=cancelled,booked", p + "&status:not=booked",
+          p + "&_lastUpdated=gt2020-01-01", p + "&_lastUpdated=lt2020-01-01", p + "&_id=" + id, p + "&_id:not=" + id,
+          p + "&actor:missing=false", p + "&actor:missing=true", p + "&part-status=accepted",
+          p + "&appointment-type:missing=true", "Appointment?patient=Patient/someone-else"};
+      for (int i = 0; i < criteria.length; i++) {
+        create(subscription("Appointment?" + criteria[i].replace("Appointment?", "").replace("|", "%7C"),
+            rx.url("/" + i), null, ""));
+      }
+      assertThat(Http.put(BASE + "/Appointment/" + id, Appointments.ofCareTeam(id, TEAM, patient)).statusCode())
+          .isEqualTo(201);
+      Set<String> expected = new HashSet<>();
+      for (int i = 0; i < criteria.length; i++) {
+        String q = criteria[i].startsWith("Appointment?") ? criteria[i].substring(12) : criteria[i];
+        HttpResponse<String> r = Http.get(BASE + "/Appointment?" + q + "&_id=" + id);
+        assertThat(r.statusCode()).as(q + " " + r.body()).isEqualTo(200);
+        if (Json.parse(r.body()).get("total").asInt() == 1) {
+          expected.add("/" + i);
+        }
+      }
+      assertThat(expected).hasSizeBetween(5, criteria.length - 5); // some match, some do not
+      Set<String> got = new HashSet<>();
+      rx.drain(1500).forEach(r -> got.add(r.path()));
+      assertThat(got).isEqualTo(expected);
+    }
+  }
+
+  @Test
   void notificationsOfOneResourceComeInOrderAndAfterTheReceiverIsBack() throws Exception {
     try (Receiver rx = new Receiver()) {
       String t = tag();
