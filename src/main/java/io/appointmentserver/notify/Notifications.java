@@ -43,6 +43,8 @@ public final class Notifications implements AutoCloseable {
   private final Subscriptions subscriptions;
   private final Map<String, Channel> channels;
   private final Deliveries deliveries;
+  /** What the owners may read: set by {@link #bind}, once the plug-ins are registered. */
+  private volatile AccessPolicy policy;
 
   public Notifications(Parts parts, Settings settings) {
     this.parts = parts;
@@ -87,7 +89,6 @@ public final class Notifications implements AutoCloseable {
     if (!s.live(Instant.now())) {
       return 0;
     }
-    AccessPolicy policy = matcherPolicy;
     int n = 0;
     try (Connection c = parts.pool().getConnection()) {
       c.setAutoCommit(true);
@@ -104,14 +105,12 @@ public final class Notifications implements AutoCloseable {
     return n;
   }
 
-  private volatile AccessPolicy matcherPolicy;
-
   /**
    * Makes every write of {@code index} match against the Subscriptions, the owners' reads checked
    * with {@code policy} (the plug-ins', known once they are registered).
    */
   public void bind(SearchIndex index, AccessPolicy policy) {
-    this.matcherPolicy = policy;
+    this.policy = policy;
     index.watch(new Matcher(subscriptions, policy));
   }
 }

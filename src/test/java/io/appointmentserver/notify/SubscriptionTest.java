@@ -243,6 +243,11 @@ class SubscriptionTest {
       assertThat(got.body()).contains("trig-" + other);
       assertThat(Http.post(BASE + "/Subscription/" + id + "/$trigger-subscription",
           "{\"resourceType\":\"Parameters\"}", "Content-Type", JSON).statusCode()).isEqualTo(400);
+      String readOnly = "Bearer " + Tokens.sign(TestServer.dataDir(), "SYSTEM", List.of("Subscription.read", "Basic.*"),
+          Map.of(), null, 300);
+      assertThat(Http.post(BASE + "/Subscription/" + id + "/$trigger-subscription",
+          "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"resourceId\",\"valueUri\":\"Basic/trig-"
+              + other + "\"}]}", "Content-Type", JSON, "Authorization", readOnly).statusCode()).isEqualTo(403);
     }
   }
 
