@@ -38,6 +38,9 @@
 # ONLY=read measures just the reads: the server's (plain and gzip, SYSTEM and PRACTITIONER) and
 # nginx's, after the JIT warm-up of the read alone; the summary has the read rows and ratios.
 #
+# ONLY=subscriptions measures the seed PUT with 0, 100 and 1,000 active Subscriptions that do not
+# match it, then with one more that matches every PUT (rest-hook to a receiver here): ROUNDS rounds,
+# the throughput ratios and the delivery latency, commit to receiver, p50 / p99.
 # ONLY=validation measures what validation costs: two servers with the IG (the built-in one and
 # FHIR_IG_PATH), one with FHIR_VALIDATION=off and one with
 # FHIR_VALIDATION=$VALIDATION (default full); after the JIT warm-up of each, ROUNDS rounds of
@@ -213,6 +216,11 @@ if [[ $ONLY == ab ]]; then
   SERVER_ENV=${B_ENV:-} SERVER_EXTRA_OPTS=${B_JAVA_OPTS:-} SERVER_JAR=$B_SERVER_JAR start_server "$WORK/data-on" "${FHIR_IG_PATH:-}" "$OUT/server-b.log"
   ON_SERVER=("$JAVA_PID" "$PG_PID" "$BASE" "$WORK/data-on" "$HTTP_PORT")
   SERVER_ENV=${A_ENV:-} SERVER_EXTRA_OPTS=${A_JAVA_OPTS:-} start_server "$WORK/data" "${FHIR_IG_PATH:-}" "$OUT/server.log"
+elif [[ $ONLY == subscriptions ]]; then
+  # the receiver of the Subscriptions' rest-hooks, the one endpoint the server may call
+  RX_PORT=$(free_port $((19500 + RANDOM % 400)))
+  SERVER_ENV="FHIR_SUBSCRIPTION_ENDPOINTS=http://127.0.0.1:$RX_PORT/ FHIR_CONDITIONAL_DELETE_MULTIPLE=true ${SERVER_ENV:-}" \
+    start_server "$WORK/data" "${FHIR_IG_PATH:-}" "$OUT/server.log"
 else
   start_server "$WORK/data" "${FHIR_IG_PATH:-}" "$OUT/server.log"
 fi
@@ -489,7 +497,7 @@ fi
 
 JIT_WORKLOADS="put read create"
 [[ $ONLY == security ]] && JIT_WORKLOADS="put read"
-[[ $ONLY == put ]] && JIT_WORKLOADS=put
+[[ $ONLY == put || $ONLY == subscriptions ]] && JIT_WORKLOADS=put
 [[ $ONLY == read ]] && JIT_WORKLOADS=read
 for w in $JIT_WORKLOADS; do
   secs=$JIT_WARMUP
@@ -500,6 +508,75 @@ for w in $JIT_WORKLOADS; do
     --url "$BASE" --workload "$w" --clients "$CLIENTS" --seconds "$secs" --warmup 0 --seed "$SEED" \
     "${AUTH[@]}" >"$OUT/jit-warmup-$w.txt" 2>&1 || die "JIT warm-up $w failed: $(tail -3 "$OUT/jit-warmup-$w.txt")"
 done
+
+# ------------------------------------------------------------------ ONLY=subscriptions: the PUT under Subscriptions
+
+# ROUNDS rounds of the seed PUT with 0, 100 and 1,000 active Subscriptions whose criteria never match
+# it (what matching costs), then with one more that matches every PUT, delivered by rest-hook to a
+# receiver on this machine (what delivery costs, and its latency: commit to receiver, p50 / p99).
+if [[ $ONLY == subscriptions ]]; then
+  # shellcheck disable=SC2086
+  java $CLIENT_JAVA_OPTS -cp "${BENCH_JAR:+$BENCH_JAR:}$JAR" io.appointmentserver.bench.HookReceiver "$RX_PORT" \
+    >"$OUT/receiver.log" 2>&1 &
+  SERVERS+=("$!")
+  SUB_AUTH=(-H "Authorization: Bearer $(token --user-type SYSTEM --roles 'Subscription.*,Appointment.*')"
+    -H 'Content-Type: application/fhir+json')
+  # subscriptions N FIRST [CRITERIA]: N Subscriptions numbered from FIRST, in transaction Bundles of 100;
+  # by default criteria that name patients the seed does not have
+  subscriptions() {
+    local n=$1 first=$2 criteria=${3:-} i
+    for ((i = first; i < first + n; i += 100)); do
+      python3 - "$i" "$((first + n < i + 100 ? first + n : i + 100))" "$RX_PORT" "$criteria" <<'PY' |
+import json, sys
+lo, hi, port, criteria = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+entries = [{"resource": {"resourceType": "Subscription", "status": "requested", "reason": "bench",
+                         "criteria": criteria or f"Appointment?patient=Patient/nobody-{k}&status=booked",
+                         "channel": {"type": "rest-hook", "endpoint": f"http://127.0.0.1:{port}/hook",
+                                     "payload": "application/fhir+json"}},
+            "request": {"method": "POST", "url": "Subscription"}} for k in range(lo, hi)]
+print(json.dumps({"resourceType": "Bundle", "type": "transaction", "entry": entries}))
+PY
+        curl -sf -o /dev/null "${SUB_AUTH[@]}" --data-binary @- "$BASE" || die "creating Subscriptions failed"
+    done
+  }
+  receiver() { curl -sf "http://127.0.0.1:$RX_PORT/stats${1:+?$1}"; }
+  for r in $(seq "$ROUNDS"); do
+    code=$(curl -s -o "$WORK/deleted" -w '%{http_code}' -X DELETE "${SUB_AUTH[@]}" "$BASE/Subscription?type=rest-hook")
+    [[ $code == 2* || $code == 404 ]] || die "deleting Subscriptions failed ($code): $(cat "$WORK/deleted")"
+    sleep 2 # what the last round left to deliver is dropped with its Subscription
+    run_load "put-0-$r" --url "$BASE" --workload put "${AUTH[@]}"
+    subscriptions 100 0
+    run_load "put-100-$r" --url "$BASE" --workload put "${AUTH[@]}"
+    subscriptions 900 100
+    run_load "put-1000-$r" --url "$BASE" --workload put "${AUTH[@]}"
+    subscriptions 1 1000 'Appointment?status=booked'
+    receiver reset >/dev/null
+    run_load "put-1000+1-$r" --url "$BASE" --workload put "${AUTH[@]}"
+    receiver reset >"$OUT/received-$r.txt"
+  done
+  FORMAT='%-16s %9s %7s %7s %6s | %6s %6s %6s | %9s %8s %8s\n'
+  {
+    echo "$CLIENTS clients, ${SECONDS_EACH} s measured after ${WARMUP} s warm-up, $ROUNDS rounds ($(date -u '+%Y-%m-%d %H:%M UTC'))."
+    # shellcheck disable=SC2059
+    printf "$FORMAT" workload 'req/s' 'p50 ms' 'p99 ms' errors server pg client delivered 'lat p50' 'lat p99'
+    for r in $(seq "$ROUNDS"); do
+      for n in 0 100 1000 1000+1; do
+        f=$OUT/put-$n-$r.txt g=$OUT/received-$r.txt
+        [[ $n == 1000+1 ]] || g=/dev/null
+        # shellcheck disable=SC2059
+        printf "$FORMAT" "put-$n-$r" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" "$(field "$f" errors)" \
+          "$(cpu "$f" server_ms_per_req)" "$(cpu "$f" pg_ms_per_req)" "$(cpu "$f" client_ms_per_req)" \
+          "$(sed -n 's/.*count=\([0-9]*\).*/\1/p' "$g")" "$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' "$g")" \
+          "$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' "$g")"
+      done
+      echo "  round $r: throughput with 100 / with none $(ratio "$(field "$OUT/put-100-$r.txt" rps)" "$(field "$OUT/put-0-$r.txt" rps)")," \
+        "1,000 / none $(ratio "$(field "$OUT/put-1000-$r.txt" rps)" "$(field "$OUT/put-0-$r.txt" rps)")," \
+        "1,000 + 1 delivered / none $(ratio "$(field "$OUT/put-1000+1-$r.txt" rps)" "$(field "$OUT/put-0-$r.txt" rps)")"
+    done
+  } | tee "$OUT/summary.txt"
+  log "results in $OUT"
+  exit 0
+fi
 
 # ------------------------------------------------------------------ ONLY=security: rounds of A/B
 

@@ -21,6 +21,8 @@ import io.appointmentserver.interaction.Interactions;
 import io.appointmentserver.plugin.Plugins;
 import io.appointmentserver.plugin.TypePlugin;
 import io.appointmentserver.http.ServerMetrics;
+import io.appointmentserver.notify.Notifications;
+import io.appointmentserver.search.Criteria;
 import io.appointmentserver.search.Extractor;
 import io.appointmentserver.search.Reindexer;
 import io.appointmentserver.search.SearchIndex;
@@ -37,6 +39,7 @@ import io.appointmentserver.store.TransactionScope;
 import io.appointmentserver.validation.IgLoader;
 import io.appointmentserver.validation.ProfileValidator;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -59,9 +62,11 @@ public final class AppointmentServer implements AutoCloseable {
   private final ReadCacheLease lease;
   private final ReadCache cache;
   private final ServerMetrics metrics;
+  private final Notifications notifications;
 
   private AppointmentServer(Database db, HttpServer http, AuditLog audit, String baseUrl, ProfileValidator validator,
-      Reindexer reindexer, ReadCacheLease lease, ReadCache cache, ServerMetrics metrics) {
+      Reindexer reindexer, ReadCacheLease lease, ReadCache cache, ServerMetrics metrics, Notifications notifications) {
+    this.notifications = notifications;
     this.metrics = metrics;
     this.lease = lease;
     this.cache = cache;
@@ -83,6 +88,7 @@ public final class AppointmentServer implements AutoCloseable {
     ReadCacheLease lease = null;
     ServerMetrics metrics = new ServerMetrics();
     Reindexer reindexer = null;
+    Notifications notifications = null;
     try {
       db.bindMetrics(metrics.registry());
       if (cache != null) {
@@ -108,13 +114,23 @@ public final class AppointmentServer implements AutoCloseable {
       // references to the public base (configured, or http://localhost:PORT/fhir by default) or
       // to the base a request was sent to are stored relative
       String defaultBase = config.effectiveBaseUrl(config.port());
+      Config.SubscriptionDelivery sd = config.subscriptions();
+      notifications = new Notifications(new Notifications.Parts(ctx, store, db.dataSource(), db::connect,
+          criteria -> Criteria.parse(searchParams, config.timeZone(), List.of(defaultBase), criteria)),
+          new Notifications.Settings(sd.endpoints(),
+              Notifications.Settings.delivery(sd.senders(), sd.attempts(),
+                  Duration.ofMillis(sd.retryMs()), Duration.ofMillis(sd.retryMaxMs()), Duration.ofSeconds(sd.leaseSeconds())), 16L << 20));
       // what each resource type adds to the generic server: registered here, and only here
       Plugins plugins = new Plugins(List.of(
+          notifications.plugin(),
           new AppointmentPlugin(config.videoMeetingBaseUrl()),
           new CommunicationPlugin(),
           new RelatedPersonPlugin(),
           new PatientPlugin(personRegister(ctx, config.personRegister())),
           TypePlugin.afterCommit(Reindexer.SEARCH_PARAMETER, reindexer::changed)));
+      // every write's transaction records the notifications of the Subscriptions it matches
+      notifications.bind(searchIndex, plugins.accessPolicy());
+      notifications.start();
       ProfileValidator validator = validator(ctx, config, store, ig, plugins.assignedIdentifierSystems());
       validator.bindMetrics(metrics.registry());
       WritePolicy policy = new WritePolicy(new References(ctx), defaultBase, config.checkReferences(), plugins,
@@ -149,8 +165,11 @@ public final class AppointmentServer implements AutoCloseable {
             io.appointmentserver.security.DevKeys.load(config.dataDir()).getKeyID(),
             io.appointmentserver.security.DevKeys.file(config.dataDir()).toAbsolutePath().normalize());
       }
-      return new AppointmentServer(db, http, audit, base, validator, reindexer, lease, cache, metrics);
+      return new AppointmentServer(db, http, audit, base, validator, reindexer, lease, cache, metrics, notifications);
     } catch (Exception | Error e) {
+      if (notifications != null) {
+        notifications.close();
+      }
       if (reindexer != null) {
         reindexer.close(); // before the database goes
       }
@@ -264,6 +283,7 @@ public final class AppointmentServer implements AutoCloseable {
     try {
       reindexer.close(); // its batch done, before the database goes
       http.close();
+      notifications.close(); // no request writes any more; what is in flight is sent or left to its lease
       audit.close(); // what was read until now is audited before the database goes
     } finally {
       metrics.close();

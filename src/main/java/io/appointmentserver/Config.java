@@ -53,6 +53,7 @@ import java.util.Set;
  *                        {@code $createPatient} (create, update and delete through REST are a 405)
  * @param personRegister  the person register {@code $createPatient}, {@code $match} and the SKRS update use
  *                        ({@code FHIR_PERSON_REGISTER_*}); its url null: the server's own Person resources
+ * @param subscriptions   the Subscriptions' delivery ({@code FHIR_SUBSCRIPTION_*})
  * @param settings        the {@code FHIR_*} variables this was read from (for {@link #with})
  */
 public record Config(
@@ -86,6 +87,7 @@ public record Config(
     boolean expunge,
     Service service,
     PersonRegister personRegister,
+    SubscriptionDelivery subscriptions,
     Map<String, String> settings) {
 
   /** What the server serves: the general DSTU3 server, or the eHealth patient service. */
@@ -98,6 +100,18 @@ public record Config(
    * ({@code FHIR_PERSON_REGISTER_RETRIES}).
    */
   public record PersonRegister(String url, String token, long timeoutMs, int retries) {}
+
+  /**
+   * How Subscriptions deliver: {@code endpoints}, the URL prefixes a rest-hook may call
+   * ({@code FHIR_SUBSCRIPTION_ENDPOINTS}, comma-separated; none when unset); a delivery failing
+   * {@code attempts} times puts its Subscription in error ({@code FHIR_SUBSCRIPTION_ATTEMPTS}); the
+   * first retry after {@code retryMs}, doubling up to {@code retryMaxMs} ({@code FHIR_SUBSCRIPTION_RETRY_MS},
+   * {@code FHIR_SUBSCRIPTION_RETRY_MAX_MS}); {@code senders} threads send ({@code FHIR_SUBSCRIPTION_SENDERS}); a process holds the
+   * deliveries it sends for {@code leaseSeconds}, after which another takes over a dead one's
+   * ({@code FHIR_SUBSCRIPTION_LEASE_SECONDS}; a send may take a third of it).
+   */
+  public record SubscriptionDelivery(List<String> endpoints, int attempts, long retryMs, long retryMaxMs, int senders,
+      long leaseSeconds) {}
 
   public static Config fromEnvironment() {
     return from(System.getenv());
@@ -143,6 +157,14 @@ public record Config(
             blankToNull(env.get("FHIR_PERSON_REGISTER_TOKEN")),
             positive("FHIR_PERSON_REGISTER_TIMEOUT_MS", env.getOrDefault("FHIR_PERSON_REGISTER_TIMEOUT_MS", "5000")),
             (int) Math.min(5, Long.parseLong(env.getOrDefault("FHIR_PERSON_REGISTER_RETRIES", "2").trim()))),
+        new SubscriptionDelivery(
+            Arrays.stream(env.getOrDefault("FHIR_SUBSCRIPTION_ENDPOINTS", "").split(",")).map(String::trim)
+                .filter(v -> !v.isEmpty()).toList(),
+            (int) positive("FHIR_SUBSCRIPTION_ATTEMPTS", env.getOrDefault("FHIR_SUBSCRIPTION_ATTEMPTS", "8")),
+            positive("FHIR_SUBSCRIPTION_RETRY_MS", env.getOrDefault("FHIR_SUBSCRIPTION_RETRY_MS", "1000")),
+            positive("FHIR_SUBSCRIPTION_RETRY_MAX_MS", env.getOrDefault("FHIR_SUBSCRIPTION_RETRY_MAX_MS", "600000")),
+            (int) positive("FHIR_SUBSCRIPTION_SENDERS", env.getOrDefault("FHIR_SUBSCRIPTION_SENDERS", "4")),
+            positive("FHIR_SUBSCRIPTION_LEASE_SECONDS", env.getOrDefault("FHIR_SUBSCRIPTION_LEASE_SECONDS", "60"))),
         // new settings go above this line; the FHIR_* variables themselves are kept for with()
         fhirSettings(env));
   }

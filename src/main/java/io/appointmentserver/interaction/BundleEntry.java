@@ -181,7 +181,8 @@ final class BundleEntry {
     sub.setId(e.id == null ? null : new IdType(e.type, e.id, e.version));
     sub.setParameters(e.params == null ? new HashMap<>() : e.params);
     sub.setRequestType(RequestTypeEnum.valueOf(e.method.toCode()));
-    sub.setRequestPath(r.getUrl() == null ? e.type : r.getUrl().split("\\?", 2)[0]);
+    // HAPI's request paths have no leading slash (it asserts so); an entry's url may ("/Patient/1")
+    sub.setRequestPath(r.getUrl() == null ? e.type : r.getUrl().split("\\?", 2)[0].replaceFirst("^/+", ""));
     if (e.operation != null && e.operation.startsWith("$")) {
       sub.setOperation(e.operation);
     }

@@ -67,7 +67,7 @@ public final class WritePolicy {
       bases.add(requestBase.endsWith("/") ? requestBase.substring(0, requestBase.length() - 1) : requestBase);
     }
     Set<String> targets = references.localize(resource, bases, checkReferences);
-    plugins.of(type).checkContent(resource);
+    plugins.of(type).checkContent(resource, request == null ? null : Access.principal(request));
     return new Prepared(checkReferences ? targets : Set.of(), accessTags.of(type, resource),
         plugins.bookings(type, resource));
   }

@@ -49,6 +49,15 @@ public interface TypePlugin {
   /** Checks the content of every create and update, before anything is stored. */
   default void checkContent(IBaseResource resource) {}
 
+  /**
+   * Checks the content of every create and update as {@link #checkContent(IBaseResource)}, knowing
+   * who writes it ({@code writer}, null when unknown): for a type that keeps its writer with it
+   * (a Subscription acts with its owner's privileges and context).
+   */
+  default void checkContent(IBaseResource resource, Principal writer) {
+    checkContent(resource);
+  }
+
   /** Checks a change against the version it replaces, inside the write's transaction; null: none. */
   default ChangeRule changeRule() {
     return null;

@@ -19,9 +19,26 @@ public final class SearchIndex implements ResourceStore.Indexer {
   private static final Logger log = LoggerFactory.getLogger(SearchIndex.class);
 
   private final Extractor extractor;
+  private volatile Watcher watcher = Watcher.NONE;
 
   public SearchIndex(Extractor extractor) {
     this.extractor = extractor;
+  }
+
+  /**
+   * Told of every version written (not of a reindex), with its index rows, inside the write's
+   * transaction: what must happen with the write or not at all (a Subscription's outbox rows).
+   */
+  @FunctionalInterface
+  public interface Watcher {
+    Watcher NONE = (c, written, rows) -> {};
+
+    void written(Connection c, StoredResource written, IndexRows rows) throws SQLException;
+  }
+
+  /** Sets the one {@link Watcher} (the wiring's, before anything is written). */
+  public void watch(Watcher w) {
+    this.watcher = w;
   }
 
   /** The index tables, in the order of the bits of {@code search_indexed.kinds}. */
@@ -108,7 +125,11 @@ public final class SearchIndex implements ResourceStore.Indexer {
    */
   @Override
   public void index(Connection c, StoredResource written, Object model, byte[] indexedDigest) throws SQLException {
-    index(c, written, model, written.version() > 1 || written.deleted(), indexedDigest);
+    watched(c, written, index(c, written, model, written.version() > 1 || written.deleted(), indexedDigest));
+  }
+
+  private void watched(Connection c, StoredResource written, IndexRows rows) throws SQLException {
+    watcher.written(c, written, rows);
   }
 
   @Override
@@ -133,12 +154,12 @@ public final class SearchIndex implements ResourceStore.Indexer {
     }
   }
 
-  /** {@code replace}: the resource may have rows already (any version but a first, and any reindex). */
-  void index(Connection c, StoredResource written, Object model, boolean replace, byte[] indexedDigest)
+  /** {@code replace}: the resource may have rows already (any version but a first, and any reindex). Returns the rows. */
+  IndexRows index(Connection c, StoredResource written, Object model, boolean replace, byte[] indexedDigest)
       throws SQLException {
     Pending p = pending(written, model);
     if (java.util.Arrays.equals(p.digest(), indexedDigest)) {
-      return;
+      return p.rows();
     }
     if (replace && IndexRows.sameRows(p.digest(), indexedDigest)) {
       try (PreparedStatement ps = c.prepareStatement(WORDS)) {
@@ -149,9 +170,10 @@ public final class SearchIndex implements ResourceStore.Indexer {
         ps.setString(5, written.id());
         ps.executeUpdate();
       }
-      return;
+      return p.rows();
     }
     write(c, written.type(), written.id(), p.rows(), p.fingerprint(), p.digest(), replace);
+    return p.rows();
   }
 
   /** The words alone, for a write whose rows are those indexed already. */
@@ -210,6 +232,9 @@ public final class SearchIndex implements ResourceStore.Indexer {
         }
         ps.executeBatch();
       }
+    }
+    for (int i = 0; i < written.size(); i++) {
+      watched(c, written.get(i), ((Pending) rows.get(i)).rows());
     }
   }
 

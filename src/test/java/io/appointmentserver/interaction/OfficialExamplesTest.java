@@ -77,6 +77,9 @@ class OfficialExamplesTest {
       Map.entry("ActivityDefinition-serum-zika-dengue-virus-igm.json", Known.EVENT_EXTENSION),
       // the same, in a contained ActivityDefinition
       Map.entry("PlanDefinition-low-suicide-risk-order-set.json", Known.EVENT_EXTENSION),
+      // Subscriptions are served: a rest-hook to an endpoint outside FHIR_SUBSCRIPTION_ENDPOINTS is refused
+      Map.entry("Subscription-example.json", Known.SUBSCRIPTION_ENDPOINT),
+      Map.entry("Subscription-example-error.json", Known.SUBSCRIPTION_ENDPOINT),
       // Profile validation (the examples that claim profiles are validated against them, 1713 of
       // them, mostly ValueSets and CodeSystems claiming shareablevalueset / shareablecodesystem):
       // HAPI's validator applies HL7's publishing rules to resources under hl7.org/fhir, and these
@@ -116,6 +119,9 @@ class OfficialExamplesTest {
     static final Known HL7_WORK_GROUP = new Known(
         "HAPI's validator applies HL7's work group rules to the specification's own value sets",
         "\"diagnostics\":\"The nominated WG '");
+    static final Known SUBSCRIPTION_ENDPOINT = new Known(
+        "the server calls only the rest-hook endpoints FHIR_SUBSCRIPTION_ENDPOINTS allows",
+        "is not one this server may call (FHIR_SUBSCRIPTION_ENDPOINTS)");
     static final Known EVENT_EXTENSION = new Known(
         "HAPI's JsonParser cannot read \"_event\" given without \"event\"",
         "timingTiming: expected {\"_event\"",

@@ -61,6 +61,11 @@ public final class TestServer {
     env.put("FHIR_PORT", "0");
     env.put("FHIR_DATA_DIR", dataDir.toString());
     env.put("FHIR_DB_POOL_SIZE", "8");
+    // Subscriptions may call the tests' receivers; retries quick, so that a failing one errs in a second or two
+    env.put("FHIR_SUBSCRIPTION_ENDPOINTS", "http://127.0.0.1:");
+    env.put("FHIR_SUBSCRIPTION_RETRY_MS", "100");
+    env.put("FHIR_SUBSCRIPTION_RETRY_MAX_MS", "300");
+    env.put("FHIR_SUBSCRIPTION_ATTEMPTS", "6");
     return Config.from(env).withDatabase(pg.getJdbcUrl("postgres", "postgres"), "postgres", "");
   }
 
