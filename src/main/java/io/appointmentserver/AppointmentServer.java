@@ -119,7 +119,8 @@ public final class AppointmentServer implements AutoCloseable {
           criteria -> Criteria.parse(searchParams, config.timeZone(), List.of(defaultBase), criteria)),
           new Notifications.Settings(sd.endpoints(),
               Notifications.Settings.delivery(sd.senders(), sd.attempts(),
-                  Duration.ofMillis(sd.retryMs()), Duration.ofMillis(sd.retryMaxMs()), Duration.ofSeconds(sd.leaseSeconds())), 16L << 20));
+                  Duration.ofMillis(sd.retryMs()), Duration.ofMillis(sd.retryMaxMs()), Duration.ofSeconds(sd.leaseSeconds())), 16L << 20,
+              config.broker()));
       // what each resource type adds to the generic server: registered here, and only here
       Plugins plugins = new Plugins(List.of(
           notifications.plugin(),

@@ -293,6 +293,25 @@ public record Config(
    * This configuration with one setting changed (null removes it), read again by {@link #from}:
    * the one place a setting is parsed, so a new setting needs no copy method.
    */
+  /**
+   * The broker change events are published to ({@code FHIR_BROKER_URL}, e.g. {@code tcp://127.0.0.1:61616};
+   * null when unset), with {@code FHIR_BROKER_USER} and {@code FHIR_BROKER_PASSWORD} when it needs them,
+   * and {@code FHIR_BROKER_PAYLOAD}: {@code resource} (the default) or {@code reference}.
+   */
+  public io.appointmentserver.notify.ChangeEvents.Settings broker() {
+    String url = blankToNull(settings.get("FHIR_BROKER_URL"));
+    if (url == null) {
+      return null;
+    }
+    String payload = settings.getOrDefault("FHIR_BROKER_PAYLOAD", "resource").trim().toUpperCase(java.util.Locale.ROOT);
+    if (!payload.equals("RESOURCE") && !payload.equals("REFERENCE")) {
+      throw new IllegalArgumentException("FHIR_BROKER_PAYLOAD must be resource or reference, not " + payload);
+    }
+    return new io.appointmentserver.notify.ChangeEvents.Settings(url, blankToNull(settings.get("FHIR_BROKER_USER")),
+        blankToNull(settings.get("FHIR_BROKER_PASSWORD")),
+        io.appointmentserver.notify.ChangeEvents.Payload.valueOf(payload));
+  }
+
   public Config with(String name, String value) {
     return with(new String[] {name, value});
   }

@@ -40,7 +40,7 @@ public final class Deliveries implements AutoCloseable {
 
   /** What the loop works with: the pool, a connection of its own for LISTEN, the Subscriptions and channels. */
   record Parts(DataSource pool, Listener listener, Subscriptions subscriptions,
-      Map<String, Channel> channels) {}
+      Map<String, Channel> channels, ChangeEvents events) {}
 
   /** Opens a connection outside the pool, for LISTEN. */
   @FunctionalInterface
@@ -164,8 +164,10 @@ public final class Deliveries implements AutoCloseable {
       Set<String> stopped = new HashSet<>();
       for (Outcome o : failed) {
         Outbox.Leased d = o.failed();
-        if (!stopped.contains(d.subscriptionId())
-            && Outbox.failed(c, d, backoff(d.attempts()), o.error()) >= settings.attempts()) {
+        boolean broker = d.subscriptionId().equals(ChangeEvents.SUBSCRIBER);
+        int attempts = Outbox.failed(c, d, backoff(d.attempts()), o.error());
+        // the broker's events are retried until it takes them: nothing is lost while it is down
+        if (!broker && !stopped.contains(d.subscriptionId()) && attempts >= settings.attempts()) {
           stopped.add(d.subscriptionId());
           Outbox.drop(c, d.subscriptionId());
           status.error(d.subscriptionId(), "Delivery failed " + settings.attempts() + " times; last: " + o.error());
@@ -188,6 +190,10 @@ public final class Deliveries implements AutoCloseable {
 
   /** Sends one delivery: null when sent (or no longer wanted), else what went wrong. */
   private String send(Outbox.Leased d) {
+    if (d.subscriptionId().equals(ChangeEvents.SUBSCRIBER)) {
+      // a process without the broker leaves them (put off) to one that has it
+      return parts.events() == null ? "no broker configured in this process" : parts.events().publish(d);
+    }
     ActiveSubscription s = parts.subscriptions().get(d.subscriptionId());
     if (s == null || !s.live(Instant.now())) {
       return null; // off, in error, ended or gone: what waited for it is dropped as done

@@ -15,14 +15,17 @@ import java.util.List;
  * criteria over the index rows the write computed anyway, in memory) and whose owner may read it;
  * their deliveries go into the outbox in the same transaction, with one statement, and none when
  * nothing matched. A Subscription's own write tells every process to read the Subscriptions again.
+ * With a broker, every version (deletions too) is also a delivery to {@link ChangeEvents#SUBSCRIBER}.
  */
 final class Matcher implements SearchIndex.Watcher {
   private final Subscriptions subscriptions;
   private final AccessPolicy policy;
+  private final boolean broker;
 
-  Matcher(Subscriptions subscriptions, AccessPolicy policy) {
+  Matcher(Subscriptions subscriptions, AccessPolicy policy, boolean broker) {
     this.subscriptions = subscriptions;
     this.policy = policy;
+    this.broker = broker;
   }
 
   @Override
@@ -30,12 +33,15 @@ final class Matcher implements SearchIndex.Watcher {
     if (written.type().equals(Subscriptions.TYPE)) {
       Outbox.subscriptionsChanged(c);
     }
-    List<ActiveSubscription> candidates = subscriptions.of(written.type());
-    if (candidates.isEmpty() || written.deleted()) {
+    List<ActiveSubscription> candidates = written.deleted() ? List.of() : subscriptions.of(written.type());
+    if (candidates.isEmpty() && !broker) {
       return;
     }
     Instant now = Instant.now();
     List<String> matched = new ArrayList<>();
+    if (broker) {
+      matched.add(ChangeEvents.SUBSCRIBER);
+    }
     for (ActiveSubscription s : candidates) {
       if (s.live(now) && s.criteria().matches(written.id(), written.lastUpdated(), rows)
           && s.mayRead(policy, written.type(), written.tags())) {

@@ -29,9 +29,11 @@ public final class Notifications implements AutoCloseable {
 
   /**
    * The settings ({@code FHIR_SUBSCRIPTION_*}): the endpoint prefixes rest-hooks may call, the
-   * delivery loop's settings, and the bytes of Subscriptions held in memory.
+   * delivery loop's settings, the bytes of Subscriptions held in memory, and the broker change events
+   * go to ({@code FHIR_BROKER_*}; null: none).
    */
-  public record Settings(List<String> endpoints, Deliveries.Settings delivery, long maxBytes) {
+  public record Settings(List<String> endpoints, Deliveries.Settings delivery, long maxBytes,
+      ChangeEvents.Settings broker) {
     /** The delivery loop's settings; it looks for due deliveries at least once a second. */
     public static Deliveries.Settings delivery(int senders, int attempts, Duration retry, Duration retryMax,
         Duration lease) {
@@ -43,6 +45,7 @@ public final class Notifications implements AutoCloseable {
   private final Subscriptions subscriptions;
   private final Map<String, Channel> channels;
   private final Deliveries deliveries;
+  private final ChangeEvents events;
   /** What the owners may read: set by {@link #bind}, once the plug-ins are registered. */
   private volatile AccessPolicy policy;
 
@@ -52,8 +55,9 @@ public final class Notifications implements AutoCloseable {
     // a send may take at most a third of the lease, so that no other process takes it over meanwhile
     RestHook restHook = new RestHook(parts.ctx(), settings.endpoints(), settings.delivery().lease().dividedBy(3));
     this.channels = Map.of(restHook.type(), restHook);
+    this.events = settings.broker() == null ? null : new ChangeEvents(settings.broker(), parts.pool());
     this.deliveries = new Deliveries(new Deliveries.Parts(parts.pool(), parts.listener(), subscriptions,
-        channels), settings.delivery(), new SubscriptionStatus(parts.store(), parts.ctx(), subscriptions));
+        channels, events), settings.delivery(), new SubscriptionStatus(parts.store(), parts.ctx(), subscriptions));
   }
 
   /** The Subscription type's plug-in. */
@@ -70,6 +74,9 @@ public final class Notifications implements AutoCloseable {
   @Override
   public void close() {
     deliveries.close();
+    if (events != null) {
+      events.close();
+    }
   }
 
   Criteria criteria(String criteria) {
@@ -111,6 +118,6 @@ public final class Notifications implements AutoCloseable {
    */
   public void bind(SearchIndex index, AccessPolicy policy) {
     this.policy = policy;
-    index.watch(new Matcher(subscriptions, policy));
+    index.watch(new Matcher(subscriptions, policy, events != null));
   }
 }
