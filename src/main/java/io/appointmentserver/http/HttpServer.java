@@ -73,7 +73,7 @@ public final class HttpServer implements AutoCloseable {
     context.addServlet(fhirHolder, "/fhir/*");
     // the Subscriptions' websocket channel: authenticates its upgrade itself (the filters are /fhir's)
     org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer.configure(context, null);
-    context.addServlet(new ServletHolder("websocket", new WebSocketEndpoint(parts.authenticator(), parts.sockets())),
+    context.addServlet(new ServletHolder("websocket", new WebSocketEndpoint(parts.authenticator(), parts.sockets(), errors)),
         "/websocket");
     parts.operator().forEach((path, servlet) -> context.addServlet(new ServletHolder(path, servlet), path));
     // every other path, whatever the method: a 404 with an OperationOutcome (Jetty's default servlet

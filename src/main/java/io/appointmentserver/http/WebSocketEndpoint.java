@@ -26,10 +26,25 @@ import org.eclipse.jetty.websocket.api.annotations.WebSocket;
 final class WebSocketEndpoint extends JettyWebSocketServlet {
   private final transient TokenAuthenticator authenticator;
   private final transient Sockets sockets;
+  private final transient ErrorWriter errors;
 
-  WebSocketEndpoint(TokenAuthenticator authenticator, Sockets sockets) {
+  WebSocketEndpoint(TokenAuthenticator authenticator, Sockets sockets, ErrorWriter errors) {
     this.authenticator = authenticator;
     this.sockets = sockets;
+    this.errors = errors;
+  }
+
+  /** A request that is no WebSocket upgrade (any method): a 426 with an OperationOutcome, not the servlet's page. */
+  @Override
+  protected void service(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp)
+      throws jakarta.servlet.ServletException, java.io.IOException {
+    if (!"websocket".equalsIgnoreCase(req.getHeader("Upgrade"))) {
+      resp.setHeader("Upgrade", "websocket");
+      errors.write(req, resp, 426, org.hl7.fhir.dstu3.model.OperationOutcome.IssueType.NOTSUPPORTED,
+          "/websocket takes a WebSocket upgrade (the Subscriptions' websocket channel)");
+      return;
+    }
+    super.service(req, resp);
   }
 
   @Override

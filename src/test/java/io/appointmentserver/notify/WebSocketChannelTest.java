@@ -143,6 +143,23 @@ class WebSocketChannelTest {
   }
 
   @Test
+  void plainHttpIsAnOutcome() {
+    for (String method : new String[] {"GET", "POST", "FOO"}) {
+      var r = Http.send(method, BASE.replaceFirst("/fhir$", "/websocket"), method.equals("POST") ? "{}" : null);
+      assertThat(r.statusCode()).as(method).isEqualTo(426);
+      assertThat(Json.parse(r.body()).get("resourceType").asText()).isEqualTo("OperationOutcome");
+    }
+  }
+
+  @Test
+  void capabilityStatementNamesTheEndpoint() {
+    var rest = Json.parse(Http.get(BASE + "/metadata", "Accept", JSON).body()).get("rest").get(0);
+    String ws = BASE.replaceFirst("^http", "ws").replaceFirst("/fhir$", "/websocket");
+    assertThat(rest.get("extension").toString())
+        .contains("http://hl7.org/fhir/StructureDefinition/capabilitystatement-websocket").contains(ws);
+  }
+
+  @Test
   void upgradeWithoutValidTokenIsRefused() {
     for (String token : new String[] {null, "Bearer not-a-token"}) {
       CompletionException e = assertThrows(CompletionException.class, () -> new Client(token).close());
