@@ -155,7 +155,7 @@ public final class AppointmentServer implements AutoCloseable {
           new HttpServer.Settings(config.host(), config.port(), config.maxBodyBytes(), publicBase, defaultBase),
           new HttpServer.Parts(fhir, interactions.read(), authenticator, Map.of(
               "/health", new HealthServlet(db, reindexer::status),
-              "/metrics", new MetricsServlet(metrics)), metrics));
+              "/metrics", new MetricsServlet(metrics)), metrics, notifications.sockets()));
       http.start();
       String base = config.baseUrl() != null ? config.effectiveBaseUrl(http.port())
           : "http://" + config.host() + ":" + http.port() + "/fhir";

@@ -18,7 +18,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * Jetty bootstrap. Order in front of HAPI: {@link Authentication} (401), {@link RequestGuard}
  * (406, 413, 415, gzip bodies), then {@link FastRead} (stored bytes for plain JSON reads), then
  * {@link WholeResponses} (no socket write per flush), then the {@link FhirRestServer} at
- * {@code /fhir}; {@code /health} and {@code /metrics} beside it; every request ends in the
+ * {@code /fhir}; {@code /health}, {@code /metrics} and {@code /websocket} beside it; every request ends in the
  * {@link AccessLog}.
  */
 public final class HttpServer implements AutoCloseable {
@@ -37,7 +37,8 @@ public final class HttpServer implements AutoCloseable {
    * the token check, and the operator's servlets beside it by path ({@code /health}, {@code /metrics}).
    */
   public record Parts(FhirRestServer fhir, Read read, TokenAuthenticator authenticator,
-      java.util.Map<String, jakarta.servlet.http.HttpServlet> operator, ServerMetrics metrics) {}
+      java.util.Map<String, jakarta.servlet.http.HttpServlet> operator, ServerMetrics metrics,
+      io.appointmentserver.notify.Sockets sockets) {}
 
   public HttpServer(Settings settings, Parts parts) {
     long maxBody = settings.maxBody();
@@ -70,6 +71,10 @@ public final class HttpServer implements AutoCloseable {
     ServletHolder fhirHolder = new ServletHolder("fhir", fhir);
     fhirHolder.setInitOrder(1);
     context.addServlet(fhirHolder, "/fhir/*");
+    // the Subscriptions' websocket channel: authenticates its upgrade itself (the filters are /fhir's)
+    org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer.configure(context, null);
+    context.addServlet(new ServletHolder("websocket", new WebSocketEndpoint(parts.authenticator(), parts.sockets(), errors)),
+        "/websocket");
     parts.operator().forEach((path, servlet) -> context.addServlet(new ServletHolder(path, servlet), path));
     // every other path, whatever the method: a 404 with an OperationOutcome (Jetty's default servlet
     // answered unknown methods with a 501)

@@ -16,4 +16,11 @@ interface Channel {
 
   /** One notification: the Subscription it is for, and the version of the resource ({@code json} as stored). */
   record Notification(ActiveSubscription subscription, String type, String id, long version, String json) {}
+
+  /** Thrown by {@link #send} when the receiver is not reachable from this process now: put off, no attempt counted. */
+  final class Elsewhere extends Exception {
+    Elsewhere() {
+      super("no receiver here", null, false, false);
+    }
+  }
 }

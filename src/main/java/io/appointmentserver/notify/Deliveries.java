@@ -164,6 +164,11 @@ public final class Deliveries implements AutoCloseable {
       Set<String> stopped = new HashSet<>();
       for (Outcome o : failed) {
         Outbox.Leased d = o.failed();
+        if (o.error() == ELSEWHERE) {
+          // no receiver in this process (a websocket bound elsewhere, or nowhere yet): not a failure
+          Outbox.postpone(c, d, settings.poll().toMillis() / 1000.0);
+          continue;
+        }
         boolean broker = d.subscriptionId().equals(ChangeEvents.SUBSCRIBER);
         int attempts = Outbox.failed(c, d, backoff(d.attempts()), o.error());
         // the broker's events are retried until it takes them: nothing is lost while it is down
@@ -188,6 +193,9 @@ public final class Deliveries implements AutoCloseable {
     return new Outcome(group, null, null, List.of());
   }
 
+  /** What {@link #send} returns for a delivery whose receiver is not in this process (compared by identity). */
+  private static final String ELSEWHERE = new String("elsewhere");
+
   /** Sends one delivery: null when sent (or no longer wanted), else what went wrong. */
   private String send(Outbox.Leased d) {
     if (d.subscriptionId().equals(ChangeEvents.SUBSCRIBER)) {
@@ -202,6 +210,8 @@ public final class Deliveries implements AutoCloseable {
     try {
       channel.send(new Channel.Notification(s, d.type(), d.id(), d.version(), d.json()));
       return null;
+    } catch (Channel.Elsewhere e) {
+      return ELSEWHERE;
     } catch (Exception e) {
       return e.getMessage() == null ? e.toString() : e.getMessage();
     }

@@ -46,6 +46,7 @@ public final class Notifications implements AutoCloseable {
   private final Map<String, Channel> channels;
   private final Deliveries deliveries;
   private final ChangeEvents events;
+  private final Sockets sockets;
   /** What the owners may read: set by {@link #bind}, once the plug-ins are registered. */
   private volatile AccessPolicy policy;
 
@@ -54,10 +55,17 @@ public final class Notifications implements AutoCloseable {
     this.subscriptions = new Subscriptions(parts.store().history(), parts.ctx(), parts.criteria(), settings.maxBytes());
     // a send may take at most a third of the lease, so that no other process takes it over meanwhile
     RestHook restHook = new RestHook(parts.ctx(), settings.endpoints(), settings.delivery().lease().dividedBy(3));
-    this.channels = Map.of(restHook.type(), restHook);
+    this.sockets = new Sockets(subscriptions, parts.pool());
+    WebSocketChannel webSocket = new WebSocketChannel(sockets);
+    this.channels = Map.of(restHook.type(), restHook, webSocket.type(), webSocket);
     this.events = settings.broker() == null ? null : new ChangeEvents(settings.broker(), parts.pool());
     this.deliveries = new Deliveries(new Deliveries.Parts(parts.pool(), parts.listener(), subscriptions,
         channels, events), settings.delivery(), new SubscriptionStatus(parts.store(), parts.ctx(), subscriptions));
+  }
+
+  /** The WebSockets bound here (the {@code websocket} channel's receivers). */
+  public Sockets sockets() {
+    return sockets;
   }
 
   /** The Subscription type's plug-in. */

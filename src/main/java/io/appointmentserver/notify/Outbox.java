@@ -158,4 +158,29 @@ final class Outbox {
       ps.executeUpdate();
     }
   }
+
+  /** Puts {@code d} off by {@code delaySeconds} without counting an attempt (no receiver in this process). */
+  static void postpone(Connection c, Leased d, double delaySeconds) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        UPDATE subscription_delivery SET due = now() + make_interval(secs => ?), leased_until = NULL
+         WHERE change_id = ? AND subscription_id = ?""")) {
+      ps.setDouble(1, delaySeconds);
+      ps.setLong(2, d.changeId());
+      ps.setString(3, d.subscriptionId());
+      ps.executeUpdate();
+    }
+  }
+
+  /** Makes what waits for Subscription {@code id} due now, and tells every process (a receiver just came). */
+  static void wake(Connection c, String id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE subscription_delivery SET due = now() WHERE subscription_id = ? AND due > now()")) {
+      ps.setString(1, id);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, '')")) {
+      ps.setString(1, DELIVERIES);
+      ps.execute();
+    }
+  }
 }

@@ -53,10 +53,18 @@ public final class ServerCapabilities {
     this.deleteMultiple = deleteMultiple;
   }
 
+  /** Where a client finds the Subscriptions' websocket channel (HAPI's JPA server declares it so too). */
+  static final String WEBSOCKET = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-websocket";
+
   @Hook(Pointcut.SERVER_CAPABILITY_STATEMENT_GENERATED)
-  public void generated(IBaseConformance statement) {
+  public void generated(IBaseConformance statement, ca.uhn.fhir.rest.api.server.RequestDetails request) {
     if (!(statement instanceof CapabilityStatement cs)) {
       return;
+    }
+    if (request != null && request.getFhirServerBase() != null && !cs.getRest().isEmpty()) {
+      // ws(s)://host/websocket beside the FHIR base http(s)://host/fhir
+      String ws = request.getFhirServerBase().replaceFirst("^http", "ws").replaceFirst("/fhir/?$", "") + "/websocket";
+      cs.getRest().get(0).addExtension(WEBSOCKET, new UriType(ws));
     }
     cs.setFhirVersion(FHIR_VERSION);
     cs.getSoftware().setName(SOFTWARE_NAME).setVersion(SOFTWARE_VERSION);
