@@ -104,8 +104,13 @@ final class Writes {
     Set<String> withoutUpdate = subtype.equals("update") ? policy.plugins().of(type).profilesWithoutUpdate() : Set.of();
     refuseUpdate(type, withoutUpdate, claimed(resource));
     Checked checked = check(write);
+    // A versioned PUT (If-Match) always makes the next version, as the eHealth service answered the
+    // seed's PUT with If-Match "1": version 2; a plain PUT, a conditional one, a patch (its version
+    // is the one it read, not the client's) of the same content keeps the current version.
+    Write.Content content = subtype.equals("update") && write.expectedVersion() != null
+        ? checked.content().alwaysWritten() : checked.content();
     WriteResult r = store.writes().update(new Write(new Write.Target(type, write.id(), write.expectedVersion()),
-        checked.content(), guard(request, type, resource, withoutUpdate), access.trail(request, "U", subtype)));
+        content, guard(request, type, resource, withoutUpdate), access.trail(request, "U", subtype)));
     if (!r.unchanged()) {
       committed(type, r.resource());
     }

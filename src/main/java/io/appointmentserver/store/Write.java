@@ -47,6 +47,12 @@ public record Write(Target target, Content content, Guard guard, AuditTrail audi
     public static Content deletion(Bookings bookings) {
       return new Content(null, null, null, Set.of(), bookings);
     }
+
+    /** The same content, written as a new version even when it equals the current one (no {@link Frame}). */
+    public Content alwaysWritten() {
+      Renderer r = renderer;
+      return new Content(r == null ? null : r::render, model, tags, references, bookings);
+    }
   }
 
   /** Renders the JSON of a resource once its id, version and lastUpdated are known. */
